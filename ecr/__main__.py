@@ -1,0 +1,7 @@
+"""``python -m ecr <command>``: the operations tools."""
+
+import sys
+
+from ecr.cli import main
+
+sys.exit(main())

@@ -1,0 +1,66 @@
+"""Command-line entry point: ``python -m ecr <command>`` and ``scripts/ecr <command>``.
+
+Each command lives in its own module under ``ecr.commands`` exposing
+``add_arguments(parser)`` and ``run(args) -> int``; it is imported only when
+chosen, so ``--help`` stays fast and a command's dependencies load on demand.
+Exit status: 0 success, 1 a check or verdict failed, 2 bad usage or input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+from collections.abc import Sequence
+
+# command name -> (module, one-line help).  Order is the order in --help.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "convert": ("ecr.commands.convert", "rewrite image references to their ECR cache form"),
+    "images": ("ecr.commands.images", "list every image a Helm release or ArgoCD app runs"),
+    "verify": ("ecr.commands.verify", "prove every image resolves through the cache (and warm it)"),
+    "status": ("ecr.commands.status", "what is cached, and what it costs"),
+    "lifecycle": ("ecr.commands.lifecycle", "backfill lifecycle policies on cached repositories"),
+    "doctor": ("ecr.commands.doctor", "check the cache end to end and explain failures"),
+}
+
+
+class UsageError(Exception):
+    """Bad usage or input: printed as ``error: ...`` with exit status 2."""
+
+
+def _available() -> dict[str, tuple[str, str]]:
+    found = {}
+    for name, (module, text) in COMMANDS.items():
+        if importlib.util.find_spec(module) is not None:
+            found[name] = (module, text)
+    return found
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ecr",
+        description="Operations tools for the infra-ecr pull-through cache.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (module, text) in _available().items():
+        command = sub.add_parser(name, help=text, description=text)
+        importlib.import_module(module).add_arguments(command)
+        command.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    module = importlib.import_module(args._module)
+    try:
+        return int(module.run(args))
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Run every check infra-ecr has: ruff, mypy, shellcheck and the test suite.
+#
+#   ./scripts/test.sh            # everything
+#   ./scripts/test.sh -k convert # extra arguments go to pytest
+#
+# It installs what it needs: Debian's docker-registry and skopeo (for the tests
+# that run real registries; apt-get, when run as root or with sudo) and a venv
+# with requirements-dev.txt.  Without the Debian packages those tests skip with
+# a message, except under CI=true, where a missing dependency fails the run.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+VENV=${VENV:-$ROOT/venv}
+PYTHON=${PYTHON:-python3}
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+install_debian_packages() {
+    local missing=()
+    command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
+    [ -x /usr/bin/docker-registry ] || missing+=(docker-registry)
+    [ ${#missing[@]} -eq 0 ] && return 0
+    local sudo=()
+    if [ "$(id -u)" -ne 0 ]; then
+        if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+            sudo=(sudo -n)
+        else
+            log "not root: cannot install ${missing[*]} (sudo apt-get install ${missing[*]})"
+            return 1
+        fi
+    fi
+    if ! command -v apt-get >/dev/null 2>&1; then
+        log "no apt-get: install ${missing[*]} by hand to run the registry tests"
+        return 1
+    fi
+    log "installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" apt-get update -qq >/dev/null || true
+    "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+if ! install_debian_packages; then
+    if [ "${CI:-}" = "true" ]; then
+        log "CI=true and the registry test dependencies could not be installed"
+        exit 1
+    fi
+    log "continuing: registry tests will skip"
+fi
+
+# The venv is rebuilt only when the requirements change.
+stamp="$VENV/.requirements.sha256"
+want=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)
+if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    log "creating venv in $VENV"
+    "$PYTHON" -m venv "$VENV"
+    "$VENV/bin/python" -m pip install -q --upgrade pip
+    "$VENV/bin/python" -m pip install -q -r requirements-dev.txt
+    echo "$want" >"$stamp"
+fi
+export PATH="$VENV/bin:$PATH"
+
+log "ruff"
+ruff check .
+log "mypy"
+mypy
+log "shellcheck"
+shopt -s nullglob
+shellcheck scripts/*.sh scripts/ecr bench/*.sh tests/fakes/*
+shopt -u nullglob
+log "pytest"
+exec python -m pytest "$@"
