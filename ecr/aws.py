@@ -38,7 +38,7 @@ def session(profile: str | None = None, region: str | None = None) -> boto3.sess
 
 def client(sess: boto3.session.Session, service: str) -> Any:
     """A client with adaptive retries; ``AWS_ENDPOINT_URL`` is honoured by boto3."""
-    return sess.client(service, config=RETRY_CONFIG)
+    return sess.client(service, config=RETRY_CONFIG)  # type: ignore[call-overload]
 
 
 def assume_role_session(

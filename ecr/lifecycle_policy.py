@@ -75,7 +75,7 @@ def cache_lifecycle_policy(unpulled_days: int, keep_images: int = 0) -> PolicyDo
         rules.append(
             _expire(
                 3,
-                f"Keep at most {keep_images} images (an evicted one is re-fetched on its next pull)",
+                f"Keep at most {keep_images} images (an evicted one is re-fetched when pulled)",
                 {
                     "tagStatus": "any",
                     "countType": "imageCountMoreThan",

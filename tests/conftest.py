@@ -28,7 +28,7 @@ def wait_for_http(url: str, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            urllib.request.urlopen(url, timeout=1)  # noqa: S310 - loopback only
+            urllib.request.urlopen(url, timeout=1)
             return
         except urllib.error.HTTPError:
             return  # it answered
@@ -57,7 +57,7 @@ class MotoServer:
 
     def reset(self) -> None:
         request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
-        urllib.request.urlopen(request, timeout=10).read()  # noqa: S310 - loopback only
+        urllib.request.urlopen(request, timeout=10).read()
 
 
 @pytest.fixture(scope="session")
