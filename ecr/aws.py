@@ -28,6 +28,8 @@ class AwsSetupError(Exception):
 
 
 def session(profile: str | None = None, region: str | None = None) -> boto3.session.Session:
+    # botocore reads AWS_DEFAULT_REGION; the AWS CLI v2 and SDKs also honour AWS_REGION.
+    region = region or os.environ.get("AWS_REGION") or None
     sess = boto3.session.Session(profile_name=profile, region_name=region)
     if not sess.region_name:
         raise AwsSetupError(

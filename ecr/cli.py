@@ -37,13 +37,16 @@ def _available() -> dict[str, tuple[str, str]]:
     return found
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``only``, just that command's (its siblings are not imported)."""
     parser = argparse.ArgumentParser(
         prog="ecr",
         description="Operations tools for the infra-ecr pull-through cache.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module, text) in _available().items():
+        if only is not None and name != only:
+            continue
         command = sub.add_parser(name, help=text, description=text)
         importlib.import_module(module).add_arguments(command)
         command.set_defaults(_module=module)
@@ -51,7 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Importing every command costs ~1 s (boto3, charts); a known command needs only its own.
+    parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
     args = parser.parse_args(argv)
     module = importlib.import_module(args._module)
     try:

@@ -1,0 +1,198 @@
+"""``convert --chart`` / ``convert --apps``: the command-line side of :mod:`ecr.chart_overrides`.
+
+``ecr convert`` (``scripts/convert-image-url.sh``) hands over to :func:`run` when a
+chart or ArgoCD Applications are given:
+
+- ``convert --chart CHART --values FILE [--set K=V]...``: one release; the overrides
+  go into the last ``--values`` file (created if it does not exist yet);
+- ``convert --apps PATH...``: every Helm Application under the paths; each one's
+  overrides go into its last ``valueFiles`` entry (``$values/...`` included).
+
+Default: show the diff and what the proof render found, write nothing.
+``--write`` writes each file whose proof passed; ``--check`` exits 1 if any would change.
+Exit status: 0 done, 1 a proof failed (that file not written) or --check found changes,
+2 bad usage or a chart that could not be rendered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import TextIO
+
+from ecr import chart_images, chart_overrides, report
+from ecr.chart_images import Fetcher, Release
+from ecr.chart_overrides import ChartPlan
+from ecr.cli import UsageError
+from ecr.helm_render import HelmFailure
+from ecr.values_files import atomic_write
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    chart_images.add_input_arguments(parser, paths=False)
+    parser.add_argument(
+        "--apps", action="store_true",
+        help="the arguments are ArgoCD Application manifests or directories holding them: "
+        "render each Helm Application and add what its values file misses",
+    )
+
+
+def wanted(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "chart", None) or getattr(args, "apps", False))
+
+
+def run(
+    args: argparse.Namespace, registry: str, host_prefixes: dict[str, str],
+    aliases: dict[str, str],
+) -> int:
+    if args.files:
+        raise UsageError("--files rewrites files as they are; --chart/--apps render a chart: "
+                         "pick one")
+    apps = [Path(p) for p in args.items] if args.apps else []
+    if args.chart and args.items:
+        raise UsageError("with --chart, give values files with --values FILE, not arguments")
+    if args.apps and not apps:
+        raise UsageError("--apps needs paths to ArgoCD Application manifests or directories")
+    try:
+        releases, problems = chart_images.releases_from_args(args, apps)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    plans: list[ChartPlan] = []
+    with tempfile.TemporaryDirectory(prefix="ecr-convert-") as work, report.Progress(
+        len(releases), "rendering"
+    ) as progress:
+        cache = (registry, host_prefixes) if args.charts_via_cache else None
+        fetcher = Fetcher(Path(work), args.plain_http, cache, args.dependency_build)
+        for release in releases:
+            progress.advance()
+            target = _target_file(release)
+            if target is None:
+                problems.append(
+                    f"{release.label}: no values file to write the overrides into "
+                    "(give --values FILE, or add valueFiles to the Application)"
+                )
+                continue
+            try:
+                chart = fetcher.get(release.chart)
+            except HelmFailure as exc:
+                problems.append(f"{release.label}: {exc}")
+                continue
+            plans.append(
+                chart_overrides.plan(release, chart, target, registry, host_prefixes, aliases)
+            )
+    written = _write(plans) if args.write else []
+    if args.output == "json":
+        report.print_json(
+            {
+                "registry": registry,
+                "releases": [
+                    {**p.as_dict(), "diff": diff(p), "written": p.target in written}
+                    for p in plans
+                ],
+                "problems": problems,
+            }
+        )
+    else:
+        show_diff = not (args.write or args.check)
+        if show_diff:
+            for plan in plans:
+                sys.stdout.write(diff(plan))
+        _print_report(plans, written, sys.stderr if show_diff else sys.stdout, args)
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if problems or any(p.error for p in plans):
+        return 2
+    if any(not p.ok for p in plans) or (args.check and any(p.changed for p in plans)):
+        return 1
+    return 0
+
+
+def _target_file(release: Release) -> Path | None:
+    files = release.value_files
+    return files[-1] if files else None
+
+
+def diff(plan: ChartPlan) -> str:
+    if not plan.changed:
+        return ""
+    name = str(plan.target)
+    lines = []
+    for line in difflib.unified_diff(
+        plan.original.splitlines(keepends=True), plan.text.splitlines(keepends=True),
+        name, name,
+    ):
+        lines.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(lines)
+
+
+def _write(plans: list[ChartPlan]) -> list[Path]:
+    """Write each changed file whose proof passed; a failed proof writes nothing."""
+    written = []
+    for plan in plans:
+        if not (plan.ok and plan.changed):
+            continue
+        data = plan.text.encode("utf-8")
+        if plan.target.exists():
+            atomic_write(plan.target, data)
+        else:
+            _create(plan.target, data)
+        written.append(plan.target)
+    return written
+
+
+def _create(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+
+
+def _print_report(
+    plans: list[ChartPlan], written: list[Path], out: TextIO, args: argparse.Namespace
+) -> None:
+    for plan in plans:
+        print(f"{plan.release.label}: {plan.target}", file=out)
+        if plan.error:
+            print(f"  ERROR, nothing written: {plan.error}", file=out)
+            continue
+        for change in plan.rewrite.changes if plan.rewrite else []:
+            print(f"  rewrote {change.key_path}: {change.before} -> {change.after}", file=out)
+        for override in plan.overrides:
+            print(f"  added {override.key_path}: {override.before} -> {override.after}",
+                  file=out)
+        for setting in plan.settings:
+            print(f"  set {setting}", file=out)
+        for note in plan.rewrite.notes if plan.rewrite else []:
+            if "allowInsecureImages" not in note:  # the render decides that one
+                print(f"  note: {note}", file=out)
+        cached = sum(1 for f in plan.proof if f.verdict.status not in chart_images.FAILING)
+        print(f"  proof: rendered again, {cached} of {len(plan.proof)} container image(s) "
+              "through the registry", file=out)
+        for where in plan.uncacheable:
+            print(f"  cannot be cached (mirror it, or --alias its host): {where}", file=out)
+        if plan.unresolved:
+            print("  PROOF FAILED, nothing written; still bypassing the cache:", file=out)
+            for where in plan.unresolved:
+                print(f"    {where}", file=out)
+            if any(u.endswith("still pulled from upstream") for u in plan.unresolved):
+                print("    (no chart value spells it: hard-coded in a template, or an item of a "
+                      "list; set it by hand)", file=out)
+        elif plan.target in written:
+            print(f"  wrote {plan.target}", file=out)
+        elif plan.changed and args.check:
+            print(f"  would change {plan.target}", file=out)
+        elif plan.changed:
+            print("  nothing written: rerun with --write to apply", file=out)
+        else:
+            print("  nothing to change", file=out)

@@ -1,0 +1,350 @@
+"""``ecr convert``: image references (or whole values files) to their ECR cache form.
+
+Two modes:
+
+- ``convert IMAGE...`` prints one converted reference per line, in input order; a bad
+  or uncacheable one is named on stderr with the reason, the rest are still converted,
+  and the exit status is 2.  ``-`` reads references from stdin.
+- ``convert --files PATH...`` rewrites image references in Helm values files and
+  Kubernetes manifests: a unified diff by default, ``--write`` to apply, ``--check``
+  for CI (exit 1 when anything would change).
+
+No arguments: usage and the table of configured caches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TextIO
+
+from ecr import chart_convert, stack_outputs
+from ecr.cli import UsageError
+from ecr.mapping import (
+    InvalidRegistry,
+    UnsupportedRegistry,
+    check_registry,
+    expand_host_prefixes,
+    load_aliases,
+    parse_alias,
+    to_cache,
+)
+from ecr.reference import InvalidReference
+from ecr.report import add_output_argument, format_table, print_json
+from ecr.values_files import FileOutcome, convert_file, summary, unified_diff
+from ecr.yaml_images import collect_files
+
+ALIASES_ENV = "ECR_IMAGE_ALIASES"
+
+EPILOG = f"""\
+examples:
+  convert nginx:1.27 quay.io/jetstack/cert-manager-controller:v1.15.0
+  kubectl get pods -A -o jsonpath='{{..image}}' | tr ' ' '\\n' | convert -
+  convert --alias registry.rocket.chat=docker.io registry.rocket.chat/rocketchat/rocket.chat
+  convert --files environments/prod            # show the diff, change nothing
+  convert --files environments/prod --write    # apply it
+  convert --files environments/ --check        # CI: exit 1 if anything is not converted
+
+registry: --registry, else $ECR_REGISTRY, else `pulumi stack output ecr_registry_url`.
+aliases file: one FROM-HOST=TO-HOST per line, '#' comments (--aliases-file or ${ALIASES_ENV}).
+exit status: 0 done; 1 --check found files to change; 2 bad usage, an invalid or
+uncacheable image, or a file that could not be read or parsed (the rest still done).
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EPILOG
+    parser.add_argument(
+        "items",
+        nargs="*",
+        metavar="IMAGE|PATH",
+        help="image references ('-' reads them from stdin), or with --files: "
+        "files and directories (searched for *.yaml, *.yml)",
+    )
+    parser.add_argument("--registry", help="the ECR registry host (default: $ECR_REGISTRY, "
+                        "then the stack output ecr_registry_url)")
+    parser.add_argument("--stack", help="Pulumi stack to read outputs from")
+    parser.add_argument(
+        "--alias",
+        action="append",
+        default=[],
+        metavar="FROM=TO",
+        help="treat images of host FROM as images of host TO (repeatable), "
+        "e.g. registry.rocket.chat=docker.io",
+    )
+    parser.add_argument("--aliases-file", metavar="PATH",
+                        help=f"file of FROM=TO host aliases (default: ${ALIASES_ENV})")
+    parser.add_argument("--files", action="store_true",
+                        help="the arguments are YAML files/directories to rewrite")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--write", action="store_true", help="with --files: apply the changes")
+    mode.add_argument("--check", action="store_true",
+                      help="with --files: change nothing, exit 1 if anything would change")
+    parser.add_argument(
+        "--allow-insecure-images",
+        action="store_true",
+        help="with --files: add global.security.allowInsecureImages: true where Bitnami "
+        "images are relocated (Bitnami charts refuse them otherwise)",
+    )
+    add_output_argument(parser)
+    chart_convert.add_arguments(parser)  # --chart/--values/--set/--apps (issue 7)
+
+
+def run(args: argparse.Namespace) -> int:
+    if chart_convert.wanted(args):  # render the chart: see ecr.chart_convert
+        return chart_convert.run(args, *_target(args), _aliases(args))
+    if not args.files and (args.write or args.check or args.allow_insecure_images):
+        raise UsageError("--write, --check and --allow-insecure-images go with --files PATH...")
+    aliases = _aliases(args)
+    if not args.items:
+        if args.files:
+            raise UsageError("--files needs at least one file or directory")
+        return _usage(args)
+    registry, host_prefixes = _target(args)
+    if args.files:
+        return _convert_files(args, registry, host_prefixes, aliases)
+    return _convert_images(args, registry, host_prefixes, aliases)
+
+
+def _aliases(args: argparse.Namespace) -> dict[str, str]:
+    aliases: dict[str, str] = {}
+    path = args.aliases_file or os.environ.get(ALIASES_ENV)
+    if path:
+        try:
+            aliases.update(load_aliases(path))
+        except OSError as exc:
+            raise UsageError(f"aliases file {path}: {exc.strerror or exc}") from None
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    for text in args.alias:
+        try:
+            source, target = parse_alias(text)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        aliases[source] = target
+    return aliases
+
+
+def _target(args: argparse.Namespace) -> tuple[str, dict[str, str]]:
+    try:
+        target = stack_outputs.resolve(args.registry, args.stack)
+        check_registry(target.registry)
+    except stack_outputs.RegistryNotFound as exc:
+        raise UsageError(str(exc)) from None
+    except InvalidRegistry as exc:
+        raise UsageError(str(exc)) from None
+    return target.registry, expand_host_prefixes(target.host_prefixes)
+
+
+def _usage(args: argparse.Namespace) -> int:
+    try:
+        registry, host_prefixes = _target(args)
+    except UsageError:
+        registry, host_prefixes = "<registry>", expand_host_prefixes(None)
+    print("Rewrite image references to their ECR pull-through cache form.")
+    print()
+    print("usage: convert-image-url.sh [--registry HOST] [--alias FROM=TO]... IMAGE... | -")
+    print("       convert-image-url.sh --files PATH... [--write | --check] "
+          "[--allow-insecure-images]")
+    print("       (--help for every option)")
+    print()
+    print(f"Configured caches in {registry}:")
+    print(mapping_table(registry, host_prefixes))
+    return 0
+
+
+def mapping_table(registry: str, host_prefixes: Mapping[str, str]) -> str:
+    """Image hosts -> cache prefix, with an example (the no-argument output)."""
+    by_prefix: dict[str, list[str]] = {}
+    for host, prefix in host_prefixes.items():
+        by_prefix.setdefault(prefix, []).append(host)
+    examples = {
+        "docker-hub": "nginx:1.27",
+        "quay": "quay.io/prometheus/node-exporter:v1.8.2",
+        "github": "ghcr.io/dexidp/dex:v2.41.1",
+        "k8s": "registry.k8s.io/pause:3.10",
+        "ecr-public": "public.ecr.aws/docker/library/redis:7",
+    }
+    rows = []
+    for prefix, hosts in by_prefix.items():
+        example = examples.get(prefix, f"{hosts[0]}/org/app:1.0")
+        cache = f"{registry}/{prefix}/..." if registry.startswith("<") else None
+        if cache is None:
+            try:
+                cache = str(to_cache(example, registry, host_prefixes).cache)
+            except (InvalidReference, UnsupportedRegistry, InvalidRegistry):
+                cache = f"{registry}/{prefix}/..."
+        rows.append([", ".join(hosts), f"{prefix}/", f"{example} -> {cache}"])
+    return format_table(["IMAGE HOSTS", "CACHE PREFIX", "EXAMPLE"], rows)
+
+
+def _inputs(items: list[str], stdin: TextIO) -> Iterator[str]:
+    for item in items:
+        if item == "-":
+            for line in stdin:
+                text = line.strip()
+                if text and not text.startswith("#"):
+                    yield text
+        else:
+            yield item
+
+
+def _convert_images(
+    args: argparse.Namespace, registry: str, host_prefixes: dict[str, str],
+    aliases: dict[str, str],
+) -> int:
+    results: list[dict[str, str | None]] = []
+    failed = False
+    explained = False
+    as_json = args.output == "json"
+    for text in _inputs(args.items, sys.stdin):
+        try:
+            image = to_cache(text, registry, host_prefixes, aliases)
+        except InvalidReference as exc:
+            failed = True
+            results.append({"input": text, "error": f"invalid reference: {exc}"})
+            print(f"error: {text}: invalid reference: {exc}", file=sys.stderr)
+            continue
+        except UnsupportedRegistry as exc:
+            failed = True
+            message = str(exc) if not explained else str(exc).split(":", 1)[0]
+            explained = True
+            results.append({"input": text, "error": str(exc).split(":", 1)[0]})
+            print(f"error: {text}: {message}", file=sys.stderr)
+            continue
+        entry: dict[str, str | None] = {
+            "input": text,
+            "output": str(image.cache),
+            "upstream": image.upstream,
+            "prefix": image.prefix,
+        }
+        if image.warning:
+            entry["warning"] = image.warning
+            print(f"warning: {text}: {image.warning}", file=sys.stderr)
+        results.append(entry)
+        if not as_json:
+            print(entry["output"], flush=True)
+    if as_json:
+        print_json(results)
+    return 2 if failed else 0
+
+
+def _convert_files(
+    args: argparse.Namespace, registry: str, host_prefixes: dict[str, str],
+    aliases: dict[str, str],
+) -> int:
+    try:
+        paths = collect_files(args.items)
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from None
+    outcomes = [
+        convert_file(Path(p), registry, host_prefixes, aliases, args.allow_insecure_images,
+                     write=args.write)
+        for p in paths
+    ]
+    counts = summary(outcomes)
+    failed = bool(counts["files_failed"]) or any(
+        skip.is_error for o in outcomes if o.rewrite for skip in o.rewrite.skips
+    )
+    if args.output == "json":
+        print_json({"registry": registry, "files": [_file_json(o) for o in outcomes],
+                    "summary": counts})
+    else:
+        diff_mode = not (args.write or args.check)
+        if diff_mode:
+            for outcome in outcomes:
+                sys.stdout.write(unified_diff(outcome))
+            sys.stdout.flush()
+        report = sys.stderr if diff_mode else sys.stdout
+        _print_report(outcomes, counts, args, report)
+    if failed:
+        return 2
+    if args.check and counts["files_changed"]:
+        return 1
+    return 0
+
+
+def _file_json(outcome: FileOutcome) -> dict[str, object]:
+    data: dict[str, object] = {"path": str(outcome.path), "changed": outcome.changed,
+                               "written": outcome.written, "error": outcome.error}
+    rewrite = outcome.rewrite
+    if rewrite is not None:
+        data["converted"] = [
+            {"line": c.line, "key": c.key_path, "from": c.before, "to": c.after,
+             "shape": c.shape, "warning": c.warning}
+            for c in rewrite.changes
+        ]
+        data["skipped"] = [
+            {"line": s.line, "key": s.key_path, "image": s.reference, "kind": s.kind,
+             "reason": s.reason}
+            for s in rewrite.skips
+        ]
+        data["settings"] = rewrite.settings
+        data["notes"] = rewrite.notes
+        data["diff"] = unified_diff(outcome)
+    return data
+
+
+def _print_report(
+    outcomes: list[FileOutcome], counts: dict[str, object], args: argparse.Namespace,
+    out: TextIO,
+) -> None:
+    rows: list[list[object]] = []
+    notes: list[str] = []
+    for outcome in outcomes:
+        if outcome.error:
+            rows.append([str(outcome.path), "-", "-", f"ERROR: {outcome.error}"])
+            continue
+        rewrite = outcome.rewrite
+        assert rewrite is not None
+        lines: list[tuple[int, list[object]]] = []
+        for change in rewrite.changes:
+            result = f"-> {change.after}"
+            if change.warning:
+                result += f"  (warning: {change.warning})"
+            lines.append(
+                (change.line,
+                 [f"{outcome.path}:{change.line}", change.key_path, change.before, result])
+            )
+        for skip in rewrite.skips:
+            lines.append(
+                (skip.line,
+                 [f"{outcome.path}:{skip.line}", skip.key_path, skip.reference,
+                  f"skipped ({skip.kind}): {skip.reason}"])
+            )
+        rows.extend(row for _, row in sorted(lines, key=lambda item: item[0]))
+        notes.extend(f"changed {setting}" for setting in rewrite.settings)
+        notes.extend(f"note: {note}" for note in rewrite.notes)
+        if args.check and outcome.changed:
+            notes.append(f"would change: {outcome.path}")
+        if outcome.written:
+            notes.append(f"wrote {outcome.path}")
+    if rows:
+        print(format_table(["LOCATION", "KEY", "IMAGE", "RESULT"], rows), file=out)
+    for note in notes:
+        print(note, file=out)
+    print(_summary_text(counts, args), file=out)
+
+
+def _summary_text(counts: dict[str, object], args: argparse.Namespace) -> str:
+    verb = "written" if args.write else "would change"
+    changed = counts["files_written"] if args.write else counts["files_changed"]
+    by_reason = counts["skipped_by_reason"]
+    assert isinstance(by_reason, dict)
+    reasons = ", ".join(f"{n} {kind}" for kind, n in by_reason.items())
+    lines = [
+        f"summary: {counts['files']} files, {changed} {verb}, "
+        f"{counts['files_failed']} could not be read or parsed",
+        f"         {counts['images_converted']} images converted, "
+        f"{counts['images_already_cached']} already in the registry, "
+        f"{counts['images_skipped']} skipped" + (f" ({reasons})" if reasons else ""),
+    ]
+    if counts["settings_changed"]:
+        lines.append(f"         {counts['settings_changed']} chart settings changed")
+    if not args.write and not args.check and counts["files_changed"]:
+        lines.append("         nothing written: rerun with --write to apply")
+    return "\n".join(lines)

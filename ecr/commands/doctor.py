@@ -1,0 +1,279 @@
+"""``ecr doctor``: check the cache end to end and explain why pulls fail.
+
+Credentials and region, the registry URL, every expected pull-through cache rule
+(existence, upstream, ``ValidatePullThroughCacheRule``), the creation templates,
+the node roles (IAM ``SimulatePrincipalPolicy``: inline, managed and boundary
+policies all count) and repository names that show a wrong image path.  Each check
+prints pass/warn/fail/skip and, when it is not a pass, the exact fix.  Exit 1 when
+any check fails.
+
+Cross-account: run with the cache account's credentials and ``--role-arn`` of a
+role in the consuming (cluster) account; node roles and EKS are then read there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
+
+from ecr import aws, catalogue, lifecycle_policy, ops_checks, ops_clients, ops_stackfile, report
+from ecr import stack_outputs as outputs
+from ecr.cli import UsageError
+from ecr.ops_checks import FAIL, PASS, SKIP, WARN, Check
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = (
+        "Exit status: 0 when no check fails (warnings allowed), 1 when any check fails, 2 for"
+        " bad usage. Checks: credentials and region, registry URL and login, each pull-"
+        "through cache rule (exists, upstream, ValidatePullThroughCacheRule), creation "
+        "templates, node roles (IAM SimulatePrincipalPolicy), repository names (library/ and "
+        "host mistakes)."
+    )
+    parser.add_argument(
+        "--node-role",
+        action="append",
+        default=[],
+        metavar="ROLE",
+        help="IAM role name or ARN of the nodes that pull (repeatable)",
+    )
+    parser.add_argument(
+        "--cluster", action="append", default=[], metavar="NAME",
+        help="EKS cluster whose managed node groups' roles are checked (repeatable)",
+    )
+    parser.add_argument(
+        "--cache",
+        action="append",
+        metavar="PREFIX",
+        help="expected cache prefix (repeatable; default: the stack file's caches, else "
+        + ", ".join(catalogue.DEFAULT_CACHES) + ")",
+    )
+    parser.add_argument(
+        "--stack-file",
+        metavar="FILE",
+        help="Pulumi.<stack>.yaml: caches, nodeRoleNames, eksClusterName, cache lifecycle",
+    )
+    parser.add_argument(
+        "--registry",
+        help="the registry images point at (default: ECR_REGISTRY, else the stack output)",
+    )
+    parser.add_argument("--stack", metavar="NAME", help="stack to read outputs from")
+    parser.add_argument(
+        "--role-arn",
+        metavar="ARN",
+        help="assume this role in the consuming (cluster) account and check its node roles "
+        "and login from there",
+    )
+    ops_clients.add_aws_arguments(parser)
+    report.add_output_argument(parser)
+
+
+@dataclass
+class Options:
+    caches: list[str]
+    node_roles: list[str] = field(default_factory=list)
+    clusters: list[str] = field(default_factory=list)
+    expected_registry: str | None = None
+    registry_source: str = ""
+    wanted_policy: lifecycle_policy.PolicyDocument | None = None
+
+
+def options(args: argparse.Namespace) -> Options:
+    try:
+        stack = ops_stackfile.load(args.stack_file) if args.stack_file else None
+    except ops_stackfile.StackFileError as exc:
+        raise UsageError(str(exc)) from None
+    caches = list(args.cache or (stack.caches if stack else catalogue.DEFAULT_CACHES))
+    for prefix in caches:
+        problem = catalogue.prefix_problem(prefix)
+        if problem:
+            raise UsageError(f"--cache {prefix!r}: {problem}")
+    roles = list(args.node_role)
+    clusters = list(args.cluster)
+    wanted = None
+    if stack:
+        if not roles and not clusters:
+            roles = list(stack.node_role_names)
+            clusters = [stack.eks_cluster_name] if stack.eks_cluster_name else []
+        try:
+            wanted = lifecycle_policy.cache_lifecycle_policy(
+                stack.unpulled_days if stack.unpulled_days is not None else 90,
+                stack.keep_images or 0,
+            )
+        except lifecycle_policy.PolicyValueError as exc:
+            raise UsageError(f"{stack.path}: {exc}") from None
+    opts = Options(caches=caches, node_roles=roles, clusters=clusters, wanted_policy=wanted)
+    if args.registry or os.environ.get("ECR_REGISTRY") or args.stack:
+        try:
+            target = outputs.resolve(args.registry, args.stack)
+        except outputs.RegistryNotFound:
+            target = None
+        if target:
+            if ops_checks.parse_registry(target.registry) is None:
+                raise UsageError(
+                    f"registry {target.registry!r} ({target.source}) is not "
+                    "<account>.dkr.ecr.<region>.amazonaws.com"
+                )
+            opts.expected_registry, opts.registry_source = target.registry, target.source
+    else:
+        url = outputs.stack_outputs().get("ecr_registry_url")
+        if isinstance(url, str) and ops_checks.parse_registry(url):
+            opts.expected_registry, opts.registry_source = url, "pulumi stack output"
+    return opts
+
+
+def run(args: argparse.Namespace) -> int:
+    opts = options(args)
+    try:
+        base = ops_clients.from_args(args)
+        region = base.region
+    except (aws.AwsSetupError, ProfileNotFound) as exc:
+        raise UsageError(str(exc)) from None
+    consumer: ops_clients.Clients | None = None
+    pre: list[Check] = []
+    if args.role_arn:
+        assert base.session is not None  # from_args always makes a session
+        try:
+            assumed = aws.assume_role_session(base.session, args.role_arn, "infra-ecr-doctor")
+            consumer = ops_clients.Clients(session=assumed)
+            pre.append(Check("aws", "assume consuming role", PASS, args.role_arn))
+        except (ClientError, BotoCoreError) as exc:
+            pre.append(Check(
+                "aws", "assume consuming role", FAIL,
+                ops_checks.one_line(aws.explain(exc, f"sts assume-role {args.role_arn}")),
+                "the role must trust the caller (sts:AssumeRole), or run with --profile of "
+                "the consuming account",
+            ))
+    assume_failed = ops_checks.failed(pre)
+    checks = pre + diagnose(base, region, opts, consumer, skip_consumer=assume_failed)
+    print_report(checks, args.output)
+    return 1 if ops_checks.failed(checks) else 0
+
+
+def diagnose(
+    base: ops_clients.Clients,
+    region: str,
+    opts: Options,
+    consumer: ops_clients.Clients | None = None,
+    skip_consumer: bool = False,
+) -> list[Check]:
+    """Every check, in the order a person would debug: who, where, rules, roles."""
+    checks: list[Check] = []
+    ident, account = ops_checks.check_identity(base.sts, region)
+    checks.append(ident)
+    if account is None:
+        checks.append(Check("registry", "everything else", SKIP, "needs working AWS credentials"))
+        return checks
+    checks.append(
+        ops_checks.check_registry(account, region, opts.expected_registry, opts.registry_source)
+    )
+    registry_account = account
+    if opts.expected_registry:
+        parsed = ops_checks.parse_registry(opts.expected_registry)
+        if parsed:
+            registry_account = parsed[0]
+    registry = catalogue.registry_host(registry_account, region)
+    owner = registry_account == account
+    # The side the nodes live on: the assumed role's account, else the caller's.
+    side = consumer or base
+    if consumer is not None:
+        consumer_ident, _ = ops_checks.check_identity(
+            consumer.sts, region, "consuming account credentials"
+        )
+        checks.append(consumer_ident)
+    if not skip_consumer:
+        checks.append(ops_checks.check_login(side.ecr, registry, region))
+    registry_policy: str | None = None
+    if owner:
+        checks += ops_checks.check_rules(base.ecr, opts.caches)
+        checks += ops_checks.check_templates(base.ecr, opts.caches, opts.wanted_policy)
+        checks += ops_checks.check_repository_names(base.ecr, opts.caches)
+        registry_policy, problem = ops_checks.registry_policy_text(base.ecr)
+        if problem:
+            checks.append(problem)
+    else:
+        checks.append(Check(
+            "rule", "rules and templates", SKIP,
+            f"the registry is in account {registry_account}, these credentials are account "
+            f"{account}",
+            "run with the cache account's profile (--profile) and --role-arn for this account",
+        ))
+    if skip_consumer:
+        checks.append(Check("node-role", "node roles", SKIP, "the consuming role was not assumed"))
+        return checks
+    checks += node_role_checks(side, opts, registry_account, region, registry_policy)
+    return checks
+
+
+def node_role_checks(
+    side: ops_clients.Clients,
+    opts: Options,
+    registry_account: str,
+    region: str,
+    registry_policy: str | None,
+) -> list[Check]:
+    refs = [ops_checks.role_from_name(side.iam, name) for name in opts.node_roles]
+    for cluster in opts.clusters:
+        refs += ops_checks.roles_from_cluster(side.eks, cluster)
+    if not refs:
+        return [Check(
+            "node-role", "node roles", SKIP,
+            "no node roles given, so the first-pull permissions were not checked",
+            "pass --node-role ROLE or --cluster NAME, or --stack-file with nodeRoleNames",
+        )]
+    seen: set[str] = set()
+    checks: list[Check] = []
+    for ref in refs:
+        key = ref.arn or ref.label
+        if key in seen:
+            continue
+        seen.add(key)
+        checks += ops_checks.check_role(
+            side.iam, ref, opts.caches, registry_account, region, registry_policy
+        )
+    return checks
+
+
+def print_report(checks: list[Check], output: str) -> None:
+    counts = Counter(c.status for c in checks)
+    if output == "json":
+        data: dict[str, Any] = {
+            "ok": not ops_checks.failed(checks),
+            "summary": {s: counts.get(s, 0) for s in (PASS, WARN, FAIL, SKIP)},
+            "checks": [c.as_dict() for c in checks],
+            "explanations": [
+                {"symptom": s, "explanation": e} for s, e in ops_checks.EXPLANATIONS
+            ],
+        }
+        report.print_json(data)
+        return
+    print(render(checks))
+
+
+def render(checks: list[Check]) -> str:
+    counts = Counter(c.status for c in checks)
+    area_w = max((len(c.area) for c in checks), default=4)
+    name_w = max((len(c.name) for c in checks), default=4)
+    lines = []
+    for check in checks:
+        lines.append(
+            f"{check.status.upper():<4}  {check.area:<{area_w}}  {check.name:<{name_w}}  "
+            f"{check.detail}"
+        )
+        if check.fix and check.status != PASS:
+            lines.append(f"{'':<4}  {'':<{area_w}}  {'fix:':<{name_w}}  {check.fix}")
+    lines.append("")
+    lines.append(
+        f"{counts.get(PASS, 0)} passed, {counts.get(WARN, 0)} warnings, "
+        f"{counts.get(FAIL, 0)} failed, {counts.get(SKIP, 0)} skipped"
+    )
+    lines.append("")
+    lines.append("Common symptoms:")
+    for symptom, explanation in ops_checks.EXPLANATIONS:
+        lines.append(f"- \"{symptom}\": {explanation}")
+    return "\n".join(lines)

@@ -1,0 +1,188 @@
+"""``ecr lifecycle apply``: backfill the cache lifecycle policy on older cached repositories.
+
+Repositories the cache created before its creation template existed have no
+lifecycle policy and keep every image forever.  ``apply`` gives each repository
+under a cache prefix the template's policy (``ecr.lifecycle_policy``, the function
+the Pulumi program uses), and reports changed / already right / skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
+
+from ecr import (
+    aws,
+    catalogue,
+    lifecycle_policy,
+    ops_checks,
+    ops_clients,
+    ops_lifecycle,
+    ops_stackfile,
+    report,
+)
+from ecr.cli import UsageError
+
+DEFAULT_UNPULLED_DAYS = 90
+DEFAULT_KEEP_IMAGES = 0
+RESULT_ORDER = (
+    ops_lifecycle.CHANGED,
+    ops_lifecycle.WOULD_CHANGE,
+    ops_lifecycle.ALREADY_RIGHT,
+    ops_lifecycle.SKIPPED,
+    ops_lifecycle.FAILED,
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    apply = sub.add_parser(
+        "apply",
+        help="give cached repositories without it the creation template's lifecycle policy",
+        description=(
+            "Give every repository under a cache prefix the lifecycle policy its creation "
+            "template gives new ones. Idempotent: repositories that already have it are "
+            "reported 'already right'; a repository with a different policy is skipped "
+            "unless --force."
+        ),
+        epilog="Exit status: 0, 1 when a repository could not be read or written, 2 for "
+        "bad usage.",
+    )
+    apply.add_argument(
+        "--prefix",
+        action="append",
+        metavar="P",
+        help="only repositories under this cache prefix (repeatable; default: the stack "
+        "file's caches, else " + ", ".join(catalogue.DEFAULT_CACHES) + ")",
+    )
+    apply.add_argument(
+        "--dry-run", action="store_true", help="report what would change; write nothing"
+    )
+    apply.add_argument(
+        "--force", action="store_true", help="also replace a different existing lifecycle policy"
+    )
+    apply.add_argument(
+        "--unpulled-days",
+        type=int,
+        metavar="N",
+        help="expire images not pulled for N days (default: the stack file's "
+        f"cacheUnpulledDays, else {DEFAULT_UNPULLED_DAYS})",
+    )
+    apply.add_argument(
+        "--keep-images",
+        type=int,
+        metavar="N",
+        help="cap images per repository, 0 = no cap (default: the stack file's "
+        f"cacheKeepImages, else {DEFAULT_KEEP_IMAGES})",
+    )
+    apply.add_argument(
+        "--stack-file",
+        metavar="FILE",
+        help="read caches, cacheUnpulledDays and cacheKeepImages from Pulumi.<stack>.yaml",
+    )
+    apply.add_argument(
+        "--concurrency", type=int, default=8, metavar="N", help="calls in flight (default 8)"
+    )
+    ops_clients.add_aws_arguments(apply)
+    report.add_output_argument(apply)
+
+
+def _choose(flag: int | None, from_stack: int | None, default: int) -> int:
+    if flag is not None:
+        return flag
+    return from_stack if from_stack is not None else default
+
+
+def settings(args: argparse.Namespace) -> tuple[list[str], lifecycle_policy.PolicyDocument]:
+    """Prefixes and the wanted policy: flags first, then the stack file, then defaults."""
+    try:
+        stack = ops_stackfile.load(args.stack_file) if args.stack_file else None
+    except ops_stackfile.StackFileError as exc:
+        raise UsageError(str(exc)) from None
+    prefixes = [p.rstrip("/") for p in (args.prefix or (stack.caches if stack else None)
+                                         or catalogue.DEFAULT_CACHES)]
+    for prefix in prefixes:
+        problem = catalogue.prefix_problem(prefix)
+        if problem:
+            raise UsageError(f"--prefix {prefix!r}: {problem}")
+    days = _choose(args.unpulled_days, stack.unpulled_days if stack else None,
+                   DEFAULT_UNPULLED_DAYS)
+    keep = _choose(args.keep_images, stack.keep_images if stack else None, DEFAULT_KEEP_IMAGES)
+    try:
+        policy = lifecycle_policy.cache_lifecycle_policy(days, keep)
+    except lifecycle_policy.PolicyValueError as exc:
+        raise UsageError(f"{exc} (--unpulled-days / --keep-images)") from None
+    if not 1 <= args.concurrency <= 64:
+        raise UsageError(f"--concurrency must be 1-64, got {args.concurrency}")
+    return prefixes, policy
+
+
+def run(args: argparse.Namespace) -> int:
+    prefixes, policy = settings(args)
+    try:
+        clients = ops_clients.from_args(args)
+    except (aws.AwsSetupError, ProfileNotFound) as exc:
+        raise UsageError(str(exc)) from None
+    return apply(clients, prefixes, policy, args.dry_run, args.force, args.concurrency, args.output)
+
+
+def apply(
+    clients: ops_clients.Clients,
+    prefixes: list[str],
+    policy: lifecycle_policy.PolicyDocument,
+    dry_run: bool,
+    force: bool,
+    concurrency: int,
+    output: str,
+) -> int:
+    """Backfill and report; 0 unless a repository could not be read or written."""
+    bars: list[report.Progress] = []
+    try:
+        outcomes = ops_lifecycle.backfill(
+            clients.ecr, prefixes, policy, dry_run, force, concurrency,
+            on_total=lambda n: bars.append(report.Progress(n, "lifecycle")),
+            on_done=lambda: bars[0].advance(),
+        )
+    except (ClientError, BotoCoreError) as exc:
+        print(f"error: {aws.explain(exc, 'list ECR repositories')}", file=sys.stderr)
+        return 1
+    finally:
+        for bar in bars:
+            bar.close()
+    counts = Counter(o.result for o in outcomes)
+    if output == "json":
+        data: dict[str, Any] = {
+            "dry_run": dry_run,
+            "prefixes": prefixes,
+            "policy": policy,
+            "summary": {r: counts.get(r, 0) for r in RESULT_ORDER},
+            "repositories": [
+                {"name": o.repository, "prefix": o.prefix, "result": o.result, "reason": o.reason}
+                for o in outcomes
+            ],
+        }
+        report.print_json(data)
+    else:
+        if outcomes:
+            print(
+                report.format_table(
+                    ["REPOSITORY", "PREFIX", "RESULT", "REASON"],
+                    [
+                        [o.repository, o.prefix, o.result, ops_checks.one_line(o.reason, 100)]
+                        for o in outcomes
+                    ],
+                )
+            )
+        else:
+            print(f"No repositories under {', '.join(p + '/' for p in prefixes)}: nothing to do.")
+        summary = ", ".join(f"{r}: {counts[r]}" for r in RESULT_ORDER if counts.get(r))
+        if summary:
+            print(f"\n{summary}" + (" (dry run: nothing was written)" if dry_run else ""))
+    for outcome in outcomes:
+        if outcome.result == ops_lifecycle.FAILED:
+            print(f"error: {outcome.reason}", file=sys.stderr)
+    return 1 if counts.get(ops_lifecycle.FAILED) else 0

@@ -1,0 +1,422 @@
+"""``ecr verify PATH|IMAGE...``: prove every image resolves through the cache (and warm it).
+
+Before switching a deployment to the cache, every image it runs must resolve there,
+or pods go into ImagePullBackOff: a forgotten ``library/``, a tag gone upstream,
+missing upstream credentials, a node role that cannot create the cached repository.
+``verify`` collects the images (from values files, manifests and directories, with
+the same extractor as ``convert``, or given as arguments), maps each to its cache
+reference and asks the registry for it over the OCI distribution API exactly as a
+node would.  ``--warm`` then pulls every blob once so the first rollout is fast.
+
+Exit status: 0 every image resolved, 1 at least one did not, 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ecr import chart_images, mapping, oci_auth, oci_warm, report, stack_outputs, yaml_images
+from ecr.cli import UsageError
+from ecr.oci_check import (
+    ERROR,
+    INVALID,
+    OK,
+    UNAUTHORIZED,
+    UNSUPPORTED,
+    CacheTarget,
+    ImageResult,
+    Outcome,
+    check_image,
+    classify,
+)
+from ecr.oci_client import RegistryClient, RetryPolicy
+from ecr.oci_manifest import Platform
+from ecr.reference import InvalidReference, parse
+
+DEFAULT_PLATFORM = "linux/amd64"
+DEFAULT_CONCURRENCY = 8
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_RETRIES = 3
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "targets",
+        nargs="*",
+        metavar="PATH|IMAGE",
+        help="values files, manifests or directories to scan for images, or image references",
+    )
+    parser.add_argument(
+        "--registry",
+        metavar="URL",
+        help="the registry: <account>.dkr.ecr.<region>.amazonaws.com, or any OCI registry "
+        "as http(s)://HOST[:PORT] (default: ECR_REGISTRY, else the stack output)",
+    )
+    parser.add_argument("--stack", metavar="NAME", help="pulumi stack to read the registry from")
+    parser.add_argument(
+        "--platform",
+        default=DEFAULT_PLATFORM,
+        metavar="OS/ARCH[,...]",
+        help=f"the nodes' platform(s) to resolve in multi-arch images (default {DEFAULT_PLATFORM};"
+        " e.g. linux/amd64,linux/arm64 for mixed node groups)",
+    )
+    parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="also pull every layer and config blob once (shared blobs once), so the cache "
+        "holds whole images before the rollout",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=DEFAULT_CONCURRENCY,
+        metavar="N",
+        help=f"requests in flight (default {DEFAULT_CONCURRENCY})",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"per-request connect/read timeout (default {DEFAULT_TIMEOUT:.0f})",
+    )
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=DEFAULT_RETRIES,
+        metavar="N",
+        help=f"retries on 429, 5xx and dropped connections (default {DEFAULT_RETRIES})",
+    )
+    parser.add_argument(
+        "--profile", metavar="NAME", help="AWS profile for the ECR token (ECR registries)"
+    )
+    parser.add_argument(
+        "--role-arn",
+        metavar="ARN",
+        help="assume this role for the ECR token, e.g. the consuming cluster's node role",
+    )
+    parser.add_argument(
+        "--alias",
+        action="append",
+        default=[],
+        metavar="FROM=TO",
+        help="treat images of host FROM as published on host TO (as convert does)",
+    )
+    report.add_output_argument(parser)
+    chart_images.add_verify_arguments(parser)  # --chart/--values/--set/--apps (issue 7)
+
+
+# -- collecting images --------------------------------------------------------------
+
+
+@dataclass
+class Input:
+    """One image to verify and where it was named (first place, plus a count)."""
+
+    image: str
+    sources: list[str] = field(default_factory=list)
+    note: str | None = None  # the extractor's reason it is not a usable reference
+
+
+def collect_inputs(targets: Sequence[str]) -> list[Input]:
+    """Images named by ``targets``: files/directories are scanned, the rest are images.
+
+    The one place images are gathered; new sources (Helm charts) plug in here.
+    """
+    found: dict[str, Input] = {}
+
+    def add(image: str, source: str, note: str | None = None) -> None:
+        # one check per image: "nginx:1.27" and "docker.io/library/nginx:1.27" are the same
+        try:
+            key = str(parse(image)) if note is None else image
+        except InvalidReference:
+            key = image
+        entry = found.setdefault(key, Input(image, note=note))
+        entry.sources.append(source)
+
+    for target in targets:
+        if Path(target).exists():
+            try:
+                files = yaml_images.collect_files([target])
+            except OSError as exc:
+                raise UsageError(str(exc)) from exc
+            for file in files:
+                try:
+                    text = file.read_text(encoding="utf-8")
+                    images = yaml_images.find_images(text, str(file))
+                except (OSError, UnicodeDecodeError, yaml_images.UnparseableYaml) as exc:
+                    raise UsageError(f"{file}: {exc}") from exc
+                for item in images:
+                    add(item.reference or item.key_path, f"{item.file}:{item.line}", item.note)
+        else:
+            add(target, "argument")
+    return list(found.values())
+
+
+# -- the registry and its credentials ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegistryTarget:
+    host: str  # host[:port], as it appears in cache references
+    url: str  # scheme://host[:port]
+    host_prefixes: dict[str, str]
+
+
+def resolve_registry(value: str | None, stack: str | None) -> RegistryTarget:
+    raw = value or os.environ.get("ECR_REGISTRY") or ""
+    try:
+        target = stack_outputs.resolve(value, stack)
+    except stack_outputs.RegistryNotFound as exc:
+        raise UsageError(str(exc)) from exc
+    scheme = "http" if raw.strip().startswith("http://") else "https"
+    host = target.registry
+    if "/" in host:
+        raise UsageError(f"--registry {raw!r}: give a host[:port], without a path")
+    try:
+        mapping.check_registry(host)
+    except mapping.InvalidRegistry as exc:
+        raise UsageError(str(exc)) from exc
+    return RegistryTarget(host, f"{scheme}://{host}", dict(target.host_prefixes))
+
+
+def credentials_for(
+    registry: RegistryTarget, profile: str | None, role_arn: str | None
+) -> oci_auth.Credentials | None:
+    """Explicit REGISTRY_USERNAME/PASSWORD, else an ECR token for ECR hosts, else none."""
+    explicit = oci_auth.from_environment()
+    if explicit is not None:
+        return explicit
+    if oci_auth.ecr_host(registry.host):
+        return oci_auth.ecr_credentials(registry.host, profile=profile, role_arn=role_arn)
+    return None
+
+
+# -- verifying ------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    input: Input
+    cache_reference: str | None
+    result: ImageResult
+    warning: str | None = None
+    target: CacheTarget | None = None
+
+    @property
+    def verdict(self) -> str:
+        return self.result.outcome.verdict
+
+    def as_dict(self) -> dict[str, object]:
+        outcome = self.result.outcome
+        return {
+            "image": self.input.image,
+            "cache_reference": self.cache_reference,
+            "verdict": outcome.verdict,
+            "reason": outcome.reason,
+            "fix": outcome.fix or None,
+            "sources": self.input.sources,
+            "digest": self.result.digest,
+            "warning": self.warning,
+        }
+
+
+def _target_for(
+    item: Input, registry: RegistryTarget, aliases: dict[str, str]
+) -> tuple[CacheTarget | None, Row]:
+    """The cache target of an input, or a finished row (invalid / unsupported)."""
+    if item.note:
+        outcome = Outcome(INVALID, item.note, "give a literal image reference in the file")
+        return None, Row(item, None, ImageResult(outcome))
+    try:
+        cached = mapping.to_cache(item.image, registry.host, registry.host_prefixes, aliases)
+    except InvalidReference as exc:
+        what = "not a file or directory, and not an image reference"
+        reason = f"{what}: {exc}" if item.sources == ["argument"] else str(exc)
+        return None, Row(item, None, ImageResult(Outcome(INVALID, reason, "fix the reference")))
+    except mapping.UnsupportedRegistry as exc:
+        hosts = ", ".join(sorted(mapping.expand_host_prefixes(registry.host_prefixes)))
+        first = str(exc).splitlines()[0].split(":")[0]
+        first = f"{first}; this cache fronts only {hosts}"
+        fix = (
+            "mirror the image to a cacheable registry, push it to a private repository, or "
+            "--alias the host to one that publishes the same image"
+        )
+        return None, Row(item, None, ImageResult(Outcome(UNSUPPORTED, first, fix)))
+    target = CacheTarget(cached.cache, cached.prefix, cached.upstream)
+    unchecked = ImageResult(Outcome(ERROR, "not checked"))
+    return target, Row(item, str(cached.cache), unchecked, cached.warning, target)
+
+
+def verify(
+    inputs: Sequence[Input],
+    registry: RegistryTarget,
+    client: RegistryClient,
+    platforms: Sequence[Platform],
+    aliases: dict[str, str],
+    concurrency: int,
+    auth_problem: str | None = None,
+    warmer: oci_warm.Warmer | None = None,
+) -> list[Row]:
+    """A row per input; registry calls run ``concurrency`` at a time.
+
+    With a ``warmer``, each image's blobs start downloading as soon as it resolves.
+    """
+    rows: list[Row] = []
+    pending: list[tuple[Row, CacheTarget]] = []
+    for item in inputs:
+        target, row = _target_for(item, registry, aliases)
+        rows.append(row)
+        if target is not None:
+            pending.append((row, target))
+    if auth_problem is not None:
+        fix = "fix the credentials (see the reason), then re-run"
+        for row, _ in pending:
+            row.result = ImageResult(Outcome(UNAUTHORIZED, auth_problem, fix))
+        return rows
+    with report.Progress(len(pending), "verify") as progress:
+
+        def one(job: tuple[Row, CacheTarget]) -> None:
+            row, target = job
+            try:
+                row.result = check_image(client, target, platforms)
+            except Exception as exc:  # one image's surprise must not hide the others
+                row.result = ImageResult(classify(exc, target))
+            if warmer is not None and row.verdict == OK:
+                warmer.add(target.cache.path, row.result.blobs, row.result.fetched)
+            progress.advance()
+
+        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+            list(pool.map(one, pending))
+    return rows
+
+
+def finish_warm(rows: list[Row], warmer: oci_warm.Warmer) -> oci_warm.WarmReport:
+    """Wait for the blobs; an image with a failed blob becomes a failure."""
+    with report.Progress(warmer.pending, "warm") as progress:
+        result = warmer.wait(on_done=lambda _job: progress.advance())
+    for row in rows:
+        if row.verdict != OK or row.target is None:
+            continue
+        failed = next((b for b in row.result.blobs if b.digest in result.failures), None)
+        if failed is None:
+            continue
+        outcome = classify(result.failures[failed.digest], row.target)
+        reason = f"warm: blob {failed.digest[:19]}...: {outcome.reason}"
+        row.result = ImageResult(
+            Outcome(outcome.verdict, reason, outcome.fix),
+            row.result.digest,
+            row.result.platform_digests,
+            row.result.blobs,
+            row.result.fetched,
+        )
+    return result
+
+
+# -- output ---------------------------------------------------------------------------
+
+
+def _print_table(rows: list[Row]) -> None:
+    print(
+        report.format_table(
+            ["VERDICT", "IMAGE", "CACHE REFERENCE", "REASON"],
+            [(r.verdict, r.input.image, r.cache_reference, r.result.outcome.reason) for r in rows],
+        )
+    )
+    failing = [r for r in rows if r.verdict != OK]
+    notes = [r for r in rows if r.warning]
+    if failing:
+        print("\nHow to fix:")
+        for row in failing:
+            where = row.input.sources[0]
+            more = f" (+{len(row.input.sources) - 1} more)" if len(row.input.sources) > 1 else ""
+            print(f"  {row.input.image} [{where}{more}]: {row.result.outcome.fix}")
+    if notes:
+        print("\nWarnings:")
+        for row in notes:
+            print(f"  {row.input.image}: {row.warning}")
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.verdict] = counts.get(row.verdict, 0) + 1
+    summary = ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
+    print(f"\n{len(rows)} images: {summary}")
+
+
+def _warm_summary(result: oci_warm.WarmReport) -> str:
+    rate = result.transferred / result.seconds if result.seconds > 0 else 0.0
+    failed = f", {len(result.failures)} failed" if result.failures else ""
+    return (
+        f"warm: {result.blobs} unique blobs{failed}, {report.human_bytes(result.transferred)} "
+        f"transferred ({result.transferred} bytes; unique {result.unique_bytes} bytes) "
+        f"in {result.seconds:.2f} s ({report.human_bytes(rate)}/s)"
+    )
+
+
+def _platforms(text: str) -> list[Platform]:
+    try:
+        platforms = [Platform.parse(p) for p in text.split(",") if p.strip()]
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    if not platforms:
+        raise UsageError("--platform needs at least one OS/ARCH")
+    return platforms
+
+
+def _aliases(values: Sequence[str]) -> dict[str, str]:
+    aliases: dict[str, str] = {}
+    for value in values:
+        try:
+            source, target = mapping.parse_alias(value)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+        aliases[source] = target
+    return aliases
+
+
+def run(args: argparse.Namespace) -> int:
+    rendered = chart_images.rendered_images(args)  # --chart/--apps: what Helm renders
+    if not args.targets and not rendered:
+        raise UsageError("give values files, manifests, directories or image references to verify")
+    if args.concurrency < 1 or args.timeout <= 0 or args.retries < 0:
+        raise UsageError("--concurrency must be >= 1, --timeout > 0 and --retries >= 0")
+    platforms = _platforms(args.platform)
+    aliases = _aliases(args.alias)
+    registry = resolve_registry(args.registry, args.stack)
+    if (args.role_arn or args.profile) and not oci_auth.ecr_host(registry.host):
+        raise UsageError("--role-arn and --profile apply to ECR registries only")
+    inputs = collect_inputs(args.targets) + [Input(i, where) for i, where in rendered]
+    if not inputs:
+        raise UsageError(f"no image references found in {' '.join(args.targets)}")
+    auth_problem = None
+    credentials = None
+    try:
+        credentials = credentials_for(registry, args.profile, args.role_arn)
+    except oci_auth.CredentialsError as exc:
+        auth_problem = f"no registry credentials: {exc}"
+    client = RegistryClient(
+        registry.url,
+        credentials,
+        timeout=args.timeout,
+        retry=RetryPolicy(attempts=args.retries + 1),
+        pool_size=2 * args.concurrency,  # checks and warm downloads run side by side
+    )
+    with client:
+        warmer = oci_warm.Warmer(client, args.concurrency) if args.warm else None
+        rows = verify(inputs, registry, client, platforms, aliases, args.concurrency,
+                      auth_problem, warmer)
+        warm_result = finish_warm(rows, warmer) if warmer is not None else None
+    if args.output == "json":
+        report.print_json([row.as_dict() for row in rows])
+        if warm_result is not None:
+            print(_warm_summary(warm_result), file=sys.stderr)
+    else:
+        _print_table(rows)
+        if warm_result is not None:
+            print(_warm_summary(warm_result))
+    return 0 if all(row.verdict == OK for row in rows) else 1

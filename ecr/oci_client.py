@@ -1,0 +1,394 @@
+"""A small OCI distribution client: manifests and blobs over pooled HTTP.
+
+Why not ``skopeo``/``crane``: ``verify`` checks hundreds of images and warms
+gigabytes, so it needs one connection pool for the whole run, a token cache shared
+by every thread, and errors it can classify (a registry's ``errors[].code`` and
+status), not a subprocess's text.
+
+Behaviour a production registry needs:
+
+- **Auth challenges.**  A 401 with ``WWW-Authenticate: Basic`` is answered with the
+  credentials; ``Bearer realm=..,service=..,scope=..`` by getting a token from the
+  realm (with the credentials as Basic auth, or anonymously) and caching it per
+  scope until it expires.  Once a registry asked for Basic auth, later requests
+  send it up front (one round trip, not two).
+- **Retries.**  429, 5xx (except 501/505), dropped connections and timeouts are
+  retried with exponential backoff and jitter, honouring ``Retry-After`` up to a
+  cap; a whole blob download is retried if the connection drops mid-stream.
+- **Timeouts.**  Every request has connect and read timeouts, and attempts are
+  bounded, so a dead registry gives :class:`RegistryUnreachable` in bounded time.
+- **Redirects.**  Blob downloads are redirected to object storage (S3 for ECR, a
+  CDN for Docker Hub); the Authorization header is dropped when the host changes.
+- **Streaming.**  Blobs are read in chunks and hashed as they arrive, never held
+  whole; the sha256 must match the digest asked for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import urllib3
+from urllib3.exceptions import HTTPError as Urllib3Error
+
+from ecr.oci_auth import Challenge, Credentials, parse_challenge
+from ecr.oci_manifest import (
+    MANIFEST_ACCEPT,
+    MAX_MANIFEST_BYTES,
+    Manifest,
+    ManifestError,
+    parse_manifest,
+)
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 506, 507, 508, 509, 510, 511, 520, 522})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+CHUNK = 1024 * 1024
+USER_AGENT = "infra-ecr-verify/1"
+
+
+class RegistryError(Exception):
+    """The registry answered with an error status (after retries and auth)."""
+
+    def __init__(self, status: int, code: str, message: str, url: str = "") -> None:
+        self.status = status
+        self.code = code  # errors[0].code, e.g. MANIFEST_UNKNOWN; "" when absent
+        self.message = message
+        self.url = url
+        super().__init__(f"HTTP {status} {code or ''}: {message}".replace("  ", " "))
+
+
+class RegistryUnreachable(Exception):
+    """No usable answer: connection refused, timeouts or dropped connections, retried."""
+
+
+class DigestMismatch(Exception):
+    """A blob whose content does not hash to its digest."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 4  # tries per request, the first included
+    backoff: float = 0.25  # seconds before the 2nd try; doubles each time
+    max_backoff: float = 8.0
+    max_retry_after: float = 30.0  # never wait longer than this for Retry-After
+
+    def delay(self, attempt: int, retry_after: str | None) -> float:
+        if retry_after:
+            try:
+                return min(max(float(retry_after), 0.0), self.max_retry_after)
+            except ValueError:
+                pass  # an HTTP date: fall back to backoff
+        base: float = min(self.backoff * 2.0 ** (attempt - 1), self.max_backoff)
+        return base * (0.5 + random.random() / 2)  # jitter spreads concurrent retries
+
+
+@dataclass(frozen=True)
+class BlobResult:
+    digest: str
+    size: int  # bytes read in the successful transfer
+    transferred: int  # bytes read over all attempts
+
+
+def _error_from(status: int, body: bytes, url: str) -> RegistryError:
+    code, message = "", ""
+    try:
+        data = json.loads(body or b"{}")
+        errors = data.get("errors") if isinstance(data, dict) else None
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            code = str(errors[0].get("code", ""))
+            message = str(errors[0].get("message", ""))
+    except ValueError:
+        message = body[:200].decode(errors="replace").strip()
+    return RegistryError(status, code, message or f"HTTP {status}", url)
+
+
+class RegistryClient:
+    """One registry, many threads: ``get_manifest`` and ``fetch_blob`` are thread-safe."""
+
+    def __init__(
+        self,
+        base_url: str,
+        credentials: Credentials | None = None,
+        *,
+        timeout: float = 30.0,
+        connect_timeout: float = 10.0,
+        retry: RetryPolicy | None = None,
+        pool_size: int = 8,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        parts = urllib.parse.urlsplit(base_url if "://" in base_url else f"https://{base_url}")
+        self.base_url = f"{parts.scheme}://{parts.netloc}"
+        self.host = parts.netloc
+        self.credentials = credentials
+        self.retry = retry or RetryPolicy()
+        self.timeout = urllib3.Timeout(connect=min(connect_timeout, timeout), read=timeout)
+        self._sleep = sleep
+        self._http = urllib3.PoolManager(
+            num_pools=8, maxsize=pool_size, retries=False, timeout=self.timeout
+        )
+        self._lock = threading.Lock()
+        self._tokens: dict[str, tuple[str, float]] = {}  # scope -> (header, expires at)
+        self._basic = False  # the registry asked for Basic auth: send it up front
+        self._small_blobs: dict[str, bytes] = {}  # configs read by read_blob, by digest
+        self.requests = 0  # HTTP requests sent, for reports and tests
+
+    def close(self) -> None:
+        self._http.clear()
+
+    def __enter__(self) -> RegistryClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- public API ---------------------------------------------------------------
+
+    def get_manifest(self, repository: str, reference: str) -> Manifest:
+        """GET a manifest by tag or digest, with every format a node accepts."""
+        path = f"/v2/{repository}/manifests/{reference}"
+        for attempt in range(1, self.retry.attempts + 1):
+            resp = self._request(
+                "GET", path, repository, {"Accept": MANIFEST_ACCEPT}, stream=True
+            )
+            try:
+                body = resp.read(MAX_MANIFEST_BYTES + 1, decode_content=True)
+                break
+            except (Urllib3Error, OSError) as exc:
+                if attempt == self.retry.attempts:
+                    raise RegistryUnreachable(
+                        f"{self.host}: connection lost reading {path} ({attempt} attempts)"
+                    ) from exc
+                self._sleep(self.retry.delay(attempt, None))
+            finally:
+                resp.release_conn()
+        if len(body) > MAX_MANIFEST_BYTES:
+            raise ManifestError(f"manifest {path} is larger than {MAX_MANIFEST_BYTES} bytes")
+        expected = reference if reference.startswith("sha256:") else None
+        expected = expected or resp.headers.get("Docker-Content-Digest")
+        return parse_manifest(body, resp.headers.get("Content-Type", ""), expected)
+
+    def read_blob(self, repository: str, digest: str, limit: int = MAX_MANIFEST_BYTES) -> bytes:
+        """A small blob (an image config) read whole, its digest checked; remembered by
+        digest for this run, since images of one release often share a config."""
+        with self._lock:
+            known = self._small_blobs.get(digest)
+        if known is not None:
+            return known
+        path = f"/v2/{repository}/blobs/{digest}"
+        resp = self._request("GET", path, repository, {"Accept-Encoding": "identity"},
+                             stream=True)
+        try:
+            body = resp.read(limit + 1, decode_content=False)
+        except (Urllib3Error, OSError) as exc:
+            raise RegistryUnreachable(f"{self.host}: connection lost reading {path}") from exc
+        finally:
+            resp.release_conn()
+        if len(body) > limit:
+            raise DigestMismatch(f"blob {digest} is larger than {limit} bytes")
+        if "sha256:" + hashlib.sha256(body).hexdigest() != digest:
+            raise DigestMismatch(f"blob {digest} from {repository} does not match its digest")
+        with self._lock:
+            self._small_blobs[digest] = body
+        return body
+
+    def fetch_blob(
+        self,
+        repository: str,
+        digest: str,
+        on_bytes: Callable[[int], None] | None = None,
+    ) -> BlobResult:
+        """Stream a blob to nowhere, hashing it: proves it is servable and warms a cache.
+
+        Dropped connections mid-stream restart the download (bounded attempts).
+        """
+        algorithm, _, want = digest.partition(":")
+        if algorithm != "sha256":
+            raise DigestMismatch(f"cannot verify {digest}: only sha256 digests are supported")
+        path = f"/v2/{repository}/blobs/{digest}"
+        transferred = 0
+        for attempt in range(1, self.retry.attempts + 1):
+            resp = self._request("GET", path, repository, {"Accept-Encoding": "identity"},
+                                 stream=True)
+            hasher = hashlib.sha256()
+            size = 0
+            try:
+                for chunk in resp.stream(CHUNK, decode_content=False):
+                    hasher.update(chunk)
+                    size += len(chunk)
+                    transferred += len(chunk)
+                    if on_bytes:
+                        on_bytes(len(chunk))
+            except (Urllib3Error, OSError) as exc:
+                resp.release_conn()
+                if attempt == self.retry.attempts:
+                    raise RegistryUnreachable(
+                        f"{self.host}: connection lost downloading {digest} "
+                        f"({attempt} attempts): {exc}"
+                    ) from exc
+                self._sleep(self.retry.delay(attempt, None))
+                continue
+            resp.release_conn()
+            if hasher.hexdigest() != want:
+                raise DigestMismatch(
+                    f"blob {digest} from {repository} hashed to sha256:{hasher.hexdigest()}"
+                )
+            return BlobResult(digest, size, transferred)
+        raise AssertionError("unreachable")
+
+    # -- auth ---------------------------------------------------------------------
+
+    def _auth_header(self, scope: str) -> str | None:
+        with self._lock:
+            token = self._tokens.get(scope)
+            if token and token[1] > time.monotonic():
+                return token[0]
+            if self._basic and self.credentials:
+                return self.credentials.basic_header()
+        return None
+
+    def _answer(self, challenge: Challenge | None, scope: str) -> str | None:
+        """The Authorization header that answers ``challenge``, or None if we can't."""
+        if challenge is None:
+            return None
+        if challenge.scheme == "basic":
+            if not self.credentials:
+                return None
+            with self._lock:
+                self._basic = True
+            return self.credentials.basic_header()
+        if challenge.scheme == "bearer" and challenge.params.get("realm"):
+            return self._bearer_token(challenge, scope)
+        return None
+
+    def _bearer_token(self, challenge: Challenge, scope: str) -> str:
+        params = {"service": challenge.params.get("service", "")}
+        params["scope"] = challenge.params.get("scope") or scope
+        params = {k: v for k, v in params.items() if v}
+        realm = challenge.params["realm"]
+        url = realm + ("&" if "?" in realm else "?") + urllib.parse.urlencode(params)
+        headers = {"User-Agent": USER_AGENT}
+        if self.credentials:
+            headers["Authorization"] = self.credentials.basic_header()
+        resp = self._send("GET", url, headers, stream=False)
+        if resp.status != 200:
+            raise _error_from(resp.status, resp.data, realm)
+        try:
+            data = json.loads(resp.data)
+            token = str(data.get("token") or data.get("access_token") or "")
+            expires_in = float(data.get("expires_in") or 60)
+        except (ValueError, AttributeError) as exc:
+            raise RegistryError(resp.status, "", f"token endpoint {realm} sent no JSON") from exc
+        if not token:
+            raise RegistryError(resp.status, "", f"token endpoint {realm} sent no token")
+        header = f"Bearer {token}"
+        with self._lock:
+            # renew a little early so a token never expires in flight
+            self._tokens[scope] = (header, time.monotonic() + max(expires_in - 10, 1))
+        return header
+
+    # -- HTTP ---------------------------------------------------------------------
+
+    def _request(
+        self, method: str, path: str, repository: str, headers: Mapping[str, str], stream: bool
+    ) -> urllib3.BaseHTTPResponse:
+        """Send with auth, answering one challenge, following redirects; raise on errors."""
+        scope = f"repository:{repository}:pull"
+        url = self.base_url + path
+        base_headers = {"User-Agent": USER_AGENT, **headers}
+        auth = self._auth_header(scope)
+        resp = self._send(method, url, _with_auth(base_headers, auth), stream)
+        if resp.status == 401:
+            challenge = parse_challenge(resp.headers.get("WWW-Authenticate"))
+            first = _drain(resp)
+            answer = self._answer(challenge, scope)
+            if answer is None or answer == auth:
+                raise _error_from(401, first, url)
+            resp = self._send(method, url, _with_auth(base_headers, answer), stream)
+        for _ in range(5):
+            if resp.status not in REDIRECT_STATUSES:
+                break
+            location = resp.headers.get("Location", "")
+            _drain(resp)
+            target = urllib.parse.urljoin(url, location)
+            same_host = urllib.parse.urlsplit(target).netloc == urllib.parse.urlsplit(url).netloc
+            # object storage URLs carry their own signature; our token must not leak there
+            redirect_headers = dict(base_headers) if not same_host else dict(
+                _with_auth(base_headers, self._auth_header(scope))
+            )
+            url = target
+            resp = self._send(method, url, redirect_headers, stream)
+        if resp.status >= 400 or resp.status in REDIRECT_STATUSES:
+            raise _error_from(resp.status, _drain(resp), url)
+        return resp
+
+    def _send(
+        self, method: str, url: str, headers: Mapping[str, str], stream: bool
+    ) -> urllib3.BaseHTTPResponse:
+        """One request with retries on 429/5xx, dropped connections and timeouts."""
+        last_error = ""
+        for attempt in range(1, self.retry.attempts + 1):
+            try:
+                with self._lock:
+                    self.requests += 1
+                resp = self._http.request(
+                    method, url, headers=dict(headers), preload_content=not stream,
+                    redirect=False, timeout=self.timeout,
+                )
+            except (Urllib3Error, OSError) as exc:
+                last_error = _describe(exc)
+                if attempt < self.retry.attempts:
+                    self._sleep(self.retry.delay(attempt, None))
+                    continue
+                raise RegistryUnreachable(
+                    f"{urllib.parse.urlsplit(url).netloc}: {last_error} "
+                    f"({attempt} attempts)"
+                ) from exc
+            if resp.status in RETRY_STATUSES and attempt < self.retry.attempts:
+                retry_after = resp.headers.get("Retry-After")
+                _drain(resp)
+                self._sleep(self.retry.delay(attempt, retry_after))
+                continue
+            return resp
+        raise AssertionError("unreachable")
+
+
+def _with_auth(headers: Mapping[str, str], auth: str | None) -> dict[str, str]:
+    out = dict(headers)
+    if auth:
+        out["Authorization"] = auth
+    return out
+
+
+def _drain(resp: urllib3.BaseHTTPResponse, limit: int = 64 * 1024) -> bytes:
+    """An error/redirect body (small JSON), read whole so the connection is reusable."""
+    try:
+        return (resp.data or b"")[:limit]
+    except (Urllib3Error, OSError):
+        return b""
+    finally:
+        resp.release_conn()
+
+
+def _describe(exc: BaseException) -> str:
+    """A short reason for a transport failure, without urllib3's object reprs."""
+    text = str(exc)
+    for marker, reason in (
+        ("Connection refused", "connection refused"),
+        ("timed out", "timed out"),
+        ("Name or service not known", "host name not found"),
+        ("nodename nor servname", "host name not found"),
+        ("Temporary failure in name resolution", "host name not found"),
+        ("RemoteDisconnected", "connection closed without a response"),
+        ("Connection reset", "connection reset"),
+        ("Connection aborted", "connection dropped"),
+        ("CERTIFICATE_VERIFY_FAILED", "TLS certificate not trusted"),
+    ):
+        if marker in text:
+            return reason
+    return f"{type(exc).__name__}: {text}"[:200]

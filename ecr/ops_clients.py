@@ -1,0 +1,88 @@
+"""The AWS clients the operations commands (status, lifecycle, doctor) share.
+
+A ``Clients`` holds one boto3 session and creates each service client once, with
+``ecr.aws``'s adaptive retries.  Tests inject their own client per service (a
+moto-backed client for what moto implements, a ``Stubber``-wrapped one for what
+it lacks) through ``overrides``; the commands never build clients themselves.
+boto3 clients are thread-safe, sessions are not: create clients on the main
+thread (``Clients.get``) before handing them to worker threads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from ecr import aws
+
+
+@dataclass
+class Clients:
+    """Lazily created AWS clients; ``overrides`` (service -> client) wins."""
+
+    session: boto3.session.Session | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)
+    _made: dict[str, Any] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def region(self) -> str:
+        if self.session is not None and self.session.region_name:
+            return str(self.session.region_name)
+        for client in self.overrides.values():
+            region = getattr(client.meta, "region_name", None)
+            if region:
+                return str(region)
+        raise aws.AwsSetupError("no AWS region: pass --region, or set AWS_REGION")
+
+    def get(self, service: str) -> Any:
+        if service in self.overrides:
+            return self.overrides[service]
+        with self._lock:
+            if service not in self._made:
+                if self.session is None:
+                    raise aws.AwsSetupError(f"no AWS session to create a {service} client")
+                self._made[service] = aws.client(self.session, service)
+            return self._made[service]
+
+    @property
+    def ecr(self) -> Any:
+        return self.get("ecr")
+
+    @property
+    def sts(self) -> Any:
+        return self.get("sts")
+
+    @property
+    def iam(self) -> Any:
+        return self.get("iam")
+
+    @property
+    def eks(self) -> Any:
+        return self.get("eks")
+
+
+def add_aws_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--profile`` and ``--region``; without them boto3 reads AWS_PROFILE / AWS_REGION."""
+    group = parser.add_argument_group("AWS")
+    group.add_argument(
+        "--profile", help="AWS profile (default: AWS_PROFILE or the default credentials)"
+    )
+    group.add_argument("--region", help="AWS region (default: AWS_REGION, e.g. af-south-1)")
+
+
+def from_args(args: argparse.Namespace) -> Clients:
+    """Clients for the profile and region on the command line (or the environment).
+
+    ``AwsSetupError`` (no region) and botocore's ``ProfileNotFound`` are turned
+    into usage errors by the commands.
+    """
+    # botocore reads AWS_DEFAULT_REGION but not AWS_REGION (the name the AWS CLI v2 and
+    # SDKs document), so it is passed on here.
+    region = args.region or os.environ.get("AWS_REGION") or None
+    return Clients(session=aws.session(profile=args.profile, region=region))

@@ -1,0 +1,135 @@
+"""Every container image a set of rendered Kubernetes manifests would run.
+
+Values files show only what someone overrode; the rendered manifests show what
+will really run.  This walks them for pod specs wherever Kubernetes puts one
+(a Pod; the ``spec.template`` of Deployments, StatefulSets, DaemonSets,
+ReplicaSets, Jobs and look-alike custom resources such as Argo Rollouts; a
+CronJob's ``spec.jobTemplate``) and reports each container, init container and
+ephemeral container with the workload that runs it.
+
+Pure: text in, records out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
+HOOK_ANNOTATION = "helm.sh/hook"
+
+
+class ManifestError(ValueError):
+    """A rendered template that is not valid YAML."""
+
+
+@dataclass(frozen=True)
+class WorkloadImage:
+    image: str
+    kind: str  # Deployment, CronJob, Pod, ...
+    name: str  # the workload's metadata.name
+    namespace: str | None
+    container: str
+    container_type: str  # containers | initContainers | ephemeralContainers
+    template: str  # the chart template that rendered it
+    hook: str | None = None  # helm.sh/hook (e.g. "test"): runs only on that hook
+
+    @property
+    def workload(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "image": self.image,
+            "kind": self.kind,
+            "name": self.name,
+            "namespace": self.namespace,
+            "container": self.container,
+            "container_type": self.container_type,
+            "template": self.template,
+            "hook": self.hook,
+        }
+
+
+def from_manifests(manifests: Mapping[str, str]) -> list[WorkloadImage]:
+    """Images of every rendered template (template path -> YAML stream)."""
+    found: list[WorkloadImage] = []
+    for template, text in manifests.items():
+        found.extend(from_text(text, template))
+    return found
+
+
+def from_text(text: str, template: str = "-") -> list[WorkloadImage]:
+    try:
+        documents = list(yaml.safe_load_all(text))
+    except yaml.YAMLError as exc:
+        raise ManifestError(f"{template}: rendered output is not valid YAML: {exc}") from exc
+    found: list[WorkloadImage] = []
+    for doc in documents:
+        if isinstance(doc, Mapping):
+            found.extend(from_object(doc, template))
+    return found
+
+
+def from_object(obj: Mapping[str, Any], template: str = "-") -> Iterator[WorkloadImage]:
+    kind = str(obj.get("kind") or "")
+    if kind.endswith("List") and isinstance(obj.get("items"), list):
+        for item in obj["items"]:
+            if isinstance(item, Mapping):
+                yield from from_object(item, template)
+        return
+    metadata = _map(obj.get("metadata"))
+    name = str(metadata.get("name") or "")
+    namespace = metadata.get("namespace")
+    hook = _map(metadata.get("annotations")).get(HOOK_ANNOTATION)
+    for pod_spec in pod_specs(obj):
+        for list_name in CONTAINER_LISTS:
+            containers = pod_spec.get(list_name)
+            if not isinstance(containers, list):
+                continue
+            for container in containers:
+                if not isinstance(container, Mapping):
+                    continue
+                image = container.get("image")
+                if not isinstance(image, str) or not image.strip():
+                    continue
+                yield WorkloadImage(
+                    image=image.strip(),
+                    kind=kind or "?",
+                    name=name,
+                    namespace=str(namespace) if namespace else None,
+                    container=str(container.get("name") or ""),
+                    container_type=list_name,
+                    template=template,
+                    hook=str(hook) if hook else None,
+                )
+
+
+def pod_specs(obj: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    """The pod spec(s) of a Kubernetes object, wherever its kind keeps them."""
+    spec = _map(obj.get("spec"))
+    if obj.get("kind") == "Pod":
+        yield spec
+        return
+    template = _map(_map(spec.get("template")).get("spec"))
+    if template:
+        yield template
+    job = _map(_map(spec.get("jobTemplate")).get("spec"))
+    job_pod = _map(_map(job.get("template")).get("spec"))
+    if job_pod:
+        yield job_pod
+
+
+def _map(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def unique_images(found: list[WorkloadImage]) -> list[str]:
+    """Distinct image references in first-seen order."""
+    seen: dict[str, None] = {}
+    for item in found:
+        seen.setdefault(item.image, None)
+    return list(seen)

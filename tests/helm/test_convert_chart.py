@@ -1,0 +1,196 @@
+"""``convert --chart`` / ``--apps``: overrides for every image, proven by rendering again."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from tests.helm import charts, gitops
+from tests.helm.conftest import REGISTRY
+
+# The quick-start's WordPress values, "Before".
+WORDPRESS_BEFORE = """\
+# WordPress (builder-space-argocd/environments/prod/spruch/values.yaml)
+image:
+  registry: docker.io
+  repository: bitnami/wordpress
+  tag: latest
+
+mariadb:
+  auth:
+    database: spruch   # keep this comment
+"""
+
+
+def convert(run_cli, *argv):
+    return run_cli("convert", "--registry", REGISTRY, *argv)
+
+
+def images_check(run_cli, *argv):
+    return run_cli("images", "--registry", REGISTRY, "--check", "-o", "json", *argv)
+
+
+def test_wordpress_gets_subchart_init_and_cronjob_overrides_and_passes(run_cli, webapp, tmp_path):
+    values = tmp_path / "values.yaml"
+    values.write_text(WORDPRESS_BEFORE)
+    before = images_check(run_cli, "--chart", str(webapp), "-f", str(values))
+    assert before.code == 1  # subchart, init container and CronJob images bypass the cache
+
+    dry = convert(run_cli, "--chart", str(webapp), "--values", str(values))
+    assert dry.code == 0, dry.err
+    assert values.read_text() == WORDPRESS_BEFORE  # a dry run writes nothing
+    assert "+    repository: docker-hub/bitnami/mariadb" in dry.out  # the diff, for review
+
+    result = convert(run_cli, "--chart", str(webapp), "--values", str(values), "--write")
+    assert result.code == 0, result.out + result.err
+    text = values.read_text()
+    data = yaml.safe_load(text)
+    assert data["image"] == {
+        "registry": REGISTRY, "repository": "docker-hub/bitnami/wordpress", "tag": "latest"
+    }
+    # the subchart is overridden under its alias key, not its chart name
+    assert data["mariadb"]["image"] == {
+        "registry": REGISTRY, "repository": "docker-hub/bitnami/mariadb"
+    }
+    assert "db" not in data
+    assert data["mariadb"]["auth"] == {"database": "spruch"}
+    assert data["volumePermissions"]["image"]["repository"] == "docker-hub/bitnami/os-shell"
+    assert data["backup"]["image"] == f"{REGISTRY}/docker-hub/library/busybox:1.36"
+    assert data["global"] == {"security": {"allowInsecureImages": True}}
+    # surgical: every original line that was not an image value is still there, in order
+    kept = [line for line in WORDPRESS_BEFORE.splitlines() if "docker.io" not in line
+            and "bitnami/wordpress" not in line]
+    assert [line for line in text.splitlines() if line in kept] == kept
+    assert "proof: rendered again, 4 of 4" in result.out
+
+    after = images_check(run_cli, "--chart", str(webapp), "-f", str(values))
+    assert after.code == 0, after.out
+    assert {i["status"] for i in json.loads(after.out)["images"]} == {"cached"}
+
+    again = convert(run_cli, "--chart", str(webapp), "--values", str(values), "--check")
+    assert again.code == 0 and "nothing to change" in again.out  # idempotent
+
+
+def test_allow_insecure_images_only_when_the_render_needs_it(run_cli, chat, webapp, tmp_path):
+    values = tmp_path / "chat.yaml"
+    values.write_text("image:\n  tag: '6.13.1'\n")
+    result = convert(run_cli, "--chart", str(chat), "-f", str(values), "--write",
+                     "--alias", "registry.rocket.chat=docker.io")
+    assert result.code == 0, result.out + result.err
+    assert values.read_text() == (
+        "image:\n  tag: '6.13.1'\n"
+        f"  repository: {REGISTRY}/docker-hub/rocketchat/rocket.chat\n"
+    )
+
+    explicit = tmp_path / "wp.yaml"
+    explicit.write_text("global:\n  security:\n    allowInsecureImages: false\n")
+    result = convert(run_cli, "--chart", str(webapp), "-f", str(explicit), "--write")
+    assert result.code == 0, result.out + result.err
+    assert explicit.read_text().startswith("global:\n  security:\n    allowInsecureImages: true\n")
+
+
+def test_uncacheable_images_are_reported_not_overridden(run_cli, chat, tmp_path):
+    values = tmp_path / "chat.yaml"
+    result = convert(run_cli, "--chart", str(chat), "-f", str(values), "--write")
+    assert result.code == 0
+    assert "cannot be cached" in result.out and "registry.rocket.chat" in result.out
+    assert not values.exists()  # nothing to write
+
+
+def test_new_values_file_is_created(run_cli, chat, tmp_path):
+    values = tmp_path / "env" / "chat.yaml"
+    values.parent.mkdir()
+    result = convert(run_cli, "--chart", str(chat), "-f", str(values), "--write",
+                     "--alias", "registry.rocket.chat=docker.io")
+    assert result.code == 0, result.err
+    assert yaml.safe_load(values.read_text())["image"]["repository"].startswith(REGISTRY)
+
+
+def test_failed_proof_writes_nothing(run_cli, webapp, tmp_path):
+    charts.write(webapp, {"templates/hardcoded.yaml": """
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: {{ .Release.Name }}-exporter
+        spec:
+          containers:
+            - name: exporter
+              image: quay.io/prometheus/mysqld-exporter:v0.15.1
+    """})
+    values = tmp_path / "values.yaml"
+    values.write_text(WORDPRESS_BEFORE)
+    result = convert(run_cli, "--chart", str(webapp), "-f", str(values), "--write", "-o", "json")
+    assert result.code == 1
+    (plan,) = json.loads(result.out)["releases"]
+    assert not plan["ok"] and not plan["written"]
+    assert any("mysqld-exporter" in u for u in plan["unresolved"])
+    assert values.read_text() == WORDPRESS_BEFORE
+
+
+def test_render_failure_writes_nothing_and_says_why(run_cli, webapp, tmp_path):
+    values = tmp_path / "values.yaml"
+    values.write_text("image: nginx:1.27\n")
+    result = convert(run_cli, "--chart", str(webapp), "-f", str(values), "--write")
+    assert result.code == 2
+    assert "ERROR, nothing written" in result.out and "can't evaluate field" in result.out
+    assert values.read_text() == "image: nginx:1.27\n"
+
+
+def test_images_in_lists_cannot_be_overridden_and_fail_the_proof(run_cli, tmp_path):
+    chart = charts.write(tmp_path / "sidecars", {
+        "Chart.yaml": "apiVersion: v2\nname: sidecars\nversion: 1.0.0\n",
+        "values.yaml": "sidecars:\n  - name: log\n    image: fluent/fluent-bit:3.1\n",
+        "templates/pod.yaml": """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: p}
+            spec:
+              containers:
+              {{- range .Values.sidecars }}
+                - name: {{ .name }}
+                  image: {{ .image }}
+              {{- end }}
+        """,
+    })
+    values = tmp_path / "v.yaml"
+    result = convert(run_cli, "--chart", str(chart), "-f", str(values), "--write")
+    assert result.code == 1
+    assert "PROOF FAILED" in result.out and "fluent-bit" in result.out
+    assert "no chart value spells it" in result.out
+    # the user copies the list into the values file: convert then rewrites it in place
+    values.write_text("sidecars:\n  - name: log\n    image: fluent/fluent-bit:3.1\n")
+    result = convert(run_cli, "--chart", str(chart), "-f", str(values), "--write")
+    assert result.code == 0, result.out
+    assert f"image: {REGISTRY}/docker-hub/fluent/fluent-bit:3.1" in values.read_text()
+
+
+def test_whole_argocd_repository(run_cli, tmp_path):
+    repo = gitops.write_repo(tmp_path / "argocd")
+    prod = repo / "environments" / "prod" / "rocketchat" / "values.yaml"
+    webapp_values = repo / "charts" / "webapp" / "values-prod.yaml"
+    app = repo / "apps" / "spruch.yaml"
+    argv = ("--apps", str(repo / "apps"), "--write", "--alias", "registry.rocket.chat=docker.io")
+    result = convert(run_cli, *argv)
+    # rocketchat is written ($values file); spruch is not: its Application's valuesObject
+    # sets backup.image, which wins over the values file, so the proof fails
+    assert result.code == 1
+    assert prod.read_text().startswith(gitops.PROD_VALUES)  # appended, the rest kept
+    assert "docker-hub/rocketchat/rocket.chat" in prod.read_text()
+    assert webapp_values.read_text() == gitops.WEBAPP_PROD_VALUES
+    assert "backup.image is also set by Application spruch: valuesObject" in result.out
+
+    # convert the Application manifest itself, as the message says; then it all passes
+    assert convert(run_cli, "--files", str(app), "--write").code == 0
+    result = convert(run_cli, *argv)
+    assert result.code == 0, result.out + result.err
+    assert "docker-hub/bitnami/mariadb" in webapp_values.read_text()
+    check = run_cli("images", str(repo), "--registry", REGISTRY, "--check")
+    assert check.code == 0, check.out + check.err
+
+
+def test_usage_errors(run_cli, webapp, tmp_path):
+    assert convert(run_cli, "--chart", str(webapp)).code == 2  # no values file to write
+    assert convert(run_cli, "--chart", str(webapp), "x.yaml").code == 2
+    assert convert(run_cli, "--apps").code == 2
+    assert convert(run_cli, "--chart", str(webapp), "--files", "x").code == 2

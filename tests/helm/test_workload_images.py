@@ -1,0 +1,101 @@
+"""Walking rendered manifests for every container image (pure)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ecr.workload_images import ManifestError, from_manifests, from_text, unique_images
+
+STREAM = """
+apiVersion: v1
+kind: Pod
+metadata: {name: debug, namespace: ops}
+spec:
+  containers: [{name: shell, image: busybox:1.36}]
+  ephemeralContainers: [{name: dbg, image: "nicolaka/netshoot:v0.13"}]
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  template:
+    spec:
+      initContainers: [{name: setup, image: "quay.io/prometheus/busybox:latest"}]
+      containers: [{name: agent, image: " ghcr.io/org/agent:1 "}]
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: backup}
+spec:
+  schedule: "@daily"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers: [{name: dump, image: "postgres:16"}]
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: smoke
+  annotations: {helm.sh/hook: test}
+spec:
+  template:
+    spec:
+      containers: [{name: curl, image: "curlimages/curl:8.10.1"}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cfg}
+data: {image: "not-a-container:1"}
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: {name: canary}
+spec:
+  template:
+    spec:
+      containers: [{name: app, image: "registry.k8s.io/pause:3.10"}]
+---
+apiVersion: v1
+kind: List
+items:
+  - apiVersion: apps/v1
+    kind: ReplicaSet
+    metadata: {name: rs}
+    spec: {template: {spec: {containers: [{name: c, image: "nginx"}]}}}
+"""
+
+
+def test_every_container_kind_and_workload_shape():
+    found = from_text(STREAM, "all.yaml")
+    rows = [(f.workload, f.container, f.container_type, f.image) for f in found]
+    assert rows == [
+        ("Pod/debug", "shell", "containers", "busybox:1.36"),
+        ("Pod/debug", "dbg", "ephemeralContainers", "nicolaka/netshoot:v0.13"),
+        ("DaemonSet/agent", "setup", "initContainers", "quay.io/prometheus/busybox:latest"),
+        ("DaemonSet/agent", "agent", "containers", "ghcr.io/org/agent:1"),
+        ("CronJob/backup", "dump", "containers", "postgres:16"),
+        ("Job/smoke", "curl", "containers", "curlimages/curl:8.10.1"),
+        ("Rollout/canary", "app", "containers", "registry.k8s.io/pause:3.10"),
+        ("ReplicaSet/rs", "c", "containers", "nginx"),
+    ]
+    assert found[0].namespace == "ops"
+    assert found[5].hook == "test"
+    assert all(f.template == "all.yaml" for f in found)
+
+
+def test_manifests_by_template_and_unique_images():
+    manifests = {
+        "a.yaml": "kind: Pod\nmetadata: {name: a}\nspec: {containers: [{name: x, image: nginx}]}",
+        "b.yaml": "kind: Pod\nmetadata: {name: b}\nspec: {containers: [{name: y, image: nginx}]}",
+        "empty.yaml": "# nothing rendered\n",
+    }
+    found = from_manifests(manifests)
+    assert [f.template for f in found] == ["a.yaml", "b.yaml"]
+    assert unique_images(found) == ["nginx"]
+
+
+def test_invalid_rendered_yaml_names_the_template():
+    with pytest.raises(ManifestError, match=r"broken\.yaml"):
+        from_manifests({"broken.yaml": "kind: Pod\n  spec: [\n"})

@@ -1,0 +1,147 @@
+"""Fixtures for the operations commands: moto-backed clients, images, fault injection."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import urllib.request
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse, HTTPHeaders
+from moto.ecr import policy_validation
+from moto.server import ThreadedMotoServer
+
+from ecr import aws
+from ecr.ops_clients import Clients
+from tests.conftest import MotoServer, free_port, wait_for_http
+
+REGION = "af-south-1"
+ACCOUNT = "123456789012"  # moto's default account
+
+
+def manifest(size: int, seed: str) -> str:
+    """A Docker v2 manifest; moto reports ``config.size`` as the image size."""
+    digest = "sha256:" + hashlib.sha256(seed.encode()).hexdigest()
+    layer = "sha256:" + hashlib.sha256((seed + "layer").encode()).hexdigest()
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+                "size": size,
+                "digest": digest,
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                    "size": size,
+                    "digest": layer,
+                }
+            ],
+        }
+    )
+
+
+def add_repo(ecr: Any, name: str, sizes: list[int]) -> None:
+    ecr.create_repository(repositoryName=name)
+    for i, size in enumerate(sizes):
+        ecr.put_image(
+            repositoryName=name, imageManifest=manifest(size, f"{name}:{i}"), imageTag=f"v{i}"
+        )
+
+
+def moto_clients() -> Clients:
+    """Clients on the moto server the environment points at (adaptive retries included)."""
+    return Clients(session=aws.session(region=REGION))
+
+
+@pytest.fixture
+def clients(aws_env: MotoServer) -> Clients:
+    return moto_clients()
+
+
+class _Body:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.data
+
+
+def error_response(code: str, message: str, status: int = 400) -> AWSResponse:
+    """An AWS JSON-protocol error as it arrives over HTTP."""
+    body = json.dumps({"__type": code, "message": message}).encode()
+    headers = HTTPHeaders()
+    headers["Content-Type"] = "application/x-amz-json-1.1"
+    headers["x-amzn-RequestId"] = "test"
+    return AWSResponse("https://test", status, headers, _Body(body))
+
+
+def inject(
+    client: Any, operation: str, decide: Callable[[dict[str, Any]], AWSResponse | None]
+) -> list[dict[str, Any]]:
+    """Answer some HTTP sends of ``operation`` with a fault, below the retry handler.
+
+    ``before-send`` runs inside botocore's retry loop (unlike a Stubber, which answers
+    before it), so a throttling fault injected here is really retried.  Returns the
+    list of attempts seen (each the request's JSON body), for assertions.
+    """
+    attempts: list[dict[str, Any]] = []
+
+    def handler(request: Any, **_: Any) -> AWSResponse | None:
+        target = request.headers.get("X-Amz-Target", b"")
+        target = target.decode() if isinstance(target, bytes) else str(target)
+        if not target.endswith("." + operation):
+            return None
+        body = json.loads(request.body or b"{}")
+        attempts.append(body)
+        return decide(body)
+
+    client.meta.events.register_first("before-send.*", handler)
+    return attempts
+
+
+@pytest.fixture(scope="session")
+def lifecycle_moto() -> Iterator[MotoServer]:
+    """A moto server on 127.0.0.1 that accepts ECR's ``sinceImagePulled`` count type.
+
+    moto 5.2 validates lifecycle policies against an old schema that predates
+    ``sinceImagePulled`` (which ECR accepts, ecr-facts.md "Lifecycle policies"), so
+    this server runs in-process with that one enum value added; storage and every
+    other rule of the validator are moto's own.
+    """
+    policy_validation.VALID_SELECTION_COUNT_TYPE_VALUES.add("sinceImagePulled")
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    url = f"http://127.0.0.1:{port}"
+    wait_for_http(f"{url}/moto-api/")
+    try:
+        yield MotoServer(url)
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def lifecycle_env(lifecycle_moto: MotoServer, monkeypatch: pytest.MonkeyPatch) -> MotoServer:
+    request = urllib.request.Request(f"{lifecycle_moto.url}/moto-api/reset", method="POST")
+    urllib.request.urlopen(request, timeout=10).read()
+    for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", lifecycle_moto.url)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+    return lifecycle_moto
+
+
+def plain_ecr() -> Any:
+    """An ECR client for test setup (no retries to wait for)."""
+    return boto3.client("ecr", region_name=REGION)

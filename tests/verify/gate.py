@@ -1,0 +1,261 @@
+"""A small loopback HTTP proxy in front of a real registry, for what a registry
+process cannot be told to do on demand:
+
+- inject faults: 429 (with Retry-After), 503, a dropped connection, a slow reply;
+- answer ECR's own error for a failed upstream login (403 DENIED, "The
+  authentication to the upstream registry failed");
+- demand Bearer tokens the way Docker Hub, GHCR and Quay do: a 401 with
+  ``WWW-Authenticate: Bearer realm=...,service=...,scope=...`` and a token endpoint
+  that checks Basic credentials and the scope.
+
+Everything else is forwarded to the real registry unchanged.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import re
+import threading
+import time
+import urllib.parse
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.verify.registries import free_port
+
+UPSTREAM_DENIED = (
+    "The authentication to the upstream registry failed. Verify that the credentials in "
+    "the secret are valid and have the right permissions."
+)
+
+NOT_AUTHORIZED = (
+    "User: arn:aws:sts::123456789012:assumed-role/node/i-0 is not authorized to perform: "
+    "ecr:CreateRepository on resource: arn:aws:ecr:af-south-1:123456789012:repository/x"
+)
+
+
+@dataclass
+class Fault:
+    """What to do with requests whose path matches ``pattern``, ``times`` times."""
+
+    pattern: str
+    # "429" | "503" | "500" | "drop" | "slow" | "denied-upstream" | "denied"
+    # | "corrupt" (flip a body byte) | "truncate" (send half the body, then close)
+    # | "redirect" (307 to ``target``, as ECR sends blob downloads to S3)
+    action: str
+    times: int = 1_000_000
+    delay: float = 0.0
+    target: str = ""  # host:port for "redirect" (object storage, as ECR's S3 URLs)
+
+
+@dataclass
+class GateState:
+    target: str  # host:port of the real registry
+    bearer_users: dict[str, str] | None = None  # demand Bearer tokens when set
+    faults: list[Fault] = field(default_factory=list)
+    hits: Counter[str] = field(default_factory=Counter)
+    ok: Counter[str] = field(default_factory=Counter)  # 2xx answers per path
+    token_requests: list[str] = field(default_factory=list)
+    authorization: list[str | None] = field(default_factory=list)  # per request, in order
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def take_fault(self, path: str) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.times > 0 and re.search(fault.pattern, path):
+                    fault.times -= 1
+                    return fault
+        return None
+
+
+def _handler(state: GateState, port_of: Callable[[], int]) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+            if 200 <= status < 300:
+                with state.lock:
+                    state.ok[urllib.parse.urlsplit(self.path).path] += 1
+            self.send_response(status)
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            if self.command != "HEAD" or "Content-Length" not in (headers or {}):
+                self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def _error(self, status: int, code: str, message: str, **headers: str) -> None:
+            body = json.dumps({"errors": [{"code": code, "message": message}]}).encode()
+            self._send(status, body, {"Content-Type": "application/json", **headers})
+
+        def do_GET(self) -> None:
+            self._handle()
+
+        def do_HEAD(self) -> None:
+            self._handle()
+
+        def _handle(self) -> None:
+            path = self.path
+            with state.lock:
+                state.hits[urllib.parse.urlsplit(path).path] += 1
+                state.authorization.append(self.headers.get("Authorization"))
+            if path.startswith("/token"):
+                self._token()
+                return
+            fault = state.take_fault(path)
+            if fault is not None:
+                if fault.action == "drop":
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
+                if fault.action == "429":
+                    self._error(429, "TOOMANYREQUESTS", "slow down", **{"Retry-After": "0"})
+                    return
+                if fault.action in ("503", "500"):
+                    self._error(int(fault.action), "UNAVAILABLE", "try later")
+                    return
+                if fault.action == "denied-upstream":
+                    self._error(403, "DENIED", UPSTREAM_DENIED)
+                    return
+                if fault.action == "redirect":
+                    location = f"http://{fault.target}{path}"
+                    self._send(307, b"", {"Location": location})
+                    return
+                if fault.action == "denied":
+                    self._error(403, "DENIED", NOT_AUTHORIZED)
+                    return
+                if fault.action == "slow":
+                    time.sleep(fault.delay)
+            if state.bearer_users is not None and not self._bearer_ok(path):
+                return
+            self._forward(fault.action if fault else None)
+
+        def _bearer_ok(self, path: str) -> bool:
+            match = re.match(r"^/v2/(.+)/(manifests|blobs|tags)/", path)
+            scope = f"repository:{match.group(1)}:pull" if match else ""
+            if self.headers.get("Authorization", "") == f"Bearer tok:{scope}":
+                return True
+            realm = f"http://127.0.0.1:{port_of()}/token"
+            challenge = f'Bearer realm="{realm}",service="gate"'
+            if scope:
+                challenge += f',scope="{scope}"'
+            self._error(401, "UNAUTHORIZED", "authentication required",
+                        **{"WWW-Authenticate": challenge})
+            return False
+
+        def _token(self) -> None:
+            query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+            scope = query.get("scope", [""])[0]
+            with state.lock:
+                state.token_requests.append(scope)
+            auth = self.headers.get("Authorization", "")
+            users = state.bearer_users or {}
+            ok = False
+            if auth.startswith("Basic "):
+                user, _, password = base64.b64decode(auth[6:]).decode().partition(":")
+                ok = users.get(user) == password
+            if not ok or query.get("service") != ["gate"]:
+                self._error(401, "UNAUTHORIZED", "bad credentials")
+                return
+            body = json.dumps({"token": f"tok:{scope}", "expires_in": 300}).encode()
+            self._send(200, body, {"Content-Type": "application/json"})
+
+        def _forward(self, damage: str | None) -> None:
+            conn = http.client.HTTPConnection(state.target, timeout=30)
+            skip = {"host", "connection"}
+            if state.bearer_users is not None:
+                skip.add("authorization")  # the gate did the auth; the registry is open
+            try:
+                # putheader keeps repeated headers (a registry client sends several Accept)
+                conn.putrequest(self.command, self.path, skip_accept_encoding=True)
+                for key, value in self.headers.items():
+                    if key.lower() not in skip:
+                        conn.putheader(key, value)
+                conn.endheaders()
+                resp = conn.getresponse()
+                body = resp.read()
+                out = {
+                    k: v
+                    for k, v in resp.getheaders()
+                    if k.lower() not in {"content-length", "connection", "transfer-encoding"}
+                }
+                if self.command == "HEAD" and resp.getheader("Content-Length"):
+                    out["Content-Length"] = resp.getheader("Content-Length", "0")
+                if resp.status in (301, 302, 307, 308) and "Location" in out:
+                    # keep redirects on the gate so the client never bypasses it
+                    out["Location"] = out["Location"].replace(state.target, self.headers["Host"])
+                if damage == "corrupt" and body:
+                    body = bytes([body[0] ^ 0xFF]) + body[1:]
+                if damage == "truncate" and body:
+                    self.send_response(resp.status)
+                    for key, value in out.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body[: len(body) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
+                self._send(resp.status, body, out)
+            finally:
+                conn.close()
+
+    return Handler
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # clients that hang up (the registry proxy does) are not test failures
+
+
+class Gate:
+    """``with Gate(target) as gate:`` ... ``gate.host`` is what clients talk to."""
+
+    def __init__(self, target: str, bearer_users: dict[str, str] | None = None) -> None:
+        self.state = GateState(target=target, bearer_users=bearer_users)
+        self.port = free_port()
+        self.server = _Server(
+            ("127.0.0.1", self.port), _handler(self.state, lambda: self.port)
+        )
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}"
+
+    def inject(
+        self, pattern: str, action: str, times: int = 1, delay: float = 0.0, target: str = ""
+    ) -> None:
+        with self.state.lock:
+            self.state.faults.append(Fault(pattern, action, times, delay, target))
+
+    def reset(self) -> None:
+        with self.state.lock:
+            self.state.faults.clear()
+            self.state.hits.clear()
+            self.state.ok.clear()
+            self.state.token_requests.clear()
+            self.state.authorization.clear()
+
+    def __enter__(self) -> Gate:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
