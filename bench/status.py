@@ -18,17 +18,19 @@ import argparse
 import hashlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import boto3
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.netutil import free_port, wait_for_http  # noqa: E402
+
 VENV_BIN = Path(sys.executable).parent
 REGION = "af-south-1"
 
@@ -43,26 +45,6 @@ aws ecr describe-repositories --region af-south-1 \
       awk '{sum+=$1} END {print "  Size: " sum/1024/1024 " MB"}'
   done
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
 
 
 def manifest(seed: str, size: int) -> str:
@@ -143,7 +125,7 @@ def main() -> int:
                 stdout=sink, stderr=subprocess.STDOUT,
             )
         try:
-            wait_for(f"{url}/moto-api/")
+            wait_for_http(f"{url}/moto-api/")
             print(f"seeding {args.repos} repositories x {args.images} images on {url} ...",
                   file=sys.stderr)
             stored = seed(args.repos, args.images)

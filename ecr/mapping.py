@@ -127,7 +127,7 @@ def _unsupported(host: str, image: str, host_prefixes: Mapping[str, str]) -> Uns
     )
 
 
-def _upstream_url(host: str, prefix: str) -> str:
+def _upstream_url(host: str) -> str:
     for upstream in catalogue.CATALOGUE:
         if host in upstream.hosts:
             return upstream.upstream_url
@@ -171,6 +171,11 @@ def to_cache(
         warning = why
     prefix = mapping.get(host)
     if prefix is None:
+        if upstream_ref is not source:  # an alias pointed at a host we cannot cache either
+            raise UnsupportedRegistry(
+                f"{host} (alias of {source.domain}) cannot be cached either:\n"
+                f"{cacheable_hosts_text(mapping)}"
+            )
         raise _unsupported(source.domain, str(source), mapping)
     path = upstream_ref.path
     official = _official_namespace(host)
@@ -189,7 +194,7 @@ def to_cache(
         )
         warning = f"{warning}; {note}" if warning else note
     cache = Reference(registry, cache_path, source.tag, source.digest)
-    return CacheImage(source, cache, prefix, _upstream_url(host, prefix), warning)
+    return CacheImage(source, cache, prefix, _upstream_url(host), warning)
 
 
 def _rehost(ref: Reference, host: str) -> Reference:

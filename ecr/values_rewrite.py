@@ -88,7 +88,7 @@ class _Context:
     result: Rewrite
     edits: dict[tuple[int, int], str] = field(default_factory=dict)
     # per document: images converted (or found cached) and whether any named a registry
-    relocated: dict[int, list[CacheImage]] = field(default_factory=dict)
+    relocated: dict[int, list[tuple[str, CacheImage]]] = field(default_factory=dict)
     used_registry_field: set[int] = field(default_factory=set)
 
 
@@ -148,7 +148,7 @@ def _convert_site(ctx: _Context, site: ImageSite) -> None:
         )
         return
     if not image.changed:
-        ctx.relocated.setdefault(site.document, []).append(image)
+        ctx.relocated.setdefault(site.document, []).append((found.key_path, image))
         reason = "already in the registry" + (f" ({image.warning})" if image.warning else "")
         _skip(ctx, site, str(image.source), "cached", reason)
         return
@@ -163,7 +163,7 @@ def _convert_site(ctx: _Context, site: ImageSite) -> None:
         ctx.edits[(scalar.start, scalar.end)] = _render(scalar, value)
     if "registry" in new_values:
         ctx.used_registry_field.add(site.document)
-    ctx.relocated.setdefault(site.document, []).append(image)
+    ctx.relocated.setdefault(site.document, []).append((found.key_path, image))
     ctx.result.changes.append(
         Change(found.line, found.key_path, str(image.source), str(image.cache), found.shape,
                image.warning)
@@ -294,17 +294,26 @@ def _global_registry(ctx: _Context, document: Document) -> None:
 
 
 def _bitnami(ctx: _Context, document: Document, add_flag: bool) -> None:
-    images = ctx.relocated.get(document.index, [])
-    if document.is_manifest or not any(image.is_bitnami for image in images):
-        return
-    allow = document.allow_insecure
-    if allow is not None and allow.is_true:
+    bitnami = [key for key, image in ctx.relocated.get(document.index, []) if image.is_bitnami]
+    if not bitnami:
         return
     where = f"{ctx.result.source}"
     why = (
         "Bitnami charts refuse relocated images unless global.security.allowInsecureImages "
         "is true (bitnami/charts#30850)"
     )
+    if document.is_manifest:
+        # A Deployment does not care; Helm values inside an ArgoCD Application do.
+        embedded = sorted({k.split(".helm.", 1)[0] for k in bitnami if ".helm." in k})
+        if embedded:
+            ctx.result.notes.append(
+                f"{where}: Bitnami images relocated in Helm values of {embedded[0]}.helm: {why}; "
+                "set it there by hand"
+            )
+        return
+    allow = document.allow_insecure
+    if allow is not None and allow.is_true:
+        return
     if not add_flag:
         ctx.result.notes.append(
             f"{where}: Bitnami images relocated: {why}; rerun with --allow-insecure-images "

@@ -9,20 +9,27 @@ charts use, with the full reference a node would pull assembled from the pieces:
   (``registry.rocket.chat/rocketchat/rocket.chat``);
 - ``registry+image``: ``image.{registry, image, tag, digest}`` (ingress-nginx);
 - ``image-string``: ``image: "repo:tag"`` anywhere (containers, initContainers,
-  sidecars, raw manifests), and ``fooImage: "repo:tag"`` keys.
+  sidecars, raw manifests), and ``fooImage: "repo:tag"`` keys whose value looks like a
+  reference.  In a document with an istio ``hub``, ``image: pilot`` (no ``/``) is a
+  name under the hub, noted as such.
+
+``global.imageRegistry`` (Bitnami) replaces the registry of ``registry+repository``
+images, as those charts do.  A ``note`` marks values that are not usable references
+(templated, empty, multi-line, invalid, names under a hub).
 
 ``scan(text, source)`` returns the same plus what a rewrite needs: each value's exact
 character range, quoting style, and per-document facts (``global.imageRegistry``,
-``global.security.allowInsecureImages``).  Positions come from libyaml (PyYAML's C
-composer), which is as fast as parsing gets in Python; nothing is re-serialised, so a
-rewrite can splice new values into the original text and leave every other byte alone.
+``global.security.allowInsecureImages``), and the registry *prefixes* images are built
+under (istio ``hub``, cert-manager ``imageRegistry`` + ``imageNamespace``).  Positions
+come from libyaml (PyYAML's C composer), which is as fast as parsing gets in Python;
+nothing is re-serialised, so a rewrite can splice new values into the original text
+and leave every other byte alone.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -134,12 +141,6 @@ class Scan:
         # libyaml does not count a leading byte-order mark.
         bom = 1 if line0 == 0 and self.text.startswith("\ufeff") else 0
         return base + column + bom
-
-    def line_of(self, offset: int) -> int:
-        if self._line_starts is None:
-            self.offset(0, 0)
-        assert self._line_starts is not None
-        return bisect_right(self._line_starts, offset)
 
 
 def collect_files(paths: Sequence[str | Path]) -> list[Path]:

@@ -65,6 +65,8 @@ log "ruff"
 ruff check .
 log "mypy"
 mypy
+# The Pulumi program is a second module named __main__ (beside ecr/__main__.py): checked alone.
+mypy --strict --explicit-package-bases __main__.py
 log "shellcheck"
 shopt -s nullglob
 shellcheck scripts/*.sh scripts/ecr bench/*.sh tests/fakes/*

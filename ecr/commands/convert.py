@@ -172,12 +172,12 @@ def mapping_table(registry: str, host_prefixes: Mapping[str, str]) -> str:
     rows = []
     for prefix, hosts in by_prefix.items():
         example = examples.get(prefix, f"{hosts[0]}/org/app:1.0")
-        cache = f"{registry}/{prefix}/..." if registry.startswith("<") else None
-        if cache is None:
-            try:
-                cache = str(to_cache(example, registry, host_prefixes).cache)
-            except (InvalidReference, UnsupportedRegistry, InvalidRegistry):
-                cache = f"{registry}/{prefix}/..."
+        # Without a registry, show the shape with a placeholder host.
+        host = "registry.placeholder" if registry.startswith("<") else registry
+        try:
+            cache = str(to_cache(example, host, host_prefixes).cache).replace(host, registry, 1)
+        except (InvalidReference, UnsupportedRegistry, InvalidRegistry):
+            cache = f"{registry}/{prefix}/..."
         rows.append([", ".join(hosts), f"{prefix}/", f"{example} -> {cache}"])
     return format_table(["IMAGE HOSTS", "CACHE PREFIX", "EXAMPLE"], rows)
 

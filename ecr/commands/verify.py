@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -124,10 +125,14 @@ class Input:
     note: str | None = None  # the extractor's reason it is not a usable reference
 
 
-def collect_inputs(targets: Sequence[str]) -> list[Input]:
-    """Images named by ``targets``: files/directories are scanned, the rest are images.
+def collect_inputs(
+    targets: Sequence[str], rendered: Sequence[tuple[str, list[str]]] = ()
+) -> list[Input]:
+    """Images named by ``targets`` (files/directories are scanned, the rest are images)
+    and ``rendered`` ones ((image, where it runs), from --chart/--apps).
 
-    The one place images are gathered; new sources (Helm charts) plug in here.
+    The one place images are gathered and deduplicated: each image is checked once,
+    however many places name it.
     """
     found: dict[str, Input] = {}
 
@@ -156,6 +161,9 @@ def collect_inputs(targets: Sequence[str]) -> list[Input]:
                     add(item.reference or item.key_path, f"{item.file}:{item.line}", item.note)
         else:
             add(target, "argument")
+    for image, places in rendered:
+        for place in places or ["rendered"]:
+            add(image, place)
     return list(found.values())
 
 
@@ -232,7 +240,12 @@ def _target_for(
 ) -> tuple[CacheTarget | None, Row]:
     """The cache target of an input, or a finished row (invalid / unsupported)."""
     if item.note:
-        outcome = Outcome(INVALID, item.note, "give a literal image reference in the file")
+        outcome = Outcome(
+            INVALID,
+            item.note,
+            "give a literal image reference in the file, or verify what the chart renders "
+            "with --chart/--values",
+        )
         return None, Row(item, None, ImageResult(outcome))
     try:
         cached = mapping.to_cache(item.image, registry.host, registry.host_prefixes, aliases)
@@ -240,10 +253,10 @@ def _target_for(
         what = "not a file or directory, and not an image reference"
         reason = f"{what}: {exc}" if item.sources == ["argument"] else str(exc)
         return None, Row(item, None, ImageResult(Outcome(INVALID, reason, "fix the reference")))
-    except mapping.UnsupportedRegistry as exc:
+    except mapping.UnsupportedRegistry:
+        # mapping's message is a paragraph; one line naming the host fits the table
         hosts = ", ".join(sorted(mapping.expand_host_prefixes(registry.host_prefixes)))
-        first = str(exc).splitlines()[0].split(":")[0]
-        first = f"{first}; this cache fronts only {hosts}"
+        first = f"{parse(item.image).domain} cannot be cached; this cache fronts only {hosts}"
         fix = (
             "mirror the image to a cacheable registry, push it to a private repository, or "
             "--alias the host to one that publishes the same image"
@@ -280,6 +293,7 @@ def verify(
         for row, _ in pending:
             row.result = ImageResult(Outcome(UNAUTHORIZED, auth_problem, fix))
         return rows
+    lock = threading.Lock()
     with report.Progress(len(pending), "verify") as progress:
 
         def one(job: tuple[Row, CacheTarget]) -> None:
@@ -290,7 +304,8 @@ def verify(
                 row.result = ImageResult(classify(exc, target))
             if warmer is not None and row.verdict == OK:
                 warmer.add(target.cache.path, row.result.blobs, row.result.fetched)
-            progress.advance()
+            with lock:  # Progress is not thread-safe
+                progress.advance()
 
         with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
             list(pool.map(one, pending))
@@ -390,7 +405,7 @@ def run(args: argparse.Namespace) -> int:
     registry = resolve_registry(args.registry, args.stack)
     if (args.role_arn or args.profile) and not oci_auth.ecr_host(registry.host):
         raise UsageError("--role-arn and --profile apply to ECR registries only")
-    inputs = collect_inputs(args.targets) + [Input(i, where) for i, where in rendered]
+    inputs = collect_inputs(args.targets, rendered)
     if not inputs:
         raise UsageError(f"no image references found in {' '.join(args.targets)}")
     auth_problem = None

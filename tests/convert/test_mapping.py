@@ -197,3 +197,8 @@ def test_cacheable_hosts_text_lists_every_cache() -> None:
         assert f"-> {upstream.prefix}/" in text
         for host in upstream.hosts:
             assert host in text
+
+
+def test_alias_to_an_uncacheable_host_is_explained() -> None:
+    with pytest.raises(UnsupportedRegistry, match=r"^gcr\.io \(alias of mirror\.example\.com\)"):
+        to_cache("mirror.example.com/a/b", REG, aliases={"mirror.example.com": "gcr.io"})

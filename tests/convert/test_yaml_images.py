@@ -42,8 +42,10 @@ sidecars:
     image: '{{{{ .Values.sidecar.image }}}}'
   - name: empty
     image: ""
-initImage: busybox
+initImage: busybox:1.36
 someFlagImage: true
+useCustomImage: "true"
+pullImage: Always
 imagePullPolicy: IfNotPresent
 helm:
   repository: https://charts.example.com
@@ -76,7 +78,7 @@ def test_values_shapes() -> None:
     assert found["sidecars[0].image"].line == 27
     assert found["sidecars[1].image"].note == "templated value ({{ }}) left alone"
     assert found["sidecars[2].image"].note == "empty value left alone"
-    assert found["initImage"].reference == "docker.io/library/busybox"
+    assert found["initImage"].reference == "docker.io/library/busybox:1.36"
 
 
 MANIFESTS = """\
@@ -212,3 +214,32 @@ def test_collect_files(tmp_path: Path) -> None:
     ]
     with pytest.raises(FileNotFoundError, match=r"missing\.yaml"):
         collect_files([tmp_path / "missing.yaml"])
+
+
+def test_helm_values_as_a_string_are_noted() -> None:
+    text = (
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nspec:\n  source:\n    helm:\n"
+        "      values: |\n        image:\n          repository: bitnami/nginx\n"
+        "      valuesObject:\n        image:\n          repository: bitnami/redis\n"
+    )
+    result = scan(text, "app.yaml")
+    assert [s.found.key_path for s in result.sites] == ["spec.source.helm.valuesObject.image"]
+    assert result.notes == [
+        "app.yaml:6: spec.source.helm.values holds Helm values as a string; images in it are "
+        "not rewritten (use valuesObject, a values file, or --apps)"
+    ]
+
+
+def test_istio_names_under_hub() -> None:
+    text = (
+        "global:\n  hub: docker.io/istio\npilot:\n  image: pilot\n"
+        "other:\n  image: quay.io/a/b:1\n"
+    )
+    result = scan(text)
+    assert [p.found.reference for p in result.prefixes] == ["docker.io/istio/*"]
+    notes = {s.found.key_path: (s.found.reference, s.found.note) for s in result.sites}
+    assert notes["pilot.image"] == (
+        "docker.io/istio/pilot", "image name under hub docker.io/istio: converted with the hub"
+    )
+    # istio's rule: a value with a "/" is a full reference
+    assert notes["other.image"] == ("quay.io/a/b:1", None)

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from ecr import cli
-from tests.conftest import free_port, require_tool, wait_for_http
+from tests.conftest import require_tool
 from tests.helm import charts
+from tests.netutil import free_port, wait_for_http
 
 REGISTRY = "123456789012.dkr.ecr.af-south-1.amazonaws.com"
 

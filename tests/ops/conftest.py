@@ -16,7 +16,8 @@ from moto.server import ThreadedMotoServer
 
 from ecr import aws
 from ecr.ops_clients import Clients
-from tests.conftest import MotoServer, free_port, wait_for_http
+from tests.conftest import MotoServer
+from tests.netutil import free_port, wait_for_http
 
 REGION = "af-south-1"
 ACCOUNT = "123456789012"  # moto's default account

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from tests.verify.registries import free_port
+from tests.netutil import free_port
 
 UPSTREAM_DENIED = (
     "The authentication to the upstream registry failed. Verify that the credentials in "

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from ecr.oci_client import RegistryClient, RegistryUnreachable, RetryPolicy
+from tests.netutil import free_port
 from tests.verify.conftest import PASSWORD, USER, World
-from tests.verify.registries import free_port
 
 pytestmark = pytest.mark.registry
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import textwrap
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import ROOT
 from tests.verify.conftest import World
 
 pytestmark = pytest.mark.registry
@@ -167,6 +171,13 @@ def test_files_and_directories(world: World, creds: None, run_verify, tmp_path: 
         "docker.io/bitnami/redis:7.4", "quay.io/org/app:v1", "docker.io/library/nginx:1.27"
     }
     assert len(rows["quay.io/org/app:v1"]["sources"]) == 2  # checked once, both places listed
+    templated = tmp_path / "templated.yaml"
+    templated.write_text('init:\n  image: "{{ .Values.initImage }}"\n')
+    bad = run_verify("--registry", world.registry, "-o", "json", str(templated))
+    assert bad.code == 1
+    assert bad.rows[0]["verdict"] == "invalid" and "templated" in bad.rows[0]["reason"]
+    assert bad.rows[0]["sources"] == [f"{templated}:2"]
+
     deploy = tmp_path / "apps" / "deploy.yaml"
     assert rows["docker.io/library/nginx:1.27"]["sources"] == [f"{deploy}:9"]
 
@@ -190,3 +201,15 @@ def test_usage_errors(world: World, creds: None, run_verify) -> None:
     result = run_verify("--registry", world.registry, "--role-arn",
                         "arn:aws:iam::123456789012:role/x", "nginx:1")
     assert result.code == 2 and "ECR registries only" in result.err
+
+
+def test_scripts_ecr_verify_end_to_end(world: World, creds: None) -> None:
+    """The shell entry point, as users run it: a real process, JSON on stdout, exit 1."""
+    done = subprocess.run(
+        [str(ROOT / "scripts" / "ecr"), "verify", "--registry", world.registry, "-o", "json",
+         "nginx:1.27", "nginx:0.0.0-gone"],
+        capture_output=True, text=True, timeout=120, check=False, env=dict(os.environ),
+    )
+    assert done.returncode == 1, done.stderr
+    verdicts = {row["image"]: row["verdict"] for row in json.loads(done.stdout)}
+    assert verdicts == {"nginx:1.27": "ok", "nginx:0.0.0-gone": "not_found"}

@@ -1,0 +1,30 @@
+"""Loopback helpers shared by the tests and the benchmarks (no pytest import)."""
+
+from __future__ import annotations
+
+import socket
+import time
+import urllib.error
+import urllib.request
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_http(url: str, timeout: float = 20.0) -> None:
+    """Wait until ``url`` answers at all (an HTTP error status counts as an answer)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except urllib.error.HTTPError:
+            return  # it answered (401 on an authenticated registry)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
