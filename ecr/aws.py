@@ -13,7 +13,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
+from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError, ProfileNotFound
 
 RETRY_CONFIG = Config(
     retries={"mode": "adaptive", "max_attempts": 10},
@@ -30,7 +30,13 @@ class AwsSetupError(Exception):
 def session(profile: str | None = None, region: str | None = None) -> boto3.session.Session:
     # botocore reads AWS_DEFAULT_REGION; the AWS CLI v2 and SDKs also honour AWS_REGION.
     region = region or os.environ.get("AWS_REGION") or None
-    sess = boto3.session.Session(profile_name=profile, region_name=region)
+    try:
+        sess = boto3.session.Session(profile_name=profile, region_name=region)
+    except ProfileNotFound:
+        raise AwsSetupError(
+            f"AWS profile {profile or os.environ.get('AWS_PROFILE')!r} not found: check "
+            "--profile / AWS_PROFILE against 'aws configure list-profiles'"
+        ) from None
     if not sess.region_name:
         raise AwsSetupError(
             "no AWS region: pass --region, or set AWS_REGION (the stack uses af-south-1)"

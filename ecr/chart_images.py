@@ -271,8 +271,10 @@ def add_verify_arguments(parser: argparse.ArgumentParser) -> None:
     """``verify``'s way in: the chart flags, and ``--apps PATH`` for Applications."""
     add_input_arguments(parser, paths=False)
     parser.add_argument(
-        "--apps", dest="app_paths", action="append", default=[], type=Path, metavar="PATH",
-        help="ArgoCD Application manifests or directories: verify what they render (repeatable)",
+        "--apps", dest="app_paths", action="extend", nargs="+", default=[], type=Path,
+        metavar="PATH",
+        help="ArgoCD Application manifests or directories: verify what they render "
+        "(one or more, as convert --apps takes them)",
     )
 
 

@@ -49,7 +49,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             continue
         command = sub.add_parser(name, help=text, description=text)
         importlib.import_module(module).add_arguments(command)
-        command.set_defaults(_module=module)
+        command.set_defaults(_module=module, _parser=command)
     return parser
 
 
@@ -57,7 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # Importing every command costs ~1 s (boto3, charts); a known command needs only its own.
     parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # name the command and show its usage, not the top-level one
+        command_parser = getattr(args, "_parser", parser)
+        command_parser.error(f"unrecognized arguments: {' '.join(extra)}")
     module = importlib.import_module(args._module)
     try:
         return int(module.run(args))

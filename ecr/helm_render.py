@@ -54,7 +54,8 @@ class MissingDependencies(HelmFailure):
         lines.append(
             f"fetch them first: helm dependency build {chart}   (uses Chart.lock; "
             f"helm dependency update {chart} re-resolves versions), or without the helm CLI: "
-            f"python -c 'import helm_python; helm_python.dependency_build(\"{chart}\")'"
+            f"python -c 'import helm_python; helm_python.dependency_build(\"{chart}\")'; "
+            "or rerun with --dependency-build (fetches them into a temporary copy)"
         )
         super().__init__("\n".join(lines))
 
@@ -367,7 +368,8 @@ def _cli_render(
         detail = done.stderr.strip().removeprefix("Error: ")
         if "missing in charts/ directory" in detail:
             raise HelmFailure(
-                f"{chart}: {detail}\nfetch them first: helm dependency build {chart}"
+                f"{chart}: {detail}\nfetch them first: helm dependency build {chart}, or "
+                "rerun with --dependency-build (fetches them into a temporary copy)"
             )
         raise _render_failure(chart, detail, layers)
     return split_stream(done.stdout)

@@ -4,17 +4,25 @@ The creation templates (Pulumi), the private repositories (Pulumi) and
 ``python -m ecr lifecycle apply`` (backfill) all build their policies here, so a
 backfilled repository gets exactly what a newly cached one gets.
 
-Why the rules look the way they do (ecr-facts.md, "Lifecycle policies"):
+Why the rules look the way they do (AWS ECR user guide, "Lifecycle policy
+properties" and "How lifecycle policies work"):
 
-* A multi-arch image is a tagged index whose per-platform manifests are untagged.
-  "Expire untagged images" or "keep the last N of any" can delete the children of
-  an index that is still in use.  In a private repository that breaks the image,
-  so the private policy only ever counts *tagged* images.
-* In a cache, expiring on ``sinceImagePulled`` is the natural eviction: a node
-  pulling an index also pulls its platform manifest by digest, so children in use
-  keep a recent pull time and only unused ones expire (to be re-fetched if needed).
-* A rule with ``tagStatus: any`` must have the highest ``rulePriority``, so the
-  optional count cap comes last and the age rules split tagged/untagged.
+* ECR applies at most one rule to an image: an image that matches the tagging
+  requirements of a higher-priority rule cannot be expired by a lower-priority
+  one.  So a rule behind "tagged *" plus "untagged" rules never expires anything,
+  and an age limit and a count cap cannot both govern the same images.
+* ``sinceImagePulled`` only works with the ``transition`` (to archive) action,
+  never with ``expire`` (aws/containers-roadmap#921, closed 2025-11-20 with the
+  archive storage class), and archived images cannot be pulled (404; user guide
+  "Archiving an image").  Archiving a cached image would break the cache, so
+  the cache expires on ``sinceImagePushed``: an image is deleted N days after ECR
+  cached it, and a later pull simply fetches it again from upstream.
+* A multi-arch image is a tagged index whose per-platform manifests are untagged
+  and are pushed (cached) after their index.  In a cache, one ``tagStatus: any``
+  rule judged by push time therefore removes an index before its platform
+  manifests, never the other way round.  In a private repository deleting an
+  untagged child breaks the image, so the private policy only counts *tagged*
+  images and never expires untagged ones.
 """
 
 from __future__ import annotations
@@ -39,51 +47,39 @@ def _expire(priority: int, description: str, selection: dict[str, Any]) -> dict[
 
 
 def cache_lifecycle_policy(unpulled_days: int, keep_images: int = 0) -> PolicyDocument:
-    """Policy for repositories the pull-through cache creates.
+    """Policy for repositories the pull-through cache creates: one ``tagStatus: any`` rule.
 
-    ``unpulled_days``: images nobody pulled for this many days expire (>= 1).
-    ``keep_images``: optional cap on images per repository (0 = no cap).
+    ``unpulled_days`` (config ``cacheUnpulledDays``, >= 1): cached images expire this
+    many days after ECR cached them (ECR cannot expire on the last pull time).
+    ``keep_images`` (config ``cacheKeepImages``, 0 = off): keep only the newest N
+    images instead.  ECR applies one rule per image, so the cap *replaces* the age
+    limit rather than adding to it.  Either way an expired image that is still in
+    use is fetched again from upstream on its next pull.
     """
     if unpulled_days < 1:
         raise PolicyValueError(f"unpulled days must be at least 1, got {unpulled_days}")
     if keep_images < 0:
         raise PolicyValueError(f"keep images must be 0 (off) or more, got {keep_images}")
-    rules = [
-        _expire(
-            1,
-            f"Expire tagged images not pulled for {unpulled_days} days",
-            {
-                "tagStatus": "tagged",
-                "tagPatternList": ["*"],
-                "countType": "sinceImagePulled",
-                "countUnit": "days",
-                "countNumber": unpulled_days,
-            },
-        ),
-        _expire(
-            2,
-            f"Expire untagged manifests not pulled for {unpulled_days} days",
-            {
-                "tagStatus": "untagged",
-                "countType": "sinceImagePulled",
-                "countUnit": "days",
-                "countNumber": unpulled_days,
-            },
-        ),
-    ]
     if keep_images:
-        rules.append(
-            _expire(
-                3,
-                f"Keep at most {keep_images} images (an evicted one is re-fetched when pulled)",
-                {
-                    "tagStatus": "any",
-                    "countType": "imageCountMoreThan",
-                    "countNumber": keep_images,
-                },
-            )
+        rule = _expire(
+            1,
+            f"Keep the newest {keep_images} cached images (an expired one is fetched again "
+            "from upstream when pulled)",
+            {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": keep_images},
         )
-    return {"rules": rules}
+    else:
+        rule = _expire(
+            1,
+            f"Expire cached images {unpulled_days} days after they were cached (an expired "
+            "one is fetched again from upstream when pulled)",
+            {
+                "tagStatus": "any",
+                "countType": "sinceImagePushed",
+                "countUnit": "days",
+                "countNumber": unpulled_days,
+            },
+        )
+    return {"rules": [rule]}
 
 
 def private_lifecycle_policy(keep_images: int) -> PolicyDocument:
@@ -108,6 +104,101 @@ def private_lifecycle_policy(keep_images: int) -> PolicyDocument:
             )
         ]
     }
+
+
+_COUNT_TYPES = ("imageCountMoreThan", "sinceImagePushed", "sinceImagePulled",
+                "sinceImageTransitioned")
+
+
+def _rule_problems(rule: dict[str, Any]) -> list[str]:
+    """Problems of one rule on its own (ECR user guide, "Lifecycle policy properties")."""
+    where = f"rule {rule.get('rulePriority')!r}"
+    problems: list[str] = []
+    priority = rule.get("rulePriority")
+    if not isinstance(priority, int) or isinstance(priority, bool) or priority < 1:
+        problems.append(f"{where}: rulePriority must be a whole number >= 1")
+    selection = rule.get("selection") or {}
+    status = selection.get("tagStatus")
+    lists = [k for k in ("tagPatternList", "tagPrefixList") if selection.get(k)]
+    if status not in ("tagged", "untagged", "any"):
+        problems.append(f"{where}: tagStatus must be tagged, untagged or any")
+    elif status == "tagged" and len(lists) != 1:
+        problems.append(f"{where}: tagged needs exactly one of tagPatternList/tagPrefixList")
+    elif status != "tagged" and lists:
+        problems.append(f"{where}: {status} must not have {lists[0]}")
+    for pattern in selection.get("tagPatternList") or []:
+        if str(pattern).count("*") > 4:
+            problems.append(f"{where}: at most four wildcards per tag pattern ({pattern!r})")
+    count_type = selection.get("countType")
+    number = selection.get("countNumber")
+    if count_type not in _COUNT_TYPES:
+        problems.append(f"{where}: countType must be one of {', '.join(_COUNT_TYPES)}")
+    elif count_type == "imageCountMoreThan" and "countUnit" in selection:
+        problems.append(f"{where}: imageCountMoreThan takes no countUnit")
+    elif count_type != "imageCountMoreThan" and selection.get("countUnit") != "days":
+        problems.append(f"{where}: {count_type} needs countUnit days")
+    if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+        problems.append(f"{where}: countNumber must be a whole number >= 1")
+    action = rule.get("action") or {}
+    if action.get("type") not in ("expire", "transition"):
+        problems.append(f"{where}: action type must be expire or transition")
+    elif action.get("type") == "transition" and action.get("targetStorageClass") != "archive":
+        problems.append(f"{where}: transition needs targetStorageClass archive")
+    if count_type == "sinceImagePulled" and action.get("type") != "transition":
+        # aws/containers-roadmap#921: sinceImagePulled ships paired with the archive class.
+        problems.append(f"{where}: sinceImagePulled only works with the transition (archive) "
+                        "action, not expire")
+    return problems
+
+
+def ecr_problems(policy: PolicyDocument) -> list[str]:
+    """What ECR would refuse in ``policy``, or silently never do (empty list: fine).
+
+    Checks each rule's shape, unique priorities, at most one ``untagged`` and one
+    ``any`` rule with ``any`` last, and *inert* rules: ECR never expires an image
+    that matches the tagging requirements of a higher-priority rule, so a rule whose
+    images are all claimed by earlier rules does nothing.
+    """
+    rules = policy.get("rules")
+    if not isinstance(rules, list) or not rules:
+        return ["a lifecycle policy needs at least one rule"]
+    problems = [p for rule in rules for p in _rule_problems(rule)]
+    if problems:
+        return problems
+    ordered = sorted(rules, key=lambda r: int(r["rulePriority"]))
+    priorities = [r["rulePriority"] for r in ordered]
+    if len(set(priorities)) != len(priorities):
+        problems.append("rulePriority values must be unique")
+    # Archive-class rules (storageClass archive) select other images than standard ones.
+    for storage in sorted({r["selection"].get("storageClass", "standard") for r in ordered}):
+        same = [r for r in ordered if r["selection"].get("storageClass", "standard") == storage]
+        problems += _ordering_problems(same)
+    return problems
+
+
+def _ordering_problems(ordered: list[dict[str, Any]]) -> list[str]:
+    """Problems among rules selecting the same storage class, in priority order."""
+    problems: list[str] = []
+    statuses = [r["selection"]["tagStatus"] for r in ordered]
+    if statuses.count("untagged") > 1:
+        problems.append("only one rule may select untagged images")
+    if statuses.count("any") > 1 or ("any" in statuses and statuses[-1] != "any"):
+        problems.append("one rule at most may have tagStatus any, and it must have the "
+                        "highest rulePriority")
+    all_tagged = untagged = False  # claimed by an earlier rule
+    for rule in ordered:
+        selection = rule["selection"]
+        status = selection["tagStatus"]
+        claimed = {"tagged": all_tagged, "untagged": untagged,
+                   "any": all_tagged and untagged}[status]
+        if claimed:
+            problems.append(f"rule {rule['rulePriority']} can never expire anything: earlier "
+                            "rules claim every image it selects")
+        if status in ("any", "untagged"):
+            untagged = True
+        if status == "any" or selection.get("tagPatternList") == ["*"]:
+            all_tagged = True
+    return problems
 
 
 def to_json(policy: PolicyDocument) -> str:

@@ -512,16 +512,17 @@ def check_repository_names(ecr: Any, caches: Sequence[str]) -> list[Check]:
                 f"{shown}: official Docker Hub images need library/ in the path; without it "
                 "ECR reports the misleading 'authentication to the upstream registry failed'",
                 f"pull {hub.prefix}/{hub.official_namespace}/{example} instead "
-                "(python -m ecr convert rewrites references), then delete the empty repository",
+                "(scripts/convert-image-url.sh rewrites references), then delete the empty "
+                "repository",
             ))
     hosts = {h for u in catalogue.CATALOGUE for h in u.hosts} | set(catalogue.FROZEN_HOSTS)
-    with_host = [n for n in names if n.split("/", 1)[0] in hosts]
+    with_host = [n for n in names if _kept_host(n, caches, hosts)]
     if with_host:
         checks.append(Check(
             "repositories", "upstream host in path", WARN,
             f"{', '.join(with_host[:5])}: the path keeps the upstream host; the cache prefix "
             "replaces it (docker.io/x -> docker-hub/x)",
-            "python -m ecr convert <image> prints the right reference",
+            "scripts/convert-image-url.sh <image> prints the right reference",
         ))
     cached = sum(1 for n in names if prefix_of(n, caches))
     checks.append(Check(
@@ -530,6 +531,13 @@ def check_repository_names(ecr: Any, caches: Sequence[str]) -> list[Check]:
         "normal before the first pull (the cache creates it, given the node-role permissions)",
     ))
     return checks
+
+
+def _kept_host(name: str, caches: Sequence[str], hosts: set[str]) -> bool:
+    """``docker.io/x`` or ``docker-hub/docker.io/x``: an image host left in the path."""
+    prefix = prefix_of(name, caches)
+    rest = name[len(prefix) + 1:] if prefix else name
+    return rest.split("/", 1)[0] in hosts
 
 
 # Symptoms from the quick-start's troubleshooting section, answered with what is true.

@@ -1,10 +1,12 @@
 """The few stack settings the operations commands read from ``Pulumi.<stack>.yaml``.
 
-``lifecycle apply`` needs the cache lifecycle settings and ``doctor`` the caches and
-node roles, so both can check a deployment against what the stack declares without
-the pulumi CLI.  ``pulumi config set`` stores scalars as strings ("90"), so numbers
-are parsed here, with a message naming the key when one is not a number.
-Secrets (``secure:`` values) are never read.
+``lifecycle apply`` needs the cache lifecycle settings, ``status`` the caches and
+``doctor`` the caches and node roles, so they can check a deployment against what the
+stack declares without the pulumi CLI.  Without ``--stack-file`` they read
+``Pulumi.<stack>.yaml`` from the project directory (stack from ``--stack``, default
+``prod``) when that file exists, as ``pulumi`` itself would.  ``pulumi config set``
+stores scalars as strings ("90"), so numbers are parsed here, with a message naming
+the key when one is not a number.  Secrets (``secure:`` values) are never read.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ import yaml
 from ecr import catalogue
 
 NAMESPACE = "infra-ecr"
+DEFAULT_STACK = "prod"
+# The directory holding Pulumi.yaml (this package's parent); tests point it elsewhere.
+PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 class StackFileError(ValueError):
@@ -102,3 +107,20 @@ def load(path: str | Path) -> StackSettings:
     except yaml.YAMLError as exc:
         raise StackFileError(f"{file}: not valid YAML: {exc}") from None
     return parse(data, file)
+
+
+def default_path(stack: str | None = None, project_dir: Path | None = None) -> Path:
+    """``Pulumi.<stack>.yaml`` in the project directory (stack default ``prod``)."""
+    return (project_dir or PROJECT_DIR) / f"Pulumi.{stack or DEFAULT_STACK}.yaml"
+
+
+def resolve(stack_file: str | None, stack: str | None = None) -> StackSettings | None:
+    """The settings of ``--stack-file``, else of the project's ``Pulumi.<stack>.yaml``.
+
+    An explicit ``--stack-file`` must be readable; the default one is used only when it
+    exists (a checkout without it, or a tool run elsewhere, just uses the defaults).
+    """
+    if stack_file:
+        return load(stack_file)
+    path = default_path(stack)
+    return load(path) if path.is_file() else None

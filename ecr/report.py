@@ -32,10 +32,12 @@ def format_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> st
     for row in text_rows:
         for i, cell in enumerate(row):
             widths[i] = max(widths[i], len(cell))
-    numeric = [
-        bool(text_rows) and all(_is_number(row[i]) for row in text_rows if row[i] != "-")
-        for i in range(len(headers))
-    ]
+    # A column is numeric when every filled cell is a number; "-" (no value) does not
+    # count either way, and a column of only "-" is text (left-aligned under its header).
+    numeric = []
+    for i in range(len(headers)):
+        filled = [row[i] for row in text_rows if row[i] != "-"]
+        numeric.append(bool(filled) and all(_is_number(cell) for cell in filled))
 
     def line(cells: Sequence[str]) -> str:
         parts = [

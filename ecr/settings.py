@@ -82,10 +82,14 @@ def _key_specs() -> tuple[KeySpec, ...]:
                 "cached.", secret=True),
         KeySpec("customRepositories", "array", list(DEFAULT_CUSTOM_REPOSITORIES),
                 "Private ECR repositories for your own images."),
+        # ECR lifecycle rules cannot expire on the last pull time, and one rule at most
+        # applies to an image (ecr/lifecycle_policy.py says why).
         KeySpec("cacheUnpulledDays", "integer", DEFAULT_CACHE_UNPULLED_DAYS,
-                "Cached images nobody pulled for this many days expire (at least 1)."),
+                "Cached images expire this many days after ECR cached them (at least 1); "
+                "a later pull fetches them again from upstream."),
         KeySpec("cacheKeepImages", "integer", DEFAULT_CACHE_KEEP_IMAGES,
-                "Optional cap on images per cached repository; 0 means no cap."),
+                "Keep only the newest N images per cached repository, instead of expiring "
+                "them by age; 0 means off."),
         KeySpec("customKeepImages", "integer", DEFAULT_CUSTOM_KEEP_IMAGES,
                 "Tagged images kept per private repository (at least 1)."),
         KeySpec("nodeRoleNames", "array", [],
@@ -538,6 +542,20 @@ def _replication(raw: Mapping[str, object], custom: tuple[str, ...],
                 "replication copies the private repositories, but customRepositories is empty",
                 rm_command("replicationRegions"))
         return ()
+    # ECR replication filters (PREFIX_MATCH) match the start of a repository name, so a
+    # private repository named "ecr" would also replicate every "ecr-public/..." repository
+    # the cache creates to every region.
+    overlapping = {name: cache for name in custom for cache in catalogue.DEFAULT_CACHES
+                   if f"{cache}/".startswith(name)}
+    if items and overlapping:
+        out.add("customRepositories",
+                "with replicationRegions, ECR replicates every repository whose name starts "
+                "with a private repository's name: "
+                + "; ".join(f"{n!r} would also replicate the cache's '{c}/...' repositories"
+                            for n, c in overlapping.items()) + "; rename it",
+                set_list_command("customRepositories",
+                                 [n for n in custom if n not in overlapping]))
+        return ()
     return tuple(items)
 
 
@@ -624,6 +642,11 @@ def load_settings(raw: Mapping[str, object], secret_keys: Collection[str] = ()) 
     dashboard = _boolean(raw, "dashboard", True, out)
     if out.problems:
         raise ConfigError(out.problems)
+    if cache_keep:
+        out.warnings.append(
+            f"{NAMESPACE}:cacheKeepImages is set, so cached repositories keep their newest "
+            f"{cache_keep} images and {NAMESPACE}:cacheUnpulledDays does not apply (ECR applies "
+            "one lifecycle rule to an image)")
     if not roles and not cluster:
         out.warnings.append(
             f"no node roles: set {NAMESPACE}:nodeRoleNames or {NAMESPACE}:eksClusterName so the "

@@ -8,6 +8,9 @@ Two modes:
 - ``convert --files PATH...`` rewrites image references in Helm values files and
   Kubernetes manifests: a unified diff by default, ``--write`` to apply, ``--check``
   for CI (exit 1 when anything would change).
+- ``convert --chart CHART -f VALUES`` / ``convert --apps PATH...`` render the chart
+  (or every Helm ArgoCD Application) and add overrides for the images the values
+  miss: see :mod:`ecr.chart_convert`.
 
 No arguments: usage and the table of configured caches.
 """
@@ -47,11 +50,14 @@ examples:
   convert --files environments/prod            # show the diff, change nothing
   convert --files environments/prod --write    # apply it
   convert --files environments/ --check        # CI: exit 1 if anything is not converted
+  convert --chart ./charts/wordpress -f values.yaml   # render; add subchart overrides
+  convert --apps ../builder-space-argocd/apps --write # every Helm Application
 
 registry: --registry, else $ECR_REGISTRY, else `pulumi stack output ecr_registry_url`.
 aliases file: one FROM-HOST=TO-HOST per line, '#' comments (--aliases-file or ${ALIASES_ENV}).
-exit status: 0 done; 1 --check found files to change; 2 bad usage, an invalid or
-uncacheable image, or a file that could not be read or parsed (the rest still done).
+exit status: 0 done; 1 --check found files to change, or a chart's proof render failed
+(that file not written); 2 bad usage, an invalid or uncacheable image, a file that could
+not be read or parsed, or a chart that could not be rendered (the rest still done).
 """
 
 
@@ -81,9 +87,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--files", action="store_true",
                         help="the arguments are YAML files/directories to rewrite")
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--write", action="store_true", help="with --files: apply the changes")
+    mode.add_argument("--write", action="store_true",
+                      help="with --files, --chart or --apps: apply the changes")
     mode.add_argument("--check", action="store_true",
-                      help="with --files: change nothing, exit 1 if anything would change")
+                      help="with --files, --chart or --apps: change nothing, exit 1 if "
+                      "anything would change")
     parser.add_argument(
         "--allow-insecure-images",
         action="store_true",
@@ -98,7 +106,11 @@ def run(args: argparse.Namespace) -> int:
     if chart_convert.wanted(args):  # render the chart: see ecr.chart_convert
         return chart_convert.run(args, *_target(args), _aliases(args))
     if not args.files and (args.write or args.check or args.allow_insecure_images):
-        raise UsageError("--write, --check and --allow-insecure-images go with --files PATH...")
+        raise UsageError(
+            "--write and --check go with --files PATH..., --chart CHART or --apps PATH...; "
+            "--allow-insecure-images with --files (--chart/--apps add it when the render "
+            "needs it)"
+        )
     aliases = _aliases(args)
     if not args.items:
         if args.files:
@@ -150,6 +162,9 @@ def _usage(args: argparse.Namespace) -> int:
     print("usage: convert-image-url.sh [--registry HOST] [--alias FROM=TO]... IMAGE... | -")
     print("       convert-image-url.sh --files PATH... [--write | --check] "
           "[--allow-insecure-images]")
+    print("       convert-image-url.sh --chart CHART -f VALUES... [--set K=V]... "
+          "[--write | --check]")
+    print("       convert-image-url.sh --apps PATH... [--write | --check]")
     print("       (--help for every option)")
     print()
     print(f"Configured caches in {registry}:")

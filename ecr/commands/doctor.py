@@ -17,6 +17,7 @@ import argparse
 import os
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
@@ -56,13 +57,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--stack-file",
         metavar="FILE",
-        help="Pulumi.<stack>.yaml: caches, nodeRoleNames, eksClusterName, cache lifecycle",
+        help="Pulumi.<stack>.yaml to read caches, nodeRoleNames, eksClusterName and the cache "
+        "lifecycle from (default: the project's Pulumi.<--stack>.yaml, Pulumi.prod.yaml "
+        "without --stack, when it exists)",
     )
     parser.add_argument(
         "--registry",
         help="the registry images point at (default: ECR_REGISTRY, else the stack output)",
     )
-    parser.add_argument("--stack", metavar="NAME", help="stack to read outputs from")
+    parser.add_argument(
+        "--stack", metavar="NAME",
+        help="stack to read outputs and (without --stack-file) Pulumi.<NAME>.yaml from "
+        "(default: the selected stack's outputs, and Pulumi.prod.yaml)",
+    )
     parser.add_argument(
         "--role-arn",
         metavar="ARN",
@@ -81,11 +88,12 @@ class Options:
     expected_registry: str | None = None
     registry_source: str = ""
     wanted_policy: lifecycle_policy.PolicyDocument | None = None
+    stack_file: Path | None = None  # the Pulumi.<stack>.yaml the settings came from
 
 
 def options(args: argparse.Namespace) -> Options:
     try:
-        stack = ops_stackfile.load(args.stack_file) if args.stack_file else None
+        stack = ops_stackfile.resolve(args.stack_file, args.stack)
     except ops_stackfile.StackFileError as exc:
         raise UsageError(str(exc)) from None
     caches = list(args.cache or (stack.caches if stack else catalogue.DEFAULT_CACHES))
@@ -107,7 +115,8 @@ def options(args: argparse.Namespace) -> Options:
             )
         except lifecycle_policy.PolicyValueError as exc:
             raise UsageError(f"{stack.path}: {exc}") from None
-    opts = Options(caches=caches, node_roles=roles, clusters=clusters, wanted_policy=wanted)
+    opts = Options(caches=caches, node_roles=roles, clusters=clusters, wanted_policy=wanted,
+                   stack_file=stack.path if stack else None)
     if args.registry or os.environ.get("ECR_REGISTRY") or args.stack:
         try:
             target = outputs.resolve(args.registry, args.stack)
@@ -136,6 +145,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     consumer: ops_clients.Clients | None = None
     pre: list[Check] = []
+    if opts.stack_file is not None:
+        pre.append(Check("stack", "stack file", PASS, f"settings from {opts.stack_file}"))
     if args.role_arn:
         assert base.session is not None  # from_args always makes a session
         try:
@@ -224,7 +235,8 @@ def node_role_checks(
         return [Check(
             "node-role", "node roles", SKIP,
             "no node roles given, so the first-pull permissions were not checked",
-            "pass --node-role ROLE or --cluster NAME, or --stack-file with nodeRoleNames",
+            "pass --node-role ROLE or --cluster NAME, or set nodeRoleNames or eksClusterName "
+            "in the stack (Pulumi.<stack>.yaml, read by default)",
         )]
     seen: set[str] = set()
     checks: list[Check] = []

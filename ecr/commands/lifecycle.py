@@ -69,26 +69,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--unpulled-days",
         type=int,
         metavar="N",
-        help="expire images not pulled for N days (default: the stack file's "
+        help="expire cached images N days after ECR cached them, pulled or not (ECR cannot "
+        "expire on the last pull; default: the stack file's "
         f"cacheUnpulledDays, else {DEFAULT_UNPULLED_DAYS})",
     )
     apply.add_argument(
         "--keep-images",
         type=int,
         metavar="N",
-        help="cap images per repository, 0 = no cap (default: the stack file's "
+        help="keep only the newest N images per repository instead of expiring by age, "
+        "0 = off (default: the stack file's "
         f"cacheKeepImages, else {DEFAULT_KEEP_IMAGES})",
     )
     apply.add_argument(
         "--stack-file",
         metavar="FILE",
-        help="read caches, cacheUnpulledDays and cacheKeepImages from Pulumi.<stack>.yaml",
+        help="Pulumi.<stack>.yaml to read caches, cacheUnpulledDays and cacheKeepImages from "
+        "(default: the project's Pulumi.<--stack>.yaml, Pulumi.prod.yaml without --stack, "
+        "when it exists)",
+    )
+    apply.add_argument(
+        "--stack", metavar="NAME",
+        help="read Pulumi.<NAME>.yaml from the project directory (default prod)",
     )
     apply.add_argument(
         "--concurrency", type=int, default=8, metavar="N", help="calls in flight (default 8)"
     )
     ops_clients.add_aws_arguments(apply)
     report.add_output_argument(apply)
+    apply.set_defaults(_parser=apply)  # errors show `ecr lifecycle apply`'s usage
 
 
 def _choose(flag: int | None, from_stack: int | None, default: int) -> int:
@@ -100,7 +109,7 @@ def _choose(flag: int | None, from_stack: int | None, default: int) -> int:
 def settings(args: argparse.Namespace) -> tuple[list[str], lifecycle_policy.PolicyDocument]:
     """Prefixes and the wanted policy: flags first, then the stack file, then defaults."""
     try:
-        stack = ops_stackfile.load(args.stack_file) if args.stack_file else None
+        stack = ops_stackfile.resolve(args.stack_file, args.stack)
     except ops_stackfile.StackFileError as exc:
         raise UsageError(str(exc)) from None
     prefixes = [p.rstrip("/") for p in (args.prefix or (stack.caches if stack else None)

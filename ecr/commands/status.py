@@ -63,10 +63,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--stack-file",
         metavar="FILE",
-        help="read caches and cacheUnpulledDays from Pulumi.<stack>.yaml",
+        help="Pulumi.<stack>.yaml to read caches and cacheUnpulledDays from (default: the "
+        "project's Pulumi.<--stack>.yaml, Pulumi.prod.yaml without --stack, when it exists)",
     )
     parser.add_argument(
-        "--stack", metavar="NAME", help="stack whose outputs name the budget and dashboard"
+        "--stack", metavar="NAME",
+        help="stack whose outputs name the budget and dashboard, and whose Pulumi.<NAME>.yaml "
+        "is read without --stack-file (default: the selected stack, and Pulumi.prod.yaml)"
     )
     parser.add_argument(
         "--top",
@@ -88,7 +91,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _settings(args: argparse.Namespace) -> tuple[list[str], int]:
     try:
-        stack = ops_stackfile.load(args.stack_file) if args.stack_file else None
+        stack = ops_stackfile.resolve(args.stack_file, args.stack)
     except ops_stackfile.StackFileError as exc:
         raise UsageError(str(exc)) from None
     prefixes = list(args.prefix or (stack.caches if stack else catalogue.DEFAULT_CACHES))
@@ -330,7 +333,8 @@ def render(
     out.append(ESTIMATE_NOTE.format(price=price))
     out.append(
         f"'{unpulled_header}': images whose last pull (or push, if never pulled) is older than "
-        f"{unpulled_days} days; the cache lifecycle policy expires these."
+        f"{unpulled_days} days: cached copies nobody used lately. (The cache lifecycle policy "
+        "expires cached images cacheUnpulledDays after ECR cached them, pulled or not.)"
     )
     budget, dashboard = stack_links.get("budget_name"), stack_links.get("dashboard_url")
     if budget:

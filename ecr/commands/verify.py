@@ -46,7 +46,26 @@ DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 3
 
 
+EPILOG = """\
+examples:
+  verify nginx:1.27 quay.io/prometheus/prometheus:v2.53.0 --platform linux/arm64
+  verify environments/prod/spruch/values.yaml --warm
+  verify --chart ./charts/wordpress -f values.yaml
+  verify --apps ../builder-space-argocd/apps --warm
+  verify values.yaml --role-arn arn:aws:iam::222222222222:role/eks-nodes -o json
+
+verdicts: ok, not_found, unauthorized, upstream_auth_failed, unsupported, invalid, error
+(the table's "How to fix" lines say what to do for each).
+credentials: REGISTRY_USERNAME + REGISTRY_PASSWORD if set, else an ECR token
+(ecr:GetAuthorizationToken) for <account>.dkr.ecr.<region>.amazonaws.com.
+exit status: 0 every image resolved; 1 any image did not; 2 bad usage (a missing file,
+no registry, a chart that could not be rendered).
+"""
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EPILOG
     parser.add_argument(
         "targets",
         nargs="*",
@@ -159,12 +178,19 @@ def collect_inputs(
                     raise UsageError(f"{file}: {exc}") from exc
                 for item in images:
                     add(item.reference or item.key_path, f"{item.file}:{item.line}", item.note)
+        elif _looks_like_path(target):
+            raise UsageError(f"{target}: no such file or directory")
         else:
             add(target, "argument")
     for image, places in rendered:
         for place in places or ["rendered"]:
             add(image, place)
     return list(found.values())
+
+
+def _looks_like_path(target: str) -> bool:
+    """A missing file named on the command line, not an image (images never look so)."""
+    return target.startswith(("/", "./", "../", "~")) or target.endswith((".yaml", ".yml"))
 
 
 # -- the registry and its credentials ----------------------------------------------
@@ -397,7 +423,10 @@ def _aliases(values: Sequence[str]) -> dict[str, str]:
 def run(args: argparse.Namespace) -> int:
     rendered = chart_images.rendered_images(args)  # --chart/--apps: what Helm renders
     if not args.targets and not rendered:
-        raise UsageError("give values files, manifests, directories or image references to verify")
+        raise UsageError(
+            "give values files, manifests, directories or image references to verify, "
+            "or --chart CHART -f VALUES, or --apps PATH (--help for every option)"
+        )
     if args.concurrency < 1 or args.timeout <= 0 or args.retries < 0:
         raise UsageError("--concurrency must be >= 1, --timeout > 0 and --retries >= 0")
     platforms = _platforms(args.platform)

@@ -14,7 +14,7 @@ from botocore.awsrequest import AWSResponse, HTTPHeaders
 from moto.ecr import policy_validation
 from moto.server import ThreadedMotoServer
 
-from ecr import aws
+from ecr import aws, ops_stackfile
 from ecr.ops_clients import Clients
 from tests.conftest import MotoServer
 from tests.netutil import free_port, wait_for_http
@@ -146,3 +146,12 @@ def lifecycle_env(lifecycle_moto: MotoServer, monkeypatch: pytest.MonkeyPatch) -
 def plain_ecr() -> Any:
     """An ECR client for test setup (no retries to wait for)."""
     return boto3.client("ecr", region_name=REGION)
+
+
+@pytest.fixture(autouse=True)
+def project_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """An empty project directory: without --stack-file the commands read
+    ``Pulumi.<stack>.yaml`` from there, never from this checkout's own stack files."""
+    path = tmp_path_factory.mktemp("project")
+    monkeypatch.setattr(ops_stackfile, "PROJECT_DIR", path)
+    return path

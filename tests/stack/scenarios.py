@@ -100,6 +100,9 @@ BAD: dict[str, tuple[dict[str, Any], str, str]] = {
                             "pulumi config set infra-ecr:organizationId 'o-<id>'"),
     "bad-replication-region": (_ok({"replicationRegions": ["europe"]}), "replicationRegions",
                                "not AWS region names"),
+    "replicated-name-overlaps-a-cache": (
+        _ok({"replicationRegions": ["eu-west-1"], "customRepositories": ["ecr", "web"]}),
+        "customRepositories", "'ecr' would also replicate the cache's 'ecr-public/...'"),
     "replication-without-repositories": (
         _ok({"replicationRegions": ["eu-west-1"], "customRepositories": []}),
         "replicationRegions", "customRepositories is empty"),

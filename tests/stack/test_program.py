@@ -295,9 +295,10 @@ def test_default_config_creates_the_documented_stack() -> None:
         "ecr-pullthroughcache/docker-hub", "ecr-pullthroughcache/github"]
     assert run.one(T_REPO).inputs["name"] == "custom-apps"
     lifecycle = run.one(T_TEMPLATE, "quay-template").json_input("lifecyclePolicy")
-    assert [rule["selection"]["countType"] for rule in lifecycle["rules"]] == [
-        "sinceImagePulled", "sinceImagePulled"]
-    assert lifecycle["rules"][0]["selection"]["countNumber"] == 90
+    # ECR cannot expire on sinceImagePulled (archive only), so the cache expires by age.
+    assert [rule["selection"] for rule in lifecycle["rules"]] == [
+        {"tagStatus": "any", "countType": "sinceImagePushed", "countUnit": "days",
+         "countNumber": 90}]
     keep = run.one(T_LIFECYCLE).json_input("policy")["rules"]
     assert [(r["selection"]["tagStatus"], r["selection"]["countNumber"]) for r in keep] == [
         ("tagged", 30)]
@@ -306,6 +307,15 @@ def test_default_config_creates_the_documented_stack() -> None:
     assert run.outputs["node_role_names"] == []
     assert any("no node roles" in w for w in run.warnings)
     assert not run.of_type(T_REGISTRY_POLICY) and not run.of_type(T_REPLICATION)
+
+
+@pytest.mark.parametrize("name", sorted(GOOD))
+def test_every_lifecycle_policy_is_one_ecr_accepts_and_acts_on(name: str) -> None:
+    run = good(name)
+    documents = [t.json_input("lifecyclePolicy") for t in run.of_type(T_TEMPLATE)]
+    documents += [p.json_input("policy") for p in run.of_type(T_LIFECYCLE)]
+    for document in documents:
+        assert lifecycle_policy.ecr_problems(document) == [], document
 
 
 def test_preview_runs_the_same_checks() -> None:
@@ -356,9 +366,11 @@ def test_minimal_options() -> None:
     assert not run.of_type(T_SECRET) and not run.of_type(T_REPO)
     assert run.one(T_SCANNING).inputs.get("rules", []) == []
     lifecycle = run.one(T_TEMPLATE, "k8s-template").json_input("lifecyclePolicy")
-    assert lifecycle["rules"][0]["selection"]["countNumber"] == 30
-    assert lifecycle["rules"][-1]["selection"] == {
-        "tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 500}
+    # The cap replaces the age limit: ECR applies one rule per image, so a cap behind
+    # an age rule covering every image would never expire anything.
+    assert [rule["selection"] for rule in lifecycle["rules"]] == [
+        {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 500}]
+    assert any("cacheKeepImages is set" in w for w in run.warnings)
     statements = run.one(T_ROLE_POLICY).json_input("policy")["Statement"]
     assert [st["Sid"] for st in statements] == ["GetAuthorizationToken", "PullThroughCache"]
 

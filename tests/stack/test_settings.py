@@ -123,6 +123,10 @@ def test_the_token_never_shows_in_repr() -> None:
      "pulumi config set --path 'infra-ecr:replicationRegions[0]' eu-west-1"),
     ({"replicationRegions": '["eu-west-1"]', "customRepositories": "[]"},
      "replicationRegions", "pulumi config rm infra-ecr:replicationRegions"),
+    # PREFIX_MATCH "ecr" would replicate the cache's "ecr-public/..." repositories too.
+    ({"replicationRegions": '["eu-west-1"]', "customRepositories": '["ecr", "web"]'},
+     "customRepositories", "pulumi config rm infra-ecr:customRepositories && pulumi config "
+     "set --path 'infra-ecr:customRepositories[0]' web"),
     ({"monthlyBudgetUsd": "lots", "budgetAlertEmails": '["a@b.co"]'}, "monthlyBudgetUsd",
      "pulumi config set infra-ecr:monthlyBudgetUsd 25"),
     ({"monthlyBudgetUsd": "0", "budgetAlertEmails": '["a@b.co"]'}, "monthlyBudgetUsd",
@@ -237,3 +241,13 @@ def test_stack_files_are_valid(file: str, region: str) -> None:
     # The tokens are per stack secrets, set by hand; everything else must validate.
     s = load_settings({**TOKENS, **ours}, SECRETS)
     assert s.caches == catalogue.DEFAULT_CACHES
+
+
+def test_a_private_name_that_prefixes_a_cache_is_fine_without_replication() -> None:
+    # Only replication filters match by name prefix; a plain repository is harmless.
+    assert load(customRepositories='["ecr", "git", "k8"]').custom_repositories == (
+        "ecr", "git", "k8")
+    error = problem(customRepositories='["git", "k8", "web"]',
+                    replicationRegions='["eu-west-1"]')
+    assert "'git' would also replicate the cache's 'github/...'" in str(error)
+    assert "'k8' would also replicate the cache's 'k8s/...'" in str(error)

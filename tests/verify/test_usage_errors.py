@@ -1,0 +1,55 @@
+"""Bad command lines for ``verify`` fail fast with exit 2 and say what to give (QA findings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ecr import cli
+
+DEAD_REGISTRY = "http://127.0.0.1:1"  # never contacted: usage errors come first
+
+
+def test_missing_file_is_a_usage_error_not_an_invalid_image(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "values.yaml"
+    code = cli.main(["verify", "--registry", DEAD_REGISTRY, str(missing)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"{missing}: no such file or directory" in err
+    assert "empty path component" not in err
+
+
+@pytest.mark.parametrize("target", ["values.yml", "./apps", "../env/values.yaml"])
+def test_relative_missing_paths_are_usage_errors(
+    target: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["verify", "--registry", DEAD_REGISTRY, target]) == 2
+    assert "no such file or directory" in capsys.readouterr().err
+
+
+def test_no_targets_names_chart_and_apps(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["verify", "--registry", DEAD_REGISTRY]) == 2
+    err = capsys.readouterr().err
+    assert "--chart" in err and "--apps" in err
+
+
+def test_apps_takes_several_paths_like_convert() -> None:
+    # README: verify [--chart CHART -f VALUES... | --apps PATH...]
+    args = cli.build_parser("verify").parse_args(
+        ["verify", "--apps", "apps/a.yaml", "apps/b", "--apps", "more"])
+    assert args.app_paths == [Path("apps/a.yaml"), Path("apps/b"), Path("more")]
+    assert args.targets == []
+
+
+def test_help_states_exit_status_and_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        cli.main(["verify", "--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert "exit status: 0 every image resolved; 1 any image did not; 2 bad usage" in out
+    assert "verify --apps ../builder-space-argocd/apps --warm" in out
