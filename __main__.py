@@ -13,6 +13,7 @@ from ecr import settings as settings_module
 from ecr.stack import config_source, node_access
 from ecr.stack.cache_rules import CacheRules
 from ecr.stack.common import default_tags
+from ecr.stack.cost import CostControls
 from ecr.stack.credentials import UpstreamCredentialsSecret
 from ecr.stack.registry_policy import SharedRegistryPolicy
 from ecr.stack.replication import Replication
@@ -41,6 +42,18 @@ repository_policy_json = iam_policies.to_json(repository_policy) if repository_p
 tags = default_tags()
 
 # --- resources ---------------------------------------------------------------------------
+# Declared first: its own checks (ecr.budget_spec, ecr.dashboard_body) run before any resource.
+cost = CostControls(
+    "cost-controls",
+    monthly_budget_usd=settings.monthly_budget_usd,
+    alert_emails=settings.budget_alert_emails,
+    dashboard=settings.dashboard,
+    cache_prefixes=prefixes,
+    private_repositories=settings.custom_repositories,
+    region=region,
+    account_id=registry.account_id,
+    tags=tags,
+)
 credentials = {
     creds.prefix: UpstreamCredentialsSecret(f"{creds.prefix}-credentials", creds, tags)
     for creds in settings.credentials
@@ -99,3 +112,7 @@ if settings.shares_cache:
         "cross_account_node_policy",
         iam_policies.consumer_node_policy(registry, prefixes, settings.custom_repositories),
     )
+if cost.budget_name is not None:
+    pulumi.export("budget_name", cost.budget_name)
+if cost.dashboard_url is not None:
+    pulumi.export("dashboard_url", cost.dashboard_url)

@@ -174,7 +174,8 @@ def _print_report(
         for setting in plan.settings:
             print(f"  set {setting}", file=out)
         for note in plan.rewrite.notes if plan.rewrite else []:
-            if "allowInsecureImages" not in note:  # the render decides that one
+            # the render decides these two: the Bitnami flag, and registry + repository
+            if "allowInsecureImages" not in note and "now holds the full reference" not in note:
                 print(f"  note: {note}", file=out)
         cached = sum(1 for f in plan.proof if f.verdict.status not in chart_images.FAILING)
         print(f"  proof: rendered again, {cached} of {len(plan.proof)} container image(s) "

@@ -206,7 +206,8 @@ def _plan(
             for w in workloads
         ]
 
-    bypassing = [f for f in found(text, (_ALLOW_LAYER,)) if f.verdict.status == BYPASS]
+    bypassing = [f for f in found(text, (_ALLOW_LAYER,))
+                 if f.verdict.status == BYPASS or _unnest(f.workload.image, registry)]
     if bypassing:
         effective = helm_render.merge(
             chart_defaults(chart),
@@ -286,7 +287,14 @@ def _add_overrides(
             continue  # a list element: values cannot override one item; the proof reports it
         try:
             cached = mapping.to_cache(found.reference, registry, host_prefixes, aliases)
-        except (InvalidReference, mapping.UnsupportedRegistry):
+        except InvalidReference:
+            inner = _unnest(found.reference, registry)
+            if inner is None:
+                continue
+            # "docker.io/<registry>/docker-hub/x": the chart puts its default registry in
+            # front of a repository that already holds our full reference; override both.
+            cached = mapping.to_cache(inner, registry, host_prefixes, aliases)
+        except mapping.UnsupportedRegistry:
             continue
         values = _override_values(site, cached)
         path = found.key_path.split(".")
@@ -310,6 +318,20 @@ def _override_values(site: yaml_images.ImageSite, cached: mapping.CacheImage) ->
     if shape == "repository":
         return {main: cached.cache.name + suffix}
     return {"registry": cached.cache.domain, main: cached.cache.path + suffix}
+
+
+def _unnest(image: str, registry: str) -> str | None:
+    """``<host>/<registry>/<path>`` -> ``<registry>/<path>``: our reference with a chart's
+    own registry put in front of it (a repository-only value in a Bitnami-style chart)."""
+    try:
+        ref = parse(image)
+    except InvalidReference:
+        return None
+    first, sep, rest = ref.path.partition("/")
+    if not sep or first.lower() != registry.lower():
+        return None
+    suffix = (f":{ref.tag}" if ref.tag else "") + (f"@{ref.digest}" if ref.digest else "")
+    return f"{registry}/{rest}{suffix}"
 
 
 def _embedded_suffix(value: str) -> str:

@@ -38,6 +38,9 @@ __all__ = [
 _ECR_REPOSITORY_RE = re.compile(
     r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*", re.ASCII
 )
+# An ECR registry host: seen inside an image *path*, it means a chart put its own
+# registry in front of a reference that already named one.
+_ECR_HOST_RE = re.compile(r"\d{12}\.dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?")
 _HOST_RE = re.compile(
     r"(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
     r"(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?",
@@ -178,6 +181,14 @@ def to_cache(
             )
         raise _unsupported(source.domain, str(source), mapping)
     path = upstream_ref.path
+    nested = _nested_host(path, registry, mapping)
+    if nested is not None:
+        raise InvalidReference(
+            f"{source} has a registry host ({nested}) inside its path: the chart put its "
+            f"own registry ({source.domain}) in front of a full reference. Give the registry "
+            "and the repository separately (image.registry: <registry>, image.repository: "
+            "<prefix>/...)"
+        )
     official = _official_namespace(host)
     if official is not None and "/" not in path:
         path = f"{official}/{path}"
@@ -197,6 +208,17 @@ def to_cache(
     return CacheImage(source, cache, prefix, _upstream_url(host), warning)
 
 
+def _nested_host(path: str, registry: str, mapping: Mapping[str, str]) -> str | None:
+    """The first path component when it is a registry host we know (ours, an ECR
+    registry, or a cacheable upstream): no upstream namespace looks like one."""
+    first, sep, _ = path.partition("/")
+    if not sep:
+        return None
+    name = first.lower()
+    known = name == registry.lower() or name in mapping or name in catalogue.FROZEN_HOSTS
+    return first if known or _ECR_HOST_RE.fullmatch(name) else None
+
+
 def _rehost(ref: Reference, host: str) -> Reference:
     """``ref`` on another host, normalised again (``docker.io`` adds ``library/``)."""
     suffix = (f":{ref.tag}" if ref.tag else "") + (f"@{ref.digest}" if ref.digest else "")
@@ -211,6 +233,13 @@ def _in_registry_warning(ref: Reference, mapping: Mapping[str, str]) -> str | No
     for prefix in sorted(set(mapping.values()), key=len, reverse=True):
         if ref.path.startswith(prefix + "/"):
             rest = ref.path[len(prefix) + 1 :]
+            nested = _nested_host(rest, ref.domain, mapping)
+            if nested is not None:
+                return (
+                    f"{ref.name} keeps a registry host ({nested}) after the cache prefix: "
+                    f"the cache fetches {prefix}/<path> from its upstream, so this will not "
+                    f"resolve; use {ref.domain}/{prefix}/<path without the host>"
+                )
             hosts = [h for h, p in mapping.items() if p == prefix]
             official = next((n for h in hosts if (n := _official_namespace(h))), None)
             if official is not None and "/" not in rest:

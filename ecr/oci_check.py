@@ -18,6 +18,7 @@ error                  registry unreachable, rate limited, broken content
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -29,6 +30,7 @@ from ecr.oci_manifest import (
     Manifest,
     ManifestError,
     Platform,
+    UnsupportedManifest,
     config_platform,
 )
 from ecr.reference import Reference
@@ -41,6 +43,11 @@ UNSUPPORTED = "unsupported"
 INVALID = "invalid"
 ERROR = "error"
 VERDICTS = (OK, NOT_FOUND, UNAUTHORIZED, UPSTREAM_AUTH_FAILED, UNSUPPORTED, INVALID, ERROR)
+
+# ECR's 403 names the refused action: "User: arn:... is not authorized to perform:
+# ecr:BatchGetImage on resource: ..." (aws/containers-roadmap#2053)
+_REFUSED_ACTION = re.compile(r"not authorized to perform:? (ecr:[A-Za-z]+)")
+_MISSING_CODES = frozenset({"MANIFEST_UNKNOWN", "NAME_UNKNOWN", "NOT_FOUND"})
 
 PULL_PERMISSIONS = (
     "ecr:BatchGetImage, ecr:GetDownloadUrlForLayer, ecr:BatchImportUpstreamImage and, "
@@ -67,6 +74,14 @@ class CacheTarget:
     def reference(self) -> str:
         """Tag or digest to ask for; a digest wins (it is what the node pulls)."""
         return self.cache.digest or self.cache.tag or "latest"
+
+
+class PinnedDigestGone(Exception):
+    """The tag resolved, but the digest pinned beside it is not in the cache."""
+
+    def __init__(self, pinned: str, tag: str, current: str) -> None:
+        self.pinned, self.tag, self.current = pinned, tag, current
+        super().__init__(f"{tag} now resolves to {current}, not the pinned {pinned}")
 
 
 @dataclass(frozen=True)
@@ -121,6 +136,22 @@ def classify(exc: BaseException, target: CacheTarget) -> Outcome:
             f"check the registry URL and the network path to {host} (VPC endpoints, proxy, "
             "security groups); re-run with a larger --timeout if it is just slow",
         )
+    if isinstance(exc, UnsupportedManifest):
+        return Outcome(
+            UNSUPPORTED,
+            str(exc),
+            "pick a tag published as an OCI or Docker v2 image (most images have one), or "
+            "rebuild and push the image with a current builder",
+        )
+    if isinstance(exc, PinnedDigestGone):
+        return Outcome(
+            NOT_FOUND,
+            f"pinned digest {exc.pinned[:19]}... is not in the cache; tag '{exc.tag}' now "
+            f"resolves to {exc.current[:19]}...",
+            "ECR's pull-through cache fills only on pulls by tag (aws/containers-roadmap#2837), "
+            "so a digest the tag no longer points at cannot be cached: pin the tag's current "
+            f"digest ({exc.current}) or a tag that still points at the pinned one",
+        )
     if isinstance(exc, DigestMismatch | ManifestError):
         return Outcome(
             ERROR, f"broken content: {exc}", "re-pull; report it upstream if it persists"
@@ -128,6 +159,16 @@ def classify(exc: BaseException, target: CacheTarget) -> Outcome:
     if not isinstance(exc, RegistryError):
         return Outcome(ERROR, f"{type(exc).__name__}: {exc}", "re-run; report a bug if it persists")
     text = f"{exc.code} {exc.message}".strip()
+    if "token has expired" in exc.message.lower() and exc.status in (401, 403):
+        # ECR: 403 "denied: Your authorization token has expired. Reauthenticate and try
+        # again." (aws/aws-cli#2351, microsoft/vscode#205489); tokens last 12 hours
+        return Outcome(
+            UNAUTHORIZED,
+            f"HTTP {exc.status} {text}",
+            "the registry token expired (ECR tokens last 12 hours): unset REGISTRY_PASSWORD so "
+            "verify gets a fresh one from ecr:GetAuthorizationToken, or renew it with "
+            "`aws ecr get-login-password`",
+        )
     if "upstream" in exc.message.lower() and exc.status in (401, 403, 400):
         fix = (
             f"the cache could not log in upstream ({target.upstream or 'upstream'}): check the "
@@ -149,14 +190,16 @@ def classify(exc: BaseException, target: CacheTarget) -> Outcome:
             "REGISTRY_USERNAME and REGISTRY_PASSWORD",
         )
     if exc.status == 403 or exc.code == "DENIED":
+        refused = _REFUSED_ACTION.search(exc.message)
+        lacks = f"lacks {refused.group(1)}: it " if refused else ""
         return Outcome(
             UNAUTHORIZED,
             f"HTTP {exc.status} {text}: permission denied",
-            f"the puller (node role) needs {PULL_PERMISSIONS} on repository/"
+            f"the puller (node role) {lacks}needs {PULL_PERMISSIONS} on repository/"
             f"{target.prefix or '<prefix>'}/* (IAM or the registry policy); the managed "
             "AmazonEC2ContainerRegistryPullOnly policy lacks ecr:CreateRepository",
         )
-    if exc.status == 404 or exc.code in {"MANIFEST_UNKNOWN", "NAME_UNKNOWN", "NOT_FOUND"}:
+    if exc.status == 404 or exc.code in _MISSING_CODES:
         return _not_found(exc, target, ref)
     if exc.status == 429 or exc.code == "TOOMANYREQUESTS":
         return Outcome(
@@ -181,6 +224,23 @@ def _not_found(exc: RegistryError, target: CacheTarget, ref: str) -> Outcome:
     if target.upstream:
         reason += f" (via {target.upstream})"
     fix = "check that the image and tag exist upstream"
+    if exc.code == "NAME_UNKNOWN" and target.prefix:
+        # ECR: 404 NAME_UNKNOWN "The repository with name '<prefix>/...' does not exist in
+        # the registry with id '<account>'" when no rule matches the prefix
+        # (awslabs/aws-orbit-workbench#720) and the cache did not create the repository
+        fix = (
+            f"the registry has no repository {target.cache.path} and did not create it: check "
+            f"that a pull-through cache rule for prefix '{target.prefix}' exists in this "
+            "registry's region (aws ecr describe-pull-through-cache-rules), that the puller "
+            f"may ecr:CreateRepository on repository/{target.prefix}/*, and that {path} exists "
+            "upstream"
+        )
+    elif target.cache.digest and target.prefix and not target.cache.tag:
+        fix = (
+            "ECR's pull-through cache does not fill on a pull by digest "
+            "(aws/containers-roadmap#2837): name the tag too (image:tag@digest), which verify "
+            "pulls once to fill the cache, or check the digest exists upstream"
+        )
     hint = _library_hint(target)
     if _is_docker_hub(target) and path.startswith("bitnami/"):
         hint += (
@@ -198,9 +258,10 @@ def check_image(
     """Resolve the image like a node: tag -> (index -> platform manifest)."""
     repository = target.cache.path
     try:
-        top = client.get_manifest(repository, target.reference)
+        top, via_tag = _resolve(client, target)
         if not top.is_index:
-            return _single(client, repository, top, platforms)
+            result = _single(client, repository, top, platforms)
+            return _noting(result, via_tag)
         chosen: list[Manifest] = []
         for platform in platforms:
             child = top.select(platform)
@@ -219,15 +280,62 @@ def check_image(
             if manifest.is_index:
                 raise ManifestError(f"{child.digest} is an index inside an index")
             chosen.append(manifest)
-    except (RegistryError, RegistryUnreachable, ManifestError, DigestMismatch) as exc:
+    except (
+        RegistryError, RegistryUnreachable, ManifestError, DigestMismatch, PinnedDigestGone
+    ) as exc:
         return ImageResult(classify(exc, target))
     blobs = _unique(b for m in chosen for b in m.blobs())
     names = ", ".join(f"{p}={m.digest[:19]}..." for p, m in zip(platforms, chosen, strict=True))
+    return _noting(
+        ImageResult(
+            Outcome(OK, f"index {top.digest[:19]}... -> {names}; {len(blobs)} blobs"),
+            digest=top.digest,
+            platform_digests=tuple(m.digest for m in chosen),
+            blobs=tuple(blobs),
+        ),
+        via_tag,
+    )
+
+
+def _is_missing(exc: RegistryError) -> bool:
+    return exc.status == 404 or exc.code in _MISSING_CODES
+
+
+def _resolve(client: RegistryClient, target: CacheTarget) -> tuple[Manifest, bool]:
+    """The top manifest, as a node would pull it; True when the tag had to fill the cache.
+
+    ECR's pull-through cache imports an image only when it is pulled by tag: a first
+    pull by digest answers "not found", also for ``image:tag@digest``
+    (aws/containers-roadmap#2837), and a node pulls by the digest.  Given both, a
+    digest that is missing is retried after one pull of the tag, which fills the
+    cache, so the rollout's digest pulls then succeed.
+    """
+    repository, cache = target.cache.path, target.cache
+    try:
+        return client.get_manifest(repository, target.reference), False
+    except RegistryError as exc:
+        if not (cache.digest and cache.tag and target.prefix and _is_missing(exc)):
+            raise
+    tagged = client.get_manifest(repository, cache.tag)
+    try:
+        return client.get_manifest(repository, cache.digest), True
+    except RegistryError as exc:
+        if _is_missing(exc):
+            raise PinnedDigestGone(cache.digest, cache.tag, tagged.digest) from exc
+        raise
+
+
+def _noting(result: ImageResult, via_tag: bool) -> ImageResult:
+    if not via_tag or result.outcome.verdict != OK:
+        return result
+    outcome = result.outcome
+    reason = (
+        f"{outcome.reason}; the pinned digest was filled by pulling the tag once (ECR caches "
+        "only on pulls by tag, aws/containers-roadmap#2837)"
+    )
     return ImageResult(
-        Outcome(OK, f"index {top.digest[:19]}... -> {names}; {len(blobs)} blobs"),
-        digest=top.digest,
-        platform_digests=tuple(m.digest for m in chosen),
-        blobs=tuple(blobs),
+        Outcome(OK, reason, outcome.fix), result.digest, result.platform_digests,
+        result.blobs, result.fetched,
     )
 
 

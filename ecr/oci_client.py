@@ -15,8 +15,15 @@ Behaviour a production registry needs:
 - **Retries.**  429, 5xx (except 501/505), dropped connections and timeouts are
   retried with exponential backoff and jitter, honouring ``Retry-After`` up to a
   cap; a whole blob download is retried if the connection drops mid-stream.
+- **No retry storms.**  A 429/503 (ECR answers ``429 TOOMANYREQUESTS: Rate
+  exceeded`` when throttling, per its user guide's common errors) holds back every
+  thread's next request to the registry until the wait is over, not only the one
+  that was refused, as regclient's per-host backoff does.
 - **Timeouts.**  Every request has connect and read timeouts, and attempts are
-  bounded, so a dead registry gives :class:`RegistryUnreachable` in bounded time.
+  bounded.  Once a request has failed every attempt at the transport level (refused,
+  timed out) and nothing has succeeded since, later requests fail at once with the
+  same reason, so a dead registry gives :class:`RegistryUnreachable` for every
+  image in the time of one request, not one per image.
 - **Redirects.**  Blob downloads are redirected to object storage (S3 for ECR, a
   CDN for Docker Hub); the Authorization header is dropped when the host changes.
 - **Streaming.**  Blobs are read in chunks and hashed as they arrive, never held
@@ -47,6 +54,8 @@ from ecr.oci_manifest import (
 )
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 506, 507, 508, 509, 510, 511, 520, 522})
+# "slow down" answers: every request to the registry waits, not only the refused one
+HOLD_STATUSES = frozenset({429, 503})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 CHUNK = 1024 * 1024
 USER_AGENT = "infra-ecr-verify/1"
@@ -136,6 +145,8 @@ class RegistryClient:
         self._tokens: dict[str, tuple[str, float]] = {}  # scope -> (header, expires at)
         self._basic = False  # the registry asked for Basic auth: send it up front
         self._small_blobs: dict[str, bytes] = {}  # configs read by read_blob, by digest
+        self._hold_until = 0.0  # monotonic time before which no request is sent
+        self._dead: str | None = None  # why the registry is unreachable (no success since)
         self.requests = 0  # HTTP requests sent, for reports and tests
 
     def close(self) -> None:
@@ -331,8 +342,18 @@ class RegistryClient:
         self, method: str, url: str, headers: Mapping[str, str], stream: bool
     ) -> urllib3.BaseHTTPResponse:
         """One request with retries on 429/5xx, dropped connections and timeouts."""
+        netloc = urllib.parse.urlsplit(url).netloc
+        same_registry = netloc == self.host
         last_error = ""
         for attempt in range(1, self.retry.attempts + 1):
+            if same_registry:
+                self._wait_for_hold()
+                with self._lock:
+                    dead = self._dead
+                if dead is not None:
+                    raise RegistryUnreachable(
+                        f"{netloc}: {dead} (an earlier request already failed every attempt)"
+                    )
             try:
                 with self._lock:
                     self.requests += 1
@@ -345,17 +366,35 @@ class RegistryClient:
                 if attempt < self.retry.attempts:
                     self._sleep(self.retry.delay(attempt, None))
                     continue
+                if same_registry:
+                    with self._lock:
+                        self._dead = last_error
                 raise RegistryUnreachable(
-                    f"{urllib.parse.urlsplit(url).netloc}: {last_error} "
-                    f"({attempt} attempts)"
+                    f"{netloc}: {last_error} ({attempt} attempts)"
                 ) from exc
+            if same_registry:
+                with self._lock:
+                    self._dead = None  # it answers: whatever failed before was passing
             if resp.status in RETRY_STATUSES and attempt < self.retry.attempts:
-                retry_after = resp.headers.get("Retry-After")
+                delay = self.retry.delay(attempt, resp.headers.get("Retry-After"))
                 _drain(resp)
-                self._sleep(self.retry.delay(attempt, retry_after))
+                if same_registry and resp.status in HOLD_STATUSES:
+                    self._hold(delay)  # the loop's _wait_for_hold does the waiting
+                else:
+                    self._sleep(delay)
                 continue
             return resp
         raise AssertionError("unreachable")
+
+    def _hold(self, delay: float) -> None:
+        with self._lock:
+            self._hold_until = max(self._hold_until, time.monotonic() + delay)
+
+    def _wait_for_hold(self) -> None:
+        with self._lock:
+            wait = self._hold_until - time.monotonic()
+        if wait > 0:
+            self._sleep(wait)
 
 
 def _with_auth(headers: Mapping[str, str], auth: str | None) -> dict[str, str]:

@@ -39,6 +39,16 @@ class ManifestError(ValueError):
     """A manifest that is not JSON, of an unknown type, or does not match its digest."""
 
 
+class UnsupportedManifest(ManifestError):
+    """A well-formed manifest in a format nodes no longer pull (Docker schema 1)."""
+
+
+SCHEMA1_TYPES = frozenset({
+    "application/vnd.docker.distribution.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v1+prettyjws",
+})
+
+
 @dataclass(frozen=True)
 class Platform:
     os: str
@@ -97,7 +107,12 @@ class Manifest:
         return ([self.config] if self.config else []) + list(self.layers)
 
     def platforms(self) -> list[Platform]:
-        return [c.platform for c in self.children if c.platform is not None]
+        """Runnable platforms of an index: buildx's attestation manifests
+        (``unknown/unknown``) are not images and are left out."""
+        return [
+            c.platform for c in self.children
+            if c.platform is not None and c.platform.os != "unknown"
+        ]
 
     def select(self, platform: Platform) -> Descriptor | None:
         """The child manifest a node of ``platform`` would pull, or None."""
@@ -133,6 +148,7 @@ def parse_manifest(body: bytes, content_type: str, expected_digest: str | None) 
     authoritative for OCI), else from the response's Content-Type.
     """
     digest = sha256_digest(body)
+    _refuse_schema1(body, content_type)
     if expected_digest and expected_digest.startswith("sha256:") and expected_digest != digest:
         raise ManifestError(f"manifest content is {digest}, not the expected {expected_digest}")
     try:
@@ -148,9 +164,8 @@ def parse_manifest(body: bytes, content_type: str, expected_digest: str | None) 
         elif isinstance(data.get("layers"), list):
             media_type = OCI_MANIFEST
         else:
-            raise ManifestError(
-                f"unsupported manifest type {media_type!r} (Docker schema 1 images cannot be "
-                "pulled by current containerd; rebuild or pick another tag)"
+            raise UnsupportedManifest(
+                f"unsupported manifest type {media_type!r}: not an OCI or Docker v2 image or index"
             )
     if media_type in INDEX_TYPES:
         raw_children = data.get("manifests")
@@ -166,6 +181,24 @@ def parse_manifest(body: bytes, content_type: str, expected_digest: str | None) 
     config = _descriptor(data.get("config"), "config")
     layers = tuple(_descriptor(layer, f"layers[{i}]") for i, layer in enumerate(raw_layers))
     return Manifest(media_type, digest, len(body), config=config, layers=layers)
+
+
+def _refuse_schema1(body: bytes, content_type: str) -> None:
+    """Docker schema 1 first: its signed body never hashes to its Docker-Content-Digest
+    (the digest covers the payload without signatures), so the digest check would
+    misreport it as corrupt content."""
+    media_type = content_type.split(";")[0].strip()
+    schema1 = media_type in SCHEMA1_TYPES
+    if not schema1 and b'"schemaVersion"' in body[:4096]:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return
+        schema1 = isinstance(data, dict) and data.get("schemaVersion") == 1
+    if schema1:
+        raise UnsupportedManifest(
+            "Docker schema 1 manifest: a deprecated format that containerd 2.x refuses to pull"
+        )
 
 
 def config_platform(body: bytes) -> Platform | None:

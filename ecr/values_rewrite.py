@@ -163,6 +163,15 @@ def _convert_site(ctx: _Context, site: ImageSite) -> None:
         ctx.edits[(scalar.start, scalar.end)] = _render(scalar, value)
     if "registry" in new_values:
         ctx.used_registry_field.add(site.document)
+    elif found.shape == "repository" and image.is_bitnami:
+        # Without the chart we cannot know whether it prefixes image.registry (Bitnami
+        # charts do, default docker.io): then the full reference written here breaks.
+        ctx.result.notes.append(
+            f"{ctx.result.source}:{found.line}: {found.key_path}.repository now holds the full "
+            "reference; a Bitnami chart puts its image.registry (default docker.io) in front "
+            f"of it, so for one write registry: {image.cache.domain} and repository: "
+            f"{image.cache.path} instead, or run convert --chart to render and prove it"
+        )
     ctx.relocated.setdefault(site.document, []).append((found.key_path, image))
     ctx.result.changes.append(
         Change(found.line, found.key_path, str(image.source), str(image.cache), found.shape,

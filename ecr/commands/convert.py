@@ -326,10 +326,12 @@ def _print_report(
                  [f"{outcome.path}:{change.line}", change.key_path, change.before, result])
             )
         for skip in rewrite.skips:
+            # an image already in the registry is done, not skipped (the summary counts
+            # it apart from the skipped ones too)
+            result = (skip.reason if skip.kind == "cached"
+                      else f"skipped ({skip.kind}): {skip.reason}")
             lines.append(
-                (skip.line,
-                 [f"{outcome.path}:{skip.line}", skip.key_path, skip.reference,
-                  f"skipped ({skip.kind}): {skip.reason}"])
+                (skip.line, [f"{outcome.path}:{skip.line}", skip.key_path, skip.reference, result])
             )
         rows.extend(row for _, row in sorted(lines, key=lambda item: item[0]))
         notes.extend(f"changed {setting}" for setting in rewrite.settings)

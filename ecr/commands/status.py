@@ -56,9 +56,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--prefix",
         action="append",
         metavar="P",
-        help="a cache prefix (repeatable; default: the stack file's caches, else "
+        help="only repositories under this cache prefix (repeatable; default: every "
+        "repository, grouped by the stack file's caches, else "
         + ", ".join(catalogue.DEFAULT_CACHES)
-        + ")",
+        + ", and private ones)",
     )
     parser.add_argument(
         "--stack-file",
@@ -90,11 +91,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace) -> tuple[list[str], int]:
+    """The cache prefixes to group by (all known ones, so a repository under a prefix not
+    asked for is never taken for a private one), and the unpulled-days threshold."""
     try:
         stack = ops_stackfile.resolve(args.stack_file, args.stack)
     except ops_stackfile.StackFileError as exc:
         raise UsageError(str(exc)) from None
-    prefixes = list(args.prefix or (stack.caches if stack else catalogue.DEFAULT_CACHES))
+    known = list(stack.caches if stack else catalogue.DEFAULT_CACHES)
+    prefixes = list(args.prefix or known)
     for prefix in prefixes:
         problem = catalogue.prefix_problem(prefix.rstrip("/"))
         if problem:
@@ -110,7 +114,8 @@ def _settings(args: argparse.Namespace) -> tuple[list[str], int]:
         raise UsageError(f"--concurrency must be 1-64, got {args.concurrency}")
     if args.top < 0:
         raise UsageError(f"--top must be 0 (all) or more, got {args.top}")
-    return [p.rstrip("/") for p in prefixes], days
+    wanted = [p.rstrip("/") for p in prefixes]
+    return wanted + [p for p in known if p not in wanted], days
 
 
 def links(stack: str | None) -> dict[str, str | None]:
@@ -126,6 +131,7 @@ def links(stack: str | None) -> dict[str, str | None]:
 
 def run(args: argparse.Namespace) -> int:
     prefixes, days = _settings(args)
+    only = [p.rstrip("/") for p in args.prefix] if args.prefix else None
     try:
         clients = ops_clients.from_args(args)
         region = clients.region
@@ -133,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     return status(
         clients, region, prefixes, days, args.price_per_gb, args.concurrency,
-        args.output, args.top, links(args.stack),
+        args.output, args.top, links(args.stack), only=only,
     )
 
 
@@ -148,8 +154,13 @@ def status(
     top: int,
     stack_links: dict[str, str | None],
     now: datetime | None = None,
+    only: list[str] | None = None,
 ) -> int:
-    """Collect and print; 0 when every repository was read, 1 otherwise."""
+    """Collect and print; 0 when every repository was read, 1 otherwise.
+
+    ``only`` (``--prefix``): report just the repositories under these cache prefixes;
+    ``prefixes`` still holds every known one, so the others are recognised and left out.
+    """
     now = now or datetime.now(UTC)
     bars: list[report.Progress] = []  # created once the repository count is known
 
@@ -170,7 +181,9 @@ def status(
     finally:
         for bar in bars:
             bar.close()
-    groups = ops_inventory.by_prefix(inventory.repositories, prefixes)
+    if only is not None:
+        inventory.repositories = [r for r in inventory.repositories if r.prefix in only]
+    groups = ops_inventory.by_prefix(inventory.repositories, only or prefixes)
     registry = (
         catalogue.registry_host(inventory.registry_id, region) if inventory.registry_id else None
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ecr.cli import main
@@ -54,3 +56,16 @@ def test_unknown_flag_names_the_command_and_its_usage(
     err = capsys.readouterr().err
     assert f"{prog}: error: unrecognized arguments: --bogus" in err
     assert f"usage: {prog} " in err
+
+
+def test_already_converted_rows_are_not_called_skipped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    values = tmp_path / "values.yaml"
+    values.write_text("image:\n  registry: r.example.com\n"
+                      "  repository: docker-hub/frappe/erpnext\n")
+    assert main(["convert", "--registry", "r.example.com", "--files", str(values), "--check"]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if "values.yaml:" in line)
+    assert row.rstrip().endswith("already in the registry") and "skipped" not in row
+    assert "1 already in the registry, 0 skipped" in out

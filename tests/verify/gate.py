@@ -14,6 +14,7 @@ Everything else is forwarded to the real registry unchanged.
 from __future__ import annotations
 
 import base64
+import hashlib
 import http.client
 import json
 import re
@@ -27,10 +28,25 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from tests.netutil import free_port
 
+# ECR's own bodies, as users quote them (sources beside each):
+# 403 DENIED when the cache cannot log in upstream, or library/ is missing for Docker
+# Hub (aws/containers-roadmap#2354, AWS user guide "pulling an image")
 UPSTREAM_DENIED = (
-    "The authentication to the upstream registry failed. Verify that the credentials in "
-    "the secret are valid and have the right permissions."
+    "The authentication to the upstream registry failed. Verify that the credentials "
+    "provided in the pull through cache rule are correct, and try again."
 )
+# 403 DENIED for an ECR token older than 12 hours (aws/aws-cli#2351, microsoft/vscode#205489)
+TOKEN_EXPIRED = "Your authorization token has expired. Reauthenticate and try again."
+# 429 when ECR throttles: "TOOMANYREQUESTS: Rate exceeded" (ECR user guide, common errors,
+# quoted in mitogen-hq/mitogen#790)
+RATE_EXCEEDED = "Rate exceeded"
+# 404 NAME_UNKNOWN for a repository that does not exist, e.g. a prefix with no rule
+# (awslabs/aws-orbit-workbench#720)
+NAME_UNKNOWN = "The repository with name '{name}' does not exist in the registry with id '{id}'"
+# 401 without credentials: a Basic challenge and a plain-text body (kaniko#410)
+ECR_CHALLENGE = 'Basic realm="https://{host}/",service="ecr.amazonaws.com"'
+# 404 MANIFEST_UNKNOWN for an image the repository does not hold
+IMAGE_NOT_FOUND = "Requested image not found"
 
 NOT_AUTHORIZED = (
     "User: arn:aws:sts::123456789012:assumed-role/node/i-0 is not authorized to perform: "
@@ -46,6 +62,9 @@ class Fault:
     # "429" | "503" | "500" | "drop" | "slow" | "denied-upstream" | "denied"
     # | "corrupt" (flip a body byte) | "truncate" (send half the body, then close)
     # | "redirect" (307 to ``target``, as ECR sends blob downloads to S3)
+    # | "missing" (ECR's 404 for an image it does not hold)
+    # | "expired" (ECR's expired-token 403) | "name-unknown" (ECR's 404 for no repository)
+    # | "ecr-401" (ECR's Basic challenge, always) | "schema1" (a signed schema 1 manifest)
     action: str
     times: int = 1_000_000
     delay: float = 0.0
@@ -61,6 +80,10 @@ class GateState:
     ok: Counter[str] = field(default_factory=Counter)  # 2xx answers per path
     token_requests: list[str] = field(default_factory=list)
     authorization: list[str | None] = field(default_factory=list)  # per request, in order
+    # ECR's pull-through cache fills only on pulls by tag (aws/containers-roadmap#2837):
+    # when set, a manifest GET by digest is 404 until the repository's tag was pulled
+    fill_by_tag_only: bool = False
+    filled: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def take_fault(self, path: str) -> Fault | None:
@@ -110,6 +133,9 @@ def _handler(state: GateState, port_of: Callable[[], int]) -> type[BaseHTTPReque
             if path.startswith("/token"):
                 self._token()
                 return
+            if state.fill_by_tag_only and not self._filled(path):
+                self._error(404, "MANIFEST_UNKNOWN", IMAGE_NOT_FOUND)
+                return
             fault = state.take_fault(path)
             if fault is not None:
                 if fault.action == "drop":
@@ -117,7 +143,33 @@ def _handler(state: GateState, port_of: Callable[[], int]) -> type[BaseHTTPReque
                     self.connection.shutdown(2)
                     return
                 if fault.action == "429":
-                    self._error(429, "TOOMANYREQUESTS", "slow down", **{"Retry-After": "0"})
+                    wait = str(int(fault.delay))
+                    self._error(429, "TOOMANYREQUESTS", RATE_EXCEEDED, **{"Retry-After": wait})
+                    return
+                if fault.action == "missing":
+                    self._error(404, "MANIFEST_UNKNOWN", IMAGE_NOT_FOUND)
+                    return
+                if fault.action == "expired":
+                    self._error(403, "DENIED", TOKEN_EXPIRED)
+                    return
+                if fault.action == "name-unknown":
+                    name = re.sub(r"^/v2/(.+)/manifests/.*$", r"\1", path)
+                    self._error(404, "NAME_UNKNOWN", NAME_UNKNOWN.format(name=name,
+                                                                        id="123456789012"))
+                    return
+                if fault.action == "ecr-401":
+                    challenge = ECR_CHALLENGE.format(host=self.headers.get("Host", ""))
+                    self._send(401, b"Not Authorized\n", {
+                        "Content-Type": "text/plain; charset=utf-8",
+                        "WWW-Authenticate": challenge,
+                    })
+                    return
+                if fault.action == "schema1":
+                    body, digest = schema1_manifest()
+                    self._send(200, body, {
+                        "Content-Type": "application/vnd.docker.distribution.manifest.v1+prettyjws",
+                        "Docker-Content-Digest": digest,
+                    })
                     return
                 if fault.action in ("503", "500"):
                     self._error(int(fault.action), "UNAVAILABLE", "try later")
@@ -137,6 +189,18 @@ def _handler(state: GateState, port_of: Callable[[], int]) -> type[BaseHTTPReque
             if state.bearer_users is not None and not self._bearer_ok(path):
                 return
             self._forward(fault.action if fault else None)
+
+        def _filled(self, path: str) -> bool:
+            """ECR's rule: a digest resolves only once its repository's tag was pulled."""
+            match = re.match(r"^/v2/(.+)/manifests/([^?]+)", path)
+            if not match:
+                return True
+            repository, reference = match.groups()
+            with state.lock:
+                if not reference.startswith("sha256:"):
+                    state.filled.add(repository)
+                    return True
+                return repository in state.filled
 
         def _bearer_ok(self, path: str) -> bool:
             match = re.match(r"^/v2/(.+)/(manifests|blobs|tags)/", path)
@@ -212,6 +276,19 @@ def _handler(state: GateState, port_of: Callable[[], int]) -> type[BaseHTTPReque
     return Handler
 
 
+def schema1_manifest() -> tuple[bytes, str]:
+    """A signed Docker schema 1 manifest and its Docker-Content-Digest, which (as the
+    spec says) covers the payload without the signatures, so never the body's sha256."""
+    payload = json.dumps({
+        "schemaVersion": 1, "name": "library/old", "tag": "1", "architecture": "amd64",
+        "fsLayers": [{"blobSum": "sha256:" + "a" * 64}],
+        "history": [{"v1Compatibility": "{}"}],
+    }, indent=3).encode()
+    signed = payload[:-2] + b',\n   "signatures": [{"header": {}, "signature": "x", ' \
+        b'"protected": "e30"}]\n}'
+    return signed, "sha256:" + hashlib.sha256(payload).hexdigest()
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -251,6 +328,8 @@ class Gate:
             self.state.ok.clear()
             self.state.token_requests.clear()
             self.state.authorization.clear()
+            self.state.fill_by_tag_only = False
+            self.state.filled.clear()
 
     def __enter__(self) -> Gate:
         self.thread.start()

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
-
 import pytest
 
 from ecr.oci_client import RegistryClient, RegistryUnreachable, RetryPolicy
@@ -63,15 +60,6 @@ def test_registry_down(creds: None, run_verify) -> None:
         assert row["verdict"] == "error"
         assert "connection refused" in row["reason"]
         assert "network path" in row["fix"]
-
-
-@pytest.fixture
-def black_hole() -> Iterator[int]:
-    """A port that accepts TCP connections and never answers (a hung registry)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(16)
-        yield int(sock.getsockname()[1])
 
 
 def test_hung_registry_gives_a_verdict_in_bounded_time(

@@ -1,0 +1,47 @@
+"""``convert --chart`` with a Bitnami-style chart whose values set only image.repository.
+
+The chart puts ``image.registry`` (default docker.io) in front of the repository, so
+the full reference ``--files`` would write renders as ``docker.io/<registry>/...``.
+It used to be converted a second time and "proven" as cached (QA finding)."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from tests.helm.conftest import REGISTRY
+
+REPOSITORY_ONLY = """\
+image:
+  repository: bitnami/wordpress
+  tag: 6.7.1
+"""
+
+
+def test_repository_only_values_get_registry_and_repository(run_cli, webapp, tmp_path):
+    values = tmp_path / "values.yaml"
+    values.write_text(REPOSITORY_ONLY)
+    result = run_cli("convert", "--registry", REGISTRY, "--chart", str(webapp),
+                     "--values", str(values), "--write")
+    assert result.code == 0, result.out + result.err
+    image = yaml.safe_load(values.read_text())["image"]
+    assert image["registry"] == REGISTRY
+    assert image["repository"] == "docker-hub/bitnami/wordpress"  # not converted twice
+    check = run_cli("images", "--registry", REGISTRY, "--check", "-o", "json",
+                    "--chart", str(webapp), "-f", str(values))
+    assert check.code == 0, check.out + check.err
+    rendered = {i["image"] for i in json.loads(check.out)["images"]}
+    assert f"{REGISTRY}/docker-hub/bitnami/wordpress:6.7.1" in rendered
+
+
+def test_images_calls_a_chart_prefixed_reference_broken(run_cli, webapp, tmp_path):
+    values = tmp_path / "values.yaml"
+    values.write_text(f"image:\n  repository: {REGISTRY}/docker-hub/bitnami/wordpress\n"
+                      "global:\n  security:\n    allowInsecureImages: true\n")
+    check = run_cli("images", "--registry", REGISTRY, "-o", "json",
+                    "--chart", str(webapp), "-f", str(values))
+    rows = json.loads(check.out)["images"]
+    wordpress = next(r for r in rows if r["container"] == "wordpress")
+    assert wordpress["image"].startswith(f"docker.io/{REGISTRY}/")
+    assert wordpress["status"] == "broken" and "registry host" in wordpress["note"]
