@@ -42,6 +42,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ecr",
         description="Operations tools for the infra-ecr pull-through cache.",
+        epilog="Run 'ecr COMMAND --help' for a command's options (scripts/ecr is the same "
+        "as python -m ecr). Exit status: 0 done, 1 a check or verdict failed, 2 bad usage.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module, text) in _available().items():
@@ -72,3 +74,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:
+        if _is_garbled_aws_response(exc):
+            print(
+                "error: the AWS endpoint answered with something that is not an AWS response "
+                f"({_first_line(exc)}); check AWS_ENDPOINT_URL, HTTPS_PROXY and the network "
+                "path to AWS, then retry",
+                file=sys.stderr,
+            )
+            return 1
+        raise
+
+
+def _is_garbled_aws_response(exc: Exception) -> bool:
+    """botocore's ResponseParserError (an HTML error page from a proxy or a non-AWS
+    endpoint) is not a BotoCoreError, so the commands' AWS error handling misses it."""
+    if "botocore" not in sys.modules:
+        return False
+    from botocore.parsers import ResponseParserError
+
+    return isinstance(exc, ResponseParserError)
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:160] if text else type(exc).__name__

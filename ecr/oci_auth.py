@@ -19,9 +19,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-# <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]
+# Every ECR private registry host, as amazon-ecr-credential-helper's ecrPattern
+# (ecr-login/api/client.go) reads them: <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]
+# for IPv4, <account>.dkr-ecr[-fips].<region>.on.aws for the dual-stack (IPv6) endpoints
+# (ECR user guide "Making requests to Amazon ECR registries"), and the other partitions.
 ECR_HOST = re.compile(
-    r"^(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$"
+    r"^(?P<account>\d{12})\.dkr[.-]ecr(?:-fips)?\.(?P<region>[a-z0-9][a-z0-9-]*)\."
+    r"(?:amazonaws\.(?:com(?:\.cn)?|eu)|on\.(?:aws|amazonwebservices\.com\.cn)"
+    r"|sc2s\.sgov\.gov|c2s\.ic\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov)$"
 )
 
 _PARAM = re.compile(r'\s*([A-Za-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))\s*,?')

@@ -10,7 +10,8 @@ not_found              tag or repository missing upstream, or no manifest
                        for the cluster's platform
 unauthorized           our login or the puller's permissions
 upstream_auth_failed   the cache could not log in upstream (the rule's secret)
-unsupported            ECR cannot cache this image's registry
+unsupported            ECR cannot cache this image's registry, or nodes cannot
+                       pull its format (Docker schema 1)
 invalid                not an image reference
 error                  registry unreachable, rate limited, broken content
 =====================  =====================================================
@@ -202,12 +203,19 @@ def classify(exc: BaseException, target: CacheTarget) -> Outcome:
     if exc.status == 404 or exc.code in _MISSING_CODES:
         return _not_found(exc, target, ref)
     if exc.status == 429 or exc.code == "TOOMANYREQUESTS":
-        return Outcome(
-            ERROR,
-            f"HTTP {exc.status} {text}: rate limited after retries",
-            "wait and re-run with lower --concurrency; for Docker Hub make sure the rule "
-            f"has credentials ({secret}) so the authenticated pull limit applies",
-        )
+        if "rate exceeded" in exc.message.lower():
+            # ECR's own throttling: "TOOMANYREQUESTS: Rate exceeded" (ECR user guide,
+            # common errors): per-account request rates, not the upstream's pull limit
+            fix = (
+                "ECR throttled these requests (its per-account, per-Region API rates): "
+                "re-run later with a lower --concurrency"
+            )
+        else:
+            fix = (
+                "wait and re-run with lower --concurrency; for Docker Hub make sure the rule "
+                f"has credentials ({secret}) so the authenticated pull limit applies"
+            )
+        return Outcome(ERROR, f"HTTP {exc.status} {text}: rate limited after retries", fix)
     if exc.code in {"NAME_INVALID", "TAG_INVALID", "MANIFEST_INVALID"}:
         return Outcome(INVALID, f"HTTP {exc.status} {text}", "fix the image reference")
     return Outcome(

@@ -24,6 +24,9 @@ Behaviour a production registry needs:
   timed out) and nothing has succeeded since, later requests fail at once with the
   same reason, so a dead registry gives :class:`RegistryUnreachable` for every
   image in the time of one request, not one per image.
+- **GET, never HEAD, for manifests.**  A node's pull GETs the manifest bytes; that is
+  what makes ECR's pull-through cache import an image (its HEAD behaviour is not
+  documented), and what the Docker-Content-Digest check needs.
 - **Redirects.**  Blob downloads are redirected to object storage (S3 for ECR, a
   CDN for Docker Hub); the Authorization header is dropped when the host changes.
 - **Streaming.**  Blobs are read in chunks and hashed as they arrive, never held
@@ -32,6 +35,8 @@ Behaviour a production registry needs:
 
 from __future__ import annotations
 
+import datetime
+import email.utils
 import hashlib
 import json
 import random
@@ -88,13 +93,28 @@ class RetryPolicy:
     max_retry_after: float = 30.0  # never wait longer than this for Retry-After
 
     def delay(self, attempt: int, retry_after: str | None) -> float:
-        if retry_after:
-            try:
-                return min(max(float(retry_after), 0.0), self.max_retry_after)
-            except ValueError:
-                pass  # an HTTP date: fall back to backoff
+        wait = _retry_after_seconds(retry_after)
+        if wait is not None:
+            return min(max(wait, 0.0), self.max_retry_after)
         base: float = min(self.backoff * 2.0 ** (attempt - 1), self.max_backoff)
         return base * (0.5 + random.random() / 2)  # jitter spreads concurrent retries
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    """``Retry-After`` is seconds or an HTTP date (RFC 9110 10.2.3); None if absent/bad."""
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.UTC)
+    return (when - datetime.datetime.now(datetime.UTC)).total_seconds()
 
 
 @dataclass(frozen=True)
@@ -168,7 +188,7 @@ class RegistryClient:
                 "GET", path, repository, {"Accept": MANIFEST_ACCEPT}, stream=True
             )
             try:
-                body = resp.read(MAX_MANIFEST_BYTES + 1, decode_content=True)
+                body = _read_whole(resp, MAX_MANIFEST_BYTES, decode=True)
                 break
             except (Urllib3Error, OSError) as exc:
                 if attempt == self.retry.attempts:
@@ -192,14 +212,20 @@ class RegistryClient:
         if known is not None:
             return known
         path = f"/v2/{repository}/blobs/{digest}"
-        resp = self._request("GET", path, repository, {"Accept-Encoding": "identity"},
-                             stream=True)
-        try:
-            body = resp.read(limit + 1, decode_content=False)
-        except (Urllib3Error, OSError) as exc:
-            raise RegistryUnreachable(f"{self.host}: connection lost reading {path}") from exc
-        finally:
-            resp.release_conn()
+        for attempt in range(1, self.retry.attempts + 1):
+            resp = self._request("GET", path, repository, {"Accept-Encoding": "identity"},
+                                 stream=True)
+            try:
+                body = _read_whole(resp, limit, decode=False)
+                break
+            except (Urllib3Error, OSError) as exc:  # dropped mid-body: ask again
+                if attempt == self.retry.attempts:
+                    raise RegistryUnreachable(
+                        f"{self.host}: connection lost reading {path} ({attempt} attempts)"
+                    ) from exc
+                self._sleep(self.retry.delay(attempt, None))
+            finally:
+                resp.release_conn()
         if len(body) > limit:
             raise DigestMismatch(f"blob {digest} is larger than {limit} bytes")
         if "sha256:" + hashlib.sha256(body).hexdigest() != digest:
@@ -402,6 +428,21 @@ def _with_auth(headers: Mapping[str, str], auth: str | None) -> dict[str, str]:
     if auth:
         out["Authorization"] = auth
     return out
+
+
+def _read_whole(resp: urllib3.BaseHTTPResponse, limit: int, decode: bool) -> bytes:
+    """Up to ``limit + 1`` bytes of a body read whole.  A body cut short of its
+    Content-Length raises (urllib3 returns the short read without complaint when
+    asked for more than is left), so the caller retries instead of reporting
+    broken content."""
+    body = resp.read(limit + 1, decode_content=decode)
+    expected = resp.headers.get("Content-Length")
+    encoded = resp.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
+    if expected and expected.isdigit() and not encoded and len(body) < int(expected) <= limit:
+        raise urllib3.exceptions.ProtocolError(
+            f"connection closed after {len(body)} of {expected} bytes"
+        )
+    return body
 
 
 def _drain(resp: urllib3.BaseHTTPResponse, limit: int = 64 * 1024) -> bytes:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,8 +32,12 @@ MANIFEST_ACCEPT = ", ".join((OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_V2))
 # containerd refuses manifests larger than 4 MiB; so do we (a manifest is read whole).
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 
-# CPU variants a platform string may omit (as containerd's platform matcher does).
-_DEFAULT_VARIANT = {"arm64": "v8", "arm": "v7"}
+# containerd's platform normalisation (containerd/platforms): architecture aliases,
+# and the variant each architecture means when none is given.
+_ARCH_ALIASES = {"x86_64": ("amd64", None), "x86-64": ("amd64", None),
+                 "aarch64": ("arm64", None), "armhf": ("arm", "v7"), "armel": ("arm", "v6"),
+                 "i386": ("386", None)}
+_DEFAULT_VARIANT = {"amd64": "v1", "arm64": "v8", "arm": "v7"}
 
 
 class ManifestError(ValueError):
@@ -43,6 +48,7 @@ class UnsupportedManifest(ManifestError):
     """A well-formed manifest in a format nodes no longer pull (Docker schema 1)."""
 
 
+_SCHEMA1_BODY = re.compile(rb'"schemaVersion"\s*:\s*1\s*[,}]')
 SCHEMA1_TYPES = frozenset({
     "application/vnd.docker.distribution.manifest.v1+json",
     "application/vnd.docker.distribution.manifest.v1+prettyjws",
@@ -66,13 +72,36 @@ class Platform:
         return cls(parts[0], parts[1], parts[2] if len(parts) == 3 else None)
 
     def matches(self, other: Platform) -> bool:
-        """Does ``other`` (from an index) serve a node of this platform?"""
-        if (self.os, self.architecture) != (other.os, other.architecture):
-            return False
-        default = _DEFAULT_VARIANT.get(self.architecture)
-        want = self.variant or default
-        have = other.variant or default
-        return want is None or want == have
+        """Does ``other`` (from an index or an image config) run on a node of this platform?"""
+        return self.rank(other) is not None
+
+    def rank(self, other: Platform) -> int | None:
+        """How well ``other`` serves a node of this platform: 0 is an exact match, higher
+        is a fallback, None is no match.
+
+        As containerd's ``platforms.Only`` (platformVector): an amd64/vN node also runs
+        amd64 v(N-1)..v1 and then 386, but never a higher level (``linux/amd64`` is v1,
+        so an ``amd64/v3``-only image does not run there); an arm/vN node runs arm
+        v(N-1)..v5; an arm64 node runs arm64 (v8), then 32-bit arm v8..v5.
+        """
+        node_os, node_arch, node_var = _normalise(self)
+        os_, arch, var = _normalise(other)
+        if node_os != os_:
+            return None
+        if (node_arch, node_var) == (arch, var):
+            return 0
+        level, have = _level(node_var), _level(var)
+        if node_arch in ("amd64", "arm") and arch == node_arch:
+            floor = 1 if arch == "amd64" else 5
+            if level is not None and have is not None and floor <= have < level:
+                return level - have
+            return None
+        if node_arch == "amd64" and arch == "386":
+            return (level or 1) + 1
+        arm32 = node_arch == "arm64" and node_var == "v8" and arch == "arm"
+        if arm32 and have is not None and 5 <= have <= 8:
+            return 1 + 8 - have
+        return None
 
     def __str__(self) -> str:
         base = f"{self.os}/{self.architecture}"
@@ -115,11 +144,34 @@ class Manifest:
         ]
 
     def select(self, platform: Platform) -> Descriptor | None:
-        """The child manifest a node of ``platform`` would pull, or None."""
-        for child in self.children:
-            if child.platform is not None and platform.matches(child.platform):
-                return child
-        return None
+        """The child manifest a node of ``platform`` would pull (containerd's best match:
+        exact first, then the closest fallback; index order breaks ties), or None."""
+        best: tuple[int, int, Descriptor] | None = None
+        for position, child in enumerate(self.children):
+            rank = platform.rank(child.platform) if child.platform is not None else None
+            if rank is not None and (best is None or (rank, position) < best[:2]):
+                best = (rank, position, child)
+        return best[2] if best else None
+
+
+def _normalise(platform: Platform) -> tuple[str, str, str | None]:
+    os_, arch = platform.os.lower(), platform.architecture.lower()
+    variant = platform.variant.lower() if platform.variant else None
+    if arch in _ARCH_ALIASES:
+        arch, implied = _ARCH_ALIASES[arch]
+        variant = variant or implied
+    if variant and variant[0].isdigit():
+        variant = "v" + variant
+    if variant == "v8.0":
+        variant = "v8"
+    return os_, arch, variant or _DEFAULT_VARIANT.get(arch)
+
+
+def _level(variant: str | None) -> int | None:
+    """The number in a ``vN`` variant, or None."""
+    if variant and variant[0] == "v" and variant[1:].isdigit():
+        return int(variant[1:])
+    return None
 
 
 def sha256_digest(data: bytes) -> str:
@@ -188,14 +240,7 @@ def _refuse_schema1(body: bytes, content_type: str) -> None:
     (the digest covers the payload without signatures), so the digest check would
     misreport it as corrupt content."""
     media_type = content_type.split(";")[0].strip()
-    schema1 = media_type in SCHEMA1_TYPES
-    if not schema1 and b'"schemaVersion"' in body[:4096]:
-        try:
-            data = json.loads(body)
-        except ValueError:
-            return
-        schema1 = isinstance(data, dict) and data.get("schemaVersion") == 1
-    if schema1:
+    if media_type in SCHEMA1_TYPES or _SCHEMA1_BODY.search(body[:4096]):
         raise UnsupportedManifest(
             "Docker schema 1 manifest: a deprecated format that containerd 2.x refuses to pull"
         )

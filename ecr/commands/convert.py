@@ -71,9 +71,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="image references ('-' reads them from stdin), or with --files: "
         "files and directories (searched for *.yaml, *.yml)",
     )
-    parser.add_argument("--registry", help="the ECR registry host (default: $ECR_REGISTRY, "
+    parser.add_argument("--registry", metavar="HOST",
+                        help="the ECR registry host (default: $ECR_REGISTRY, "
                         "then the stack output ecr_registry_url)")
-    parser.add_argument("--stack", help="Pulumi stack to read outputs from")
+    parser.add_argument("--stack", metavar="NAME", help="Pulumi stack to read outputs from")
     parser.add_argument(
         "--alias",
         action="append",

@@ -62,8 +62,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "without --stack, when it exists)",
     )
     parser.add_argument(
-        "--registry",
-        help="the registry images point at (default: ECR_REGISTRY, else the stack output)",
+        "--registry", metavar="HOST",
+        help="the registry images point at (default: $ECR_REGISTRY, else the stack output "
+        "ecr_registry_url)",
     )
     parser.add_argument(
         "--stack", metavar="NAME",

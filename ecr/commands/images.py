@@ -51,13 +51,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EPILOG
     chart_images.add_input_arguments(parser)
     parser.add_argument(
-        "--registry", help="the ECR registry (default: ECR_REGISTRY, then the stack output)"
+        "--registry", metavar="HOST",
+        help="the ECR registry host (default: $ECR_REGISTRY, then the stack output "
+        "ecr_registry_url)",
     )
-    parser.add_argument("--stack", help="Pulumi stack to read the registry from")
+    parser.add_argument("--stack", metavar="NAME", help="Pulumi stack to read the registry from")
     parser.add_argument(
-        "--alias", action="append", default=[], metavar="HOST=HOST",
-        help="treat images of one host as another cacheable host's "
-        "(e.g. registry.rocket.chat=docker.io)",
+        "--alias", action="append", default=[], metavar="FROM=TO",
+        help="treat images of host FROM as images of host TO (repeatable), "
+        "e.g. registry.rocket.chat=docker.io",
     )
     parser.add_argument(
         "--check", action="store_true",

@@ -356,8 +356,8 @@ def render(
         out.append(f"Dashboard: {dashboard}")
     if not budget and not dashboard:
         out.append(
-            "Budget and dashboard: not in the stack outputs here (set infra-ecr:monthlyBudgetUsd "
-            "and run pulumi up, then run this from the stack directory; "
-            "see pulumi stack output budget_name dashboard_url)."
+            "Budget and dashboard: none in the stack outputs (they need the pulumi CLI, logged "
+            "in, to be read: pulumi stack output budget_name dashboard_url; the budget exists "
+            "only with infra-ecr:monthlyBudgetUsd set)."
         )
     return "\n".join(out)

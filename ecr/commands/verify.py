@@ -175,8 +175,13 @@ def collect_inputs(
                     text = file.read_text(encoding="utf-8")
                     images = yaml_images.find_images(text, str(file))
                 except (OSError, UnicodeDecodeError, yaml_images.UnparseableYaml) as exc:
-                    raise UsageError(f"{file}: {exc}") from exc
+                    detail = str(exc)
+                    where = detail if detail.startswith(str(file)) else f"{file}: {detail}"
+                    raise UsageError(f"{where} (fix the file, or name the files to verify)") \
+                        from exc
                 for item in images:
+                    if item.note and item.note.startswith("empty"):
+                        continue  # `image: ""` names no image (the chart's default is used)
                     add(item.reference or item.key_path, f"{item.file}:{item.line}", item.note)
         elif _looks_like_path(target):
             raise UsageError(f"{target}: no such file or directory")

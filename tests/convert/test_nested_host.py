@@ -18,7 +18,7 @@ REG = "123456789012.dkr.ecr.af-south-1.amazonaws.com"
 
 
 def test_registry_inside_a_docker_hub_path_is_invalid() -> None:
-    with pytest.raises(InvalidReference, match="registry host .* inside its path"):
+    with pytest.raises(InvalidReference, match=r"registry host .* inside its path"):
         to_cache(f"docker.io/{REG}/docker-hub/bitnami/wordpress:6.7.1", REG)
     with pytest.raises(InvalidReference, match="registry host"):
         to_cache("docker.io/quay.io/jetstack/cert-manager:v1", REG)

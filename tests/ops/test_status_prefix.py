@@ -44,3 +44,15 @@ def test_without_prefix_every_repository_is_grouped(
     data = json.loads(capsys.readouterr().out)
     groups = {p["prefix"]: p["repositories"] for p in data["prefixes"]}
     assert groups["docker-hub"] == 1 and groups["quay"] == 1 and groups["(private)"] == 1
+
+
+def test_notes_are_true_about_links_and_the_lifecycle(
+    repos: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["status"]) == 0
+    out = capsys.readouterr().out
+    # the stack outputs are read in the project directory whatever the cwd: don't send
+    # people to "the stack directory"; and the cache policy expires by cache age
+    assert "from the stack directory" not in out
+    assert "pulumi stack output budget_name dashboard_url" in out
+    assert "the cache lifecycle policy expires these" not in out

@@ -2,8 +2,11 @@
 process cannot be told to do on demand:
 
 - inject faults: 429 (with Retry-After), 503, a dropped connection, a slow reply;
-- answer ECR's own error for a failed upstream login (403 DENIED, "The
-  authentication to the upstream registry failed");
+- answer with Amazon ECR's own status codes and bodies (sources cited beside each
+  constant below): failed upstream login, expired token, refused action, no
+  repository (a prefix without a rule), throttling, its Basic challenge, a signed
+  schema 1 manifest, and its pull-through rule that a digest resolves only after
+  the tag was pulled once (``fill_by_tag_only``);
 - demand Bearer tokens the way Docker Hub, GHCR and Quay do: a 401 with
   ``WWW-Authenticate: Bearer realm=...,service=...,scope=...`` and a token endpoint
   that checks Basic credentials and the scope.

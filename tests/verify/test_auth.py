@@ -98,6 +98,12 @@ def test_ecr_host() -> None:
     assert oci_auth.ecr_host(ECR_HOST) == ("123456789012", "af-south-1")
     assert oci_auth.ecr_host("123456789012.dkr.ecr-fips.us-east-1.amazonaws.com")
     assert oci_auth.ecr_host("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn")
+    # dual-stack (IPv6) endpoints (ECR user guide "Making requests to Amazon ECR registries")
+    assert oci_auth.ecr_host("123456789012.dkr-ecr.af-south-1.on.aws") == (
+        "123456789012", "af-south-1"
+    )
+    assert oci_auth.ecr_host("123456789012.dkr-ecr-fips.us-east-1.on.aws")
+    assert oci_auth.ecr_host("123456789012.dkr.ecr.af-south-1.example.com") is None
     assert oci_auth.ecr_host("127.0.0.1:5000") is None
     assert oci_auth.ecr_host("public.ecr.aws") is None
 
@@ -115,3 +121,12 @@ def test_cli_reports_credential_problems_per_image(
     assert rows["nginx:1.27"]["verdict"] == "unauthorized"
     assert "no AWS credentials" in rows["nginx:1.27"]["reason"]
     assert rows["Bad Ref"]["verdict"] == "invalid"
+
+
+def test_ecr_token_for_a_dual_stack_host(aws_env, monkeypatch) -> None:
+    """An IPv6 (dual-stack) registry host still gets an ECR token, not anonymous access."""
+    monkeypatch.delenv("REGISTRY_USERNAME", raising=False)
+    monkeypatch.delenv("REGISTRY_PASSWORD", raising=False)
+    host = "123456789012.dkr-ecr.af-south-1.on.aws"
+    creds = credentials_for(RegistryTarget(host, f"https://{host}", {}), None, None)
+    assert creds is not None and creds.username == "AWS"

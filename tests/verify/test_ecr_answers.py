@@ -32,7 +32,7 @@ def test_denied_names_the_refused_action(world: World, gate, creds: None, run_ve
     gate.inject(r"/manifests/", "denied", times=10)  # "... not authorized to perform:
     row = run_verify("--registry", gate.url, "-o", "json", "quay.io/org/app:v1").rows[0]
     assert row["verdict"] == "unauthorized"  # ecr:CreateRepository on resource: ..."
-    assert "lacks ecr:CreateRepository" in row["fix"]
+    assert "(node role) lacks ecr:CreateRepository" in row["fix"]
 
 
 def test_upstream_auth_failure_with_ecr_text(world: World, gate, creds: None, run_verify) -> None:

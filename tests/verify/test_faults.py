@@ -33,7 +33,7 @@ def test_persistent_rate_limit_is_an_error_with_advice(
     row = result.rows[0]
     assert row["verdict"] == "error"
     assert "TOOMANYREQUESTS" in row["reason"] and "rate limited" in row["reason"]
-    assert "--concurrency" in row["fix"]
+    assert "--concurrency" in row["fix"] and "ECR throttled" in row["fix"]  # "Rate exceeded"
     assert gate.state.hits[NGINX] == 3  # the first try and two retries, no more
 
 
@@ -95,3 +95,21 @@ def test_connections_are_reused(world: World, gate) -> None:
         assert pool.num_connections == 1  # five requests (and a challenge), one connection
         # Basic auth is sent up front after the first challenge: 1 + 5 requests, not 10
         assert client.requests == 6
+
+
+def test_config_dropped_mid_body_is_read_again(world: World, gate, creds: None,
+                                               run_verify) -> None:
+    """The image config (read whole for the platform check) gets the same retry as
+    manifests and layers when the connection drops half way."""
+    config = next(iter(world.blobs("nginx")))  # blobs() lists the config first
+    gate.inject(config, "truncate", times=1)
+    result = run_verify("--registry", gate.url, "-o", "json", "nginx:1.27")
+    assert result.rows[0]["verdict"] == "ok", result.rows
+    assert gate.state.hits[f"/v2/docker-hub/library/nginx/blobs/{config}"] == 2
+
+
+def test_manifest_cut_short_is_read_again(world: World, gate, creds: None,
+                                          run_verify) -> None:
+    gate.inject(r"/manifests/1\.27$", "truncate", times=2)  # the 401 challenge, then the manifest
+    result = run_verify("--registry", gate.url, "-o", "json", "nginx:1.27")
+    assert result.rows[0]["verdict"] == "ok", result.rows  # not "broken content"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import email.utils
 import json
 
 import pytest
@@ -13,8 +15,10 @@ from ecr.oci_manifest import (
     DOCKER_LIST,
     DOCKER_V2,
     OCI_INDEX,
+    OCI_MANIFEST,
     ManifestError,
     Platform,
+    UnsupportedManifest,
     parse_manifest,
     sha256_digest,
 )
@@ -96,7 +100,14 @@ def test_retry_delay() -> None:
     assert policy.delay(1, "600") == 5.0  # capped
     assert 0.5 <= policy.delay(1, None) <= 1.0
     assert 1.5 <= policy.delay(5, None) <= 3.0  # capped, with jitter
-    assert 0.5 <= policy.delay(1, "Wed, 21 Oct 2015 07:28:00 GMT") <= 1.0
+    # an HTTP date (RFC 9110): in the past means now, in the future means until then
+    assert policy.delay(1, "Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+    soon = email.utils.format_datetime(
+        datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=4),
+        usegmt=True,
+    )
+    assert 2.5 <= policy.delay(1, soon) <= 4.0
+    assert 0.5 <= policy.delay(1, "soon") <= 1.0  # unparseable: plain backoff
 
 
 def _target(path: str, prefix: str | None, upstream: str | None) -> CacheTarget:
@@ -137,3 +148,66 @@ def test_library_hints() -> None:
     assert "spurious library/" in spurious.fix
     quay = classify(denied, _target("quay/org/app", "quay", "quay.io"))
     assert "library/" not in quay.fix and "ecr-pullthroughcache/quay" in quay.fix
+
+
+def test_attestation_manifests_are_not_platforms() -> None:
+    """buildx indexes carry in-toto attestations as unknown/unknown children: never a
+    node's pick, and not listed as a platform the image offers."""
+    attestation = {"mediaType": OCI_MANIFEST, "digest": "sha256:" + "3" * 64, "size": 5,
+                   "platform": {"os": "unknown", "architecture": "unknown"},
+                   "annotations": {"vnd.docker.reference.type": "attestation-manifest"}}
+    arm = {"mediaType": OCI_MANIFEST, "digest": "sha256:" + "1" * 64, "size": 10,
+           "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"}}
+    body = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX,
+                       "manifests": [attestation, arm]}).encode()
+    index = parse_manifest(body, OCI_INDEX, None)
+    assert index.platforms() == [Platform("linux", "arm64", "v8")]
+    assert index.select(Platform.parse("linux/amd64")) is None
+    chosen = index.select(Platform.parse("linux/arm64"))
+    assert chosen is not None and chosen.digest == arm["digest"]
+
+
+def test_signed_schema1_is_unsupported_before_the_digest_check() -> None:
+    from tests.verify.gate import schema1_manifest
+
+    body, digest = schema1_manifest()
+    assert digest != sha256_digest(body)
+    for content_type in ("application/vnd.docker.distribution.manifest.v1+prettyjws",
+                         "application/json"):
+        with pytest.raises(UnsupportedManifest, match="schema 1"):
+            parse_manifest(body, content_type, digest)
+
+
+def _index(*platforms: tuple[str, ...]) -> bytes:
+    children = [
+        {"mediaType": OCI_MANIFEST, "digest": "sha256:" + str(i) * 64, "size": 1,
+         "platform": dict(zip(("os", "architecture", "variant"), p, strict=False))}
+        for i, p in enumerate(platforms, start=1)
+    ]
+    return json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": children}).encode()
+
+
+@pytest.mark.parametrize(
+    ("children", "node", "pick"),
+    [
+        # containerd's platforms.Only: linux/amd64 is amd64 v1; v3 images need v3 nodes
+        ([("linux", "amd64", "v3"), ("linux", "amd64")], "linux/amd64", 2),
+        ([("linux", "amd64", "v3")], "linux/amd64", None),
+        ([("linux", "amd64", "v3"), ("linux", "amd64")], "linux/amd64/v3", 1),
+        ([("linux", "amd64"), ("linux", "amd64", "v2")], "linux/amd64/v3", 2),
+        ([("linux", "386")], "linux/amd64", 1),
+        # an arm/v7 node runs v6 and v5 images; a v6 node does not run v7
+        ([("linux", "arm", "v6")], "linux/arm/v7", 1),
+        ([("linux", "arm", "v7")], "linux/arm/v6", None),
+        # arm64 means v8, spelled or not; aarch64 is arm64
+        ([("linux", "arm", "v7"), ("linux", "arm64", "v8")], "linux/arm64", 2),
+        ([("linux", "aarch64")], "linux/arm64/v8", 1),
+        ([("linux", "s390x")], "linux/s390x", 1),
+        ([("windows", "amd64")], "linux/amd64", None),
+    ],
+)
+def test_select_like_containerd(
+    children: list[tuple[str, ...]], node: str, pick: int | None
+) -> None:
+    chosen = parse_manifest(_index(*children), OCI_INDEX, None).select(Platform.parse(node))
+    assert (chosen.digest if chosen else None) == ("sha256:" + str(pick) * 64 if pick else None)

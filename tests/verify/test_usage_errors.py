@@ -53,3 +53,25 @@ def test_help_states_exit_status_and_examples(capsys: pytest.CaptureFixture[str]
     out = capsys.readouterr().out
     assert "exit status: 0 every image resolved; 1 any image did not; 2 bad usage" in out
     assert "verify --apps ../builder-space-argocd/apps --warm" in out
+
+
+def test_bad_yaml_in_a_directory_names_the_file_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "bad.yaml").write_text("image:\n  repository: nginx\n   tag: [unclosed\n")
+    assert cli.main(["verify", "--registry", DEAD_REGISTRY, str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count(str(tmp_path / "bad.yaml")) == 1
+    assert "name the files to verify" in err
+
+
+def test_empty_image_values_are_not_images(tmp_path: Path) -> None:
+    from ecr.commands.verify import collect_inputs
+
+    values = tmp_path / "values.yaml"
+    values.write_text('image: ""\nsidecar:\n  image: "{{ .Values.x }}"\nweb:\n  image: nginx:1\n')
+    found = {i.image: i.note for i in collect_inputs([str(values)])}
+    assert "docker.io/library/nginx:1" in found or "nginx:1" in found
+    assert any(note and "templated" in note for note in found.values())
+    assert not any(note and note.startswith("empty") for note in found.values())
+    assert len(found) == 2
