@@ -196,7 +196,10 @@ def classify(
     try:
         mapped = mapping.to_cache(ref, registry, host_prefixes, aliases)
     except mapping.UnsupportedRegistry:
-        return Verdict(UNCACHEABLE, note=f"{ref.domain} is not an upstream the cache fronts")
+        return Verdict(UNCACHEABLE, note=(
+            f"{ref.domain} is not an upstream the cache fronts: mirror the image, or "
+            f"--alias {ref.domain}=docker.io (or another cacheable host) if it is published "
+            "there too"))
     except InvalidReference as exc:
         return Verdict(BROKEN, note=str(exc))
     if mapped.prefix is None:  # already in the registry

@@ -14,8 +14,9 @@ Pure: no I/O, except :func:`load_aliases`, which reads a small config file.
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -314,5 +315,27 @@ def load_aliases(path: str | Path) -> dict[str, str]:
             source, target = parse_alias(line)
         except ValueError as exc:
             raise ValueError(f"{path}:{number}: {exc}") from exc
+        aliases[source] = target
+    return aliases
+
+
+ALIASES_ENV = "ECR_IMAGE_ALIASES"  # a default aliases file, for every command
+
+
+def collect_aliases(flags: Sequence[str], path: str | None = None) -> dict[str, str]:
+    """``--aliases-file`` (else ``$ECR_IMAGE_ALIASES``) then ``--alias`` flags, which win.
+
+    One function so convert, images and verify agree on what a host is an alias of.
+    Raises ValueError with the place and what to write.
+    """
+    aliases: dict[str, str] = {}
+    path = path or os.environ.get(ALIASES_ENV)
+    if path:
+        try:
+            aliases.update(load_aliases(path))
+        except OSError as exc:
+            raise ValueError(f"aliases file {path}: {exc.strerror or exc}") from None
+    for text in flags:
+        source, target = parse_alias(text)
         aliases[source] = target
     return aliases

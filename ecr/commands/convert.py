@@ -18,7 +18,6 @@ No arguments: usage and the table of configured caches.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -27,20 +26,18 @@ from typing import TextIO
 from ecr import chart_convert, stack_outputs
 from ecr.cli import UsageError
 from ecr.mapping import (
+    ALIASES_ENV,
     InvalidRegistry,
     UnsupportedRegistry,
     check_registry,
+    collect_aliases,
     expand_host_prefixes,
-    load_aliases,
-    parse_alias,
     to_cache,
 )
 from ecr.reference import InvalidReference
 from ecr.report import add_output_argument, format_table, print_json
 from ecr.values_files import FileOutcome, convert_file, summary, unified_diff
 from ecr.yaml_images import collect_files
-
-ALIASES_ENV = "ECR_IMAGE_ALIASES"
 
 EPILOG = f"""\
 examples:
@@ -124,22 +121,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _aliases(args: argparse.Namespace) -> dict[str, str]:
-    aliases: dict[str, str] = {}
-    path = args.aliases_file or os.environ.get(ALIASES_ENV)
-    if path:
-        try:
-            aliases.update(load_aliases(path))
-        except OSError as exc:
-            raise UsageError(f"aliases file {path}: {exc.strerror or exc}") from None
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-    for text in args.alias:
-        try:
-            source, target = parse_alias(text)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        aliases[source] = target
-    return aliases
+    try:
+        return collect_aliases(args.alias, args.aliases_file)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _target(args: argparse.Namespace) -> tuple[str, dict[str, str]]:

@@ -61,6 +61,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="treat images of host FROM as images of host TO (repeatable), "
         "e.g. registry.rocket.chat=docker.io",
     )
+    parser.add_argument("--aliases-file", metavar="PATH",
+                        help=f"file of FROM=TO host aliases (default: ${mapping.ALIASES_ENV})")
     parser.add_argument(
         "--check", action="store_true",
         help="exit 1 when any image bypasses the cache, cannot be cached or is broken",
@@ -72,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         target = stack_outputs.resolve(args.registry, args.stack)
         registry = mapping.check_registry(target.registry)
-        aliases = dict(mapping.parse_alias(a) for a in args.alias)
+        aliases = mapping.collect_aliases(args.alias, args.aliases_file)
         releases, problems = chart_images.releases_from_args(args)
     except (stack_outputs.RegistryNotFound, ValueError) as exc:
         raise UsageError(str(exc)) from exc

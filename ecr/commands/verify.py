@@ -128,6 +128,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FROM=TO",
         help="treat images of host FROM as published on host TO (as convert does)",
     )
+    parser.add_argument("--aliases-file", metavar="PATH",
+                        help=f"file of FROM=TO host aliases (default: ${mapping.ALIASES_ENV})")
     report.add_output_argument(parser)
     chart_images.add_verify_arguments(parser)  # --chart/--values/--set/--apps (issue 7)
 
@@ -414,15 +416,11 @@ def _platforms(text: str) -> list[Platform]:
     return platforms
 
 
-def _aliases(values: Sequence[str]) -> dict[str, str]:
-    aliases: dict[str, str] = {}
-    for value in values:
-        try:
-            source, target = mapping.parse_alias(value)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from exc
-        aliases[source] = target
-    return aliases
+def _aliases(values: Sequence[str], path: str | None = None) -> dict[str, str]:
+    try:
+        return mapping.collect_aliases(values, path)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 def run(args: argparse.Namespace) -> int:
@@ -435,7 +433,7 @@ def run(args: argparse.Namespace) -> int:
     if args.concurrency < 1 or args.timeout <= 0 or args.retries < 0:
         raise UsageError("--concurrency must be >= 1, --timeout > 0 and --retries >= 0")
     platforms = _platforms(args.platform)
-    aliases = _aliases(args.alias)
+    aliases = _aliases(args.alias, args.aliases_file)
     registry = resolve_registry(args.registry, args.stack)
     if (args.role_arn or args.profile) and not oci_auth.ecr_host(registry.host):
         raise UsageError("--role-arn and --profile apply to ECR registries only")

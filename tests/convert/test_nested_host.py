@@ -56,3 +56,9 @@ def test_files_mode_warns_about_repository_only_bitnami_values() -> None:
 def test_no_warning_when_the_values_name_the_registry() -> None:
     text = "image:\n  registry: docker.io\n  repository: bitnami/wordpress\n"
     assert not any("full reference" in n for n in rewrite(text, "v.yaml", REG).notes)
+
+
+def test_uncacheable_note_says_what_to_do() -> None:
+    verdict = chart_images.classify("registry.rocket.chat/rocketchat/rocket.chat:6.13.1", REG)
+    assert verdict.status == chart_images.UNCACHEABLE
+    assert verdict.note and "--alias registry.rocket.chat=docker.io" in verdict.note
