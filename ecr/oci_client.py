@@ -183,13 +183,24 @@ class RegistryClient:
     def get_manifest(self, repository: str, reference: str) -> Manifest:
         """GET a manifest by tag or digest, with every format a node accepts."""
         path = f"/v2/{repository}/manifests/{reference}"
+        body, resp = self._get_whole(
+            path, repository, {"Accept": MANIFEST_ACCEPT}, MAX_MANIFEST_BYTES, decode=True
+        )
+        if len(body) > MAX_MANIFEST_BYTES:
+            raise ManifestError(f"manifest {path} is larger than {MAX_MANIFEST_BYTES} bytes")
+        expected = reference if reference.startswith("sha256:") else None
+        expected = expected or resp.headers.get("Docker-Content-Digest")
+        return parse_manifest(body, resp.headers.get("Content-Type", ""), expected)
+
+    def _get_whole(
+        self, path: str, repository: str, headers: dict[str, str], limit: int, decode: bool
+    ) -> tuple[bytes, urllib3.BaseHTTPResponse]:
+        """GET a small body read whole (at most ``limit`` + 1 bytes); a body dropped or cut
+        short mid-read is asked for again, like a failed request."""
         for attempt in range(1, self.retry.attempts + 1):
-            resp = self._request(
-                "GET", path, repository, {"Accept": MANIFEST_ACCEPT}, stream=True
-            )
+            resp = self._request("GET", path, repository, headers, stream=True)
             try:
-                body = _read_whole(resp, MAX_MANIFEST_BYTES, decode=True)
-                break
+                return _read_whole(resp, limit, decode=decode), resp
             except (Urllib3Error, OSError) as exc:
                 if attempt == self.retry.attempts:
                     raise RegistryUnreachable(
@@ -198,11 +209,7 @@ class RegistryClient:
                 self._sleep(self.retry.delay(attempt, None))
             finally:
                 resp.release_conn()
-        if len(body) > MAX_MANIFEST_BYTES:
-            raise ManifestError(f"manifest {path} is larger than {MAX_MANIFEST_BYTES} bytes")
-        expected = reference if reference.startswith("sha256:") else None
-        expected = expected or resp.headers.get("Docker-Content-Digest")
-        return parse_manifest(body, resp.headers.get("Content-Type", ""), expected)
+        raise AssertionError("unreachable: retry.attempts >= 1")
 
     def read_blob(self, repository: str, digest: str, limit: int = MAX_MANIFEST_BYTES) -> bytes:
         """A small blob (an image config) read whole, its digest checked; remembered by
@@ -212,20 +219,9 @@ class RegistryClient:
         if known is not None:
             return known
         path = f"/v2/{repository}/blobs/{digest}"
-        for attempt in range(1, self.retry.attempts + 1):
-            resp = self._request("GET", path, repository, {"Accept-Encoding": "identity"},
-                                 stream=True)
-            try:
-                body = _read_whole(resp, limit, decode=False)
-                break
-            except (Urllib3Error, OSError) as exc:  # dropped mid-body: ask again
-                if attempt == self.retry.attempts:
-                    raise RegistryUnreachable(
-                        f"{self.host}: connection lost reading {path} ({attempt} attempts)"
-                    ) from exc
-                self._sleep(self.retry.delay(attempt, None))
-            finally:
-                resp.release_conn()
+        body, _ = self._get_whole(
+            path, repository, {"Accept-Encoding": "identity"}, limit, decode=False
+        )
         if len(body) > limit:
             raise DigestMismatch(f"blob {digest} is larger than {limit} bytes")
         if "sha256:" + hashlib.sha256(body).hexdigest() != digest:
