@@ -4,9 +4,13 @@
 chart or ArgoCD Applications are given:
 
 - ``convert --chart CHART --values FILE [--set K=V]...``: one release; the overrides
-  go into the last ``--values`` file (created if it does not exist yet);
+  go into the last ``--values`` file, which must exist: a mistyped path is an error,
+  never a new file (``touch`` it first to start one);
 - ``convert --apps PATH...``: every Helm Application under the paths; each one's
-  overrides go into its last ``valueFiles`` entry (``$values/...`` included).
+  overrides go into its last ``valueFiles`` entry (``$values/...`` included).  Entries
+  missing under ``ignoreMissingValueFiles`` are skipped by ``ecr.argocd_apps`` (as
+  ArgoCD does), so the target is the last one that exists; a missing entry without
+  that flag is reported for its Application.
 
 Default: show the diff and what the proof render found, write nothing.
 ``--write`` writes each file whose proof passed; ``--check`` exits 1 if any would change.
@@ -18,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -57,6 +60,8 @@ def run(
         raise UsageError("with --chart, give values files with --values FILE, not arguments")
     if args.apps and not apps:
         raise UsageError("--apps needs paths to ArgoCD Application manifests or directories")
+    if args.chart:
+        _check_values_files(args.values_files)
     try:
         releases, problems = chart_images.releases_from_args(args, apps)
     except ValueError as exc:
@@ -111,6 +116,20 @@ def run(
     return 0
 
 
+def _check_values_files(files: list[Path]) -> None:
+    """Every ``--values`` file must exist: the last one is written, so a typo would
+    otherwise create a new file nobody reads while the real one stays unchanged."""
+    for index, path in enumerate(files):
+        if path.is_file():
+            continue
+        if path.exists():
+            raise UsageError(f"{path} is not a file; give a values file with --values")
+        if index == len(files) - 1:
+            raise UsageError(f"{path} does not exist; create it first (touch {path}) if you "
+                             "want the overrides written there")
+        raise UsageError(f"{path} does not exist; check the --values path")
+
+
 def _target_file(release: Release) -> Path | None:
     files = release.value_files
     return files[-1] if files else None
@@ -135,27 +154,9 @@ def _write(plans: list[ChartPlan]) -> list[Path]:
     for plan in plans:
         if not (plan.ok and plan.changed):
             continue
-        data = plan.text.encode("utf-8")
-        if plan.target.exists():
-            atomic_write(plan.target, data)
-        else:
-            _create(plan.target, data)
+        atomic_write(plan.target, plan.text.encode("utf-8"))  # it exists: checked up front
         written.append(plan.target)
     return written
-
-
-def _create(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
 
 
 def _print_report(

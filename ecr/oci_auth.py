@@ -36,6 +36,12 @@ class CredentialsError(Exception):
     """Credentials could not be obtained; the message says how to provide them."""
 
 
+class CredentialsSetupError(CredentialsError):
+    """The command line or environment is wrong (an unknown ``--profile``, half of
+    REGISTRY_USERNAME/REGISTRY_PASSWORD): bad usage to fix before anything is checked,
+    not an answer from the registry about each image."""
+
+
 @dataclass(frozen=True)
 class Credentials:
     username: str
@@ -80,7 +86,7 @@ def from_environment(env: Mapping[str, str] | None = None) -> Credentials | None
     if user and password is not None:
         return Credentials(user, password)
     if user or password:
-        raise CredentialsError(
+        raise CredentialsSetupError(
             "set both REGISTRY_USERNAME and REGISTRY_PASSWORD, or neither"
         )
     return None
@@ -119,8 +125,8 @@ def ecr_credentials(
             sess = aws.assume_role_session(sess, role_arn, "infra-ecr-verify")
         ecr: Any = aws.client(sess, "ecr")
         data = ecr.get_authorization_token(registryIds=[account])["authorizationData"]
-    except aws.AwsSetupError as exc:
-        raise CredentialsError(str(exc)) from exc
+    except aws.AwsSetupError as exc:  # a profile that does not exist: the same message and
+        raise CredentialsSetupError(str(exc)) from exc  # exit 2 as the operations tools
     except (BotoCoreError, ClientError) as exc:
         raise CredentialsError(aws.explain(exc, "ecr:GetAuthorizationToken")) from exc
     if not data or not data[0].get("authorizationToken"):

@@ -346,24 +346,65 @@ class RoleRef:
     arn: str | None  # None when the role could not be found
     label: str  # what the user gave: a name, an ARN, or cluster/nodegroup
     problem: str | None = None
+    fix: str | None = None  # what to do about ``problem`` (a generic hint when None)
+
+
+DENIED_CODES = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
+
+
+def cluster_problem(exc: BaseException, cluster: str, region: str, action: str) -> RoleRef:
+    """Why ``cluster``'s node groups could not be read, and the fix for that cause.
+
+    A missing cluster or a missing EKS permission is not fixed by ``--node-role``; only a
+    cluster without managed node groups is (see ``roles_from_cluster``).
+    """
+    label = f"cluster {cluster}"
+    code = aws.error_code(exc)
+    if code == "ResourceNotFoundException":
+        return RoleRef(
+            None, label,
+            f"EKS cluster {cluster} not found in region {region} (this account)",
+            f"check the name with: aws eks list-clusters --region {region}; a cluster in "
+            "another region needs --region, one in another account --role-arn; or fix "
+            "infra-ecr:eksClusterName",
+        )
+    if code in DENIED_CODES:
+        return RoleRef(
+            None, label,
+            one_line(f"access denied to {action} on EKS cluster {cluster}: {exc}"),
+            "allow the caller eks:ListNodegroups and eks:DescribeNodegroup on the cluster, "
+            "or name the node roles directly with --node-role ROLE",
+        )
+    return RoleRef(
+        None, label,
+        one_line(aws.explain(exc, f"{action} of EKS cluster {cluster}")),
+        f"rerun doctor; if it persists check the caller can run: aws eks list-nodegroups "
+        f"--cluster-name {cluster} --region {region}",
+    )
 
 
 def roles_from_cluster(eks: Any, cluster: str) -> list[RoleRef]:
     """Node roles of every managed node group of ``cluster``."""
+    region = str(getattr(eks.meta, "region_name", "") or "?")
     refs: list[RoleRef] = []
+    action = "eks:ListNodegroups"
     try:
         for page in eks.get_paginator("list_nodegroups").paginate(clusterName=cluster):
             for group in page.get("nodegroups", []):
+                action = "eks:DescribeNodegroup"
                 info = eks.describe_nodegroup(clusterName=cluster, nodegroupName=group)
                 refs.append(RoleRef(str(info["nodegroup"]["nodeRole"]), f"{cluster}/{group}"))
+                action = "eks:ListNodegroups"
     except (ClientError, BotoCoreError) as exc:
-        problem = one_line(aws.explain(exc, f"list node groups of EKS cluster {cluster}"))
-        return [RoleRef(None, f"cluster {cluster}", problem)]
+        return [cluster_problem(exc, cluster, region, action)]
     if not refs:
         return [
             RoleRef(
                 None, f"cluster {cluster}",
-                "no managed node groups (Karpenter or self-managed nodes: pass --node-role)",
+                f"EKS cluster {cluster} has no managed node groups: its nodes are "
+                "self-managed or Karpenter's, and their role cannot be found from the cluster",
+                "pass the nodes' IAM role with --node-role ROLE (Karpenter: the role of its "
+                "EC2NodeClass), or set infra-ecr:nodeRoleNames",
             )
         ]
     return refs
@@ -432,7 +473,8 @@ def check_role(
     if role.arn is None:
         return [
             Check("node-role", name, FAIL, role.problem or "not found",
-                  "pass an existing role with --node-role, or fix infra-ecr:nodeRoleNames")
+                  role.fix or "pass an existing role with --node-role, or fix "
+                  "infra-ecr:nodeRoleNames")
         ]
     role_account = role.arn.split(":")[4] if role.arn.count(":") >= 5 else None
     owner = f"arn:{partition_of(region)}:iam::{registry_account}:root"

@@ -1,12 +1,15 @@
 """The few stack settings the operations commands read from ``Pulumi.<stack>.yaml``.
 
 ``lifecycle apply`` needs the cache lifecycle settings, ``status`` the caches and
-``doctor`` the caches and node roles, so they can check a deployment against what the
-stack declares without the pulumi CLI.  Without ``--stack-file`` they read
-``Pulumi.<stack>.yaml`` from the project directory (stack from ``--stack``, default
-``prod``) when that file exists, as ``pulumi`` itself would.  ``pulumi config set``
-stores scalars as strings ("90"), so numbers are parsed here, with a message naming
-the key when one is not a number.  Secrets (``secure:`` values) are never read.
+those settings, ``doctor`` the caches, node roles and those settings, so they can
+check a deployment against what the stack declares without the pulumi CLI.  Without
+``--stack-file`` they read ``Pulumi.<stack>.yaml`` from the project directory (stack
+from ``--stack``, default ``prod``) when that file exists, as ``pulumi`` itself would.
+``pulumi config set`` stores scalars as strings ("90"), so numbers are parsed here,
+with a message naming the key when one is not a number.  Secrets (``secure:`` values)
+are never read.  A key the file leaves out takes the stack's own default from
+``ecr.settings`` (the one place those numbers live), so the tools judge what
+``pulumi up`` would deploy.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ from typing import Any
 
 import yaml
 
-from ecr import catalogue
+from ecr import catalogue, lifecycle_policy, settings
 
-NAMESPACE = "infra-ecr"
+NAMESPACE = settings.NAMESPACE
 DEFAULT_STACK = "prod"
 # The directory holding Pulumi.yaml (this package's parent); tests point it elsewhere.
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -38,6 +41,43 @@ class StackSettings:
     keep_images: int | None
     node_role_names: tuple[str, ...]
     eks_cluster_name: str | None
+
+
+@dataclass(frozen=True)
+class CachePolicySettings:
+    """What the cache lifecycle policy is built from: cacheUnpulledDays, cacheKeepImages."""
+
+    unpulled_days: int
+    keep_images: int
+
+    def policy(self) -> lifecycle_policy.PolicyDocument:
+        """The creation templates' policy (``PolicyValueError`` when a value is out of range)."""
+        return lifecycle_policy.cache_lifecycle_policy(self.unpulled_days, self.keep_images)
+
+
+def default_unpulled_days() -> int:
+    """The stack's default cacheUnpulledDays: ``ecr.settings`` (which Pulumi.yaml mirrors)
+    is the one place it lives; read at call time, never copied."""
+    return settings.DEFAULT_CACHE_UNPULLED_DAYS
+
+
+def default_keep_images() -> int:
+    """The stack's default cacheKeepImages (``ecr.settings``)."""
+    return settings.DEFAULT_CACHE_KEEP_IMAGES
+
+
+def cache_policy_settings(
+    stack: StackSettings | None, unpulled_days: int | None = None, keep_images: int | None = None
+) -> CachePolicySettings:
+    """The flags first, then the stack file, then the stack's defaults (``ecr.settings``)."""
+    if unpulled_days is None:
+        unpulled_days = stack.unpulled_days if stack else None
+    if keep_images is None:
+        keep_images = stack.keep_images if stack else None
+    return CachePolicySettings(
+        default_unpulled_days() if unpulled_days is None else unpulled_days,
+        default_keep_images() if keep_images is None else keep_images,
+    )
 
 
 def _key(name: str) -> str:

@@ -110,10 +110,7 @@ def options(args: argparse.Namespace) -> Options:
             roles = list(stack.node_role_names)
             clusters = [stack.eks_cluster_name] if stack.eks_cluster_name else []
         try:
-            wanted = lifecycle_policy.cache_lifecycle_policy(
-                stack.unpulled_days if stack.unpulled_days is not None else 90,
-                stack.keep_images or 0,
-            )
+            wanted = ops_stackfile.cache_policy_settings(stack).policy()
         except lifecycle_policy.PolicyValueError as exc:
             raise UsageError(f"{stack.path}: {exc}") from None
     opts = Options(caches=caches, node_roles=roles, clusters=clusters, wanted_policy=wanted,

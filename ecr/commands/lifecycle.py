@@ -21,14 +21,13 @@ from ecr import (
     lifecycle_policy,
     ops_checks,
     ops_clients,
+    ops_inventory,
     ops_lifecycle,
     ops_stackfile,
     report,
 )
 from ecr.cli import UsageError
 
-DEFAULT_UNPULLED_DAYS = 90
-DEFAULT_KEEP_IMAGES = 0
 RESULT_ORDER = (
     ops_lifecycle.CHANGED,
     ops_lifecycle.WOULD_CHANGE,
@@ -71,7 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="expire cached images N days after ECR cached them, pulled or not (ECR cannot "
         "expire on the last pull; default: the stack file's "
-        f"cacheUnpulledDays, else {DEFAULT_UNPULLED_DAYS})",
+        f"cacheUnpulledDays, else {ops_stackfile.default_unpulled_days()})",
     )
     apply.add_argument(
         "--keep-images",
@@ -79,7 +78,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="keep only the newest N images per repository instead of expiring by age, "
         "0 = off (default: the stack file's "
-        f"cacheKeepImages, else {DEFAULT_KEEP_IMAGES})",
+        f"cacheKeepImages, else {ops_stackfile.default_keep_images()})",
     )
     apply.add_argument(
         "--stack-file",
@@ -93,17 +92,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="read Pulumi.<NAME>.yaml from the project directory (default prod)",
     )
     apply.add_argument(
-        "--concurrency", type=int, default=8, metavar="N", help="calls in flight (default 8)"
+        "--concurrency", type=int, default=ops_inventory.DEFAULT_CONCURRENCY, metavar="N",
+        help=f"calls in flight (default {ops_inventory.DEFAULT_CONCURRENCY})",
     )
     ops_clients.add_aws_arguments(apply)
     report.add_output_argument(apply)
     apply.set_defaults(_parser=apply)  # errors show `ecr lifecycle apply`'s usage
-
-
-def _choose(flag: int | None, from_stack: int | None, default: int) -> int:
-    if flag is not None:
-        return flag
-    return from_stack if from_stack is not None else default
 
 
 def settings(args: argparse.Namespace) -> tuple[list[str], lifecycle_policy.PolicyDocument]:
@@ -118,11 +112,9 @@ def settings(args: argparse.Namespace) -> tuple[list[str], lifecycle_policy.Poli
         problem = catalogue.prefix_problem(prefix)
         if problem:
             raise UsageError(f"--prefix {prefix!r}: {problem}")
-    days = _choose(args.unpulled_days, stack.unpulled_days if stack else None,
-                   DEFAULT_UNPULLED_DAYS)
-    keep = _choose(args.keep_images, stack.keep_images if stack else None, DEFAULT_KEEP_IMAGES)
+    chosen = ops_stackfile.cache_policy_settings(stack, args.unpulled_days, args.keep_images)
     try:
-        policy = lifecycle_policy.cache_lifecycle_policy(days, keep)
+        policy = chosen.policy()
     except lifecycle_policy.PolicyValueError as exc:
         raise UsageError(f"{exc} (--unpulled-days / --keep-images)") from None
     if not 1 <= args.concurrency <= 64:

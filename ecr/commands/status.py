@@ -1,26 +1,37 @@
 """``ecr status``: what is cached, and what it costs.
 
 Per cache prefix and per repository: image count, stored size, last pull, images
-not pulled for N days and an *estimated* monthly storage cost.  Private
-repositories (under no cache prefix) are shown too.  One paginated repository
-listing plus one ``DescribeImages`` per repository, run concurrently.
+not pulled for N days, images the cache lifecycle policy expires next and an
+*estimated* monthly storage cost.  Private repositories (under no cache prefix) are
+shown too.  One paginated repository listing plus one ``DescribeImages`` per
+repository reported, run concurrently.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
-from ecr import aws, catalogue, ops_clients, ops_inventory, ops_stackfile, report, stack_outputs
+from ecr import (
+    aws,
+    catalogue,
+    lifecycle_policy,
+    ops_clients,
+    ops_inventory,
+    ops_stackfile,
+    report,
+    stack_outputs,
+)
 from ecr.cli import UsageError
 from ecr.ops_inventory import Inventory, PrefixStats, RepoStats
+from ecr.ops_stackfile import CachePolicySettings
 
 DEFAULT_PRICE = 0.10  # USD per GB-month, us-east-1 (ecr-facts.md "Pricing")
-DEFAULT_UNPULLED_DAYS = 90
 BAR_WIDTH = 30
 ESTIMATE_NOTE = (
     "Estimated storage cost: sum of image sizes x {price:.3f} USD per GB-month. An estimate: "
@@ -42,7 +53,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="N",
         help=f"count images not pulled for N days (default: the stack file's "
-        f"cacheUnpulledDays, else {DEFAULT_UNPULLED_DAYS})",
+        f"cacheUnpulledDays, else {ops_stackfile.default_unpulled_days()}); the EXPIRING column "
+        "always follows the stack file's cacheUnpulledDays/cacheKeepImages",
     )
     parser.add_argument(
         "--price-per-gb",
@@ -64,7 +76,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--stack-file",
         metavar="FILE",
-        help="Pulumi.<stack>.yaml to read caches and cacheUnpulledDays from (default: the "
+        help="Pulumi.<stack>.yaml to read caches, cacheUnpulledDays and cacheKeepImages from "
+        "(default: the "
         "project's Pulumi.<--stack>.yaml, Pulumi.prod.yaml without --stack, when it exists)",
     )
     parser.add_argument(
@@ -90,22 +103,50 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     report.add_output_argument(parser)
 
 
-def _settings(args: argparse.Namespace) -> tuple[list[str], int]:
+@dataclass(frozen=True)
+class CachePolicy:
+    """The cache lifecycle policy ``status`` predicts, and where its settings came from."""
+
+    settings: CachePolicySettings
+    source: str  # the stack file read, or "the stack's defaults"
+
+    def document(self) -> lifecycle_policy.PolicyDocument:
+        return self.settings.policy()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"unpulled_days": self.settings.unpulled_days,
+                "keep_images": self.settings.keep_images, "source": self.source}
+
+
+DEFAULTS_SOURCE = "the stack's defaults"
+
+
+def default_policy() -> CachePolicy:
+    """The policy a stack with no cacheUnpulledDays/cacheKeepImages set deploys."""
+    return CachePolicy(ops_stackfile.cache_policy_settings(None), DEFAULTS_SOURCE)
+
+
+def _settings(args: argparse.Namespace) -> tuple[list[str], int, CachePolicy]:
     """The cache prefixes to group by (all known ones, so a repository under a prefix not
-    asked for is never taken for a private one), and the unpulled-days threshold."""
+    asked for is never taken for a private one), the unpulled-days threshold, and the
+    cache policy the stack deploys (from the same settings the creation templates use)."""
     try:
         stack = ops_stackfile.resolve(args.stack_file, args.stack)
     except ops_stackfile.StackFileError as exc:
         raise UsageError(str(exc)) from None
+    chosen = ops_stackfile.cache_policy_settings(stack)
+    policy = CachePolicy(chosen, str(stack.path) if stack else DEFAULTS_SOURCE)
+    try:
+        policy.document()
+    except lifecycle_policy.PolicyValueError as exc:
+        raise UsageError(f"{policy.source}: {exc} (cacheUnpulledDays / cacheKeepImages)") from None
     known = list(stack.caches if stack else catalogue.DEFAULT_CACHES)
     prefixes = list(args.prefix or known)
     for prefix in prefixes:
         problem = catalogue.prefix_problem(prefix.rstrip("/"))
         if problem:
             raise UsageError(f"--prefix {prefix!r}: {problem}")
-    days = args.unpulled_days
-    if days is None:
-        days = stack.unpulled_days if stack and stack.unpulled_days else DEFAULT_UNPULLED_DAYS
+    days = chosen.unpulled_days if args.unpulled_days is None else args.unpulled_days
     if days < 1:
         raise UsageError(f"--unpulled-days must be at least 1, got {days}")
     if args.price_per_gb < 0:
@@ -115,7 +156,7 @@ def _settings(args: argparse.Namespace) -> tuple[list[str], int]:
     if args.top < 0:
         raise UsageError(f"--top must be 0 (all) or more, got {args.top}")
     wanted = [p.rstrip("/") for p in prefixes]
-    return wanted + [p for p in known if p not in wanted], days
+    return wanted + [p for p in known if p not in wanted], days, policy
 
 
 def links(stack: str | None) -> dict[str, str | None]:
@@ -130,7 +171,7 @@ def links(stack: str | None) -> dict[str, str | None]:
 
 
 def run(args: argparse.Namespace) -> int:
-    prefixes, days = _settings(args)
+    prefixes, days, policy = _settings(args)
     only = [p.rstrip("/") for p in args.prefix] if args.prefix else None
     try:
         clients = ops_clients.from_args(args)
@@ -139,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     return status(
         clients, region, prefixes, days, args.price_per_gb, args.concurrency,
-        args.output, args.top, links(args.stack), only=only,
+        args.output, args.top, links(args.stack), only=only, cache_policy=policy,
     )
 
 
@@ -155,13 +196,16 @@ def status(
     stack_links: dict[str, str | None],
     now: datetime | None = None,
     only: list[str] | None = None,
+    cache_policy: CachePolicy | None = None,
 ) -> int:
     """Collect and print; 0 when every repository was read, 1 otherwise.
 
     ``only`` (``--prefix``): report just the repositories under these cache prefixes;
-    ``prefixes`` still holds every known one, so the others are recognised and left out.
+    ``prefixes`` still holds every known one, so the others are recognised and left out
+    without describing their images.
     """
     now = now or datetime.now(UTC)
+    cache_policy = cache_policy or default_policy()
     bars: list[report.Progress] = []  # created once the repository count is known
 
     def start(total: int) -> None:
@@ -173,7 +217,7 @@ def status(
     try:
         inventory = ops_inventory.collect(
             clients.ecr, prefixes, now, unpulled_days, concurrency,
-            on_done=advance, on_total=start,
+            on_done=advance, on_total=start, cache_policy=cache_policy.document(), only=only,
         )
     except (ClientError, BotoCoreError) as exc:
         print(f"error: {aws.explain(exc, 'list ECR repositories')}", file=sys.stderr)
@@ -181,21 +225,35 @@ def status(
     finally:
         for bar in bars:
             bar.close()
-    if only is not None:
-        inventory.repositories = [r for r in inventory.repositories if r.prefix in only]
-    groups = ops_inventory.by_prefix(inventory.repositories, only or prefixes)
-    registry = (
-        catalogue.registry_host(inventory.registry_id, region) if inventory.registry_id else None
-    )
+    groups = ops_inventory.by_prefix(inventory.repositories, only or prefixes, expiring=True)
+    registry = registry_host(clients, inventory, region)
     if output == "json":
-        report.print_json(
-            to_json(inventory, groups, registry, region, unpulled_days, price, stack_links)
-        )
+        report.print_json(to_json(inventory, groups, registry, region, unpulled_days, price,
+                                  stack_links, cache_policy))
     else:
-        print(render(inventory, groups, registry, region, unpulled_days, price, top, stack_links))
+        print(render(inventory, groups, registry, region, unpulled_days, price, top, stack_links,
+                     cache_policy))
     for repo in inventory.errors:
         print(f"error: {repo.error}", file=sys.stderr)
     return 1 if inventory.errors else 0
+
+
+def registry_host(clients: ops_clients.Clients, inventory: Inventory, region: str) -> str | None:
+    """The registry host: from the listing, else (no repositories yet) from the account.
+
+    An empty registry still has a host (``<account>.dkr.ecr.<region>.amazonaws.com``),
+    the one to pull through; the account comes from ``sts get-caller-identity``, one more
+    call counted in ``api_calls``.  None when even that cannot be read.
+    """
+    account = inventory.registry_id
+    if account is None:
+        inventory.api_calls += 1
+        try:
+            account = str(clients.sts.get_caller_identity()["Account"])
+        except (ClientError, BotoCoreError, aws.AwsSetupError) as exc:
+            print(f"warning: {aws.explain(exc, 'sts get-caller-identity')}", file=sys.stderr)
+            return None
+    return catalogue.registry_host(account, region)
 
 
 def _when(value: datetime | None, images: int) -> str | None:
@@ -219,6 +277,7 @@ def _prefix_json(group: PrefixStats, price: float) -> dict[str, Any]:
         "estimated_monthly_cost_usd": round(ops_inventory.monthly_cost(group.size_bytes, price), 4),
         "last_pull": _iso(group.last_pull),
         "unpulled_images": group.unpulled,
+        "expiring_images": group.expiring,
     }
 
 
@@ -232,6 +291,7 @@ def _repo_json(repo: RepoStats, price: float) -> dict[str, Any]:
         "estimated_monthly_cost_usd": round(ops_inventory.monthly_cost(repo.size_bytes, price), 4),
         "last_pull": _iso(repo.last_pull),
         "unpulled_images": repo.unpulled,
+        "expiring_images": repo.expiring,
         "error": repo.error,
     }
 
@@ -244,12 +304,15 @@ def to_json(
     unpulled_days: int,
     price: float,
     stack_links: dict[str, str | None],
+    cache_policy: CachePolicy | None = None,
 ) -> dict[str, Any]:
     total = sum(r.size_bytes for r in inventory.repositories)
+    cache_policy = cache_policy or default_policy()
     return {
         "registry": registry,
         "region": region,
         "unpulled_days": unpulled_days,
+        "cache_policy": cache_policy.as_dict(),
         "price_per_gb_month_usd": price,
         "cost_is_estimate": True,
         "estimate_note": ESTIMATE_NOTE.format(price=price),
@@ -259,12 +322,31 @@ def to_json(
             "size_bytes": total,
             "estimated_monthly_cost_usd": round(ops_inventory.monthly_cost(total, price), 4),
             "unpulled_images": sum(r.unpulled for r in inventory.repositories),
+            "expiring_images": sum(r.expiring or 0 for r in inventory.repositories),
         },
         "prefixes": [_prefix_json(g, price) for g in groups],
         "repositories": [_repo_json(r, price) for r in inventory.repositories],
         "links": stack_links,
         "api_calls": inventory.api_calls,
     }
+
+
+def expiring_note(cache_policy: CachePolicy) -> str:
+    """What the EXPIRING column counts, in the policy's own terms."""
+    chosen = cache_policy.settings
+    if chosen.keep_images:
+        rule = (f"images beyond the newest {chosen.keep_images} of each cached repository "
+                f"(cacheKeepImages {chosen.keep_images}")
+    else:
+        rule = (f"images cached more than {chosen.unpulled_days} days ago, pulled or not "
+                f"(cacheUnpulledDays {chosen.unpulled_days}")
+    return (
+        f"what the cache lifecycle policy expires next: {rule}, from {cache_policy.source}). "
+        "ECR removes them within about a day; a later pull fetches them again from upstream. "
+        "Counted for repositories that have the policy (scripts/ecr lifecycle apply gives it "
+        "to ones cached before the template); '-' for private repositories, whose policy "
+        "keeps the last customKeepImages tagged images."
+    )
 
 
 def size_bars(groups: list[PrefixStats], price: float, width: int = BAR_WIDTH) -> str:
@@ -294,27 +376,36 @@ def render(
     price: float,
     top: int,
     stack_links: dict[str, str | None],
+    cache_policy: CachePolicy | None = None,
 ) -> str:
     repos = inventory.repositories
     total = sum(r.size_bytes for r in repos)
+    cache_policy = cache_policy or default_policy()
     unpulled_header = f"NOT PULLED {unpulled_days}D"
     out = [
-        f"Registry {registry or '(no repositories yet)'} in {region}: "
+        f"Registry {registry or '(unknown: the account could not be read)'} in {region}: "
         f"{len(repos)} repositories, {sum(r.images for r in repos)} images, "
         f"{report.human_bytes(total)}, ~{ops_inventory.monthly_cost(total, price):.2f} USD/month "
         "(estimate)",
+    ]
+    if inventory.empty_registry:
+        out.append("No repositories yet: the cache creates each one on the first pull of an "
+                   "image through it" + (f" ({registry}/<prefix>/<image>)." if registry else "."))
+    out += [
         "",
         "Stored size by prefix",
         size_bars(groups, price),
         "",
         report.format_table(
-            ["PREFIX", "REPOS", "IMAGES", "SIZE", "EST USD/MONTH", "LAST PULL", unpulled_header],
+            ["PREFIX", "REPOS", "IMAGES", "SIZE", "EST USD/MONTH", "LAST PULL", unpulled_header,
+             "EXPIRING"],
             [
                 [
                     g.prefix, g.repositories, g.images, report.human_bytes(g.size_bytes),
                     ops_inventory.monthly_cost(g.size_bytes, price),
                     _when(g.last_pull, g.images),
                     g.unpulled,
+                    g.expiring,
                 ]
                 for g in groups
             ],
@@ -330,13 +421,14 @@ def render(
             title,
             report.format_table(
                 ["REPOSITORY", "PREFIX", "IMAGES", "SIZE", "EST USD/MONTH", "LAST PULL",
-                 unpulled_header],
+                 unpulled_header, "EXPIRING"],
                 [
                     [
                         r.name, r.group, r.images, report.human_bytes(r.size_bytes),
                         ops_inventory.monthly_cost(r.size_bytes, price),
                         _when(r.last_pull, r.images),
                         "error" if r.error else r.unpulled,
+                        "error" if r.error else r.expiring,
                     ]
                     for r in shown
                 ],
@@ -346,9 +438,9 @@ def render(
     out.append(ESTIMATE_NOTE.format(price=price))
     out.append(
         f"'{unpulled_header}': images whose last pull (or push, if never pulled) is older than "
-        f"{unpulled_days} days: cached copies nobody used lately. (The cache lifecycle policy "
-        "expires cached images cacheUnpulledDays after ECR cached them, pulled or not.)"
+        f"{unpulled_days} days: cached copies nobody used lately."
     )
+    out.append(f"'EXPIRING': {expiring_note(cache_policy)}")
     budget, dashboard = stack_links.get("budget_name"), stack_links.get("dashboard_url")
     if budget:
         out.append(f"Budget: {budget} (AWS Budgets: {BUDGETS_CONSOLE})")

@@ -444,6 +444,8 @@ def run(args: argparse.Namespace) -> int:
     credentials = None
     try:
         credentials = credentials_for(registry, args.profile, args.role_arn)
+    except oci_auth.CredentialsSetupError as exc:
+        raise UsageError(str(exc)) from None
     except oci_auth.CredentialsError as exc:
         auth_problem = f"no registry credentials: {exc}"
     client = RegistryClient(

@@ -92,15 +92,32 @@ def test_allow_insecure_images_only_when_the_render_needs_it(run_cli, chat, weba
 
 def test_uncacheable_images_are_reported_not_overridden(run_cli, chat, tmp_path):
     values = tmp_path / "chat.yaml"
+    values.write_text("")
     result = convert(run_cli, "--chart", str(chat), "-f", str(values), "--write")
     assert result.code == 0
     assert "cannot be cached" in result.out and "registry.rocket.chat" in result.out
-    assert not values.exists()  # nothing to write
+    assert values.read_text() == ""  # nothing to write
 
 
-def test_new_values_file_is_created(run_cli, chat, tmp_path):
+def test_a_missing_values_file_is_an_error_never_created(run_cli, chat, tmp_path):
+    """A typo in -f must not create a new file nobody reads (QA finding)."""
     values = tmp_path / "env" / "chat.yaml"
     values.parent.mkdir()
+    for mode in ((), ("--write",)):
+        result = convert(run_cli, "--chart", str(chat), "-f", str(values), *mode,
+                         "--alias", "registry.rocket.chat=docker.io")
+        assert result.code == 2
+        assert result.err.strip() == (
+            f"error: {values} does not exist; create it first (touch {values}) if you want "
+            "the overrides written there")
+        assert not values.exists() and result.out == ""
+    earlier = tmp_path / "typo.yaml"
+    result = convert(run_cli, "--chart", str(chat), "-f", str(earlier), "-f", str(values))
+    assert result.code == 2 and f"{earlier} does not exist; check the --values path" in result.err
+    result = convert(run_cli, "--chart", str(chat), "-f", str(values.parent))
+    assert result.code == 2 and "is not a file" in result.err
+
+    values.touch()  # what the message says to do: now the overrides go there
     result = convert(run_cli, "--chart", str(chat), "-f", str(values), "--write",
                      "--alias", "registry.rocket.chat=docker.io")
     assert result.code == 0, result.err
@@ -154,6 +171,7 @@ def test_images_in_lists_cannot_be_overridden_and_fail_the_proof(run_cli, tmp_pa
         """,
     })
     values = tmp_path / "v.yaml"
+    values.write_text("")
     result = convert(run_cli, "--chart", str(chart), "-f", str(values), "--write")
     assert result.code == 1
     assert "PROOF FAILED" in result.out and "fluent-bit" in result.out
@@ -194,3 +212,24 @@ def test_usage_errors(run_cli, webapp, tmp_path):
     assert convert(run_cli, "--chart", str(webapp), "x.yaml").code == 2
     assert convert(run_cli, "--apps").code == 2
     assert convert(run_cli, "--chart", str(webapp), "--files", "x").code == 2
+
+
+def test_argocd_optional_value_files_that_do_not_exist_yet_still_work(run_cli, tmp_path):
+    """An Application may list value files that don't exist yet (ignoreMissingValueFiles):
+    they are skipped, as ArgoCD does, the overrides go into the last one that exists, and
+    the missing one is not created (the -f check is for --chart only)."""
+    repo = gitops.write_repo(tmp_path / "argocd")
+    (repo / "apps" / "spruch.yaml").unlink()
+    manifest = repo / "apps" / "rocketchat.yaml"
+    manifest.write_text(manifest.read_text().replace(
+        "        valueFiles:\n          - $values/environments/prod/rocketchat/values.yaml\n",
+        "        ignoreMissingValueFiles: true\n"
+        "        valueFiles:\n          - $values/environments/prod/rocketchat/values.yaml\n"
+        "          - $values/environments/prod/rocketchat/values-override.yaml\n"))
+    prod = repo / "environments" / "prod" / "rocketchat" / "values.yaml"
+    later = prod.with_name("values-override.yaml")
+    result = convert(run_cli, "--apps", str(repo / "apps"), "--write",
+                     "--alias", "registry.rocket.chat=docker.io")
+    assert result.code == 0, result.out + result.err
+    assert "docker-hub/rocketchat/rocket.chat" in prod.read_text()
+    assert not later.exists()

@@ -181,6 +181,7 @@ def test_dependency_build_fetches_missing_subcharts_into_a_copy(run_cli, tmp_pat
     assert not (parent / "charts").exists()  # the checkout is left alone
 
     values = tmp_path / "site-values.yaml"
+    values.touch()  # convert writes only into a values file that exists
     converted = run_cli("convert", "--chart", str(parent), "-f", str(values), "--write",
                         "--registry", REGISTRY, "--dependency-build")
     assert converted.code == 0, converted.out + converted.err

@@ -258,8 +258,10 @@ def test_cluster_without_node_groups_and_missing_role_fail(aws_env):
                                      opts(node_roles=["gone"], clusters=["empty"])))
     assert checks["node role gone"].status == "fail"
     assert "does not exist" in checks["node role gone"].detail
-    assert checks["node role cluster empty"].status == "fail"
-    assert "--node-role" in checks["node role cluster empty"].detail
+    empty = checks["node role cluster empty"]
+    assert empty.status == "fail"
+    assert "has no managed node groups" in empty.detail and "Karpenter" in empty.detail
+    assert "--node-role" in str(empty.fix)  # the one case --node-role is the fix
 
 
 def test_no_node_roles_is_a_skip_with_the_fix(aws_env):

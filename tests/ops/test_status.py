@@ -78,14 +78,17 @@ def test_size_bars_scale_to_the_biggest_and_never_hide_a_small_one():
 # --- against moto ------------------------------------------------------------------
 
 
-def test_empty_registry_reports_zeros(clients, capsys):
+def test_empty_registry_reports_zeros_and_its_host_from_the_account(clients, capsys):
     code, data, _ = run_status(clients, capsys)
     assert code == 0
     assert data["totals"] == {"repositories": 0, "images": 0, "size_bytes": 0,
-                              "estimated_monthly_cost_usd": 0.0, "unpulled_images": 0}
+                              "estimated_monthly_cost_usd": 0.0, "unpulled_images": 0,
+                              "expiring_images": 0}
     assert [p["prefix"] for p in data["prefixes"]] == PREFIXES
     assert all(p["images"] == 0 for p in data["prefixes"])
-    assert data["registry"] is None
+    # no repository to read it from: the host comes from sts get-caller-identity (QA)
+    assert data["registry"] == f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
+    assert data["api_calls"] == 1 + 1  # the empty listing page, then STS
 
 
 def test_cached_and_private_repositories_with_sizes_and_cost(clients, capsys):

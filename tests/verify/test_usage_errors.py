@@ -75,3 +75,40 @@ def test_empty_image_values_are_not_images(tmp_path: Path) -> None:
     assert any(note and "templated" in note for note in found.values())
     assert not any(note and note.startswith("empty") for note in found.values())
     assert len(found) == 2
+
+
+ECR_REGISTRY_HOST = "123456789012.dkr.ecr.af-south-1.amazonaws.com"
+
+
+@pytest.fixture
+def no_aws_profiles(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "REGISTRY_USERNAME", "REGISTRY_PASSWORD",
+                "ECR_REGISTRY"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+
+
+def test_unknown_profile_is_a_usage_error_like_the_ops_tools(
+    no_aws_profiles: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not an 'unauthorized' verdict per image (QA finding): exit 2 before any check."""
+    code = cli.main(["verify", "--registry", ECR_REGISTRY_HOST, "--profile", "nope",
+                     "nginx:1.27", "quay.io/jetstack/cert-manager-controller:v1.16.2"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.out == ""  # no per-image rows
+    assert "unauthorized" not in captured.err
+    verify_error = captured.err.strip()
+    assert verify_error.startswith("error: AWS profile 'nope' not found")
+
+    assert cli.main(["status", "--profile", "nope"]) == 2
+    assert capsys.readouterr().err.strip() == verify_error  # the same words as the ops tools
+
+
+def test_half_of_the_registry_credentials_is_a_usage_error(
+    no_aws_profiles: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("REGISTRY_USERNAME", "alice")
+    assert cli.main(["verify", "--registry", DEAD_REGISTRY, "nginx:1.27"]) == 2
+    assert "set both REGISTRY_USERNAME and REGISTRY_PASSWORD" in capsys.readouterr().err
