@@ -40,19 +40,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from ecr.report import human_bytes as human  # noqa: E402
 from tests.verify.oci_images import OCI_MANIFEST, Layout, push  # noqa: E402
 from tests.verify.registries import start_registry  # noqa: E402
 
 USER, PASSWORD = "bench", "bench-pw"
 RUNTIMES = ("python", "node", "java")
-
-
-def human(size: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GiB"
 
 
 def tool(name: str) -> str:

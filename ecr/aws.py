@@ -23,6 +23,10 @@ RETRY_CONFIG = Config(
 )
 
 
+# The error codes AWS services answer "not allowed" with (IAM/STS, ECR, EC2-style).
+ACCESS_DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
+
+
 class AwsSetupError(Exception):
     """Credentials or region missing: the message says how to provide them."""
 
@@ -82,12 +86,9 @@ def explain(exc: BaseException, action: str) -> str:
             f"{action}: no AWS credentials found; run 'aws configure' or 'aws sso login', "
             "or set AWS_PROFILE"
         )
-    if code in {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}:
+    if code in ACCESS_DENIED_CODES:
         return f"{action}: access denied ({exc}); the caller needs that permission"
     if code in {"ExpiredToken", "ExpiredTokenException", "RequestExpired"}:
         return f"{action}: AWS credentials expired; log in again (aws sso login)"
     return f"{action}: {exc}"
 
-
-def endpoint_url() -> str | None:
-    return os.environ.get("AWS_ENDPOINT_URL") or None

@@ -30,7 +30,7 @@ import yaml
 from ecr import chart_images, helm_render, mapping, values_rewrite, yaml_images, yaml_insert
 from ecr.chart_images import BROKEN, BYPASS, UNCACHEABLE, Found, Release
 from ecr.helm_render import HelmFailure, ValuesLayer
-from ecr.reference import InvalidReference, parse
+from ecr.reference import InvalidReference, embedded_suffix, parse
 
 ALLOW_INSECURE = ("global", "security", "allowInsecureImages")
 _ALLOW_LAYER = ValuesLayer(
@@ -314,7 +314,7 @@ def _override_values(site: yaml_images.ImageSite, cached: mapping.CacheImage) ->
     if shape == "image-string":
         return {"image": str(cached.cache)}
     main = "image" if shape == "registry+image" else "repository"
-    suffix = _embedded_suffix(site.fields[main].value)
+    suffix = embedded_suffix(site.fields[main].value)
     if shape == "repository":
         return {main: cached.cache.name + suffix}
     return {"registry": cached.cache.domain, main: cached.cache.path + suffix}
@@ -330,16 +330,7 @@ def _unnest(image: str, registry: str) -> str | None:
     first, sep, rest = ref.path.partition("/")
     if not sep or first.lower() != registry.lower():
         return None
-    suffix = (f":{ref.tag}" if ref.tag else "") + (f"@{ref.digest}" if ref.digest else "")
-    return f"{registry}/{rest}{suffix}"
-
-
-def _embedded_suffix(value: str) -> str:
-    """A ``:tag``/``@digest`` written inside the repository value itself is kept."""
-    at = value.find("@")
-    name, digest = (value[:at], value[at:]) if at >= 0 else (value, "")
-    colon = name.rfind(":")
-    return (name[colon:] if colon > name.rfind("/") else "") + digest
+    return f"{registry}/{rest}{ref.suffix}"
 
 
 def _name(image: str) -> str:

@@ -222,9 +222,8 @@ def _nested_host(path: str, registry: str, mapping: Mapping[str, str]) -> str | 
 
 def _rehost(ref: Reference, host: str) -> Reference:
     """``ref`` on another host, normalised again (``docker.io`` adds ``library/``)."""
-    suffix = (f":{ref.tag}" if ref.tag else "") + (f"@{ref.digest}" if ref.digest else "")
     try:
-        return parse(f"{host}/{ref.path}{suffix}")
+        return parse(f"{host}/{ref.path}{ref.suffix}")
     except InvalidReference as exc:
         raise InvalidReference(f"alias target {host!r} gives an invalid reference: {exc}") from exc
 
@@ -279,8 +278,7 @@ def from_cache(
     for prefix in sorted(canonical, key=len, reverse=True):
         if ref.path.startswith(prefix + "/"):
             rest = ref.path[len(prefix) + 1 :]
-            suffix = (f":{ref.tag}" if ref.tag else "") + (f"@{ref.digest}" if ref.digest else "")
-            return parse(f"{canonical[prefix]}/{rest}{suffix}")
+            return parse(f"{canonical[prefix]}/{rest}{ref.suffix}")
     raise InvalidReference(f"{ref} is in {registry} but not under any cache prefix")
 
 

@@ -43,7 +43,6 @@ UPSTREAM_AUTH_FAILED = "upstream_auth_failed"
 UNSUPPORTED = "unsupported"
 INVALID = "invalid"
 ERROR = "error"
-VERDICTS = (OK, NOT_FOUND, UNAUTHORIZED, UPSTREAM_AUTH_FAILED, UNSUPPORTED, INVALID, ERROR)
 
 # ECR's 403 names the refused action: "User: arn:... is not authorized to perform:
 # ecr:BatchGetImage on resource: ..." (aws/containers-roadmap#2053)

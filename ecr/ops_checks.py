@@ -63,7 +63,7 @@ def one_line(text: str, limit: int = 300) -> str:
 
 def _api_failure(area: str, name: str, exc: BaseException, action: str, permission: str) -> Check:
     code = aws.error_code(exc)
-    denied = code in {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
+    denied = code in aws.ACCESS_DENIED_CODES
     fix = f"grant the caller {permission}" if denied else "retry; if it persists, check AWS status"
     return Check(area, name, FAIL, one_line(aws.explain(exc, action)), fix)
 
@@ -349,9 +349,6 @@ class RoleRef:
     fix: str | None = None  # what to do about ``problem`` (a generic hint when None)
 
 
-DENIED_CODES = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
-
-
 def cluster_problem(exc: BaseException, cluster: str, region: str, action: str) -> RoleRef:
     """Why ``cluster``'s node groups could not be read, and the fix for that cause.
 
@@ -368,7 +365,7 @@ def cluster_problem(exc: BaseException, cluster: str, region: str, action: str) 
             "another region needs --region, one in another account --role-arn; or fix "
             "infra-ecr:eksClusterName",
         )
-    if code in DENIED_CODES:
+    if code in aws.ACCESS_DENIED_CODES:
         return RoleRef(
             None, label,
             one_line(f"access denied to {action} on EKS cluster {cluster}: {exc}"),

@@ -11,7 +11,6 @@ thread (``Clients.get``) before handing them to worker threads.
 from __future__ import annotations
 
 import argparse
-import os
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,8 +80,6 @@ def from_args(args: argparse.Namespace) -> Clients:
 
     ``AwsSetupError`` (no region) and botocore's ``ProfileNotFound`` are turned
     into usage errors by the commands.
+    ``aws.session`` falls back to ``AWS_REGION``, which botocore alone does not read.
     """
-    # botocore reads AWS_DEFAULT_REGION but not AWS_REGION (the name the AWS CLI v2 and
-    # SDKs document), so it is passed on here.
-    region = args.region or os.environ.get("AWS_REGION") or None
-    return Clients(session=aws.session(profile=args.profile, region=region))
+    return Clients(session=aws.session(profile=args.profile, region=args.region))

@@ -81,6 +81,11 @@ class Reference:
         """``domain/path``: the repository, without tag or digest."""
         return f"{self.domain}/{self.path}"
 
+    @property
+    def suffix(self) -> str:
+        """``:tag`` and/or ``@digest``, as written after the repository (may be empty)."""
+        return (f":{self.tag}" if self.tag else "") + (f"@{self.digest}" if self.digest else "")
+
     def __str__(self) -> str:
         text = self.name
         if self.tag is not None:
@@ -106,6 +111,16 @@ def split_docker_domain(name: str) -> tuple[str, str]:
     if domain == DEFAULT_DOMAIN and "/" not in remote:
         remote = OFFICIAL_REPO_PREFIX + remote
     return domain, remote
+
+
+def embedded_suffix(value: str) -> str:
+    """The ``:tag`` and/or ``@digest`` written inside a chart's repository/image value
+    itself (``bitnami/nginx:1.27``), kept when the value is rewritten."""
+    at = value.find("@")
+    name, digest = (value[:at], value[at:]) if at >= 0 else (value, "")
+    colon = name.rfind(":")
+    tag = name[colon:] if colon > name.rfind("/") else ""
+    return tag + digest
 
 
 def parse(text: str) -> Reference:

@@ -112,3 +112,29 @@ class Progress:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class PendingProgress:
+    """A :class:`Progress` whose total is known only once the work has been listed.
+
+    Hand ``start`` and ``advance`` to the worker as its ``on_total`` / ``on_done``
+    callbacks; the bar is drawn from ``start`` on and cleared on exit.
+    """
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar: Progress | None = None
+
+    def start(self, total: int) -> None:
+        self.bar = Progress(total, self.label)
+
+    def advance(self) -> None:
+        assert self.bar is not None, "advance() before start()"
+        self.bar.advance()
+
+    def __enter__(self) -> PendingProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()

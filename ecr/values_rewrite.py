@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 import yaml
 
 from ecr.mapping import CacheImage, UnsupportedRegistry, to_cache
-from ecr.reference import InvalidReference
+from ecr.reference import InvalidReference, embedded_suffix
 from ecr.yaml_images import Document, ImageSite, Scalar, Scan, assemble, child, scan
+from ecr.yaml_insert import indent_step
 
 __all__ = ["Change", "Rewrite", "Skip", "rewrite"]
 
@@ -225,21 +226,12 @@ def _same_host(a: str, b: str) -> bool:
     return a.strip().rstrip("/").lower() == b.lower()
 
 
-def _embedded_suffix(value: str) -> str:
-    """``:tag`` and/or ``@digest`` written inside a repository/image value itself."""
-    at = value.find("@")
-    name, digest = (value[:at], value[at:]) if at >= 0 else (value, "")
-    colon = name.rfind(":")
-    tag = name[colon:] if colon > name.rfind("/") else ""
-    return tag + digest
-
-
 def _new_values(site: ImageSite, image: CacheImage) -> dict[str, str]:
     fields = site.fields
     if site.found.shape == "image-string":
         return {"image": str(image.cache)}
     main = "image" if site.found.shape == "registry+image" else "repository"
-    suffix = _embedded_suffix(fields[main].value)
+    suffix = embedded_suffix(fields[main].value)
     registry = fields.get("registry")
     if registry is not None and (registry.value or site.overridden_by_global):
         return {"registry": image.cache.domain, main: image.cache.path + suffix}
@@ -351,7 +343,7 @@ def _add_allow_insecure(ctx: _Context, document: Document) -> str | None:
     assert isinstance(root, yaml.MappingNode)
     text = ctx.scanned.text
     nl = "\r\n" if "\r\n" in text else "\n"
-    step = _indent_step(root)
+    step = indent_step(root)
     glob = child(root, "global")
     security = child(glob, "security")
     if security is not None:
@@ -382,17 +374,6 @@ def _add_allow_insecure(ctx: _Context, document: Document) -> str | None:
 
 def _block_mapping(node: yaml.Node | None) -> bool:
     return isinstance(node, yaml.MappingNode) and not node.flow_style and bool(node.value)
-
-
-def _indent_step(root: yaml.MappingNode) -> int:
-    """How far this file indents a nested mapping (2 if it never does)."""
-    base = root.value[0][0].start_mark.column
-    for _, value in root.value:
-        if _block_mapping(value):
-            step = value.value[0][0].start_mark.column - base
-            if step > 0:
-                return int(step)
-    return 2
 
 
 def _insert_point(scanned: Scan, mapping: yaml.MappingNode) -> int | None:

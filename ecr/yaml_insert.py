@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 
 import yaml
 
+from ecr.yaml_images import child
+
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _PLAIN_SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/@:+\-]*", re.ASCII)
 _RESOLVER = yaml.resolver.Resolver()
@@ -48,10 +50,10 @@ def _set_one(text: str, path: Sequence[str], value: Scalar) -> str:
         return _append(text, block, nl) if text.strip() else block
     if not isinstance(root, yaml.MappingNode) or root.flow_style:
         raise InsertError("the values file is not a block mapping")
-    step = _indent_step(root)
+    step = indent_step(root)
     node: yaml.MappingNode = root
     for depth, key in enumerate(path):
-        found = _child(node, key)
+        found = child(node, key)
         where = ".".join(path[: depth + 1])
         if found is None:
             column = node.value[0][0].start_mark.column
@@ -70,15 +72,8 @@ def _set_one(text: str, path: Sequence[str], value: Scalar) -> str:
     raise AssertionError("unreachable")
 
 
-def _child(node: yaml.MappingNode, key: str) -> yaml.Node | None:
-    found = None
-    for k, v in node.value:
-        if isinstance(k, yaml.ScalarNode) and k.value == key:
-            found = v
-    return found
-
-
-def _indent_step(root: yaml.MappingNode) -> int:
+def indent_step(root: yaml.MappingNode) -> int:
+    """How far this file indents a nested block mapping (2 if it never does)."""
     base = root.value[0][0].start_mark.column
     for _, value in root.value:
         if isinstance(value, yaml.MappingNode) and value.value and not value.flow_style:

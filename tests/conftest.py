@@ -58,17 +58,25 @@ def moto_server() -> Iterator[MotoServer]:
         proc.wait(timeout=10)
 
 
-@pytest.fixture
-def aws_env(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoServer]:
-    """A clean moto_server and an AWS environment pointing at it (fake credentials)."""
-    moto_server.reset()
+def use_moto(
+    server: MotoServer, monkeypatch: pytest.MonkeyPatch, region: str = "af-south-1"
+) -> None:
+    """Empty ``server`` and point the AWS environment at it (fake credentials, no profile
+    or config file of the machine's)."""
+    server.reset()
     for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_REGION", "af-south-1")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "af-south-1")
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.url)
+    monkeypatch.setenv("AWS_REGION", region)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", region)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", server.url)
     monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+
+
+@pytest.fixture
+def aws_env(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoServer]:
+    """A clean moto_server and an AWS environment pointing at it (fake credentials)."""
+    use_moto(moto_server, monkeypatch)
     yield moto_server

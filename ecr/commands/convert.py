@@ -23,14 +23,13 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TextIO
 
-from ecr import chart_convert, stack_outputs
+from ecr import chart_convert
 from ecr.cli import UsageError
+from ecr.commands import image_options
 from ecr.mapping import (
     ALIASES_ENV,
     InvalidRegistry,
     UnsupportedRegistry,
-    check_registry,
-    collect_aliases,
     expand_host_prefixes,
     to_cache,
 )
@@ -68,20 +67,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="image references ('-' reads them from stdin), or with --files: "
         "files and directories (searched for *.yaml, *.yml)",
     )
-    parser.add_argument("--registry", metavar="HOST",
-                        help="the ECR registry host (default: $ECR_REGISTRY, "
-                        "then the stack output ecr_registry_url)")
-    parser.add_argument("--stack", metavar="NAME", help="Pulumi stack to read outputs from")
-    parser.add_argument(
-        "--alias",
-        action="append",
-        default=[],
-        metavar="FROM=TO",
-        help="treat images of host FROM as images of host TO (repeatable), "
-        "e.g. registry.rocket.chat=docker.io",
-    )
-    parser.add_argument("--aliases-file", metavar="PATH",
-                        help=f"file of FROM=TO host aliases (default: ${ALIASES_ENV})")
+    image_options.add_registry_arguments(parser)
+    image_options.add_alias_arguments(parser)
     parser.add_argument("--files", action="store_true",
                         help="the arguments are YAML files/directories to rewrite")
     mode = parser.add_mutually_exclusive_group()
@@ -102,14 +89,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if chart_convert.wanted(args):  # render the chart: see ecr.chart_convert
-        return chart_convert.run(args, *_target(args), _aliases(args))
+        return chart_convert.run(args, *_target(args), image_options.aliases(args))
     if not args.files and (args.write or args.check or args.allow_insecure_images):
         raise UsageError(
             "--write and --check go with --files PATH..., --chart CHART or --apps PATH...; "
             "--allow-insecure-images with --files (--chart/--apps add it when the render "
             "needs it)"
         )
-    aliases = _aliases(args)
+    aliases = image_options.aliases(args)
     if not args.items:
         if args.files:
             raise UsageError("--files needs at least one file or directory")
@@ -120,21 +107,8 @@ def run(args: argparse.Namespace) -> int:
     return _convert_images(args, registry, host_prefixes, aliases)
 
 
-def _aliases(args: argparse.Namespace) -> dict[str, str]:
-    try:
-        return collect_aliases(args.alias, args.aliases_file)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-
-
 def _target(args: argparse.Namespace) -> tuple[str, dict[str, str]]:
-    try:
-        target = stack_outputs.resolve(args.registry, args.stack)
-        check_registry(target.registry)
-    except stack_outputs.RegistryNotFound as exc:
-        raise UsageError(str(exc)) from None
-    except InvalidRegistry as exc:
-        raise UsageError(str(exc)) from None
+    target = image_options.registry_target(args)
     return target.registry, expand_host_prefixes(target.host_prefixes)
 
 

@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
+from botocore.exceptions import BotoCoreError, ClientError
 
 from ecr import aws, catalogue, lifecycle_policy, ops_checks, ops_clients, ops_stackfile, report
 from ecr import stack_outputs as outputs
 from ecr.cli import UsageError
+from ecr.commands import ops_options
 from ecr.ops_checks import FAIL, PASS, SKIP, WARN, Check
 
 
@@ -54,12 +55,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="expected cache prefix (repeatable; default: the stack file's caches, else "
         + ", ".join(catalogue.DEFAULT_CACHES) + ")",
     )
-    parser.add_argument(
-        "--stack-file",
-        metavar="FILE",
-        help="Pulumi.<stack>.yaml to read caches, nodeRoleNames, eksClusterName and the cache "
-        "lifecycle from (default: the project's Pulumi.<--stack>.yaml, Pulumi.prod.yaml "
-        "without --stack, when it exists)",
+    ops_options.add_stack_file_argument(
+        parser, "caches, nodeRoleNames, eksClusterName and the cache lifecycle"
     )
     parser.add_argument(
         "--registry", metavar="HOST",
@@ -93,15 +90,9 @@ class Options:
 
 
 def options(args: argparse.Namespace) -> Options:
-    try:
-        stack = ops_stackfile.resolve(args.stack_file, args.stack)
-    except ops_stackfile.StackFileError as exc:
-        raise UsageError(str(exc)) from None
+    stack = ops_options.stack_settings(args)
     caches = list(args.cache or (stack.caches if stack else catalogue.DEFAULT_CACHES))
-    for prefix in caches:
-        problem = catalogue.prefix_problem(prefix)
-        if problem:
-            raise UsageError(f"--cache {prefix!r}: {problem}")
+    ops_options.check_prefixes("--cache", caches)
     roles = list(args.node_role)
     clusters = list(args.cluster)
     wanted = None
@@ -136,11 +127,7 @@ def options(args: argparse.Namespace) -> Options:
 
 def run(args: argparse.Namespace) -> int:
     opts = options(args)
-    try:
-        base = ops_clients.from_args(args)
-        region = base.region
-    except (aws.AwsSetupError, ProfileNotFound) as exc:
-        raise UsageError(str(exc)) from None
+    base, region = ops_options.aws_clients(args)
     consumer: ops_clients.Clients | None = None
     pre: list[Check] = []
     if opts.stack_file is not None:

@@ -22,9 +22,10 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from ecr import chart_images, helm_render, mapping, report, stack_outputs
+from ecr import chart_images, helm_render, report
 from ecr.chart_images import FAILING, Fetcher, Found, Release
 from ecr.cli import UsageError
+from ecr.commands import image_options
 from ecr.helm_render import HelmFailure
 
 EPILOG = """\
@@ -50,19 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = EPILOG
     chart_images.add_input_arguments(parser)
-    parser.add_argument(
-        "--registry", metavar="HOST",
-        help="the ECR registry host (default: $ECR_REGISTRY, then the stack output "
-        "ecr_registry_url)",
-    )
-    parser.add_argument("--stack", metavar="NAME", help="Pulumi stack to read the registry from")
-    parser.add_argument(
-        "--alias", action="append", default=[], metavar="FROM=TO",
-        help="treat images of host FROM as images of host TO (repeatable), "
-        "e.g. registry.rocket.chat=docker.io",
-    )
-    parser.add_argument("--aliases-file", metavar="PATH",
-                        help=f"file of FROM=TO host aliases (default: ${mapping.ALIASES_ENV})")
+    image_options.add_registry_arguments(parser)
+    image_options.add_alias_arguments(parser)
     parser.add_argument(
         "--check", action="store_true",
         help="exit 1 when any image bypasses the cache, cannot be cached or is broken",
@@ -71,12 +61,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    target = image_options.registry_target(args)
+    registry = target.registry
+    aliases = image_options.aliases(args)
     try:
-        target = stack_outputs.resolve(args.registry, args.stack)
-        registry = mapping.check_registry(target.registry)
-        aliases = mapping.collect_aliases(args.alias, args.aliases_file)
         releases, problems = chart_images.releases_from_args(args)
-    except (stack_outputs.RegistryNotFound, ValueError) as exc:
+    except ValueError as exc:
         raise UsageError(str(exc)) from exc
 
     found: list[Found] = []

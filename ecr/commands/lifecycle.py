@@ -13,7 +13,7 @@ import sys
 from collections import Counter
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
+from botocore.exceptions import BotoCoreError, ClientError
 
 from ecr import (
     aws,
@@ -27,6 +27,7 @@ from ecr import (
     report,
 )
 from ecr.cli import UsageError
+from ecr.commands import ops_options
 
 RESULT_ORDER = (
     ops_lifecycle.CHANGED,
@@ -80,13 +81,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "0 = off (default: the stack file's "
         f"cacheKeepImages, else {ops_stackfile.default_keep_images()})",
     )
-    apply.add_argument(
-        "--stack-file",
-        metavar="FILE",
-        help="Pulumi.<stack>.yaml to read caches, cacheUnpulledDays and cacheKeepImages from "
-        "(default: the project's Pulumi.<--stack>.yaml, Pulumi.prod.yaml without --stack, "
-        "when it exists)",
-    )
+    ops_options.add_stack_file_argument(apply, "caches, cacheUnpulledDays and cacheKeepImages")
     apply.add_argument(
         "--stack", metavar="NAME",
         help="read Pulumi.<NAME>.yaml from the project directory (default prod)",
@@ -102,32 +97,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def settings(args: argparse.Namespace) -> tuple[list[str], lifecycle_policy.PolicyDocument]:
     """Prefixes and the wanted policy: flags first, then the stack file, then defaults."""
-    try:
-        stack = ops_stackfile.resolve(args.stack_file, args.stack)
-    except ops_stackfile.StackFileError as exc:
-        raise UsageError(str(exc)) from None
+    stack = ops_options.stack_settings(args)
     prefixes = [p.rstrip("/") for p in (args.prefix or (stack.caches if stack else None)
                                          or catalogue.DEFAULT_CACHES)]
-    for prefix in prefixes:
-        problem = catalogue.prefix_problem(prefix)
-        if problem:
-            raise UsageError(f"--prefix {prefix!r}: {problem}")
+    ops_options.check_prefixes("--prefix", prefixes)
     chosen = ops_stackfile.cache_policy_settings(stack, args.unpulled_days, args.keep_images)
     try:
         policy = chosen.policy()
     except lifecycle_policy.PolicyValueError as exc:
         raise UsageError(f"{exc} (--unpulled-days / --keep-images)") from None
-    if not 1 <= args.concurrency <= 64:
-        raise UsageError(f"--concurrency must be 1-64, got {args.concurrency}")
+    ops_options.check_concurrency(args.concurrency)
     return prefixes, policy
 
 
 def run(args: argparse.Namespace) -> int:
     prefixes, policy = settings(args)
-    try:
-        clients = ops_clients.from_args(args)
-    except (aws.AwsSetupError, ProfileNotFound) as exc:
-        raise UsageError(str(exc)) from None
+    clients, _region = ops_options.aws_clients(args)
     return apply(clients, prefixes, policy, args.dry_run, args.force, args.concurrency, args.output)
 
 
@@ -141,19 +126,15 @@ def apply(
     output: str,
 ) -> int:
     """Backfill and report; 0 unless a repository could not be read or written."""
-    bars: list[report.Progress] = []
-    try:
-        outcomes = ops_lifecycle.backfill(
-            clients.ecr, prefixes, policy, dry_run, force, concurrency,
-            on_total=lambda n: bars.append(report.Progress(n, "lifecycle")),
-            on_done=lambda: bars[0].advance(),
-        )
-    except (ClientError, BotoCoreError) as exc:
-        print(f"error: {aws.explain(exc, 'list ECR repositories')}", file=sys.stderr)
-        return 1
-    finally:
-        for bar in bars:
-            bar.close()
+    with report.PendingProgress("lifecycle") as progress:
+        try:
+            outcomes = ops_lifecycle.backfill(
+                clients.ecr, prefixes, policy, dry_run, force, concurrency,
+                on_total=progress.start, on_done=progress.advance,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            print(f"error: {aws.explain(exc, 'list ECR repositories')}", file=sys.stderr)
+            return 1
     counts = Counter(o.result for o in outcomes)
     if output == "json":
         data: dict[str, Any] = {

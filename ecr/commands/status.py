@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
+from botocore.exceptions import BotoCoreError, ClientError
 
 from ecr import (
     aws,
@@ -28,6 +28,7 @@ from ecr import (
     stack_outputs,
 )
 from ecr.cli import UsageError
+from ecr.commands import ops_options
 from ecr.ops_inventory import Inventory, PrefixStats, RepoStats
 from ecr.ops_stackfile import CachePolicySettings
 
@@ -73,13 +74,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         + ", ".join(catalogue.DEFAULT_CACHES)
         + ", and private ones)",
     )
-    parser.add_argument(
-        "--stack-file",
-        metavar="FILE",
-        help="Pulumi.<stack>.yaml to read caches, cacheUnpulledDays and cacheKeepImages from "
-        "(default: the "
-        "project's Pulumi.<--stack>.yaml, Pulumi.prod.yaml without --stack, when it exists)",
-    )
+    ops_options.add_stack_file_argument(parser, "caches, cacheUnpulledDays and cacheKeepImages")
     parser.add_argument(
         "--stack", metavar="NAME",
         help="stack whose outputs name the budget and dashboard, and whose Pulumi.<NAME>.yaml "
@@ -130,10 +125,7 @@ def _settings(args: argparse.Namespace) -> tuple[list[str], int, CachePolicy]:
     """The cache prefixes to group by (all known ones, so a repository under a prefix not
     asked for is never taken for a private one), the unpulled-days threshold, and the
     cache policy the stack deploys (from the same settings the creation templates use)."""
-    try:
-        stack = ops_stackfile.resolve(args.stack_file, args.stack)
-    except ops_stackfile.StackFileError as exc:
-        raise UsageError(str(exc)) from None
+    stack = ops_options.stack_settings(args)
     chosen = ops_stackfile.cache_policy_settings(stack)
     policy = CachePolicy(chosen, str(stack.path) if stack else DEFAULTS_SOURCE)
     try:
@@ -142,17 +134,13 @@ def _settings(args: argparse.Namespace) -> tuple[list[str], int, CachePolicy]:
         raise UsageError(f"{policy.source}: {exc} (cacheUnpulledDays / cacheKeepImages)") from None
     known = list(stack.caches if stack else catalogue.DEFAULT_CACHES)
     prefixes = list(args.prefix or known)
-    for prefix in prefixes:
-        problem = catalogue.prefix_problem(prefix.rstrip("/"))
-        if problem:
-            raise UsageError(f"--prefix {prefix!r}: {problem}")
+    ops_options.check_prefixes("--prefix", prefixes, strip=True)
     days = chosen.unpulled_days if args.unpulled_days is None else args.unpulled_days
     if days < 1:
         raise UsageError(f"--unpulled-days must be at least 1, got {days}")
     if args.price_per_gb < 0:
         raise UsageError(f"--price-per-gb must not be negative, got {args.price_per_gb}")
-    if not 1 <= args.concurrency <= 64:
-        raise UsageError(f"--concurrency must be 1-64, got {args.concurrency}")
+    ops_options.check_concurrency(args.concurrency)
     if args.top < 0:
         raise UsageError(f"--top must be 0 (all) or more, got {args.top}")
     wanted = [p.rstrip("/") for p in prefixes]
@@ -173,11 +161,7 @@ def links(stack: str | None) -> dict[str, str | None]:
 def run(args: argparse.Namespace) -> int:
     prefixes, days, policy = _settings(args)
     only = [p.rstrip("/") for p in args.prefix] if args.prefix else None
-    try:
-        clients = ops_clients.from_args(args)
-        region = clients.region
-    except (aws.AwsSetupError, ProfileNotFound) as exc:
-        raise UsageError(str(exc)) from None
+    clients, region = ops_options.aws_clients(args)
     return status(
         clients, region, prefixes, days, args.price_per_gb, args.concurrency,
         args.output, args.top, links(args.stack), only=only, cache_policy=policy,
@@ -206,25 +190,16 @@ def status(
     """
     now = now or datetime.now(UTC)
     cache_policy = cache_policy or default_policy()
-    bars: list[report.Progress] = []  # created once the repository count is known
-
-    def start(total: int) -> None:
-        bars.append(report.Progress(total, "describing images"))
-
-    def advance() -> None:
-        bars[0].advance()
-
-    try:
-        inventory = ops_inventory.collect(
-            clients.ecr, prefixes, now, unpulled_days, concurrency,
-            on_done=advance, on_total=start, cache_policy=cache_policy.document(), only=only,
-        )
-    except (ClientError, BotoCoreError) as exc:
-        print(f"error: {aws.explain(exc, 'list ECR repositories')}", file=sys.stderr)
-        return 1
-    finally:
-        for bar in bars:
-            bar.close()
+    with report.PendingProgress("describing images") as progress:
+        try:
+            inventory = ops_inventory.collect(
+                clients.ecr, prefixes, now, unpulled_days, concurrency,
+                on_done=progress.advance, on_total=progress.start,
+                cache_policy=cache_policy.document(), only=only,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            print(f"error: {aws.explain(exc, 'list ECR repositories')}", file=sys.stderr)
+            return 1
     groups = ops_inventory.by_prefix(inventory.repositories, only or prefixes, expiring=True)
     registry = registry_host(clients, inventory, region)
     if output == "json":
@@ -267,17 +242,24 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat() if value else None
 
 
+def _usage_json(stats: PrefixStats | RepoStats, price: float) -> dict[str, Any]:
+    """The figures a prefix and a repository both report, in the JSON's key order."""
+    return {
+        "images": stats.images,
+        "size_bytes": stats.size_bytes,
+        "estimated_monthly_cost_usd": round(ops_inventory.monthly_cost(stats.size_bytes, price), 4),
+        "last_pull": _iso(stats.last_pull),
+        "unpulled_images": stats.unpulled,
+        "expiring_images": stats.expiring,
+    }
+
+
 def _prefix_json(group: PrefixStats, price: float) -> dict[str, Any]:
     return {
         "prefix": group.prefix,
         "cache": group.prefix != ops_inventory.PRIVATE,
         "repositories": group.repositories,
-        "images": group.images,
-        "size_bytes": group.size_bytes,
-        "estimated_monthly_cost_usd": round(ops_inventory.monthly_cost(group.size_bytes, price), 4),
-        "last_pull": _iso(group.last_pull),
-        "unpulled_images": group.unpulled,
-        "expiring_images": group.expiring,
+        **_usage_json(group, price),
     }
 
 
@@ -286,12 +268,7 @@ def _repo_json(repo: RepoStats, price: float) -> dict[str, Any]:
         "name": repo.name,
         "prefix": repo.prefix,
         "cache": repo.prefix is not None,
-        "images": repo.images,
-        "size_bytes": repo.size_bytes,
-        "estimated_monthly_cost_usd": round(ops_inventory.monthly_cost(repo.size_bytes, price), 4),
-        "last_pull": _iso(repo.last_pull),
-        "unpulled_images": repo.unpulled,
-        "expiring_images": repo.expiring,
+        **_usage_json(repo, price),
         "error": repo.error,
     }
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from ecr import chart_images, mapping, oci_auth, oci_warm, report, stack_outputs, yaml_images
 from ecr.cli import UsageError
+from ecr.commands import image_options
 from ecr.oci_check import (
     ERROR,
     INVALID,
@@ -121,15 +122,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="ARN",
         help="assume this role for the ECR token, e.g. the consuming cluster's node role",
     )
-    parser.add_argument(
-        "--alias",
-        action="append",
-        default=[],
-        metavar="FROM=TO",
-        help="treat images of host FROM as published on host TO (as convert does)",
-    )
-    parser.add_argument("--aliases-file", metavar="PATH",
-                        help=f"file of FROM=TO host aliases (default: ${mapping.ALIASES_ENV})")
+    image_options.add_alias_arguments(parser)
     report.add_output_argument(parser)
     chart_images.add_verify_arguments(parser)  # --chart/--values/--set/--apps (issue 7)
 
@@ -416,13 +409,6 @@ def _platforms(text: str) -> list[Platform]:
     return platforms
 
 
-def _aliases(values: Sequence[str], path: str | None = None) -> dict[str, str]:
-    try:
-        return mapping.collect_aliases(values, path)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
-
-
 def run(args: argparse.Namespace) -> int:
     rendered = chart_images.rendered_images(args)  # --chart/--apps: what Helm renders
     if not args.targets and not rendered:
@@ -433,7 +419,7 @@ def run(args: argparse.Namespace) -> int:
     if args.concurrency < 1 or args.timeout <= 0 or args.retries < 0:
         raise UsageError("--concurrency must be >= 1, --timeout > 0 and --retries >= 0")
     platforms = _platforms(args.platform)
-    aliases = _aliases(args.alias, args.aliases_file)
+    aliases = image_options.aliases(args)
     registry = resolve_registry(args.registry, args.stack)
     if (args.role_arn or args.profile) and not oci_auth.ecr_host(registry.host):
         raise UsageError("--role-arn and --profile apply to ECR registries only")

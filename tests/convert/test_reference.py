@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from ecr.reference import InvalidReference, Reference, parse
+from ecr.reference import InvalidReference, Reference, embedded_suffix, parse
 
 F64 = "f" * 64
 SHA = "sha256:" + F64
@@ -247,3 +247,27 @@ def test_tag_and_digest_both_kept() -> None:
     ref = parse(f"quay.io/a/b:1.0@{SHA}")
     assert (ref.tag, ref.digest) == ("1.0", SHA)
     assert str(ref) == f"quay.io/a/b:1.0@{SHA}"
+
+
+@pytest.mark.parametrize("text,suffix", [
+    ("nginx", ""), ("nginx:1.27", ":1.27"), (f"nginx@{SHA}", f"@{SHA}"),
+    (f"localhost:5000/a/b:v1@{SHA}", f":v1@{SHA}"),
+])
+def test_suffix_is_what_follows_the_repository(text: str, suffix: str) -> None:
+    ref = parse(text)
+    assert ref.suffix == suffix
+    assert str(ref) == ref.name + ref.suffix
+
+
+@pytest.mark.parametrize("value,suffix", [
+    ("bitnami/nginx", ""),
+    ("bitnami/nginx:1.27", ":1.27"),
+    (f"bitnami/nginx@{SHA}", f"@{SHA}"),
+    (f"bitnami/nginx:1.27@{SHA}", f":1.27@{SHA}"),
+    ("localhost:5000/nginx", ""),  # a port is not a tag
+    ("localhost:5000/nginx:1", ":1"),
+])
+def test_embedded_suffix_keeps_tag_and_digest_written_in_a_repository_value(
+    value: str, suffix: str
+) -> None:
+    assert embedded_suffix(value) == suffix

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from ecr import budget_spec, dashboard_body
-from ecr.settings import Settings, load_settings
+from ecr.settings import Settings
 from tests.cost.dashboard_checks import check_dashboard, search_expressions
 from tests.stack.harness import (
     ACCOUNT,
@@ -25,6 +25,7 @@ from tests.stack.harness import (
     prefetch,
     run_program,
     scenario,
+    settings_of,
     shutdown,
 )
 from tests.stack.scenarios import GOOD
@@ -66,11 +67,6 @@ def _runs_in_parallel() -> Iterator[None]:
     prefetch([*OURS.values(), *(sc for sc, _ in BAD.values()), *GOOD.values()])
     yield
     shutdown()
-
-
-def settings_of(run: ProgramRun) -> Settings:
-    secret = {f"infra-ecr:{k}" for k in run.scenario["secret_keys"]}
-    return load_settings(run.scenario["config"], secret)
 
 
 def label_of(run: ProgramRun) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,7 +15,7 @@ from moto.server import ThreadedMotoServer
 
 from ecr import aws, ops_stackfile
 from ecr.ops_clients import Clients
-from tests.conftest import MotoServer
+from tests.conftest import MotoServer, use_moto
 from tests.netutil import free_port, wait_for_http
 
 REGION = "af-south-1"
@@ -129,17 +128,7 @@ def lifecycle_moto() -> Iterator[MotoServer]:
 
 @pytest.fixture
 def lifecycle_env(lifecycle_moto: MotoServer, monkeypatch: pytest.MonkeyPatch) -> MotoServer:
-    request = urllib.request.Request(f"{lifecycle_moto.url}/moto-api/reset", method="POST")
-    urllib.request.urlopen(request, timeout=10).read()
-    for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_REGION", REGION)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", lifecycle_moto.url)
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+    use_moto(lifecycle_moto, monkeypatch, REGION)
     return lifecycle_moto
 
 

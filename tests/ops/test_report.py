@@ -1,7 +1,13 @@
-"""``ecr.report.format_table``: the alignment every command's table relies on."""
+"""``ecr.report``: the table alignment every command relies on, and the progress bar."""
 
 from __future__ import annotations
 
+import io
+import sys
+
+import pytest
+
+from ecr import report
 from ecr.report import format_table
 
 
@@ -17,3 +23,31 @@ def test_numbers_right_aligned_and_dashes_do_not_break_it() -> None:
     table = format_table(["NAME", "SIZE"], [["a", 5], ["b", 12345], ["c", "-"]])
     rows = table.splitlines()[2:]
     assert rows[0].endswith("    5") and rows[1].endswith("12345") and rows[2].endswith("    -")
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_pending_progress_draws_from_start_and_clears_on_exit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with report.PendingProgress("describing images") as progress:
+        assert terminal.getvalue() == ""  # nothing is drawn before the total is known
+        progress.start(2)
+        progress.advance()
+        progress.advance()
+        assert "describing images [" in terminal.getvalue()
+        assert " 2/2" in terminal.getvalue()
+    assert terminal.getvalue().endswith("\r")  # the bar's line is cleared
+
+
+def test_pending_progress_never_started_writes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with report.PendingProgress("lifecycle"):
+        pass  # the listing failed before the total was known
+    assert terminal.getvalue() == ""

@@ -17,6 +17,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from ecr.settings import Settings, load_settings
 from tests.stack.runner import run_json
 
 SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -139,6 +140,12 @@ def _pool() -> ProcessPoolExecutor:
 
 def _key(scenario_: dict[str, Any]) -> str:
     return json.dumps(scenario_, sort_keys=True)
+
+
+def settings_of(run: ProgramRun) -> Settings:
+    """The settings the program read: the scenario's config, its secret keys marked."""
+    secret = {f"infra-ecr:{k}" for k in run.scenario["secret_keys"]}
+    return load_settings(run.scenario["config"], secret)
 
 
 def prefetch(scenarios: Iterable[dict[str, Any]]) -> None:

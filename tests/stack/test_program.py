@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from ecr import catalogue, iam_policies, lifecycle_policy
-from ecr.settings import Settings, load_settings
+from ecr.settings import Settings
 from tests.stack.harness import (
     ACCOUNT,
     DOCKER_TOKEN,
@@ -26,6 +26,7 @@ from tests.stack.harness import (
     is_secret_wrapper,
     prefetch,
     run_program,
+    settings_of,
     shutdown,
 )
 from tests.stack.scenarios import (
@@ -64,11 +65,6 @@ T_REPLICATION = "aws:ecr/replicationConfiguration:ReplicationConfiguration"
 
 def good(name: str) -> ProgramRun:
     return run_program(GOOD[name]).expect_ok()
-
-
-def settings_of(run: ProgramRun) -> Settings:
-    secret = {f"infra-ecr:{k}" for k in run.scenario["secret_keys"]}
-    return load_settings(run.scenario["config"], secret)
 
 
 def registry_of(run: ProgramRun) -> iam_policies.Registry:
