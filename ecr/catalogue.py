@@ -189,6 +189,23 @@ def registry_host(account_id: str, region: str) -> str:
     return f"{account_id}.dkr.ecr.{region}.{suffix}"
 
 
+# Every ECR private registry host, as amazon-ecr-credential-helper's ecrPattern
+# (ecr-login/api/client.go) reads them: <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]
+# for IPv4, <account>.dkr-ecr[-fips].<region>.on.aws for the dual-stack (IPv6) endpoints
+# (ECR user guide "Making requests to Amazon ECR registries"), and the other partitions.
+ECR_REGISTRY_HOST = re.compile(
+    r"^(?P<account>\d{12})\.dkr[.-]ecr(?:-fips)?\.(?P<region>[a-z0-9][a-z0-9-]*)\."
+    r"(?:amazonaws\.(?:com(?:\.cn)?|eu)|on\.(?:aws|amazonwebservices\.com\.cn)"
+    r"|sc2s\.sgov\.gov|c2s\.ic\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov)$"
+)
+
+
+def parse_registry_host(host: str) -> tuple[str, str] | None:
+    """(account, region) when ``host`` (a port is ignored) is an ECR private registry."""
+    match = ECR_REGISTRY_HOST.match(host.split(":")[0].lower())
+    return (match.group("account"), match.group("region")) if match else None
+
+
 def prefix_problem(prefix: str) -> str | None:
     """Why ``prefix`` is not a valid pull-through cache prefix, or None when it is."""
     if not PREFIX_MIN_LENGTH <= len(prefix) <= PREFIX_MAX_LENGTH:

@@ -39,9 +39,6 @@ __all__ = [
 _ECR_REPOSITORY_RE = re.compile(
     r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*", re.ASCII
 )
-# An ECR registry host: seen inside an image *path*, it means a chart put its own
-# registry in front of a reference that already named one.
-_ECR_HOST_RE = re.compile(r"\d{12}\.dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?")
 _HOST_RE = re.compile(
     r"(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
     r"(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?",
@@ -217,7 +214,9 @@ def _nested_host(path: str, registry: str, mapping: Mapping[str, str]) -> str | 
         return None
     name = first.lower()
     known = name == registry.lower() or name in mapping or name in catalogue.FROZEN_HOSTS
-    return first if known or _ECR_HOST_RE.fullmatch(name) else None
+    # An ECR registry host inside a path: a chart put its own registry in front of a
+    # reference that already named one.
+    return first if known or catalogue.parse_registry_host(name) else None
 
 
 def _rehost(ref: Reference, host: str) -> Reference:

@@ -19,15 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-# Every ECR private registry host, as amazon-ecr-credential-helper's ecrPattern
-# (ecr-login/api/client.go) reads them: <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]
-# for IPv4, <account>.dkr-ecr[-fips].<region>.on.aws for the dual-stack (IPv6) endpoints
-# (ECR user guide "Making requests to Amazon ECR registries"), and the other partitions.
-ECR_HOST = re.compile(
-    r"^(?P<account>\d{12})\.dkr[.-]ecr(?:-fips)?\.(?P<region>[a-z0-9][a-z0-9-]*)\."
-    r"(?:amazonaws\.(?:com(?:\.cn)?|eu)|on\.(?:aws|amazonwebservices\.com\.cn)"
-    r"|sc2s\.sgov\.gov|c2s\.ic\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov)$"
-)
+from ecr import catalogue
 
 _PARAM = re.compile(r'\s*([A-Za-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))\s*,?')
 
@@ -76,8 +68,7 @@ def parse_challenge(header: str | None) -> Challenge | None:
 
 def ecr_host(host: str) -> tuple[str, str] | None:
     """(account, region) when ``host`` is an ECR private registry, else None."""
-    match = ECR_HOST.match(host.split(":")[0].lower())
-    return (match.group("account"), match.group("region")) if match else None
+    return catalogue.parse_registry_host(host)
 
 
 def from_environment(env: Mapping[str, str] | None = None) -> Credentials | None:

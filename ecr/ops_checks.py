@@ -9,7 +9,6 @@ hold), the same sources the Pulumi program uses.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -36,7 +35,6 @@ LOGIN_ACTION = "ecr:GetAuthorizationToken"
 RULE_LIMIT_WARNING = 45  # of the hard limit catalogue.MAX_RULES_PER_REGISTRY
 # A repository name the simulation uses: any name under the prefix would do.
 PROBE_REPOSITORY = "doctor-probe"
-REGISTRY_RE = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$")
 
 
 @dataclass(frozen=True)
@@ -70,8 +68,7 @@ def _api_failure(area: str, name: str, exc: BaseException, action: str, permissi
 
 def parse_registry(url: str) -> tuple[str, str] | None:
     """(account, region) of ``<account>.dkr.ecr.<region>.amazonaws.com``, else None."""
-    match = REGISTRY_RE.match(url)
-    return (match.group(1), match.group(2)) if match else None
+    return catalogue.parse_registry_host(url)
 
 
 def partition_of(region: str) -> str:
