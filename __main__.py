@@ -8,8 +8,9 @@ check that can fail runs before the first resource is registered.
 import pulumi
 import pulumi_aws as aws
 
-from ecr import catalogue, iam_policies, lifecycle_policy
-from ecr import settings as settings_module
+from ecr import catalogue
+from ecr.config import settings as settings_module
+from ecr.policies import iam, lifecycle
 from ecr.stack import config_source, node_access
 from ecr.stack.cache_rules import CacheRules
 from ecr.stack.common import default_tags
@@ -28,21 +29,21 @@ region = aws.get_region().region
 problem = settings_module.replication_region_problem(settings, region)
 if problem is not None:
     raise pulumi.RunError(str(settings_module.ConfigError([problem])))
-registry = iam_policies.Registry(
-    iam_policies.partition_of(identity.arn), region, identity.account_id
+registry = iam.Registry(
+    iam.partition_of(identity.arn), region, identity.account_id
 )
 node_roles = node_access.resolve_node_roles(settings.node_role_names, settings.eks_cluster_name)
 
 # --- policy documents (pure) ---------------------------------------------------------------
 prefixes = list(settings.caches)
-repository_policy = iam_policies.repository_pull_policy(
+repository_policy = iam.repository_pull_policy(
     registry.partition, settings.pull_account_ids, settings.organization_id
 )
-repository_policy_json = iam_policies.to_json(repository_policy) if repository_policy else None
+repository_policy_json = iam.to_json(repository_policy) if repository_policy else None
 tags = default_tags()
 
 # --- resources ---------------------------------------------------------------------------
-# Declared first: its own checks (ecr.budget_spec, ecr.dashboard_body) run before any resource.
+# Declared first: its own checks (ecr.policies.budget, .dashboard) run before any resource.
 cost = CostControls(
     "cost-controls",
     monthly_budget_usd=settings.monthly_budget_usd,
@@ -62,8 +63,8 @@ CacheRules("cache-rules", settings.upstreams, credentials)
 CreationTemplates(
     "creation-templates",
     prefixes,
-    lifecycle_policy.to_json(
-        lifecycle_policy.cache_lifecycle_policy(
+    lifecycle.to_json(
+        lifecycle.cache_lifecycle_policy(
             settings.cache_unpulled_days, settings.cache_keep_images
         )
     ),
@@ -72,7 +73,7 @@ CreationTemplates(
 repositories = PrivateRepositories(
     "private-repositories",
     settings.custom_repositories,
-    lifecycle_policy.to_json(lifecycle_policy.private_lifecycle_policy(settings.custom_keep_images)),
+    lifecycle.to_json(lifecycle.private_lifecycle_policy(settings.custom_keep_images)),
     repository_policy_json,
     settings.scan_on_push,
     tags,
@@ -81,17 +82,17 @@ if node_roles:
     node_access.NodeAccess(
         "node-access",
         node_roles,
-        iam_policies.to_json(
-            iam_policies.node_role_policy(registry, prefixes, settings.custom_repositories)
+        iam.to_json(
+            iam.node_role_policy(registry, prefixes, settings.custom_repositories)
         ),
         node_access.policy_name(pulumi.get_project(), pulumi.get_stack()),
     )
 RegistryScanning("registry-scanning", settings.scan_on_push)
-shared_policy = iam_policies.registry_policy(
+shared_policy = iam.registry_policy(
     registry, prefixes, settings.pull_account_ids, settings.organization_id
 )
 if shared_policy is not None:
-    SharedRegistryPolicy("registry-policy", iam_policies.to_json(shared_policy))
+    SharedRegistryPolicy("registry-policy", iam.to_json(shared_policy))
 if settings.replication_regions:
     Replication(
         "replication",
@@ -110,7 +111,7 @@ pulumi.export("node_role_names", [role.name for role in node_roles])
 if settings.shares_cache:
     pulumi.export(
         "cross_account_node_policy",
-        iam_policies.consumer_node_policy(registry, prefixes, settings.custom_repositories),
+        iam.consumer_node_policy(registry, prefixes, settings.custom_repositories),
     )
 if cost.budget_name is not None:
     pulumi.export("budget_name", cost.budget_name)

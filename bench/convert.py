@@ -29,9 +29,9 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ecr import reference
-from ecr.values_files import convert_file, unified_diff
-from ecr.yaml_images import collect_files
+from ecr.images import reference
+from ecr.values.files import convert_file, unified_diff
+from ecr.values.scan import collect_files
 
 REGISTRY = "123456789012.dkr.ecr.af-south-1.amazonaws.com"
 

@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ecr.report import human_bytes as human  # noqa: E402
+from ecr.cli.output import human_bytes as human  # noqa: E402
 from tests.verify.oci_images import OCI_MANIFEST, Layout, push  # noqa: E402
 from tests.verify.registries import start_registry  # noqa: E402
 

@@ -2,6 +2,6 @@
 
 import sys
 
-from ecr.cli import main
+from ecr.cli.main import main
 
 sys.exit(main())

@@ -1,11 +1,11 @@
-"""Read the raw ``infra-ecr:*`` config from the Pulumi runtime for ``ecr.settings``."""
+"""Read the raw ``infra-ecr:*`` config from the Pulumi runtime for ``ecr.config.settings``."""
 
 from __future__ import annotations
 
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from ecr.settings import KEY_NAMES, NAMESPACE, ConfigError, Settings, load_settings
+from ecr.config.settings import KEY_NAMES, NAMESPACE, ConfigError, Settings, load_settings
 
 
 def _namespace_keys() -> set[str]:

@@ -1,8 +1,8 @@
 """CostControls: the optional budget alarm and the pull-count dashboard of the stack.
 
 The component takes plain values (not the settings object) so it can be built and tested on
-its own.  The decisions live in pure modules: ``ecr.budget_spec`` (what the budget counts and
-who it alerts) and ``ecr.dashboard_body`` (the CloudWatch dashboard JSON).  Inputs are checked
+its own.  The decisions live in pure modules: ``ecr.policies.budget`` (what the budget counts and
+who it alerts) and ``ecr.policies.dashboard`` (the CloudWatch dashboard JSON).  Inputs are checked
 there before any resource is declared, so a bad value fails ``pulumi preview`` with a message.
 """
 
@@ -14,7 +14,8 @@ from decimal import Decimal
 import pulumi
 import pulumi_aws as aws
 
-from ecr import budget_spec, dashboard_body
+from ecr.policies import budget as budget_spec
+from ecr.policies import dashboard as dashboard_body
 
 TYPE_TOKEN = "infra-ecr:cost:CostControls"
 

@@ -15,7 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ecr import catalogue
-from ecr.settings import UpstreamCredentials
+from ecr.config.settings import UpstreamCredentials
 from ecr.stack.common import TYPE_PREFIX, child
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from ecr.settings import NAMESPACE, ROLE_ARN_PATTERN, set_list_command
+from ecr.config.settings import NAMESPACE, ROLE_ARN_PATTERN, set_list_command
 from ecr.stack.common import TYPE_PREFIX, child
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ecr import cli, mapping
+from ecr.cli import main
+from ecr.images import mapping
 
 REG = "123456789012.dkr.ecr.af-south-1.amazonaws.com"
 ROCKET = "registry.rocket.chat/rocketchat/rocket.chat:6.13.1"
@@ -34,7 +35,7 @@ def test_verify_uses_the_environment_file(
     aliases_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # unreachable registry: the verdict is "error", not "unsupported", once aliased
-    cli.main(["verify", "--registry", "http://127.0.0.1:1", "--timeout", "1", "--retries", "0",
+    main.main(["verify", "--registry", "http://127.0.0.1:1", "--timeout", "1", "--retries", "0",
               "-o", "json", ROCKET])
     row = json.loads(capsys.readouterr().out)[0]
     assert row["verdict"] != "unsupported"
@@ -46,7 +47,7 @@ def test_verify_and_images_take_aliases_file_flag(
 ) -> None:
     monkeypatch.delenv("ECR_IMAGE_ALIASES", raising=False)
     for argv in (["verify", "--registry", REG], ["images", "--registry", REG]):
-        assert cli.main([*argv, "--aliases-file", str(tmp_path / "missing"), ROCKET]) == 2
+        assert main.main([*argv, "--aliases-file", str(tmp_path / "missing"), ROCKET]) == 2
         assert "aliases file" in capsys.readouterr().err
 
 
@@ -58,7 +59,7 @@ def test_images_uses_the_environment_file(
 
     monkeypatch.setenv("ECR_HELM_BACKEND", "sdk")
     chart = charts.chat_chart(tmp_path / "chat")
-    assert cli.main(["images", "--registry", REG, "-o", "json", "--chart", str(chart)]) == 0
+    assert main.main(["images", "--registry", REG, "-o", "json", "--chart", str(chart)]) == 0
     rows = json.loads(capsys.readouterr().out)["images"]
     assert [r["status"] for r in rows] == ["bypass"]  # not "uncacheable": aliased
     assert rows[0]["cache_image"].startswith(f"{REG}/docker-hub/rocketchat/rocket.chat")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ecr.cli import main
+from ecr.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "convert-image-url.sh"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ecr.cli import main
+from ecr.cli.main import main
 
 REG = "123456789012.dkr.ecr.af-south-1.amazonaws.com"
 SHA = "sha256:5b161f051d017e55d358435f295f5e9a297e66158f136321d9b04520ec6c48a3"

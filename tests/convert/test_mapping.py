@@ -1,4 +1,4 @@
-"""ecr.mapping: upstream image <-> cache form, aliases, refusals."""
+"""ecr.images.mapping: upstream image <-> cache form, aliases, refusals."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ecr import catalogue
-from ecr.mapping import (
+from ecr.images.mapping import (
     CacheImage,
     InvalidRegistry,
     UnsupportedRegistry,
@@ -19,7 +19,7 @@ from ecr.mapping import (
     parse_alias,
     to_cache,
 )
-from ecr.reference import InvalidReference, parse
+from ecr.images.reference import InvalidReference, parse
 
 REG = "123456789012.dkr.ecr.af-south-1.amazonaws.com"
 SHA = "sha256:" + "a" * 64

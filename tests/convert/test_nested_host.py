@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from ecr import chart_images
-from ecr.mapping import to_cache
-from ecr.reference import InvalidReference
-from ecr.values_rewrite import rewrite
+from ecr.charts import images
+from ecr.images.mapping import to_cache
+from ecr.images.reference import InvalidReference
+from ecr.values.rewrite import rewrite
 
 REG = "123456789012.dkr.ecr.af-south-1.amazonaws.com"
 
@@ -36,14 +36,14 @@ def test_ordinary_namespaces_still_convert() -> None:
     f"{REG}/docker-hub/{REG}/docker-hub/bitnami/wordpress:6.7.1",  # converted twice
 ])
 def test_classify_calls_nested_hosts_broken(image: str) -> None:
-    verdict = chart_images.classify(image, REG)
-    assert verdict.status == chart_images.BROKEN
+    verdict = images.classify(image, REG)
+    assert verdict.status == images.BROKEN
     assert verdict.note and "registry host" in verdict.note
 
 
 def test_cached_image_stays_cached() -> None:
-    verdict = chart_images.classify(f"{REG}/docker-hub/bitnami/wordpress:6.7.1", REG)
-    assert verdict.status == chart_images.CACHED
+    verdict = images.classify(f"{REG}/docker-hub/bitnami/wordpress:6.7.1", REG)
+    assert verdict.status == images.CACHED
 
 
 def test_files_mode_warns_about_repository_only_bitnami_values() -> None:
@@ -59,6 +59,6 @@ def test_no_warning_when_the_values_name_the_registry() -> None:
 
 
 def test_uncacheable_note_says_what_to_do() -> None:
-    verdict = chart_images.classify("registry.rocket.chat/rocketchat/rocket.chat:6.13.1", REG)
-    assert verdict.status == chart_images.UNCACHEABLE
+    verdict = images.classify("registry.rocket.chat/rocketchat/rocket.chat:6.13.1", REG)
+    assert verdict.status == images.UNCACHEABLE
     assert verdict.note and "--alias registry.rocket.chat=docker.io" in verdict.note

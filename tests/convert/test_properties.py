@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ecr import catalogue
-from ecr.mapping import UnsupportedRegistry, from_cache, to_cache
-from ecr.reference import InvalidReference, parse
-from ecr.values_rewrite import rewrite
-from ecr.yaml_images import UnparseableYaml
+from ecr.images.mapping import UnsupportedRegistry, from_cache, to_cache
+from ecr.images.reference import InvalidReference, parse
+from ecr.values.rewrite import rewrite
+from ecr.values.scan import UnparseableYaml
 
 REG = "123456789012.dkr.ecr.af-south-1.amazonaws.com"
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

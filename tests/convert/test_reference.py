@@ -1,4 +1,4 @@
-"""ecr.reference.parse against distribution/reference's own test tables.
+"""ecr.images.reference.parse against distribution/reference's own test tables.
 
 Cases come from distribution/reference normalize_test.go (TestValidateReferenceName,
 TestValidateRemoteName, TestParseRepositoryInfo, TestNormalizedSplitHostname,
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from ecr.reference import InvalidReference, Reference, embedded_suffix, parse
+from ecr.images.reference import InvalidReference, Reference, embedded_suffix, parse
 
 F64 = "f" * 64
 SHA = "sha256:" + F64

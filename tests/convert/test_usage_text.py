@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ecr.cli import main
+from ecr.cli.main import main
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""ecr.yaml_images: finding image references in values files and manifests."""
+"""ecr.values.scan: finding image references in values files and manifests."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ecr.yaml_images import FoundImage, UnparseableYaml, collect_files, find_images, scan
+from ecr.values.scan import FoundImage, UnparseableYaml, collect_files, find_images, scan
 
 SHA = "5b161f051d017e55d358435f295f5e9a297e66158f136321d9b04520ec6c48a3"
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from ecr import budget_spec as bs
+from ecr.policies import budget as bs
 
 
 def spec(amount=25, emails=("ops@example.com",), label="infra-ecr-prod"):
@@ -43,7 +43,7 @@ def test_alerts_at_80_percent_actual_and_100_percent_forecast():
         (12.345, "12.35"),
         (0.01, "0.01"),
         (1e6, "1000000.00"),
-        (Decimal("12.5"), "12.50"),  # what ecr.settings gives
+        (Decimal("12.5"), "12.50"),  # what ecr.config.settings gives
         (Decimal("7"), "7.00"),
     ],
 )

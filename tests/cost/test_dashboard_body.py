@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ecr import catalogue
-from ecr import dashboard_body as db
+from ecr.policies import dashboard as db
 from tests.cost.dashboard_checks import check_dashboard, check_search_quoting, search_expressions
 
 REGION = "af-south-1"

@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from ecr import budget_spec, dashboard_body
-from ecr.settings import Settings
+from ecr.config.settings import Settings
+from ecr.policies import budget as budget_spec
+from ecr.policies import dashboard as dashboard_body
 from tests.cost.dashboard_checks import check_dashboard, search_expressions
 from tests.stack.harness import (
     ACCOUNT,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ecr import cli
+from ecr.cli import main
 from tests.conftest import require_tool
 from tests.helm import charts
 from tests.netutil import free_port, wait_for_http
@@ -46,7 +46,7 @@ def chat(tmp_path: Path) -> Path:
 def run_cli(capsys: pytest.CaptureFixture[str]):
     def run(*argv: str) -> Result:
         capsys.readouterr()
-        code = cli.main(list(argv))
+        code = main.main(list(argv))
         captured = capsys.readouterr()
         return Result(code, captured.out, captured.err)
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ecr import argocd_apps
-from ecr.argocd_apps import ApplicationError
+from ecr.charts import argocd as argocd_apps
+from ecr.charts.argocd import ApplicationError
 from tests.helm import gitops
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ecr.chart_source import ChartRefError, ChartSource, chart_name, oci_ref, to_cache
+from ecr.charts.source import ChartRefError, ChartSource, chart_name, oci_ref, to_cache
 
 REGISTRY = "123456789012.dkr.ecr.af-south-1.amazonaws.com"
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import helm_python
 import pytest
 
-from ecr import helm_render
-from ecr.chart_source import ChartSource
-from ecr.helm_render import HelmFailure, MissingDependencies, ValuesLayer
-from ecr.workload_images import from_manifests
+from ecr.charts import helm as helm_render
+from ecr.charts.helm import HelmFailure, MissingDependencies, ValuesLayer
+from ecr.charts.source import ChartSource
+from ecr.images.workload import from_manifests
 from tests.helm import charts
 
 

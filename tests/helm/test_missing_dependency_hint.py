@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ecr import cli
-from ecr.helm_render import MissingDependencies
+from ecr.charts.helm import MissingDependencies
+from ecr.cli import main
 from tests.helm import charts
 
 
@@ -27,6 +27,6 @@ def test_images_on_a_chart_without_its_subchart(
     shutil.rmtree(chart / "charts" / "db")
     monkeypatch.setenv("ECR_REGISTRY", "123456789012.dkr.ecr.af-south-1.amazonaws.com")
     monkeypatch.setenv("ECR_HELM_BACKEND", "sdk")
-    assert cli.main(["images", "--chart", str(chart)]) == 2
+    assert main.main(["images", "--chart", str(chart)]) == 2
     err = capsys.readouterr().err
     assert "missing chart dependencies" in err and "--dependency-build" in err

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ecr.workload_images import ManifestError, from_manifests, from_text, unique_images
+from ecr.images.workload import ManifestError, from_manifests, from_text, unique_images
 
 STREAM = """
 apiVersion: v1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from ecr.yaml_insert import InsertError, set_keys
+from ecr.values.insert import InsertError, set_keys
 
 ORIGINAL = """\
 # Production values -- reviewed by ops

@@ -13,8 +13,9 @@ from botocore.awsrequest import AWSResponse, HTTPHeaders
 from moto.ecr import policy_validation
 from moto.server import ThreadedMotoServer
 
-from ecr import aws, ops_stackfile
-from ecr.ops_clients import Clients
+from ecr import aws
+from ecr.aws.clients import Clients
+from ecr.config import stackfile
 from tests.conftest import MotoServer, use_moto
 from tests.netutil import free_port, wait_for_http
 
@@ -142,5 +143,5 @@ def project_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     """An empty project directory: without --stack-file the commands read
     ``Pulumi.<stack>.yaml`` from there, never from this checkout's own stack files."""
     path = tmp_path_factory.mktemp("project")
-    monkeypatch.setattr(ops_stackfile, "PROJECT_DIR", path)
+    monkeypatch.setattr(stackfile, "PROJECT_DIR", path)
     return path

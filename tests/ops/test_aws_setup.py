@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ecr import aws, cli
+from ecr import aws
+from ecr.cli import main
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def test_unknown_profile_names_it_and_the_fix(no_profiles: None) -> None:
 def test_commands_exit_2_on_unknown_profile(
     argv: list[str], no_profiles: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert cli.main(argv) == 2
+    assert main.main(argv) == 2
     assert "AWS profile 'nope' not found" in capsys.readouterr().err
 
 
@@ -36,5 +37,5 @@ def test_unknown_profile_from_the_environment(
     no_profiles: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("AWS_PROFILE", "gone")
-    assert cli.main(["status"]) == 2
+    assert main.main(["status"]) == 2
     assert "AWS profile 'gone' not found" in capsys.readouterr().err

@@ -7,8 +7,8 @@ import argparse
 import pytest
 from botocore.parsers import ResponseParserError
 
-from ecr import cli
-from ecr.commands import status
+from ecr.cli import main
+from ecr.cli.commands import status
 
 
 def test_garbled_response_is_exit_1_with_advice(
@@ -20,7 +20,7 @@ def test_garbled_response_is_exit_1_with_advice(
             "\nb'<!doctype html><title>500 Internal Server Error</title>'")
 
     monkeypatch.setattr(status, "run", garbled)
-    assert cli.main(["status"]) == 1
+    assert main.main(["status"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: the AWS endpoint answered with something that is not an AWS")
     assert "AWS_ENDPOINT_URL" in err and "doctype" not in err and "Traceback" not in err
@@ -32,4 +32,4 @@ def test_real_bugs_still_raise(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(status, "run", bug)
     with pytest.raises(ZeroDivisionError):
-        cli.main(["status"])
+        main.main(["status"])

@@ -14,9 +14,12 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from ecr import aws, cli, ops_checks, ops_clients
-from ecr.commands import doctor
-from ecr.ops_clients import Clients
+from ecr import aws
+from ecr.aws import checks as ops_checks
+from ecr.aws import clients as ops_clients
+from ecr.aws.clients import Clients
+from ecr.cli import main
+from ecr.cli.commands import doctor
 from tests.ops.conftest import ACCOUNT, REGION, moto_clients, plain_ecr
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -344,7 +347,7 @@ def test_repository_names_catch_library_and_host_mistakes(aws_env):
 def test_cli_exit_status_and_json(aws_env, monkeypatch, capsys):
     ecr, _ = stubbed_ecr(validations={"quay": (False, "UPSTREAM_UNREACHABLE")})
     monkeypatch.setattr(ops_clients, "from_args", lambda args: make_clients(ecr))
-    code = cli.main(["doctor", "--cache", "docker-hub", "--cache", "quay", "-o", "json"])
+    code = main.main(["doctor", "--cache", "docker-hub", "--cache", "quay", "-o", "json"])
     data = json.loads(capsys.readouterr().out)
     assert code == 1
     assert data["ok"] is False and data["summary"]["fail"] == 1
@@ -353,7 +356,7 @@ def test_cli_exit_status_and_json(aws_env, monkeypatch, capsys):
 
     ecr, _ = stubbed_ecr()
     monkeypatch.setattr(ops_clients, "from_args", lambda args: make_clients(ecr))
-    assert cli.main(["doctor", "--cache", "docker-hub", "--cache", "quay"]) == 0
+    assert main.main(["doctor", "--cache", "docker-hub", "--cache", "quay"]) == 0
     out = capsys.readouterr().out
     assert "PASS  rule" in out and "0 failed" in out and "Common symptoms" in out
 
@@ -376,7 +379,7 @@ def test_stack_file_supplies_caches_and_roles(aws_env, tmp_path, monkeypatch, ca
                           {"PolicySourceArn": ROLE, "ActionNames": ANY, "ResourceArns": ANY})
     stub.activate()
     monkeypatch.setattr(ops_clients, "from_args", lambda args: make_clients(ecr, iam))
-    assert cli.main(["doctor", "--stack-file", str(stack), "-o", "json"]) == 0
+    assert main.main(["doctor", "--stack-file", str(stack), "-o", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert any(c["name"] == "node role nodes" for c in data["checks"])
     stub.assert_no_pending_responses()
@@ -406,7 +409,7 @@ def test_role_arn_assumes_the_consuming_role_end_to_end(aws_env, monkeypatch, ca
     ecr, stub = stubbed_ecr(login=False)  # the login is checked from the consuming side
     monkeypatch.setattr(ops_clients, "from_args", lambda args: make_clients(ecr))
     role = "arn:aws:iam::111111111111:role/ecr-doctor"
-    code = cli.main(["doctor", "--role-arn", role, "--cache", "docker-hub", "--cache", "quay",
+    code = main.main(["doctor", "--role-arn", role, "--cache", "docker-hub", "--cache", "quay",
                      "-o", "json"])
     data = json.loads(capsys.readouterr().out)
     checks = {c["name"]: c for c in data["checks"]}

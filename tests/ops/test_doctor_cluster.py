@@ -11,9 +11,10 @@ from typing import Any
 
 from botocore.stub import Stubber
 
-from ecr import aws, ops_checks
-from ecr.commands import doctor
-from ecr.ops_clients import Clients
+from ecr import aws
+from ecr.aws import checks as ops_checks
+from ecr.aws.clients import Clients
+from ecr.cli.commands import doctor
 from tests.ops.conftest import ACCOUNT, REGION, moto_clients
 from tests.ops.test_doctor import by_name, opts, stubbed_ecr, stubbed_iam
 

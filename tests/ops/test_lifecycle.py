@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-from ecr import cli, lifecycle_policy, ops_lifecycle
+from ecr.aws import backfill
+from ecr.cli import main
+from ecr.policies import lifecycle as lifecycle_policy
 from tests.ops.conftest import error_response, inject, moto_clients, plain_ecr
 
 TEMPLATE = lifecycle_policy.cache_lifecycle_policy(90, 0)
@@ -24,7 +26,7 @@ def policy_of(ecr, name):
 
 
 def apply(capsys, *extra):
-    code = cli.main(["lifecycle", "apply", "-o", "json", *extra])
+    code = main.main(["lifecycle", "apply", "-o", "json", *extra])
     captured = capsys.readouterr()
     data = json.loads(captured.out) if captured.out else None
     return code, data, captured.err
@@ -47,12 +49,12 @@ def registry(lifecycle_env):
 
 def test_decide_covers_missing_same_and_different():
     wanted = lifecycle_policy.to_json(TEMPLATE)
-    assert ops_lifecycle.decide(None, wanted, False)[0] == "put"
+    assert backfill.decide(None, wanted, False)[0] == "put"
     spaced = json.dumps(TEMPLATE, indent=4)  # same document, other whitespace and order
-    assert ops_lifecycle.decide(spaced, wanted, False)[0] == "keep"
-    assert ops_lifecycle.decide(HAND_MADE, wanted, False) == (
+    assert backfill.decide(spaced, wanted, False)[0] == "keep"
+    assert backfill.decide(HAND_MADE, wanted, False) == (
         "skip", "has a different lifecycle policy; rerun with --force to replace it")
-    assert ops_lifecycle.decide(HAND_MADE, wanted, True)[0] == "put"
+    assert backfill.decide(HAND_MADE, wanted, True)[0] == "put"
 
 
 def test_dry_run_reports_and_writes_nothing(registry, capsys):
@@ -105,14 +107,14 @@ def test_settings_come_from_flags_then_stack_file(registry, tmp_path, capsys):
 
 
 def test_table_output_and_summary(registry, capsys):
-    assert cli.main(["lifecycle", "apply", "--dry-run"]) == 0
+    assert main.main(["lifecycle", "apply", "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "REPOSITORY" in out and "would change" in out
     assert "(dry run: nothing was written)" in out
 
 
 def test_no_cached_repositories_is_not_an_error(lifecycle_env, capsys):
-    assert cli.main(["lifecycle", "apply"]) == 0
+    assert main.main(["lifecycle", "apply"]) == 0
     assert "nothing to do" in capsys.readouterr().out
 
 
@@ -120,29 +122,29 @@ def test_access_denied_on_put_fails_with_a_clear_message(registry, capsys):
     clients = moto_clients()
     inject(clients.ecr, "PutLifecyclePolicy",
            lambda body: error_response("AccessDeniedException", "no ecr:PutLifecyclePolicy"))
-    outcomes = ops_lifecycle.backfill(clients.ecr, ["docker-hub"], TEMPLATE, dry_run=False)
+    outcomes = backfill.backfill(clients.ecr, ["docker-hub"], TEMPLATE, dry_run=False)
     assert [o.result for o in outcomes] == ["failed"]
     assert "access denied" in outcomes[0].reason
     assert policy_of(registry, "docker-hub/library/nginx") is None
 
 
 def test_bad_values_are_usage_errors(lifecycle_env, capsys):
-    assert cli.main(["lifecycle", "apply", "--unpulled-days", "0"]) == 2
+    assert main.main(["lifecycle", "apply", "--unpulled-days", "0"]) == 2
     assert "unpulled days must be at least 1" in capsys.readouterr().err
-    assert cli.main(["lifecycle", "apply", "--keep-images", "-1"]) == 2
+    assert main.main(["lifecycle", "apply", "--keep-images", "-1"]) == 2
     with pytest.raises(SystemExit) as exc:
-        cli.main(["lifecycle"])  # no action given
+        main.main(["lifecycle"])  # no action given
     assert exc.value.code == 2
 
 
 def test_failed_writes_make_the_command_exit_1(registry, monkeypatch, capsys):
-    from ecr import ops_clients
+    from ecr.aws import clients as ops_clients
 
     clients = moto_clients()
     inject(clients.ecr, "PutLifecyclePolicy",
            lambda body: error_response("AccessDeniedException", "no ecr:PutLifecyclePolicy"))
     monkeypatch.setattr(ops_clients, "from_args", lambda args: clients)
-    assert cli.main(["lifecycle", "apply", "--prefix", "docker-hub"]) == 1
+    assert main.main(["lifecycle", "apply", "--prefix", "docker-hub"]) == 1
     captured = capsys.readouterr()
     assert "failed" in captured.out
     assert "lifecycle policy of docker-hub/library/nginx: access denied" in captured.err

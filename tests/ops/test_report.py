@@ -1,4 +1,4 @@
-"""``ecr.report``: the table alignment every command relies on, and the progress bar."""
+"""``ecr.cli.output``: the table alignment every command relies on, and the progress bar."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from ecr import report
-from ecr.report import format_table
+from ecr.cli import output
+from ecr.cli.output import format_table
 
 
 def test_column_of_only_dashes_is_left_aligned_under_its_header() -> None:
@@ -35,7 +35,7 @@ def test_pending_progress_draws_from_start_and_clears_on_exit(
 ) -> None:
     terminal = _Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
-    with report.PendingProgress("describing images") as progress:
+    with output.PendingProgress("describing images") as progress:
         assert terminal.getvalue() == ""  # nothing is drawn before the total is known
         progress.start(2)
         progress.advance()
@@ -48,6 +48,6 @@ def test_pending_progress_draws_from_start_and_clears_on_exit(
 def test_pending_progress_never_started_writes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     terminal = _Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
-    with report.PendingProgress("lifecycle"):
+    with output.PendingProgress("lifecycle"):
         pass  # the listing failed before the total was known
     assert terminal.getvalue() == ""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ecr import ops_checks
+from ecr.aws import checks as ops_checks
 from tests.ops.conftest import moto_clients, plain_ecr
 
 CACHES = ["docker-hub", "quay"]

@@ -1,7 +1,7 @@
-"""One source of truth: the operations tools take the stack's defaults from ecr/settings.py
+"""One source of truth: the operations tools take the stack's defaults from ecr/config/settings.py
 (which Pulumi.yaml mirrors, tests/stack/test_settings.py), never their own copy (QA finding).
 
-Each test changes the default in ``ecr.settings`` and checks the tools follow it: a tool
+Each test changes the default in ``ecr.config.settings`` and checks the tools follow it: a tool
 that repeated the number would keep the old one and fail here."""
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ from typing import Any
 import pytest
 import yaml
 
-from ecr import cli, lifecycle_policy, ops_stackfile, settings
-from ecr.commands import doctor
-from ecr.commands import status as status_cmd
+from ecr.cli import main
+from ecr.cli.commands import doctor
+from ecr.cli.commands import status as status_cmd
+from ecr.config import settings, stackfile
+from ecr.policies import lifecycle as lifecycle_policy
 from tests.ops.conftest import add_repo, plain_ecr
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,16 +26,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_defaults_match_pulumi_yaml_and_the_settings_module() -> None:
     config = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
-    assert config["cacheUnpulledDays"]["default"] == ops_stackfile.default_unpulled_days()
-    assert config["cacheKeepImages"]["default"] == ops_stackfile.default_keep_images()
-    chosen = ops_stackfile.cache_policy_settings(None)
+    assert config["cacheUnpulledDays"]["default"] == stackfile.default_unpulled_days()
+    assert config["cacheKeepImages"]["default"] == stackfile.default_keep_images()
+    chosen = stackfile.cache_policy_settings(None)
     assert (chosen.unpulled_days, chosen.keep_images) == (
         settings.DEFAULT_CACHE_UNPULLED_DAYS, settings.DEFAULT_CACHE_KEEP_IMAGES)
 
 
 def test_settings_module_stays_pure() -> None:
-    """The tools may import ecr.settings only because it never imports pulumi."""
-    tree = ast.parse((ROOT / "ecr" / "settings.py").read_text())
+    """The tools may import ecr.config.settings only because it never imports pulumi."""
+    tree = ast.parse((ROOT / "ecr" / "config" / "settings.py").read_text())
     imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     imported |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     assert not any(name.split(".")[0] == "pulumi" for name in imported)
@@ -49,10 +51,10 @@ def changed_defaults(monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
 def test_stack_file_without_the_keys_means_the_stack_defaults(
     changed_defaults: tuple[int, int],
 ) -> None:
-    stack = ops_stackfile.parse({"config": {}}, Path("Pulumi.prod.yaml"))
-    chosen = ops_stackfile.cache_policy_settings(stack)
+    stack = stackfile.parse({"config": {}}, Path("Pulumi.prod.yaml"))
+    chosen = stackfile.cache_policy_settings(stack)
     assert (chosen.unpulled_days, chosen.keep_images) == changed_defaults
-    flags = ops_stackfile.cache_policy_settings(stack, unpulled_days=7, keep_images=0)
+    flags = stackfile.cache_policy_settings(stack, unpulled_days=7, keep_images=0)
     assert (flags.unpulled_days, flags.keep_images) == (7, 0)
 
 
@@ -60,7 +62,7 @@ def test_lifecycle_apply_builds_the_default_policy_from_settings(
     lifecycle_env: object, changed_defaults: tuple[int, int], capsys: pytest.CaptureFixture[str]
 ) -> None:
     plain_ecr().create_repository(repositoryName="quay/app")
-    assert cli.main(["lifecycle", "apply", "--dry-run", "-o", "json"]) == 0
+    assert main.main(["lifecycle", "apply", "--dry-run", "-o", "json"]) == 0
     data: dict[str, Any] = json.loads(capsys.readouterr().out)
     assert data["policy"] == lifecycle_policy.cache_lifecycle_policy(*changed_defaults)
 
@@ -69,7 +71,7 @@ def test_status_uses_the_settings_defaults(
     aws_env: object, changed_defaults: tuple[int, int], capsys: pytest.CaptureFixture[str]
 ) -> None:
     add_repo(plain_ecr(), "quay/app", [1, 2, 3, 4])
-    assert cli.main(["status", "-o", "json"]) == 0
+    assert main.main(["status", "-o", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["unpulled_days"] == 45
     assert data["cache_policy"] == {"unpulled_days": 45, "keep_images": 3,
@@ -82,7 +84,7 @@ def test_doctor_compares_templates_with_the_settings_defaults(
 ) -> None:
     stack = tmp_path / "Pulumi.prod.yaml"
     stack.write_text("config:\n  aws:region: af-south-1\n")
-    args = cli.build_parser("doctor").parse_args(
+    args = main.build_parser("doctor").parse_args(
         ["doctor", "--stack-file", str(stack), "--registry",
          "123456789012.dkr.ecr.af-south-1.amazonaws.com"])
     assert doctor.options(args).wanted_policy == lifecycle_policy.cache_lifecycle_policy(
@@ -94,5 +96,5 @@ def test_help_shows_the_settings_default(
     command: list[str], changed_defaults: tuple[int, int], capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit):
-        cli.main([*command, "--help"])
+        main.main([*command, "--help"])
     assert "cacheUnpulledDays, else 45" in " ".join(capsys.readouterr().out.split())

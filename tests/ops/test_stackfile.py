@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from ecr import catalogue, ops_stackfile
+from ecr import catalogue
+from ecr.config import stackfile
 
 PATH = Path("Pulumi.prod.yaml")
 
 
 def test_strings_from_pulumi_config_set_become_numbers_and_lists():
-    settings = ops_stackfile.parse({"config": {
+    settings = stackfile.parse({"config": {
         "aws:region": "af-south-1",
         "infra-ecr:cacheUnpulledDays": "120",  # pulumi config set stores strings
         "infra-ecr:cacheKeepImages": 5,
@@ -29,7 +30,7 @@ def test_strings_from_pulumi_config_set_become_numbers_and_lists():
 
 
 def test_defaults_when_keys_are_absent():
-    settings = ops_stackfile.parse({"config": {}}, PATH)
+    settings = stackfile.parse({"config": {}}, PATH)
     assert settings.caches == catalogue.DEFAULT_CACHES
     assert settings.unpulled_days is None and settings.node_role_names == ()
 
@@ -40,14 +41,14 @@ def test_defaults_when_keys_are_absent():
     ({"infra-ecr:caches": {"a": 1}}, "infra-ecr:caches must be a list of strings"),
 ])
 def test_bad_values_name_the_key(config, message):
-    with pytest.raises(ops_stackfile.StackFileError, match=message):
-        ops_stackfile.parse({"config": config}, PATH)
+    with pytest.raises(stackfile.StackFileError, match=message):
+        stackfile.parse({"config": config}, PATH)
 
 
 def test_load_reports_missing_and_invalid_files(tmp_path):
-    with pytest.raises(ops_stackfile.StackFileError, match="cannot read stack file"):
-        ops_stackfile.load(tmp_path / "nope.yaml")
+    with pytest.raises(stackfile.StackFileError, match="cannot read stack file"):
+        stackfile.load(tmp_path / "nope.yaml")
     bad = tmp_path / "Pulumi.bad.yaml"
     bad.write_text("config: [unclosed\n")
-    with pytest.raises(ops_stackfile.StackFileError, match="not valid YAML"):
-        ops_stackfile.load(bad)
+    with pytest.raises(stackfile.StackFileError, match="not valid YAML"):
+        stackfile.load(bad)

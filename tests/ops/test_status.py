@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 from botocore.stub import Stubber
 
-from ecr import aws, cli, ops_inventory
-from ecr.commands import status as status_cmd
-from ecr.ops_clients import Clients
-from ecr.ops_inventory import BYTES_PER_GB, PrefixStats, RepoStats
+from ecr import aws
+from ecr.aws import inventory as ops_inventory
+from ecr.aws.clients import Clients
+from ecr.aws.inventory import BYTES_PER_GB, PrefixStats, RepoStats
+from ecr.cli import main
+from ecr.cli.commands import status as status_cmd
 from tests.ops.conftest import ACCOUNT, REGION, add_repo, error_response, inject, plain_ecr
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -215,11 +217,11 @@ def test_access_denied_on_listing_gives_a_clear_message(clients, capsys):
 
 
 def test_bad_values_are_usage_errors(aws_env, capsys):
-    assert cli.main(["status", "--unpulled-days", "0"]) == 2
+    assert main.main(["status", "--unpulled-days", "0"]) == 2
     assert "--unpulled-days must be at least 1" in capsys.readouterr().err
-    assert cli.main(["status", "--price-per-gb", "-1"]) == 2
-    assert cli.main(["status", "--prefix", "Bad Prefix"]) == 2
-    assert cli.main(["status", "--stack-file", "/nonexistent/Pulumi.prod.yaml"]) == 2
+    assert main.main(["status", "--price-per-gb", "-1"]) == 2
+    assert main.main(["status", "--prefix", "Bad Prefix"]) == 2
+    assert main.main(["status", "--stack-file", "/nonexistent/Pulumi.prod.yaml"]) == 2
     assert "cannot read stack file" in capsys.readouterr().err
 
 
@@ -228,7 +230,7 @@ def test_stack_file_sets_caches_and_days(aws_env, tmp_path, capsys):
     stack.write_text("config:\n  aws:region: af-south-1\n  infra-ecr:caches:\n    - quay\n"
                      "  infra-ecr:cacheUnpulledDays: '30'\n")
     add_repo(plain_ecr(), "docker-hub/library/nginx", [1])
-    assert cli.main(["status", "--stack-file", str(stack), "-o", "json"]) == 0
+    assert main.main(["status", "--stack-file", str(stack), "-o", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["unpulled_days"] == 30
     assert [p["prefix"] for p in data["prefixes"]] == ["quay", "(private)"]

@@ -11,9 +11,13 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from ecr import aws, cli, lifecycle_policy, ops_inventory, ops_stackfile
-from ecr.commands import status as status_cmd
-from ecr.ops_clients import Clients
+from ecr import aws
+from ecr.aws import inventory
+from ecr.aws.clients import Clients
+from ecr.cli import main
+from ecr.cli.commands import status as status_cmd
+from ecr.config import stackfile
+from ecr.policies import lifecycle as lifecycle_policy
 from tests.ops.conftest import ACCOUNT, REGION, add_repo, inject, moto_clients, plain_ecr
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -33,7 +37,7 @@ def images(*ages_in_days: int, pulled_days_ago: int | None = None) -> list[dict[
     return out
 
 
-def policy(settings: ops_stackfile.CachePolicySettings) -> status_cmd.CachePolicy:
+def policy(settings: stackfile.CachePolicySettings) -> status_cmd.CachePolicy:
     return status_cmd.CachePolicy(settings, "test")
 
 
@@ -43,24 +47,24 @@ def policy(settings: ops_stackfile.CachePolicySettings) -> status_cmd.CachePolic
 def test_age_rule_goes_by_cache_time_even_for_images_pulled_yesterday():
     document = lifecycle_policy.cache_lifecycle_policy(90)
     details = images(200, 120, 91, 89, 1, pulled_days_ago=1)
-    assert ops_inventory.expiring_images(details, NOW, document) == 3
-    stats = ops_inventory.summarise_images("quay/a", "quay", details, NOW, 90, document)
+    assert inventory.expiring_images(details, NOW, document) == 3
+    stats = inventory.summarise_images("quay/a", "quay", details, NOW, 90, document)
     # pulled yesterday: nothing is "not pulled", yet three images expire by cache age
     assert (stats.unpulled, stats.expiring) == (0, 3)
 
 
 def test_count_rule_selects_all_but_the_newest_n():
     document = lifecycle_policy.cache_lifecycle_policy(90, keep_images=2)
-    assert ops_inventory.expiring_images(images(1, 2, 3, 400), NOW, document) == 2
-    assert ops_inventory.expiring_images(images(400), NOW, document) == 0
+    assert inventory.expiring_images(images(1, 2, 3, 400), NOW, document) == 2
+    assert inventory.expiring_images(images(400), NOW, document) == 0
 
 
 def test_private_repositories_are_not_judged_and_unknown_policies_are_refused():
     document = lifecycle_policy.cache_lifecycle_policy(30)
-    assert ops_inventory.summarise_images("custom-apps", None, images(400), NOW, 30,
+    assert inventory.summarise_images("custom-apps", None, images(400), NOW, 30,
                                           document).expiring is None
     with pytest.raises(ValueError, match="cannot predict"):
-        ops_inventory.expiring_images([], NOW, lifecycle_policy.private_lifecycle_policy(5))
+        inventory.expiring_images([], NOW, lifecycle_policy.private_lifecycle_policy(5))
 
 
 # --- against moto --------------------------------------------------------------------------
@@ -86,7 +90,7 @@ def test_expiring_per_repository_prefix_and_total(cached: None,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     clients = moto_clients()
     later = datetime.now(UTC) + timedelta(days=100)  # everything was cached 100 days before
-    age = policy(ops_stackfile.CachePolicySettings(90, 0))
+    age = policy(stackfile.CachePolicySettings(90, 0))
     data = run_json(clients, capsys, now=later, cache_policy=age)
     repos = {r["name"]: r for r in data["repositories"]}
     assert repos["docker-hub/library/nginx"]["expiring_images"] == 3
@@ -97,10 +101,10 @@ def test_expiring_per_repository_prefix_and_total(cached: None,
     assert data["totals"]["expiring_images"] == 4
     assert data["cache_policy"] == {"unpulled_days": 90, "keep_images": 0, "source": "test"}
 
-    longer = policy(ops_stackfile.CachePolicySettings(120, 0))
+    longer = policy(stackfile.CachePolicySettings(120, 0))
     assert run_json(clients, capsys, now=later, cache_policy=longer)["totals"][
         "expiring_images"] == 0
-    keep = policy(ops_stackfile.CachePolicySettings(90, 1))
+    keep = policy(stackfile.CachePolicySettings(90, 1))
     data = run_json(clients, capsys, cache_policy=keep)  # count, not age: "now" is irrelevant
     assert {r["name"]: r["expiring_images"] for r in data["repositories"]} == {
         "custom-apps": None, "docker-hub/library/nginx": 2, "quay/app": 0}
@@ -108,7 +112,7 @@ def test_expiring_per_repository_prefix_and_total(cached: None,
 
 def test_table_has_the_column_and_says_what_it_counts(cached: None,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
-    keep = policy(ops_stackfile.CachePolicySettings(90, 2))
+    keep = policy(stackfile.CachePolicySettings(90, 2))
     code = status_cmd.status(moto_clients(), REGION, PREFIXES, 90, 0.10, 4, "table", 0,
                              NO_LINKS, cache_policy=keep)
     out = capsys.readouterr().out
@@ -127,7 +131,7 @@ def test_stack_file_settings_drive_expiring_not_unpulled_days(
 ) -> None:
     stack = tmp_path / "Pulumi.prod.yaml"
     stack.write_text("config:\n  infra-ecr:cacheKeepImages: '2'\n")
-    assert cli.main(["status", "--stack-file", str(stack), "--unpulled-days", "7",
+    assert main.main(["status", "--stack-file", str(stack), "--unpulled-days", "7",
                      "-o", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["unpulled_days"] == 7
@@ -135,7 +139,7 @@ def test_stack_file_settings_drive_expiring_not_unpulled_days(
     assert data["totals"]["expiring_images"] == 1  # nginx: 3 images, the newest 2 kept
 
     stack.write_text("config:\n  infra-ecr:cacheUnpulledDays: '0'\n")
-    assert cli.main(["status", "--stack-file", str(stack)]) == 2
+    assert main.main(["status", "--stack-file", str(stack)]) == 2
     assert "unpulled days must be at least 1" in capsys.readouterr().err
 
 
@@ -156,10 +160,10 @@ def test_prefix_describes_only_the_repositories_it_reports(
 def test_prefix_on_the_command_line_counts_only_its_calls(
     cached: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert cli.main(["status", "--prefix", "quay", "-o", "json"]) == 0
+    assert main.main(["status", "--prefix", "quay", "-o", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["api_calls"] == 2 and data["totals"]["repositories"] == 1
-    assert cli.main(["status", "-o", "json"]) == 0
+    assert main.main(["status", "-o", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["api_calls"] == 1 + 3
 
 
@@ -175,7 +179,7 @@ def test_prefix_with_no_match_still_names_the_registry_from_the_listing(
 
 def test_empty_registry_table_names_the_host(aws_env: object,
                                              capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["status"]) == 0
+    assert main.main(["status"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"Registry {HOST} in {REGION}: 0 repositories")
     assert "No repositories yet: the cache creates each one on the first pull" in out

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from ecr import cli
+from ecr.cli import main
 from tests.ops.conftest import add_repo, plain_ecr
 
 
@@ -22,7 +22,7 @@ def repos(aws_env: object) -> None:
 def test_prefix_filters_and_keeps_totals_consistent(
     repos: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert cli.main(["status", "--prefix", "docker-hub", "-o", "json"]) == 0
+    assert main.main(["status", "--prefix", "docker-hub", "-o", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert [p["prefix"] for p in data["prefixes"]] == ["docker-hub"]
     assert [r["name"] for r in data["repositories"]] == ["docker-hub/library/nginx"]
@@ -32,7 +32,7 @@ def test_prefix_filters_and_keeps_totals_consistent(
 def test_table_never_calls_another_cache_private(
     repos: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert cli.main(["status", "--prefix", "docker-hub"]) == 0
+    assert main.main(["status", "--prefix", "docker-hub"]) == 0
     out = capsys.readouterr().out
     assert "(private)" not in out and "quay/jetstack" not in out
 
@@ -40,7 +40,7 @@ def test_table_never_calls_another_cache_private(
 def test_without_prefix_every_repository_is_grouped(
     repos: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert cli.main(["status", "-o", "json"]) == 0
+    assert main.main(["status", "-o", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     groups = {p["prefix"]: p["repositories"] for p in data["prefixes"]}
     assert groups["docker-hub"] == 1 and groups["quay"] == 1 and groups["(private)"] == 1
@@ -49,7 +49,7 @@ def test_without_prefix_every_repository_is_grouped(
 def test_notes_are_true_about_links_and_the_lifecycle(
     repos: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert cli.main(["status"]) == 0
+    assert main.main(["status"]) == 0
     out = capsys.readouterr().out
     # the stack outputs are read in the project directory whatever the cwd: don't send
     # people to "the stack directory"; and the cache policy expires by cache age

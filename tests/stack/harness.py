@@ -17,7 +17,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from ecr.settings import Settings, load_settings
+from ecr.config.settings import Settings, load_settings
 from tests.stack.runner import run_json
 
 SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"

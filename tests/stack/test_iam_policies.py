@@ -1,4 +1,4 @@
-"""ecr.iam_policies: the documents themselves, linted with parliament, least privilege."""
+"""ecr.policies.iam: the documents themselves, linted with parliament, least privilege."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from parliament import analyze_policy_string
 
-from ecr import iam_policies as p
 from ecr.catalogue import DEFAULT_CACHES
+from ecr.policies import iam as p
 
 REGISTRY = p.Registry("aws", "af-south-1", "123456789012")
 ACCOUNTS = ("111111111111", "222222222222")

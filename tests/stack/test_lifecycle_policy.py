@@ -1,4 +1,4 @@
-"""ecr.lifecycle_policy: the documents ECR gets, checked against ECR's own rules.
+"""ecr.policies.lifecycle: the documents ECR gets, checked against ECR's own rules.
 
 ``ecr_problems`` encodes what the ECR user guide ("Lifecycle policy properties",
 "How lifecycle policies work") and aws/containers-roadmap#921 say ECR refuses or
@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecr import lifecycle_policy as lp
-from ecr.settings import load_settings
+from ecr.config.settings import load_settings
+from ecr.policies import lifecycle as lp
 
 SECRETS = {"infra-ecr:dockerHubAccessToken", "infra-ecr:githubToken"}
 CREDENTIALS = {"dockerHubUsername": "u", "dockerHubAccessToken": "t",

@@ -14,8 +14,10 @@ from typing import Any
 
 import pytest
 
-from ecr import catalogue, iam_policies, lifecycle_policy
-from ecr.settings import Settings
+from ecr import catalogue
+from ecr.config.settings import Settings
+from ecr.policies import iam as iam_policies
+from ecr.policies import lifecycle as lifecycle_policy
 from tests.stack.harness import (
     ACCOUNT,
     DOCKER_TOKEN,

@@ -1,4 +1,4 @@
-"""ecr.settings: every key's parsing, defaults and refusal, plus the project files."""
+"""ecr.config.settings: every key's parsing, defaults and refusal, plus the project files."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from ecr import catalogue
-from ecr.settings import (
+from ecr.config.settings import (
     KEYS,
     ConfigError,
     SecretText,

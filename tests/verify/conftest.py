@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from ecr import cli
+from ecr.cli import main
 from tests.conftest import require_tool
 from tests.verify.gate import Gate
 from tests.verify.oci_images import OCI_INDEX, OCI_MANIFEST, Blob, Layout, push
@@ -173,7 +173,7 @@ def run_verify(
 
     def run(*args: str) -> Result:
         capsys.readouterr()
-        code = cli.main(["verify", *args])
+        code = main.main(["verify", *args])
         captured = capsys.readouterr()
         rows: list[dict[str, Any]] = []
         if "json" in args and captured.out.strip():

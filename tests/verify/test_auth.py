@@ -7,8 +7,8 @@ import base64
 import boto3
 import pytest
 
-from ecr import oci_auth
-from ecr.commands.verify import RegistryTarget, credentials_for
+from ecr.cli.commands.verify import RegistryTarget, credentials_for
+from ecr.registry import auth
 from tests.verify.conftest import BEARER_PASSWORD, BEARER_USER, World
 
 ECR_HOST = "123456789012.dkr.ecr.af-south-1.amazonaws.com"
@@ -64,15 +64,15 @@ def test_ecr_token_as_the_consuming_account(aws_env) -> None:
         RoleName="cluster-nodes",
         AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[]}',
     )["Role"]["Arn"]
-    creds = oci_auth.ecr_credentials(ECR_HOST, role_arn=role)
+    creds = auth.ecr_credentials(ECR_HOST, role_arn=role)
     assert creds.username == "AWS"
 
 
 def test_ecr_token_failure_explains(aws_env, monkeypatch) -> None:
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
-    with pytest.raises(oci_auth.CredentialsError, match="no AWS credentials"):
-        oci_auth.ecr_credentials(ECR_HOST)
+    with pytest.raises(auth.CredentialsError, match="no AWS credentials"):
+        auth.ecr_credentials(ECR_HOST)
 
 
 def test_explicit_credentials_win_over_ecr(monkeypatch) -> None:
@@ -82,30 +82,30 @@ def test_explicit_credentials_win_over_ecr(monkeypatch) -> None:
     creds = credentials_for(target, None, None)
     assert creds is not None and creds.password == "from-env"
     monkeypatch.delenv("REGISTRY_PASSWORD")
-    with pytest.raises(oci_auth.CredentialsError, match="both"):
+    with pytest.raises(auth.CredentialsError, match="both"):
         credentials_for(target, None, None)
 
 
 def test_decode_ecr_token() -> None:
     token = base64.b64encode(b"AWS:pa:ss").decode()
-    creds = oci_auth.decode_ecr_token(token)
+    creds = auth.decode_ecr_token(token)
     assert (creds.username, creds.password) == ("AWS", "pa:ss")
-    with pytest.raises(oci_auth.CredentialsError):
-        oci_auth.decode_ecr_token(base64.b64encode(b"nocolon").decode())
+    with pytest.raises(auth.CredentialsError):
+        auth.decode_ecr_token(base64.b64encode(b"nocolon").decode())
 
 
 def test_ecr_host() -> None:
-    assert oci_auth.ecr_host(ECR_HOST) == ("123456789012", "af-south-1")
-    assert oci_auth.ecr_host("123456789012.dkr.ecr-fips.us-east-1.amazonaws.com")
-    assert oci_auth.ecr_host("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn")
+    assert auth.ecr_host(ECR_HOST) == ("123456789012", "af-south-1")
+    assert auth.ecr_host("123456789012.dkr.ecr-fips.us-east-1.amazonaws.com")
+    assert auth.ecr_host("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn")
     # dual-stack (IPv6) endpoints (ECR user guide "Making requests to Amazon ECR registries")
-    assert oci_auth.ecr_host("123456789012.dkr-ecr.af-south-1.on.aws") == (
+    assert auth.ecr_host("123456789012.dkr-ecr.af-south-1.on.aws") == (
         "123456789012", "af-south-1"
     )
-    assert oci_auth.ecr_host("123456789012.dkr-ecr-fips.us-east-1.on.aws")
-    assert oci_auth.ecr_host("123456789012.dkr.ecr.af-south-1.example.com") is None
-    assert oci_auth.ecr_host("127.0.0.1:5000") is None
-    assert oci_auth.ecr_host("public.ecr.aws") is None
+    assert auth.ecr_host("123456789012.dkr-ecr-fips.us-east-1.on.aws")
+    assert auth.ecr_host("123456789012.dkr.ecr.af-south-1.example.com") is None
+    assert auth.ecr_host("127.0.0.1:5000") is None
+    assert auth.ecr_host("public.ecr.aws") is None
 
 
 def test_cli_reports_credential_problems_per_image(

@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from ecr.oci_auth import Credentials
-from ecr.oci_client import RegistryClient, RegistryUnreachable, RetryPolicy
+from ecr.registry.auth import Credentials
+from ecr.registry.client import RegistryClient, RegistryUnreachable, RetryPolicy
 from tests.verify.conftest import PASSWORD, USER, World
 from tests.verify.gate import TOKEN_EXPIRED
 

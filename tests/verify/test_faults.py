@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ecr.oci_client import RegistryClient, RegistryUnreachable, RetryPolicy
+from ecr.registry.client import RegistryClient, RegistryUnreachable, RetryPolicy
 from tests.netutil import free_port
 from tests.verify.conftest import PASSWORD, USER, World
 
@@ -85,7 +85,7 @@ def test_client_backoff_honours_retry_after_and_stops(black_hole: int) -> None:
 
 
 def test_connections_are_reused(world: World, gate) -> None:
-    from ecr.oci_auth import Credentials
+    from ecr.registry.auth import Credentials
 
     client = RegistryClient(gate.url, Credentials(USER, PASSWORD), pool_size=1)
     with client:

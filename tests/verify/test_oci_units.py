@@ -8,10 +8,11 @@ import json
 
 import pytest
 
-from ecr.oci_auth import parse_challenge
-from ecr.oci_check import CacheTarget, classify
-from ecr.oci_client import RegistryError, RegistryUnreachable, RetryPolicy
-from ecr.oci_manifest import (
+from ecr.images.reference import Reference
+from ecr.registry.auth import parse_challenge
+from ecr.registry.check import CacheTarget, classify
+from ecr.registry.client import RegistryError, RegistryUnreachable, RetryPolicy
+from ecr.registry.manifest import (
     DOCKER_LIST,
     DOCKER_V2,
     OCI_INDEX,
@@ -22,7 +23,6 @@ from ecr.oci_manifest import (
     parse_manifest,
     sha256_digest,
 )
-from ecr.reference import Reference
 
 LAYER = {"mediaType": "x", "digest": "sha256:" + "a" * 64, "size": 3}
 

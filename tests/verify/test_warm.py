@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ecr.oci_auth import Credentials
-from ecr.oci_client import DigestMismatch, RegistryClient
+from ecr.registry.auth import Credentials
+from ecr.registry.client import DigestMismatch, RegistryClient
 from tests.verify.conftest import PASSWORD, USER, World
 from tests.verify.gate import Gate
 

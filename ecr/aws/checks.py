@@ -1,0 +1,609 @@
+"""``doctor``'s checks, as data: each says pass/warn/fail/skip, what it saw and the fix.
+
+Every check is a function of boto3 clients (injected, so tests mix moto clients
+with stubbed ones) returning ``Check`` rows.  Nothing here prints; the command
+renders the rows.  The expectations come from ``ecr.catalogue`` (which rules and
+which upstream, which secret) and ``ecr.policies.lifecycle`` (what a template should
+hold), the same sources the Pulumi program uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ecr import aws, catalogue
+from ecr.aws.inventory import list_repositories, prefix_of
+from ecr.policies import lifecycle as lifecycle_policy
+
+PASS = "pass"
+WARN = "warn"
+FAIL = "fail"
+SKIP = "skip"
+
+# What a principal pulling through the cache needs on repository/<prefix>/* (ecr-facts.md,
+# "Permissions for the first pull"), and on "*" to log in.
+CACHE_ACTIONS = (
+    "ecr:BatchImportUpstreamImage",
+    "ecr:CreateRepository",
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
+)
+LOGIN_ACTION = "ecr:GetAuthorizationToken"
+RULE_LIMIT_WARNING = 45  # of the hard limit catalogue.MAX_RULES_PER_REGISTRY
+# A repository name the simulation uses: any name under the prefix would do.
+PROBE_REPOSITORY = "doctor-probe"
+
+
+@dataclass(frozen=True)
+class Check:
+    area: str
+    name: str
+    status: str
+    detail: str
+    fix: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def failed(checks: Iterable[Check]) -> bool:
+    return any(c.status == FAIL for c in checks)
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """An error message as one short line (some endpoints answer with an HTML page)."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def _api_failure(area: str, name: str, exc: BaseException, action: str, permission: str) -> Check:
+    code = aws.error_code(exc)
+    denied = code in aws.ACCESS_DENIED_CODES
+    fix = f"grant the caller {permission}" if denied else "retry; if it persists, check AWS status"
+    return Check(area, name, FAIL, one_line(aws.explain(exc, action)), fix)
+
+
+def parse_registry(url: str) -> tuple[str, str] | None:
+    """(account, region) of ``<account>.dkr.ecr.<region>.amazonaws.com``, else None."""
+    return catalogue.parse_registry_host(url)
+
+
+def partition_of(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+# --- credentials, region, registry -------------------------------------------------
+
+
+def check_identity(
+    sts: Any, region: str, label: str = "AWS credentials"
+) -> tuple[Check, str | None]:
+    """Who we are; the account id, or None when the credentials do not work."""
+    try:
+        ident = sts.get_caller_identity()
+    except (ClientError, BotoCoreError) as exc:
+        return (
+            Check(
+                "aws",
+                label,
+                FAIL,
+                one_line(aws.explain(exc, "sts get-caller-identity")),
+                "run 'aws sso login' or 'aws configure', or set AWS_PROFILE",
+            ),
+            None,
+        )
+    account = str(ident["Account"])
+    detail = f"{ident['Arn']} (account {account}, region {region})"
+    return Check("aws", label, PASS, detail), account
+
+
+def check_registry(account: str, region: str, expected: str | None, source: str) -> Check:
+    """The registry these credentials reach, against the one images point at."""
+    actual = catalogue.registry_host(account, region)
+    if expected is None:
+        return Check("registry", "registry URL", PASS, f"{actual} (from the credentials)")
+    if expected == actual:
+        return Check("registry", "registry URL", PASS, f"{actual} (matches {source})")
+    return Check(
+        "registry",
+        "registry URL",
+        FAIL,
+        f"{source} says {expected}, but these credentials and region reach {actual}",
+        "use the profile/region of the account that owns the cache (--profile, --region), "
+        "or fix the registry in your image references (pulumi stack output ecr_registry_url)",
+    )
+
+
+def check_login(ecr: Any, registry: str, region: str, label: str = "registry login") -> Check:
+    """The quick-start's "Unauthorized: authentication required": can we get a token?"""
+    try:
+        ecr.get_authorization_token()
+    except (ClientError, BotoCoreError) as exc:
+        return _api_failure("registry", label, exc, "ecr get-authorization-token", LOGIN_ACTION)
+    return Check(
+        "registry",
+        label,
+        PASS,
+        "ecr:GetAuthorizationToken works; 'Unauthorized: authentication required' from docker "
+        "means the login expired (tokens last 12 hours): "
+        f"aws ecr get-login-password --region {region} | "
+        f"docker login --username AWS --password-stdin {registry}",
+    )
+
+
+# --- pull-through cache rules ----------------------------------------------------
+
+
+def _rules(ecr: Any) -> list[dict[str, Any]]:
+    rules: list[dict[str, Any]] = []
+    for page in ecr.get_paginator("describe_pull_through_cache_rules").paginate():
+        rules.extend(page.get("pullThroughCacheRules", []))
+    return rules
+
+
+def credential_fix(upstream: catalogue.Upstream) -> str:
+    """The exact commands that put new upstream credentials into the rule's secret."""
+    spec = upstream.credentials
+    if spec is None:
+        return "pulumi up"
+    return (
+        f"put new credentials in the secret {upstream.secret_name}: "
+        f"pulumi config set infra-ecr:{spec.username_key} <username> && "
+        f"pulumi config set --secret infra-ecr:{spec.token_key} (paste the token when asked) "
+        f"&& pulumi up   # token: {spec.how_to_get}"
+    )
+
+
+def check_rules(ecr: Any, caches: Sequence[str]) -> list[Check]:
+    """Each expected rule exists, points upstream right, and validates."""
+    try:
+        rules = _rules(ecr)
+    except (ClientError, BotoCoreError) as exc:
+        return [
+            _api_failure(
+                "rule", "pull-through cache rules", exc, "describe pull-through cache rules",
+                "ecr:DescribePullThroughCacheRules",
+            )
+        ]
+    found = {str(r["ecrRepositoryPrefix"]): r for r in rules}
+    checks: list[Check] = []
+    for prefix in caches:
+        name = f"rule {prefix}"
+        try:
+            upstream = catalogue.by_prefix(prefix)
+        except catalogue.UnknownCacheError as exc:
+            checks.append(Check("rule", name, FAIL, str(exc), "fix infra-ecr:caches"))
+            continue
+        rule = found.get(prefix)
+        if rule is None:
+            checks.append(
+                Check(
+                    "rule", name, FAIL,
+                    f"no pull-through cache rule for {prefix}/ (upstream {upstream.upstream_url}); "
+                    f"pulls of <registry>/{prefix}/... fail with 'repository does not exist'",
+                    "pulumi up (the stack creates one rule per entry of infra-ecr:caches)",
+                )
+            )
+            continue
+        url = str(rule.get("upstreamRegistryUrl", ""))
+        if url != upstream.upstream_url:
+            checks.append(
+                Check(
+                    "rule", name, FAIL,
+                    f"points at {url}, expected {upstream.upstream_url}",
+                    "pulumi up (changing the upstream URL replaces the rule)",
+                )
+            )
+            continue
+        if upstream.needs_credentials and not rule.get("credentialArn"):
+            checks.append(
+                Check(
+                    "rule", name, FAIL,
+                    f"{upstream.name} needs credentials but the rule has none",
+                    credential_fix(upstream),
+                )
+            )
+            continue
+        checks.append(_validate(ecr, prefix, upstream))
+    unmanaged = sorted(set(found) - set(caches))
+    if unmanaged:
+        checks.append(
+            Check(
+                "rule", "other rules", PASS,
+                f"rules not declared by this stack (left alone): {', '.join(unmanaged)}",
+            )
+        )
+    if len(rules) >= RULE_LIMIT_WARNING:
+        checks.append(
+            Check(
+                "rule", "rule count", WARN,
+                f"{len(rules)} of at most {catalogue.MAX_RULES_PER_REGISTRY} rules per registry",
+                "remove unused rules before adding more",
+            )
+        )
+    return checks
+
+
+def _validate(ecr: Any, prefix: str, upstream: catalogue.Upstream) -> Check:
+    name = f"rule {prefix}"
+    try:
+        answer = ecr.validate_pull_through_cache_rule(ecrRepositoryPrefix=prefix)
+    except (ClientError, BotoCoreError) as exc:
+        return Check(
+            "rule", name, WARN,
+            "exists, but could not be validated: "
+            + one_line(aws.explain(exc, "validate pull-through cache rule")),
+            "grant the caller ecr:ValidatePullThroughCacheRule to check the upstream login",
+        )
+    if answer.get("isValid"):
+        return Check("rule", name, PASS, f"-> {upstream.upstream_url}: upstream reachable"
+                     + (", credentials accepted" if upstream.needs_credentials else ""))
+    failure = str(answer.get("failure") or "no reason given")
+    if upstream.needs_credentials:
+        return Check(
+            "rule", name, FAIL,
+            f"upstream login to {upstream.upstream_url} failed: {failure} "
+            f"(secret {upstream.secret_name})",
+            credential_fix(upstream),
+        )
+    return Check(
+        "rule", name, FAIL,
+        f"ECR cannot use {upstream.upstream_url}: {failure}",
+        "check the upstream's status page; the first pull needs the cache's internet route",
+    )
+
+
+# --- repository creation templates -------------------------------------------------
+
+
+def check_templates(
+    ecr: Any, caches: Sequence[str], wanted_policy: lifecycle_policy.PolicyDocument | None
+) -> list[Check]:
+    """Each cache prefix has a template that keeps tags mutable and sets a lifecycle."""
+    try:
+        templates: dict[str, dict[str, Any]] = {}
+        paginator = ecr.get_paginator("describe_repository_creation_templates")
+        for page in paginator.paginate(prefixes=list(caches)):
+            for item in page.get("repositoryCreationTemplates", []):
+                templates[str(item["prefix"])] = item
+    except (ClientError, BotoCoreError) as exc:
+        return [
+            _api_failure(
+                "template", "creation templates", exc, "describe repository creation templates",
+                "ecr:DescribeRepositoryCreationTemplates",
+            )
+        ]
+    checks = []
+    for prefix in caches:
+        checks.append(_template_check(prefix, templates.get(prefix), wanted_policy))
+    return checks
+
+
+def _template_check(
+    prefix: str, template: dict[str, Any] | None, wanted: lifecycle_policy.PolicyDocument | None
+) -> Check:
+    name = f"template {prefix}"
+    if template is None:
+        return Check(
+            "template", name, FAIL,
+            f"no creation template for {prefix}/: cached repositories get no lifecycle policy "
+            "and keep every image forever",
+            f"pulumi up; then python -m ecr lifecycle apply --prefix {prefix} "
+            "(repositories cached before the template)",
+        )
+    if "PULL_THROUGH_CACHE" not in template.get("appliedFor", []):
+        return Check(
+            "template", name, FAIL, "exists but is not applied for PULL_THROUGH_CACHE", "pulumi up"
+        )
+    if template.get("imageTagMutability", "MUTABLE") != "MUTABLE":
+        return Check(
+            "template", name, FAIL,
+            f"tags are {template['imageTagMutability']}: cached tags would stop updating",
+            "pulumi up (the stack's templates keep tags MUTABLE)",
+        )
+    encryption = (template.get("encryptionConfiguration") or {}).get("encryptionType", "AES256")
+    if (encryption != "AES256" or template.get("resourceTags")) and not template.get(
+        "customRoleArn"
+    ):
+        return Check(
+            "template", name, FAIL,
+            "uses KMS or resource tags without a customRoleArn: the cache cannot create "
+            "repositories",
+            "pulumi up (or give the template a role trusted by ecr.amazonaws.com)",
+        )
+    text = template.get("lifecyclePolicy")
+    if not text:
+        return Check(
+            "template", name, WARN, "no lifecycle policy: cached images are kept forever",
+            "pulumi up",
+        )
+    if wanted is not None and not lifecycle_policy.same_policy(
+        str(text), lifecycle_policy.to_json(wanted)
+    ):
+        return Check(
+            "template", name, WARN,
+            "lifecycle policy differs from the stack settings (cacheUnpulledDays/cacheKeepImages)",
+            f"pulumi up; then python -m ecr lifecycle apply --prefix {prefix} --force",
+        )
+    return Check("template", name, PASS, "PULL_THROUGH_CACHE, MUTABLE tags, lifecycle policy set")
+
+
+# --- node roles ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoleRef:
+    arn: str | None  # None when the role could not be found
+    label: str  # what the user gave: a name, an ARN, or cluster/nodegroup
+    problem: str | None = None
+    fix: str | None = None  # what to do about ``problem`` (a generic hint when None)
+
+
+def cluster_problem(exc: BaseException, cluster: str, region: str, action: str) -> RoleRef:
+    """Why ``cluster``'s node groups could not be read, and the fix for that cause.
+
+    A missing cluster or a missing EKS permission is not fixed by ``--node-role``; only a
+    cluster without managed node groups is (see ``roles_from_cluster``).
+    """
+    label = f"cluster {cluster}"
+    code = aws.error_code(exc)
+    if code == "ResourceNotFoundException":
+        return RoleRef(
+            None, label,
+            f"EKS cluster {cluster} not found in region {region} (this account)",
+            f"check the name with: aws eks list-clusters --region {region}; a cluster in "
+            "another region needs --region, one in another account --role-arn; or fix "
+            "infra-ecr:eksClusterName",
+        )
+    if code in aws.ACCESS_DENIED_CODES:
+        return RoleRef(
+            None, label,
+            one_line(f"access denied to {action} on EKS cluster {cluster}: {exc}"),
+            "allow the caller eks:ListNodegroups and eks:DescribeNodegroup on the cluster, "
+            "or name the node roles directly with --node-role ROLE",
+        )
+    return RoleRef(
+        None, label,
+        one_line(aws.explain(exc, f"{action} of EKS cluster {cluster}")),
+        f"rerun doctor; if it persists check the caller can run: aws eks list-nodegroups "
+        f"--cluster-name {cluster} --region {region}",
+    )
+
+
+def roles_from_cluster(eks: Any, cluster: str) -> list[RoleRef]:
+    """Node roles of every managed node group of ``cluster``."""
+    region = str(getattr(eks.meta, "region_name", "") or "?")
+    refs: list[RoleRef] = []
+    action = "eks:ListNodegroups"
+    try:
+        for page in eks.get_paginator("list_nodegroups").paginate(clusterName=cluster):
+            for group in page.get("nodegroups", []):
+                action = "eks:DescribeNodegroup"
+                info = eks.describe_nodegroup(clusterName=cluster, nodegroupName=group)
+                refs.append(RoleRef(str(info["nodegroup"]["nodeRole"]), f"{cluster}/{group}"))
+                action = "eks:ListNodegroups"
+    except (ClientError, BotoCoreError) as exc:
+        return [cluster_problem(exc, cluster, region, action)]
+    if not refs:
+        return [
+            RoleRef(
+                None, f"cluster {cluster}",
+                f"EKS cluster {cluster} has no managed node groups: its nodes are "
+                "self-managed or Karpenter's, and their role cannot be found from the cluster",
+                "pass the nodes' IAM role with --node-role ROLE (Karpenter: the role of its "
+                "EC2NodeClass), or set infra-ecr:nodeRoleNames",
+            )
+        ]
+    return refs
+
+
+def role_from_name(iam: Any, name: str) -> RoleRef:
+    if name.startswith("arn:"):
+        return RoleRef(name, name.rsplit("/", 1)[-1])
+    try:
+        return RoleRef(str(iam.get_role(RoleName=name)["Role"]["Arn"]), name)
+    except (ClientError, BotoCoreError) as exc:
+        if aws.error_code(exc) == "NoSuchEntity":
+            return RoleRef(None, name, f"IAM role {name} does not exist in this account")
+        return RoleRef(None, name, one_line(aws.explain(exc, f"iam get-role {name}")))
+
+
+def _denied(iam: Any, role_arn: str, actions: Sequence[str], resource: str,
+            resource_policy: str | None, resource_owner: str | None) -> list[tuple[str, str]]:
+    """(action, decision) for every action the role may not do on ``resource``."""
+    kwargs: dict[str, Any] = {
+        "PolicySourceArn": role_arn,
+        "ActionNames": list(actions),
+        "ResourceArns": [resource],
+    }
+    if resource_policy:
+        kwargs["ResourcePolicy"] = resource_policy
+        if resource_owner:
+            kwargs["ResourceOwner"] = resource_owner
+    missing = []
+    for page in iam.get_paginator("simulate_principal_policy").paginate(**kwargs):
+        for result in page.get("EvaluationResults", []):
+            if result.get("EvalDecision") != "allowed":
+                missing.append((str(result["EvalActionName"]), str(result["EvalDecision"])))
+    return missing
+
+
+def role_fix(role: RoleRef, role_account: str | None, registry_account: str, prefix: str,
+             actions: Sequence[str], region: str) -> str:
+    name = role.arn.rsplit("/", 1)[-1] if role.arn else role.label
+    partition = partition_of(region)
+    scope = f"arn:{partition}:ecr:{region}:{registry_account}:repository/{prefix}/*"
+    if role_account and role_account != registry_account:
+        return (
+            f"in the cache stack: pulumi config set --path 'infra-ecr:pullAccountIds[0]' "
+            f"{role_account} && pulumi up; in account {role_account}: allow {name} "
+            f"{', '.join(actions)} on {scope}"
+        )
+    return (
+        f"pulumi config set --path 'infra-ecr:nodeRoleNames[0]' {name} && pulumi up "
+        f"(the stack gives the role an inline policy: {', '.join(actions)} on {scope}); "
+        "AmazonEC2ContainerRegistryReadOnly lacks BatchImportUpstreamImage and CreateRepository, "
+        "PullOnly lacks CreateRepository"
+    )
+
+
+def check_role(
+    iam: Any,
+    role: RoleRef,
+    caches: Sequence[str],
+    registry_account: str,
+    region: str,
+    registry_policy: str | None,
+) -> list[Check]:
+    """Can the role log in, and pull (first pulls included) under every cache prefix?"""
+    name = f"node role {role.label}"
+    if role.arn is None:
+        return [
+            Check("node-role", name, FAIL, role.problem or "not found",
+                  role.fix or "pass an existing role with --node-role, or fix "
+                  "infra-ecr:nodeRoleNames")
+        ]
+    role_account = role.arn.split(":")[4] if role.arn.count(":") >= 5 else None
+    owner = f"arn:{partition_of(region)}:iam::{registry_account}:root"
+    checks: list[Check] = []
+    try:
+        login = _denied(iam, role.arn, [LOGIN_ACTION], "*", None, None)
+        if login:
+            checks.append(Check(
+                "node-role", f"{name} login", FAIL,
+                f"{role.arn} may not {LOGIN_ACTION} ({login[0][1]}): kubelet cannot log in, pods "
+                "fail with 'Unauthorized: authentication required' / 'no basic auth credentials'",
+                role_fix(role, role_account, registry_account, caches[0] if caches else "*",
+                         [LOGIN_ACTION], region),
+            ))
+        for prefix in caches:
+            resource = (
+                f"arn:{partition_of(region)}:ecr:{region}:{registry_account}:"
+                f"repository/{prefix}/{PROBE_REPOSITORY}"
+            )
+            missing = _denied(iam, role.arn, CACHE_ACTIONS, resource, registry_policy, owner)
+            if missing:
+                actions = [a for a, _ in missing]
+                detail = ", ".join(f"{a} ({d})" for a, d in missing)
+                checks.append(Check(
+                    "node-role", f"{name} on {prefix}/", FAIL,
+                    f"missing {detail}; pods fail on the first pull of a new image "
+                    "('repository does not exist' or 'not authorized to perform')",
+                    role_fix(role, role_account, registry_account, prefix, actions, region),
+                ))
+    except (ClientError, BotoCoreError) as exc:
+        return [_api_failure("node-role", name, exc, "iam simulate-principal-policy",
+                             "iam:SimulatePrincipalPolicy (and iam:GetRole)")]
+    if not checks:
+        checks.append(Check(
+            "node-role", name, PASS,
+            f"{role.arn} may log in and pull through every cache prefix "
+            f"({', '.join(p + '/' for p in caches)}), first pulls included",
+        ))
+    return checks
+
+
+def registry_policy_text(ecr: Any) -> tuple[str | None, Check | None]:
+    """The registry permissions policy (it can grant the cache actions too), if any."""
+    try:
+        return str(ecr.get_registry_policy()["policyText"]), None
+    except (ClientError, BotoCoreError) as exc:
+        if aws.error_code(exc) == "RegistryPolicyNotFoundException":
+            return None, None
+        return None, Check(
+            "node-role", "registry policy", WARN,
+            one_line(aws.explain(exc, "ecr get-registry-policy"))
+            + "; node-role checks count identity policies only",
+            "grant the caller ecr:GetRegistryPolicy",
+        )
+
+
+# --- repositories: the quick-start's troubleshooting items -------------------------------
+
+
+def check_repository_names(ecr: Any, caches: Sequence[str]) -> list[Check]:
+    """Names that show a wrong image path: official images without library/, hosts kept."""
+    try:
+        repos, _pages = list_repositories(ecr)
+    except (ClientError, BotoCoreError) as exc:
+        return [_api_failure("repositories", "cached repositories", exc,
+                             "describe repositories", "ecr:DescribeRepositories")]
+    names = [str(r["repositoryName"]) for r in repos]
+    checks: list[Check] = []
+    hub = catalogue.DOCKER_HUB
+    if hub.prefix in caches:
+        bare = [n for n in names if prefix_of(n, [hub.prefix]) and n.count("/") == 1]
+        if bare:
+            shown = ", ".join(bare[:5]) + (" ..." if len(bare) > 5 else "")
+            example = bare[0].split("/", 1)[1]
+            checks.append(Check(
+                "repositories", "library/ paths", WARN,
+                f"{shown}: official Docker Hub images need library/ in the path; without it "
+                "ECR reports the misleading 'authentication to the upstream registry failed'",
+                f"pull {hub.prefix}/{hub.official_namespace}/{example} instead "
+                "(scripts/convert-image-url.sh rewrites references), then delete the empty "
+                "repository",
+            ))
+    hosts = {h for u in catalogue.CATALOGUE for h in u.hosts} | set(catalogue.FROZEN_HOSTS)
+    with_host = [n for n in names if _kept_host(n, caches, hosts)]
+    if with_host:
+        checks.append(Check(
+            "repositories", "upstream host in path", WARN,
+            f"{', '.join(with_host[:5])}: the path keeps the upstream host; the cache prefix "
+            "replaces it (docker.io/x -> docker-hub/x)",
+            "scripts/convert-image-url.sh <image> prints the right reference",
+        ))
+    cached = sum(1 for n in names if prefix_of(n, caches))
+    checks.append(Check(
+        "repositories", "cached repositories", PASS,
+        f"{cached} cached, {len(names) - cached} private; a missing cached repository is "
+        "normal before the first pull (the cache creates it, given the node-role permissions)",
+    ))
+    return checks
+
+
+def _kept_host(name: str, caches: Sequence[str], hosts: set[str]) -> bool:
+    """``docker.io/x`` or ``docker-hub/docker.io/x``: an image host left in the path."""
+    prefix = prefix_of(name, caches)
+    rest = name[len(prefix) + 1:] if prefix else name
+    return rest.split("/", 1)[0] in hosts
+
+
+# Symptoms from the quick-start's troubleshooting section, answered with what is true.
+EXPLANATIONS: tuple[tuple[str, str], ...] = (
+    (
+        "Repository does not exist",
+        "Normal before the first pull only if the image path starts with a cache prefix "
+        "(<registry>/docker-hub/...) and the puller may ecr:CreateRepository and "
+        "ecr:BatchImportUpstreamImage (see the node-role checks). Also check that the rule for "
+        "that prefix exists.",
+    ),
+    (
+        "Unauthorized: authentication required / no basic auth credentials",
+        "For docker on your machine: the login token lasts 12 hours; log in again "
+        "(aws ecr get-login-password | docker login ...). For pods: the node role needs "
+        "ecr:GetAuthorizationToken; no imagePullSecret is needed on EKS.",
+    ),
+    (
+        "authentication to the upstream registry failed",
+        "Either the rule's upstream credentials are wrong (see the rule checks and the named "
+        "ecr-pullthroughcache/<prefix> secret) or an official Docker Hub image lacks library/ "
+        "(docker-hub/library/nginx, not docker-hub/nginx).",
+    ),
+    (
+        "Pods cannot pull (ImagePullBackOff)",
+        "kubectl describe pod <pod> shows the registry's error. The quick-start's advice "
+        "(AmazonEC2ContainerRegistryReadOnly is enough) is wrong for a pull-through cache: the "
+        "first pull needs ecr:BatchImportUpstreamImage and ecr:CreateRepository, which the "
+        "node-role checks simulate. The first pull also needs the cache's internet route; a "
+        "cluster in another account needs the repository policy the creation templates give.",
+    ),
+)

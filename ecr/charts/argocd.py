@@ -1,0 +1,246 @@
+"""ArgoCD ``Application`` manifests -> the chart and values Helm would render.
+
+One command should cover a whole GitOps repository, so this reads the
+Applications in it and turns each Helm source into a chart reference plus its
+values in ArgoCD's order of precedence (lowest first): ``valueFiles``, then
+``values`` (or ``valuesObject``, which replaces it), then ``parameters``.
+
+Multi-source Applications are supported: a source with ``ref: values`` lends
+its repository to ``$values/...`` entries in another source's ``valueFiles``.
+Repositories are not cloned: a ``$ref`` or a chart ``path`` resolves inside the
+local checkout that holds the Application (its git top level), or the
+``repo_root`` the caller gives.
+
+Pure apart from reading the manifests and checking paths exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ecr.charts.source import ChartRefError, ChartSource, oci_ref
+
+API_GROUP = "argoproj.io/"
+SKIP_DIRS = {".git", "venv", ".venv", "node_modules", "__pycache__"}
+
+
+class ApplicationError(ValueError):
+    """An Application whose Helm source cannot be resolved; says which and why."""
+
+
+@dataclass(frozen=True)
+class ValuesSpec:
+    """One values input of an Application, in precedence order (lowest first)."""
+
+    origin: str  # for messages: "env/prod/values.yaml", "wp: values", "--set a=b"
+    path: Path | None = None  # a local values file
+    text: str | None = None  # inline YAML (spec.source.helm.values)
+    data: Mapping[str, Any] | None = None  # spec.source.helm.valuesObject
+    parameter: str | None = None  # a --set expression
+    force_string: bool = False
+    optional: bool = False  # ignoreMissingValueFiles
+
+
+@dataclass(frozen=True)
+class AppChart:
+    """One Helm source of one Application, ready to render."""
+
+    app: str
+    manifest: Path
+    chart: ChartSource
+    release: str
+    namespace: str
+    values: tuple[ValuesSpec, ...] = field(default_factory=tuple)
+
+    @property
+    def value_files(self) -> list[Path]:
+        """The local values files a conversion would edit."""
+        return [spec.path for spec in self.values if spec.path is not None]
+
+
+def find_manifests(paths: Iterable[Path]) -> Iterator[Path]:
+    """YAML files under ``paths`` (files given directly are always read)."""
+    for path in paths:
+        if path.is_file():
+            yield path
+            continue
+        if not path.is_dir():
+            raise ApplicationError(f"{path}: no such file or directory")
+        for candidate in sorted(path.rglob("*")):
+            rel = candidate.relative_to(path).parts
+            if any(part in SKIP_DIRS for part in rel[:-1]):
+                continue
+            if candidate.suffix in (".yaml", ".yml") and candidate.is_file():
+                yield candidate
+
+
+def load_applications(path: Path) -> list[Mapping[str, Any]]:
+    """The ``Application`` documents in one file; non-YAML (templates) yields none."""
+    try:
+        documents = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+    except (yaml.YAMLError, UnicodeDecodeError):
+        return []
+    return [
+        doc
+        for doc in documents
+        if isinstance(doc, Mapping)
+        and doc.get("kind") == "Application"
+        and str(doc.get("apiVersion", "")).startswith(API_GROUP)
+    ]
+
+
+def repo_root_of(path: Path) -> Path | None:
+    """The git checkout holding ``path`` (a directory with ``.git``), if any."""
+    for parent in [path.resolve(), *path.resolve().parents]:
+        if (parent / ".git").exists():
+            return parent
+    return None
+
+
+def discover(
+    paths: Sequence[Path], repo_root: Path | None = None
+) -> tuple[list[AppChart], list[str]]:
+    """Every Helm source of every Application under ``paths``, and the problems found."""
+    charts: list[AppChart] = []
+    problems: list[str] = []
+    for manifest in find_manifests(paths):
+        root = repo_root or repo_root_of(manifest) or _scan_root(manifest, paths)
+        for app in load_applications(manifest):
+            try:
+                charts.extend(from_application(app, manifest, root))
+            except (ApplicationError, ChartRefError) as exc:
+                problems.append(f"{manifest}: {exc}")
+    return charts, problems
+
+
+def _scan_root(manifest: Path, paths: Sequence[Path]) -> Path:
+    for path in paths:
+        base = path if path.is_dir() else path.parent
+        if manifest.resolve().is_relative_to(base.resolve()):
+            return base.resolve()
+    return manifest.resolve().parent
+
+
+def from_application(app: Mapping[str, Any], manifest: Path, root: Path) -> list[AppChart]:
+    """The Helm sources of one Application document."""
+    metadata = _map(app.get("metadata"))
+    name = str(metadata.get("name") or manifest.stem)
+    spec = _map(app.get("spec"))
+    namespace = str(_map(spec.get("destination")).get("namespace") or "default")
+    sources: list[Mapping[str, Any]]
+    if isinstance(spec.get("sources"), list):
+        sources = [_map(s) for s in spec["sources"]]
+    elif isinstance(spec.get("source"), Mapping):
+        sources = [spec["source"]]
+    else:
+        raise ApplicationError(f"Application {name}: no spec.source or spec.sources")
+    refs = {str(s["ref"]): root for s in sources if s.get("ref")}
+    charts = []
+    for source in sources:
+        chart = _chart_of(source, root, name)
+        if chart is None:
+            continue
+        chart_dir = Path(chart.ref) if not chart.is_remote else None
+        helm = _map(source.get("helm"))
+        charts.append(
+            AppChart(
+                app=name,
+                manifest=manifest,
+                chart=chart,
+                release=str(helm.get("releaseName") or name),
+                namespace=namespace,
+                values=tuple(_values_of(helm, refs, chart_dir, name)),
+            )
+        )
+    if not charts:
+        raise ApplicationError(f"Application {name}: no Helm chart among its sources")
+    return charts
+
+
+def _chart_of(source: Mapping[str, Any], root: Path, app: str) -> ChartSource | None:
+    repo_url = str(source.get("repoURL") or "")
+    version = str(source["targetRevision"]) if source.get("targetRevision") else None
+    if source.get("chart"):
+        chart = str(source["chart"])
+        if repo_url.startswith(("http://", "https://")):
+            return ChartSource(chart, version=version, repo_url=repo_url)
+        return ChartSource(oci_ref(repo_url, chart), version=version)
+    if source.get("path") is not None and not source.get("ref"):
+        directory = (root / str(source["path"])).resolve()
+        if not (directory / "Chart.yaml").is_file():
+            if directory.is_dir() and not source.get("helm"):
+                return None  # plain manifests or kustomize: not a Helm source
+            raise ApplicationError(
+                f"Application {app}: chart path {source['path']!r} of {repo_url or 'its repo'} "
+                f"is not a chart in the local checkout {root} (clone that repository and "
+                "pass --repo-root DIR)"
+            )
+        return ChartSource(str(directory))
+    return None
+
+
+def _values_of(
+    helm: Mapping[str, Any], refs: Mapping[str, Path], chart_dir: Path | None, app: str
+) -> Iterator[ValuesSpec]:
+    optional = bool(helm.get("ignoreMissingValueFiles"))
+    for entry in helm.get("valueFiles") or []:
+        yield ValuesSpec(
+            origin=str(entry),
+            path=_value_file(str(entry), refs, chart_dir, app, optional),
+            optional=optional,
+        )
+    if isinstance(helm.get("valuesObject"), Mapping):
+        yield ValuesSpec(origin=f"Application {app}: valuesObject", data=helm["valuesObject"])
+    elif isinstance(helm.get("values"), str) and helm["values"].strip():
+        yield ValuesSpec(origin=f"Application {app}: values", text=helm["values"])
+    elif isinstance(helm.get("values"), Mapping):  # older manifests: values as a map
+        yield ValuesSpec(origin=f"Application {app}: values", data=helm["values"])
+    for param in helm.get("parameters") or []:
+        param = _map(param)
+        if "name" not in param:
+            continue
+        expression = f"{param['name']}={param.get('value', '')}"
+        yield ValuesSpec(
+            origin=f"--set {expression}",
+            parameter=expression,
+            force_string=bool(param.get("forceString")),
+        )
+
+
+def _value_file(
+    entry: str, refs: Mapping[str, Path], chart_dir: Path | None, app: str, optional: bool
+) -> Path | None:
+    if entry.startswith(("http://", "https://")):
+        raise ApplicationError(
+            f"Application {app}: remote value file {entry} is not supported; "
+            "download it into the repository"
+        )
+    if entry.startswith("$"):
+        ref, _, rest = entry[1:].partition("/")
+        if ref not in refs:
+            raise ApplicationError(
+                f"Application {app}: value file {entry} names ${ref}, but no source has "
+                f"ref: {ref}"
+            )
+        path = (refs[ref] / rest).resolve()
+    elif chart_dir is not None:
+        path = (chart_dir / entry).resolve()
+    else:
+        raise ApplicationError(
+            f"Application {app}: value file {entry} lives inside a remote chart; "
+            "use a $ref source (multi-source Application) for values kept in git"
+        )
+    if not path.is_file():
+        if optional:
+            return None
+        raise ApplicationError(f"Application {app}: value file {entry} not found at {path}")
+    return path
+
+
+def _map(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}

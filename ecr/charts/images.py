@@ -1,0 +1,329 @@
+"""Which images a Helm release runs, and whether each goes through the cache.
+
+The shared core of ``images``, ``verify --chart`` and ``convert --chart``: a
+:class:`Release` (chart + values, from command-line flags or an ArgoCD
+Application) is rendered with real Helm (:mod:`ecr.charts.helm`), its manifests
+walked for containers (:mod:`ecr.images.workload`) and each image classified
+against the registry (:mod:`ecr.images.mapping`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ecr.charts import argocd
+from ecr.charts import helm as helm_render
+from ecr.charts import source as chart_source
+from ecr.charts.argocd import AppChart, ValuesSpec
+from ecr.charts.helm import HelmFailure, ValuesLayer
+from ecr.charts.source import ChartSource, chart_name
+from ecr.config import outputs
+from ecr.errors import UsageError
+from ecr.images import mapping
+from ecr.images.reference import InvalidReference, parse
+from ecr.images.workload import WorkloadImage, from_manifests
+
+# Verdicts, from good to bad.
+CACHED = "cached"  # pulled through the cache
+PRIVATE = "registry"  # in the registry, not under a cache prefix (e.g. custom-apps)
+BYPASS = "bypass"  # cacheable upstream, but pulled straight from it
+UNCACHEABLE = "uncacheable"  # a host the cache cannot front
+BROKEN = "broken"  # looks like the cache, but will not resolve (or not a reference)
+FAILING = (BYPASS, UNCACHEABLE, BROKEN)
+
+
+@dataclass(frozen=True)
+class Release:
+    """One ``helm template``: a chart and its values in Helm's order (lowest first)."""
+
+    label: str  # what the report calls it: the Application or the chart
+    chart: ChartSource
+    values: tuple[ValuesSpec, ...] = ()
+    release: str = "release"
+    namespace: str = "default"
+    manifest: Path | None = None  # the Application file, when there is one
+
+    @property
+    def value_files(self) -> list[Path]:
+        return [spec.path for spec in self.values if spec.path is not None]
+
+
+def from_app(app: AppChart) -> Release:
+    return Release(app.app, app.chart, app.values, app.release, app.namespace, app.manifest)
+
+
+def add_input_arguments(parser: argparse.ArgumentParser, *, paths: bool = True) -> None:
+    """``--chart``/``--version``/``--repo``/``--values``/``--set`` (+ Application paths).
+
+    ``paths``: Application manifests are positional ``PATH...`` arguments (``images``);
+    commands that have positional arguments of their own pass ``paths=False`` and
+    give them their own way.
+    """
+    group = parser.add_argument_group("what to render (a chart, or ArgoCD Applications)")
+    group.add_argument(
+        "--chart",
+        metavar="CHART",
+        help="a chart directory, a .tgz, repo/chart or a name with --repo URL, or oci://...",
+    )
+    group.add_argument(
+        "--version", dest="chart_version", metavar="VERSION", help="chart version (remote charts)"
+    )
+    group.add_argument("--repo", dest="chart_repo", metavar="URL", help="chart repository URL")
+    group.add_argument(
+        "--values", "-f", dest="values_files", action="append", default=[], type=Path,
+        metavar="FILE", help="a values file (repeatable, later files win, as in helm)",
+    )
+    group.add_argument(
+        "--set", dest="set_values", action="append", default=[], metavar="KEY=VALUE",
+        help="a value as with helm --set (repeatable)",
+    )
+    group.add_argument(
+        "--release-name", metavar="NAME", help="release name (default: the chart's name)"
+    )
+    group.add_argument("--namespace", default="default", metavar="NS", help="release namespace")
+    group.add_argument(
+        "--repo-root", type=Path, default=None, metavar="DIR",
+        help="local checkout that $values/... and chart paths of Applications refer to "
+        "(default: the git checkout holding each Application)",
+    )
+    group.add_argument(
+        "--dependency-build", action="store_true",
+        help="fetch a chart directory's missing dependencies first, into a temporary copy "
+        "(as ArgoCD does for charts kept in git)",
+    )
+    group.add_argument(
+        "--charts-via-cache", action="store_true",
+        help="pull oci:// charts through the cache too (oci://registry-1.docker.io/bitnamicharts/x "
+        "-> oci://<registry>/docker-hub/bitnamicharts/x; log in first: aws ecr "
+        "get-login-password | helm registry login --username AWS --password-stdin <registry>)",
+    )
+    group.add_argument(
+        "--plain-http", action="store_true",
+        help="fetch oci:// charts over plain HTTP (local test registries only)",
+    )
+    if paths:
+        group.add_argument(
+            "apps", nargs="*", type=Path, metavar="PATH",
+            help="ArgoCD Application manifests, or directories to search for them",
+        )
+
+
+def has_input(args: argparse.Namespace, apps: Sequence[Path] = ()) -> bool:
+    return bool(getattr(args, "chart", None) or apps)
+
+
+def releases_from_args(
+    args: argparse.Namespace, apps: Sequence[Path] | None = None
+) -> tuple[list[Release], list[str]]:
+    """The releases the flags describe, and problems with Applications found."""
+    if apps is None:
+        apps = getattr(args, "apps", None) or []
+    if args.chart and apps:
+        raise ValueError("give either --chart or Application paths, not both")
+    if args.chart:
+        values = [ValuesSpec(origin=str(p), path=p) for p in args.values_files]
+        values += [ValuesSpec(origin=f"--set {s}", parameter=s) for s in args.set_values]
+        source = ChartSource(args.chart, version=args.chart_version, repo_url=args.chart_repo)
+        name = args.release_name or chart_name(source)
+        return [Release(name, source, tuple(values), name, args.namespace)], []
+    if args.values_files or args.set_values:
+        raise ValueError("--values/--set go with --chart (Applications carry their own values)")
+    if not apps:
+        raise ValueError("nothing to render: give --chart CHART, or paths to ArgoCD Applications")
+    found, problems = argocd.discover(list(apps), args.repo_root)
+    if not found and not problems:
+        raise ValueError(
+            "no ArgoCD Application with a Helm source under " + ", ".join(map(str, apps))
+        )
+    return [from_app(app) for app in found], problems
+
+
+def layers(release: Release, overrides: Mapping[Path, str] | None = None) -> list[ValuesLayer]:
+    """The release's values as Helm layers; ``overrides`` replaces a file's text (dry runs)."""
+    out = []
+    for spec in release.values:
+        if spec.path is not None:
+            if overrides is not None and spec.path in overrides:
+                out.append(helm_render.values_text(overrides[spec.path], str(spec.path)))
+            else:
+                out.append(helm_render.values_file(spec.path))
+        elif spec.text is not None:
+            out.append(helm_render.values_text(spec.text, spec.origin))
+        elif spec.data is not None:
+            out.append(ValuesLayer(spec.origin, dict(spec.data)))
+        elif spec.parameter is not None:
+            out.append(helm_render.set_value(spec.parameter, force_string=spec.force_string))
+    return out
+
+
+def render(
+    release: Release,
+    chart_path: Path,
+    overrides: Mapping[Path, str] | None = None,
+    extra: Sequence[ValuesLayer] = (),
+) -> list[WorkloadImage]:
+    """Render ``release`` from a fetched chart and list every container image."""
+    manifests = helm_render.render(
+        chart_path,
+        [*layers(release, overrides), *extra],
+        release=release.release,
+        namespace=release.namespace,
+    )
+    try:
+        return from_manifests(manifests)
+    except ValueError as exc:
+        raise HelmFailure(str(exc)) from exc
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: str
+    cache: str | None = None  # the cache form, when the image is cacheable
+    note: str | None = None
+
+
+def classify(
+    image: str,
+    registry: str,
+    host_prefixes: Mapping[str, str] | None = None,
+    aliases: Mapping[str, str] | None = None,
+) -> Verdict:
+    """Whether ``image`` goes through the cache of ``registry``."""
+    try:
+        ref = parse(image)
+    except InvalidReference as exc:
+        return Verdict(BROKEN, note=f"not an image reference: {exc}")
+    try:
+        mapped = mapping.to_cache(ref, registry, host_prefixes, aliases)
+    except mapping.UnsupportedRegistry:
+        return Verdict(UNCACHEABLE, note=(
+            f"{ref.domain} is not an upstream the cache fronts: mirror the image, or "
+            f"--alias {ref.domain}=docker.io (or another cacheable host) if it is published "
+            "there too"))
+    except InvalidReference as exc:
+        return Verdict(BROKEN, note=str(exc))
+    if mapped.prefix is None:  # already in the registry
+        if mapped.warning is None:
+            return Verdict(CACHED, str(mapped.cache))
+        if "under no cache prefix" in mapped.warning:
+            return Verdict(PRIVATE, str(mapped.cache))
+        return Verdict(BROKEN, note=mapped.warning)
+    return Verdict(BYPASS, str(mapped.cache), mapped.warning)
+
+
+@dataclass(frozen=True)
+class Found:
+    """One container of one release, with its verdict."""
+
+    release: str
+    workload: WorkloadImage
+    verdict: Verdict
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "release": self.release,
+            "status": self.verdict.status,
+            **self.workload.as_dict(),
+            "cache_image": self.verdict.cache,
+            "note": self.verdict.note,
+        }
+
+
+class Fetcher:
+    """Fetches each remote chart once, however many Applications use it.
+
+    With ``cache`` (registry, host prefixes), ``oci://`` charts on an upstream the
+    cache fronts are pulled through it (``--charts-via-cache``); the chart reference
+    in the report stays the upstream one.
+    """
+
+    def __init__(
+        self,
+        workdir: Path,
+        plain_http: bool,
+        cache: tuple[str, Mapping[str, str]] | None = None,
+        dependency_build: bool = False,
+    ) -> None:
+        self.workdir = workdir
+        self.plain_http = plain_http
+        self.cache = cache
+        self.dependency_build = dependency_build
+        self._done: dict[ChartSource, Path] = {}
+
+    def get(self, source: ChartSource) -> Path:
+        if source not in self._done:
+            fetch = source
+            if self.cache is not None and source.is_oci:
+                registry, host_prefixes = self.cache
+                try:
+                    cached = chart_source.to_cache(source.ref, registry, host_prefixes)
+                except chart_source.ChartRefError as exc:
+                    raise HelmFailure(f"--charts-via-cache: {exc}") from exc
+                fetch = ChartSource(cached.cache, version=source.version)
+            path = helm_render.fetch(fetch, self.workdir, plain_http=self.plain_http)
+            if self.dependency_build and path.is_dir():
+                path = helm_render.build_dependencies(path, self.workdir)
+            self._done[source] = path
+        return self._done[source]
+
+
+# ---------------------------------------------------------------- verify --chart / --apps
+
+
+def add_verify_arguments(parser: argparse.ArgumentParser) -> None:
+    """``verify``'s way in: the chart flags, and ``--apps PATH`` for Applications."""
+    add_input_arguments(parser, paths=False)
+    parser.add_argument(
+        "--apps", dest="app_paths", action="extend", nargs="+", default=[], type=Path,
+        metavar="PATH",
+        help="ArgoCD Application manifests or directories: verify what they render "
+        "(one or more, as convert --apps takes them)",
+    )
+
+
+def rendered_images(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
+    """Every image the chart/Applications given to ``verify`` run, with where it runs.
+
+    Empty when neither ``--chart`` nor ``--apps`` is given.  A chart that cannot be
+    rendered is a usage error (exit 2) carrying Helm's message.
+    """
+
+    apps = list(getattr(args, "app_paths", None) or [])
+    if not has_input(args, apps):
+        return []
+    try:
+        releases, problems = releases_from_args(args, apps)
+        cache = chart_cache(args)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    found: dict[str, list[str]] = {}
+    with tempfile.TemporaryDirectory(prefix="ecr-verify-") as work:
+        fetcher = Fetcher(Path(work), args.plain_http, cache, args.dependency_build)
+        for release in releases:
+            try:
+                workloads = render(release, fetcher.get(release.chart))
+            except HelmFailure as exc:
+                problems.append(f"{release.label}: {exc}")
+                continue
+            for item in workloads:
+                where = f"{release.label}: {item.workload} {item.container}"
+                found.setdefault(item.image, []).append(where)
+    if problems:
+        raise UsageError("\n".join(problems))
+    return list(found.items())
+
+
+def chart_cache(args: argparse.Namespace) -> tuple[str, Mapping[str, str]] | None:
+    """(registry, host prefixes) when ``--charts-via-cache`` is given, else None."""
+    if not getattr(args, "charts_via_cache", False):
+        return None
+    try:
+        target = outputs.resolve(args.registry, getattr(args, "stack", None))
+    except outputs.RegistryNotFound as exc:
+        raise ValueError(str(exc)) from exc
+    return target.registry, mapping.expand_host_prefixes(target.host_prefixes)

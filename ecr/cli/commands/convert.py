@@ -1,0 +1,327 @@
+"""``ecr convert``: image references (or whole values files) to their ECR cache form.
+
+Two modes:
+
+- ``convert IMAGE...`` prints one converted reference per line, in input order; a bad
+  or uncacheable one is named on stderr with the reason, the rest are still converted,
+  and the exit status is 2.  ``-`` reads references from stdin.
+- ``convert --files PATH...`` rewrites image references in Helm values files and
+  Kubernetes manifests: a unified diff by default, ``--write`` to apply, ``--check``
+  for CI (exit 1 when anything would change).
+- ``convert --chart CHART -f VALUES`` / ``convert --apps PATH...`` render the chart
+  (or every Helm ArgoCD Application) and add overrides for the images the values
+  miss: see :mod:`ecr.charts.convert`.
+
+No arguments: usage and the table of configured caches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TextIO
+
+from ecr.charts import convert as chart_convert
+from ecr.cli import image_options
+from ecr.cli.output import add_output_argument, format_table, print_json
+from ecr.errors import UsageError
+from ecr.images.mapping import (
+    ALIASES_ENV,
+    InvalidRegistry,
+    UnsupportedRegistry,
+    expand_host_prefixes,
+    to_cache,
+)
+from ecr.images.reference import InvalidReference
+from ecr.values.files import FileOutcome, convert_file, summary, unified_diff
+from ecr.values.scan import collect_files
+
+EPILOG = f"""\
+examples:
+  convert nginx:1.27 quay.io/jetstack/cert-manager-controller:v1.15.0
+  kubectl get pods -A -o jsonpath='{{..image}}' | tr ' ' '\\n' | convert -
+  convert --alias registry.rocket.chat=docker.io registry.rocket.chat/rocketchat/rocket.chat
+  convert --files environments/prod            # show the diff, change nothing
+  convert --files environments/prod --write    # apply it
+  convert --files environments/ --check        # CI: exit 1 if anything is not converted
+  convert --chart ./charts/wordpress -f values.yaml   # render; add subchart overrides
+  convert --apps ../builder-space-argocd/apps --write # every Helm Application
+
+registry: --registry, else $ECR_REGISTRY, else `pulumi stack output ecr_registry_url`.
+aliases file: one FROM-HOST=TO-HOST per line, '#' comments (--aliases-file or ${ALIASES_ENV}).
+exit status: 0 done; 1 --check found files to change, or a chart's proof render failed
+(that file not written); 2 bad usage, an invalid or uncacheable image, a file that could
+not be read or parsed, or a chart that could not be rendered (the rest still done).
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EPILOG
+    parser.add_argument(
+        "items",
+        nargs="*",
+        metavar="IMAGE|PATH",
+        help="image references ('-' reads them from stdin), or with --files: "
+        "files and directories (searched for *.yaml, *.yml)",
+    )
+    image_options.add_registry_arguments(parser)
+    image_options.add_alias_arguments(parser)
+    parser.add_argument("--files", action="store_true",
+                        help="the arguments are YAML files/directories to rewrite")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--write", action="store_true",
+                      help="with --files, --chart or --apps: apply the changes")
+    mode.add_argument("--check", action="store_true",
+                      help="with --files, --chart or --apps: change nothing, exit 1 if "
+                      "anything would change")
+    parser.add_argument(
+        "--allow-insecure-images",
+        action="store_true",
+        help="with --files: add global.security.allowInsecureImages: true where Bitnami "
+        "images are relocated (Bitnami charts refuse them otherwise)",
+    )
+    add_output_argument(parser)
+    chart_convert.add_arguments(parser)  # --chart/--values/--set/--apps (issue 7)
+
+
+def run(args: argparse.Namespace) -> int:
+    if chart_convert.wanted(args):  # render the chart: see ecr.charts.convert
+        return chart_convert.run(args, *_target(args), image_options.aliases(args))
+    if not args.files and (args.write or args.check or args.allow_insecure_images):
+        raise UsageError(
+            "--write and --check go with --files PATH..., --chart CHART or --apps PATH...; "
+            "--allow-insecure-images with --files (--chart/--apps add it when the render "
+            "needs it)"
+        )
+    aliases = image_options.aliases(args)
+    if not args.items:
+        if args.files:
+            raise UsageError("--files needs at least one file or directory")
+        return _usage(args)
+    registry, host_prefixes = _target(args)
+    if args.files:
+        return _convert_files(args, registry, host_prefixes, aliases)
+    return _convert_images(args, registry, host_prefixes, aliases)
+
+
+def _target(args: argparse.Namespace) -> tuple[str, dict[str, str]]:
+    target = image_options.registry_target(args)
+    return target.registry, expand_host_prefixes(target.host_prefixes)
+
+
+def _usage(args: argparse.Namespace) -> int:
+    try:
+        registry, host_prefixes = _target(args)
+    except UsageError:
+        registry, host_prefixes = "<registry>", expand_host_prefixes(None)
+    print("Rewrite image references to their ECR pull-through cache form.")
+    print()
+    print("usage: convert-image-url.sh [--registry HOST] [--alias FROM=TO]... IMAGE... | -")
+    print("       convert-image-url.sh --files PATH... [--write | --check] "
+          "[--allow-insecure-images]")
+    print("       convert-image-url.sh --chart CHART -f VALUES... [--set K=V]... "
+          "[--write | --check]")
+    print("       convert-image-url.sh --apps PATH... [--write | --check]")
+    print("       (--help for every option)")
+    print()
+    print(f"Configured caches in {registry}:")
+    print(mapping_table(registry, host_prefixes))
+    return 0
+
+
+def mapping_table(registry: str, host_prefixes: Mapping[str, str]) -> str:
+    """Image hosts -> cache prefix, with an example (the no-argument output)."""
+    by_prefix: dict[str, list[str]] = {}
+    for host, prefix in host_prefixes.items():
+        by_prefix.setdefault(prefix, []).append(host)
+    examples = {
+        "docker-hub": "nginx:1.27",
+        "quay": "quay.io/prometheus/node-exporter:v1.8.2",
+        "github": "ghcr.io/dexidp/dex:v2.41.1",
+        "k8s": "registry.k8s.io/pause:3.10",
+        "ecr-public": "public.ecr.aws/docker/library/redis:7",
+    }
+    rows = []
+    for prefix, hosts in by_prefix.items():
+        example = examples.get(prefix, f"{hosts[0]}/org/app:1.0")
+        # Without a registry, show the shape with a placeholder host.
+        host = "registry.placeholder" if registry.startswith("<") else registry
+        try:
+            cache = str(to_cache(example, host, host_prefixes).cache).replace(host, registry, 1)
+        except (InvalidReference, UnsupportedRegistry, InvalidRegistry):
+            cache = f"{registry}/{prefix}/..."
+        rows.append([", ".join(hosts), f"{prefix}/", f"{example} -> {cache}"])
+    return format_table(["IMAGE HOSTS", "CACHE PREFIX", "EXAMPLE"], rows)
+
+
+def _inputs(items: list[str], stdin: TextIO) -> Iterator[str]:
+    for item in items:
+        if item == "-":
+            for line in stdin:
+                text = line.strip()
+                if text and not text.startswith("#"):
+                    yield text
+        else:
+            yield item
+
+
+def _convert_images(
+    args: argparse.Namespace, registry: str, host_prefixes: dict[str, str],
+    aliases: dict[str, str],
+) -> int:
+    results: list[dict[str, str | None]] = []
+    failed = False
+    explained = False
+    as_json = args.output == "json"
+    for text in _inputs(args.items, sys.stdin):
+        try:
+            image = to_cache(text, registry, host_prefixes, aliases)
+        except InvalidReference as exc:
+            failed = True
+            results.append({"input": text, "error": f"invalid reference: {exc}"})
+            print(f"error: {text}: invalid reference: {exc}", file=sys.stderr)
+            continue
+        except UnsupportedRegistry as exc:
+            failed = True
+            message = str(exc) if not explained else str(exc).split(":", 1)[0]
+            explained = True
+            results.append({"input": text, "error": str(exc).split(":", 1)[0]})
+            print(f"error: {text}: {message}", file=sys.stderr)
+            continue
+        entry: dict[str, str | None] = {
+            "input": text,
+            "output": str(image.cache),
+            "upstream": image.upstream,
+            "prefix": image.prefix,
+        }
+        if image.warning:
+            entry["warning"] = image.warning
+            print(f"warning: {text}: {image.warning}", file=sys.stderr)
+        results.append(entry)
+        if not as_json:
+            print(entry["output"], flush=True)
+    if as_json:
+        print_json(results)
+    return 2 if failed else 0
+
+
+def _convert_files(
+    args: argparse.Namespace, registry: str, host_prefixes: dict[str, str],
+    aliases: dict[str, str],
+) -> int:
+    try:
+        paths = collect_files(args.items)
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from None
+    outcomes = [
+        convert_file(Path(p), registry, host_prefixes, aliases, args.allow_insecure_images,
+                     write=args.write)
+        for p in paths
+    ]
+    counts = summary(outcomes)
+    failed = bool(counts["files_failed"]) or any(
+        skip.is_error for o in outcomes if o.rewrite for skip in o.rewrite.skips
+    )
+    if args.output == "json":
+        print_json({"registry": registry, "files": [_file_json(o) for o in outcomes],
+                    "summary": counts})
+    else:
+        diff_mode = not (args.write or args.check)
+        if diff_mode:
+            for outcome in outcomes:
+                sys.stdout.write(unified_diff(outcome))
+            sys.stdout.flush()
+        report = sys.stderr if diff_mode else sys.stdout
+        _print_report(outcomes, counts, args, report)
+    if failed:
+        return 2
+    if args.check and counts["files_changed"]:
+        return 1
+    return 0
+
+
+def _file_json(outcome: FileOutcome) -> dict[str, object]:
+    data: dict[str, object] = {"path": str(outcome.path), "changed": outcome.changed,
+                               "written": outcome.written, "error": outcome.error}
+    rewrite = outcome.rewrite
+    if rewrite is not None:
+        data["converted"] = [
+            {"line": c.line, "key": c.key_path, "from": c.before, "to": c.after,
+             "shape": c.shape, "warning": c.warning}
+            for c in rewrite.changes
+        ]
+        data["skipped"] = [
+            {"line": s.line, "key": s.key_path, "image": s.reference, "kind": s.kind,
+             "reason": s.reason}
+            for s in rewrite.skips
+        ]
+        data["settings"] = rewrite.settings
+        data["notes"] = rewrite.notes
+        data["diff"] = unified_diff(outcome)
+    return data
+
+
+def _print_report(
+    outcomes: list[FileOutcome], counts: dict[str, object], args: argparse.Namespace,
+    out: TextIO,
+) -> None:
+    rows: list[list[object]] = []
+    notes: list[str] = []
+    for outcome in outcomes:
+        if outcome.error:
+            rows.append([str(outcome.path), "-", "-", f"ERROR: {outcome.error}"])
+            continue
+        rewrite = outcome.rewrite
+        assert rewrite is not None
+        lines: list[tuple[int, list[object]]] = []
+        for change in rewrite.changes:
+            result = f"-> {change.after}"
+            if change.warning:
+                result += f"  (warning: {change.warning})"
+            lines.append(
+                (change.line,
+                 [f"{outcome.path}:{change.line}", change.key_path, change.before, result])
+            )
+        for skip in rewrite.skips:
+            # an image already in the registry is done, not skipped (the summary counts
+            # it apart from the skipped ones too)
+            result = (skip.reason if skip.kind == "cached"
+                      else f"skipped ({skip.kind}): {skip.reason}")
+            lines.append(
+                (skip.line, [f"{outcome.path}:{skip.line}", skip.key_path, skip.reference, result])
+            )
+        rows.extend(row for _, row in sorted(lines, key=lambda item: item[0]))
+        notes.extend(f"changed {setting}" for setting in rewrite.settings)
+        notes.extend(f"note: {note}" for note in rewrite.notes)
+        if args.check and outcome.changed:
+            notes.append(f"would change: {outcome.path}")
+        if outcome.written:
+            notes.append(f"wrote {outcome.path}")
+    if rows:
+        print(format_table(["LOCATION", "KEY", "IMAGE", "RESULT"], rows), file=out)
+    for note in notes:
+        print(note, file=out)
+    print(_summary_text(counts, args), file=out)
+
+
+def _summary_text(counts: dict[str, object], args: argparse.Namespace) -> str:
+    verb = "written" if args.write else "would change"
+    changed = counts["files_written"] if args.write else counts["files_changed"]
+    by_reason = counts["skipped_by_reason"]
+    assert isinstance(by_reason, dict)
+    reasons = ", ".join(f"{n} {kind}" for kind, n in by_reason.items())
+    lines = [
+        f"summary: {counts['files']} files, {changed} {verb}, "
+        f"{counts['files_failed']} could not be read or parsed",
+        f"         {counts['images_converted']} images converted, "
+        f"{counts['images_already_cached']} already in the registry, "
+        f"{counts['images_skipped']} skipped" + (f" ({reasons})" if reasons else ""),
+    ]
+    if counts["settings_changed"]:
+        lines.append(f"         {counts['settings_changed']} chart settings changed")
+    if not args.write and not args.check and counts["files_changed"]:
+        lines.append("         nothing written: rerun with --write to apply")
+    return "\n".join(lines)

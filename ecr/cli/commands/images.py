@@ -1,0 +1,165 @@
+"""``ecr images``: every image a Helm release (or a whole ArgoCD repo) would run.
+
+Renders each chart with real Helm and marks every container image:
+
+* ``cached``       pulled through the cache (already ``<registry>/<prefix>/...``)
+* ``registry``     in the registry but under no cache prefix (your own repositories)
+* ``bypass``       its upstream is cacheable, but it is pulled straight from upstream
+* ``uncacheable``  its host is not an upstream the cache fronts
+* ``broken``       looks like the cache but will not resolve (e.g. Docker Hub official
+  image without ``library/``), or is not a valid reference
+
+Exit status: 0 listed; 1 with ``--check`` when any image is bypass, uncacheable or
+broken; 2 bad usage, or a chart/Application that could not be rendered (the
+others are still listed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from ecr.charts import helm
+from ecr.charts import images as chart_images
+from ecr.charts.helm import HelmFailure
+from ecr.charts.images import FAILING, Fetcher, Found, Release
+from ecr.cli import image_options, output
+from ecr.errors import UsageError
+
+EPILOG = """\
+statuses:
+  cached       pulled through the cache (<registry>/<prefix>/...)
+  registry     in the registry, under no cache prefix (your own repositories)
+  bypass       cacheable upstream, but pulled straight from it (CACHE IMAGE says where from)
+  uncacheable  a host the cache cannot front (mirror it, or --alias its host)
+  broken       in the registry but will not resolve (e.g. missing library/), or not a reference
+
+examples:
+  images --chart ./charts/wordpress -f prod/values.yaml --set mariadb.enabled=true
+  images --chart oci://registry-1.docker.io/bitnamicharts/wordpress --version 24.1.0
+  images --chart wordpress --repo https://charts.bitnami.com/bitnami
+  images ../builder-space-argocd --check     # every Helm Application in the repository
+
+exit status: 0 listed; 1 with --check when any image is bypass, uncacheable or broken;
+2 bad usage, or a chart/Application that could not be rendered (the others still listed).
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EPILOG
+    chart_images.add_input_arguments(parser)
+    image_options.add_registry_arguments(parser)
+    image_options.add_alias_arguments(parser)
+    parser.add_argument(
+        "--check", action="store_true",
+        help="exit 1 when any image bypasses the cache, cannot be cached or is broken",
+    )
+    output.add_output_argument(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    target = image_options.registry_target(args)
+    registry = target.registry
+    aliases = image_options.aliases(args)
+    try:
+        releases, problems = chart_images.releases_from_args(args)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+
+    found: list[Found] = []
+    outcomes: list[dict[str, object]] = []
+    with tempfile.TemporaryDirectory(prefix="ecr-images-") as work, output.Progress(
+        len(releases), "rendering"
+    ) as progress:
+        cache = (registry, target.host_prefixes) if args.charts_via_cache else None
+        fetcher = Fetcher(Path(work), args.plain_http, cache, args.dependency_build)
+        for release in releases:
+            try:
+                workloads = chart_images.render(release, fetcher.get(release.chart))
+            except HelmFailure as exc:
+                problems.append(f"{release.label}: {exc}")
+                outcomes.append(_outcome(release, str(exc)))
+            else:
+                outcomes.append(_outcome(release, None))
+                for workload in workloads:
+                    verdict = chart_images.classify(
+                        workload.image, registry, target.host_prefixes, aliases
+                    )
+                    found.append(Found(release.label, workload, verdict))
+            progress.advance()
+
+    counts = Counter(item.verdict.status for item in found)
+    if args.output == "json":
+        output.print_json(
+            {
+                "registry": registry,
+                "backend": helm.backend(),
+                "releases": outcomes,
+                "images": [item.as_dict() for item in found],
+                "summary": dict(counts),
+                "problems": problems,
+            }
+        )
+    elif found or not problems:
+        print_table(found, counts)
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if problems:
+        return 2
+    if args.check and any(item.verdict.status in FAILING for item in found):
+        return 1
+    return 0
+
+
+def _outcome(release: Release, error: str | None) -> dict[str, object]:
+    return {
+        "release": release.label,
+        "chart": release.chart.describe(),
+        "application": str(release.manifest) if release.manifest else None,
+        "values": [spec.origin for spec in release.values],
+        "error": error,
+    }
+
+
+def _container(item: Found) -> str:
+    workload = item.workload
+    text = workload.container
+    if workload.container_type == "initContainers":
+        text += " (init)"
+    elif workload.container_type == "ephemeralContainers":
+        text += " (ephemeral)"
+    if workload.hook:
+        text += f" (hook: {workload.hook})"
+    return text
+
+
+def print_table(found: list[Found], counts: Counter[str]) -> None:
+    rows = []
+    for item in found:
+        use = item.verdict.cache if item.verdict.status == chart_images.BYPASS else None
+        rows.append(
+            (
+                item.verdict.status,
+                item.workload.image,
+                item.release,
+                item.workload.workload,
+                _container(item),
+                use or item.verdict.note,
+            )
+        )
+    print(output.format_table(
+        ("STATUS", "IMAGE", "RELEASE", "WORKLOAD", "CONTAINER", "CACHE IMAGE / NOTE"), rows
+    ))
+    total = sum(counts.values())
+    parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    print(f"\n{total} container image(s): {parts or 'none'}")
+    if any(status in FAILING for status in counts):
+        print(
+            "fix: scripts/convert-image-url.sh --chart CHART --values FILE (or --apps PATH...) "
+            "--write\n     adds the overrides, then renders again to prove every image goes "
+            "through the cache"
+        )

@@ -1,0 +1,429 @@
+"""``ecr status``: what is cached, and what it costs.
+
+Per cache prefix and per repository: image count, stored size, last pull, images
+not pulled for N days, images the cache lifecycle policy expires next and an
+*estimated* monthly storage cost.  Private repositories (under no cache prefix) are
+shown too.  One paginated repository listing plus one ``DescribeImages`` per
+repository reported, run concurrently.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ecr import aws, catalogue
+from ecr.aws import clients as ops_clients
+from ecr.aws import inventory as ops_inventory
+from ecr.aws.inventory import Inventory, PrefixStats, RepoStats
+from ecr.cli import ops_options
+from ecr.cli import output as report
+from ecr.config import outputs as stack_outputs
+from ecr.config import stackfile
+from ecr.config.stackfile import CachePolicySettings
+from ecr.errors import UsageError
+from ecr.policies import lifecycle as lifecycle_policy
+
+DEFAULT_PRICE = 0.10  # USD per GB-month, us-east-1 (ecr-facts.md "Pricing")
+BAR_WIDTH = 30
+ESTIMATE_NOTE = (
+    "Estimated storage cost: sum of image sizes x {price:.3f} USD per GB-month. An estimate: "
+    "ECR bills stored layers (layers shared between images are counted once per image here), "
+    "the price differs by region (af-south-1 may cost more: pass --price-per-gb), and "
+    "free tier and data transfer are not included."
+)
+BUDGETS_CONSOLE = "https://console.aws.amazon.com/billing/home#/budgets"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = (
+        "Exit status: 0, 1 when a repository or the listing could not be read, 2 for bad "
+        "usage. Costs are estimates: sum of image sizes x --price-per-gb."
+    )
+    parser.add_argument(
+        "--unpulled-days",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"count images not pulled for N days (default: the stack file's "
+        f"cacheUnpulledDays, else {stackfile.default_unpulled_days()}); the EXPIRING column "
+        "always follows the stack file's cacheUnpulledDays/cacheKeepImages",
+    )
+    parser.add_argument(
+        "--price-per-gb",
+        type=float,
+        default=DEFAULT_PRICE,
+        metavar="USD",
+        help=f"storage price per GB-month for the estimate (default {DEFAULT_PRICE:.2f}, "
+        "the us-east-1 price; check your region's)",
+    )
+    parser.add_argument(
+        "--prefix",
+        action="append",
+        metavar="P",
+        help="only repositories under this cache prefix (repeatable; default: every "
+        "repository, grouped by the stack file's caches, else "
+        + ", ".join(catalogue.DEFAULT_CACHES)
+        + ", and private ones)",
+    )
+    ops_options.add_stack_file_argument(parser, "caches, cacheUnpulledDays and cacheKeepImages")
+    parser.add_argument(
+        "--stack", metavar="NAME",
+        help="stack whose outputs name the budget and dashboard, and whose Pulumi.<NAME>.yaml "
+        "is read without --stack-file (default: the selected stack, and Pulumi.prod.yaml)"
+    )
+    parser.add_argument(
+        "--top",
+        type=int,
+        default=0,
+        metavar="N",
+        help="show only the N biggest repositories in the table (default: all)",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=ops_inventory.DEFAULT_CONCURRENCY,
+        metavar="N",
+        help=f"DescribeImages calls in flight (default {ops_inventory.DEFAULT_CONCURRENCY})",
+    )
+    ops_clients.add_aws_arguments(parser)
+    report.add_output_argument(parser)
+
+
+@dataclass(frozen=True)
+class CachePolicy:
+    """The cache lifecycle policy ``status`` predicts, and where its settings came from."""
+
+    settings: CachePolicySettings
+    source: str  # the stack file read, or "the stack's defaults"
+
+    def document(self) -> lifecycle_policy.PolicyDocument:
+        return self.settings.policy()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"unpulled_days": self.settings.unpulled_days,
+                "keep_images": self.settings.keep_images, "source": self.source}
+
+
+DEFAULTS_SOURCE = "the stack's defaults"
+
+
+def default_policy() -> CachePolicy:
+    """The policy a stack with no cacheUnpulledDays/cacheKeepImages set deploys."""
+    return CachePolicy(stackfile.cache_policy_settings(None), DEFAULTS_SOURCE)
+
+
+def _settings(args: argparse.Namespace) -> tuple[list[str], int, CachePolicy]:
+    """The cache prefixes to group by (all known ones, so a repository under a prefix not
+    asked for is never taken for a private one), the unpulled-days threshold, and the
+    cache policy the stack deploys (from the same settings the creation templates use)."""
+    stack = ops_options.stack_settings(args)
+    chosen = stackfile.cache_policy_settings(stack)
+    policy = CachePolicy(chosen, str(stack.path) if stack else DEFAULTS_SOURCE)
+    try:
+        policy.document()
+    except lifecycle_policy.PolicyValueError as exc:
+        raise UsageError(f"{policy.source}: {exc} (cacheUnpulledDays / cacheKeepImages)") from None
+    known = list(stack.caches if stack else catalogue.DEFAULT_CACHES)
+    prefixes = list(args.prefix or known)
+    ops_options.check_prefixes("--prefix", prefixes, strip=True)
+    days = chosen.unpulled_days if args.unpulled_days is None else args.unpulled_days
+    if days < 1:
+        raise UsageError(f"--unpulled-days must be at least 1, got {days}")
+    if args.price_per_gb < 0:
+        raise UsageError(f"--price-per-gb must not be negative, got {args.price_per_gb}")
+    ops_options.check_concurrency(args.concurrency)
+    if args.top < 0:
+        raise UsageError(f"--top must be 0 (all) or more, got {args.top}")
+    wanted = [p.rstrip("/") for p in prefixes]
+    return wanted + [p for p in known if p not in wanted], days, policy
+
+
+def links(stack: str | None) -> dict[str, str | None]:
+    """Budget name and dashboard URL from the stack outputs, when pulumi can read them."""
+    outputs = stack_outputs.stack_outputs(stack)
+    budget = outputs.get("budget_name")
+    dashboard = outputs.get("dashboard_url")
+    return {
+        "budget_name": budget if isinstance(budget, str) and budget else None,
+        "dashboard_url": dashboard if isinstance(dashboard, str) and dashboard else None,
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    prefixes, days, policy = _settings(args)
+    only = [p.rstrip("/") for p in args.prefix] if args.prefix else None
+    clients, region = ops_options.aws_clients(args)
+    return status(
+        clients, region, prefixes, days, args.price_per_gb, args.concurrency,
+        args.output, args.top, links(args.stack), only=only, cache_policy=policy,
+    )
+
+
+def status(
+    clients: ops_clients.Clients,
+    region: str,
+    prefixes: list[str],
+    unpulled_days: int,
+    price: float,
+    concurrency: int,
+    output: str,
+    top: int,
+    stack_links: dict[str, str | None],
+    now: datetime | None = None,
+    only: list[str] | None = None,
+    cache_policy: CachePolicy | None = None,
+) -> int:
+    """Collect and print; 0 when every repository was read, 1 otherwise.
+
+    ``only`` (``--prefix``): report just the repositories under these cache prefixes;
+    ``prefixes`` still holds every known one, so the others are recognised and left out
+    without describing their images.
+    """
+    now = now or datetime.now(UTC)
+    cache_policy = cache_policy or default_policy()
+    with report.PendingProgress("describing images") as progress:
+        try:
+            inventory = ops_inventory.collect(
+                clients.ecr, prefixes, now, unpulled_days, concurrency,
+                on_done=progress.advance, on_total=progress.start,
+                cache_policy=cache_policy.document(), only=only,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            print(f"error: {aws.explain(exc, 'list ECR repositories')}", file=sys.stderr)
+            return 1
+    groups = ops_inventory.by_prefix(inventory.repositories, only or prefixes, expiring=True)
+    registry = registry_host(clients, inventory, region)
+    if output == "json":
+        report.print_json(to_json(inventory, groups, registry, region, unpulled_days, price,
+                                  stack_links, cache_policy))
+    else:
+        print(render(inventory, groups, registry, region, unpulled_days, price, top, stack_links,
+                     cache_policy))
+    for repo in inventory.errors:
+        print(f"error: {repo.error}", file=sys.stderr)
+    return 1 if inventory.errors else 0
+
+
+def registry_host(clients: ops_clients.Clients, inventory: Inventory, region: str) -> str | None:
+    """The registry host: from the listing, else (no repositories yet) from the account.
+
+    An empty registry still has a host (``<account>.dkr.ecr.<region>.amazonaws.com``),
+    the one to pull through; the account comes from ``sts get-caller-identity``, one more
+    call counted in ``api_calls``.  None when even that cannot be read.
+    """
+    account = inventory.registry_id
+    if account is None:
+        inventory.api_calls += 1
+        try:
+            account = str(clients.sts.get_caller_identity()["Account"])
+        except (ClientError, BotoCoreError, aws.AwsSetupError) as exc:
+            print(f"warning: {aws.explain(exc, 'sts get-caller-identity')}", file=sys.stderr)
+            return None
+    return catalogue.registry_host(account, region)
+
+
+def _when(value: datetime | None, images: int) -> str | None:
+    """A pull time for the table: 'never' for images never pulled, '-' for none."""
+    if value is None:
+        return "never" if images else None
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value else None
+
+
+def _usage_json(stats: PrefixStats | RepoStats, price: float) -> dict[str, Any]:
+    """The figures a prefix and a repository both report, in the JSON's key order."""
+    return {
+        "images": stats.images,
+        "size_bytes": stats.size_bytes,
+        "estimated_monthly_cost_usd": round(ops_inventory.monthly_cost(stats.size_bytes, price), 4),
+        "last_pull": _iso(stats.last_pull),
+        "unpulled_images": stats.unpulled,
+        "expiring_images": stats.expiring,
+    }
+
+
+def _prefix_json(group: PrefixStats, price: float) -> dict[str, Any]:
+    return {
+        "prefix": group.prefix,
+        "cache": group.prefix != ops_inventory.PRIVATE,
+        "repositories": group.repositories,
+        **_usage_json(group, price),
+    }
+
+
+def _repo_json(repo: RepoStats, price: float) -> dict[str, Any]:
+    return {
+        "name": repo.name,
+        "prefix": repo.prefix,
+        "cache": repo.prefix is not None,
+        **_usage_json(repo, price),
+        "error": repo.error,
+    }
+
+
+def to_json(
+    inventory: Inventory,
+    groups: list[PrefixStats],
+    registry: str | None,
+    region: str,
+    unpulled_days: int,
+    price: float,
+    stack_links: dict[str, str | None],
+    cache_policy: CachePolicy | None = None,
+) -> dict[str, Any]:
+    total = sum(r.size_bytes for r in inventory.repositories)
+    cache_policy = cache_policy or default_policy()
+    return {
+        "registry": registry,
+        "region": region,
+        "unpulled_days": unpulled_days,
+        "cache_policy": cache_policy.as_dict(),
+        "price_per_gb_month_usd": price,
+        "cost_is_estimate": True,
+        "estimate_note": ESTIMATE_NOTE.format(price=price),
+        "totals": {
+            "repositories": len(inventory.repositories),
+            "images": sum(r.images for r in inventory.repositories),
+            "size_bytes": total,
+            "estimated_monthly_cost_usd": round(ops_inventory.monthly_cost(total, price), 4),
+            "unpulled_images": sum(r.unpulled for r in inventory.repositories),
+            "expiring_images": sum(r.expiring or 0 for r in inventory.repositories),
+        },
+        "prefixes": [_prefix_json(g, price) for g in groups],
+        "repositories": [_repo_json(r, price) for r in inventory.repositories],
+        "links": stack_links,
+        "api_calls": inventory.api_calls,
+    }
+
+
+def expiring_note(cache_policy: CachePolicy) -> str:
+    """What the EXPIRING column counts, in the policy's own terms."""
+    chosen = cache_policy.settings
+    if chosen.keep_images:
+        rule = (f"images beyond the newest {chosen.keep_images} of each cached repository "
+                f"(cacheKeepImages {chosen.keep_images}")
+    else:
+        rule = (f"images cached more than {chosen.unpulled_days} days ago, pulled or not "
+                f"(cacheUnpulledDays {chosen.unpulled_days}")
+    return (
+        f"what the cache lifecycle policy expires next: {rule}, from {cache_policy.source}). "
+        "ECR removes them within about a day; a later pull fetches them again from upstream. "
+        "Counted for repositories that have the policy (scripts/ecr lifecycle apply gives it "
+        "to ones cached before the template); '-' for private repositories, whose policy "
+        "keeps the last customKeepImages tagged images."
+    )
+
+
+def size_bars(groups: list[PrefixStats], price: float, width: int = BAR_WIDTH) -> str:
+    """One bar per prefix, scaled to the biggest: the biggest cost at a glance."""
+    biggest = max((g.size_bytes for g in groups), default=0)
+    name_width = max((len(g.prefix) for g in groups), default=0)
+    lines = []
+    for group in groups:
+        filled = round(width * group.size_bytes / biggest) if biggest else 0
+        if group.size_bytes and not filled:
+            filled = 1  # something stored never looks like nothing
+        bar = "#" * filled + "." * (width - filled)
+        cost = ops_inventory.monthly_cost(group.size_bytes, price)
+        lines.append(
+            f"{group.prefix.ljust(name_width)}  [{bar}]  "
+            f"{report.human_bytes(group.size_bytes):>10}  ~{cost:.2f} USD/month"
+        )
+    return "\n".join(lines)
+
+
+def render(
+    inventory: Inventory,
+    groups: list[PrefixStats],
+    registry: str | None,
+    region: str,
+    unpulled_days: int,
+    price: float,
+    top: int,
+    stack_links: dict[str, str | None],
+    cache_policy: CachePolicy | None = None,
+) -> str:
+    repos = inventory.repositories
+    total = sum(r.size_bytes for r in repos)
+    cache_policy = cache_policy or default_policy()
+    unpulled_header = f"NOT PULLED {unpulled_days}D"
+    out = [
+        f"Registry {registry or '(unknown: the account could not be read)'} in {region}: "
+        f"{len(repos)} repositories, {sum(r.images for r in repos)} images, "
+        f"{report.human_bytes(total)}, ~{ops_inventory.monthly_cost(total, price):.2f} USD/month "
+        "(estimate)",
+    ]
+    if inventory.empty_registry:
+        out.append("No repositories yet: the cache creates each one on the first pull of an "
+                   "image through it" + (f" ({registry}/<prefix>/<image>)." if registry else "."))
+    out += [
+        "",
+        "Stored size by prefix",
+        size_bars(groups, price),
+        "",
+        report.format_table(
+            ["PREFIX", "REPOS", "IMAGES", "SIZE", "EST USD/MONTH", "LAST PULL", unpulled_header,
+             "EXPIRING"],
+            [
+                [
+                    g.prefix, g.repositories, g.images, report.human_bytes(g.size_bytes),
+                    ops_inventory.monthly_cost(g.size_bytes, price),
+                    _when(g.last_pull, g.images),
+                    g.unpulled,
+                    g.expiring,
+                ]
+                for g in groups
+            ],
+        ),
+        "",
+    ]
+    shown = sorted(repos, key=lambda r: (-r.size_bytes, r.name))
+    if top:
+        shown = shown[:top]
+    if shown:
+        title = f"Repositories, biggest first ({len(shown)} of {len(repos)})"
+        out += [
+            title,
+            report.format_table(
+                ["REPOSITORY", "PREFIX", "IMAGES", "SIZE", "EST USD/MONTH", "LAST PULL",
+                 unpulled_header, "EXPIRING"],
+                [
+                    [
+                        r.name, r.group, r.images, report.human_bytes(r.size_bytes),
+                        ops_inventory.monthly_cost(r.size_bytes, price),
+                        _when(r.last_pull, r.images),
+                        "error" if r.error else r.unpulled,
+                        "error" if r.error else r.expiring,
+                    ]
+                    for r in shown
+                ],
+            ),
+            "",
+        ]
+    out.append(ESTIMATE_NOTE.format(price=price))
+    out.append(
+        f"'{unpulled_header}': images whose last pull (or push, if never pulled) is older than "
+        f"{unpulled_days} days: cached copies nobody used lately."
+    )
+    out.append(f"'EXPIRING': {expiring_note(cache_policy)}")
+    budget, dashboard = stack_links.get("budget_name"), stack_links.get("dashboard_url")
+    if budget:
+        out.append(f"Budget: {budget} (AWS Budgets: {BUDGETS_CONSOLE})")
+    if dashboard:
+        out.append(f"Dashboard: {dashboard}")
+    if not budget and not dashboard:
+        out.append(
+            "Budget and dashboard: none in the stack outputs (they need the pulumi CLI, logged "
+            "in, to be read: pulumi stack output budget_name dashboard_url; the budget exists "
+            "only with infra-ecr:monthlyBudgetUsd set)."
+        )
+    return "\n".join(out)

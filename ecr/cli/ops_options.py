@@ -1,0 +1,64 @@
+"""Options ``status``, ``lifecycle apply`` and ``doctor`` share: the stack file, cache
+prefixes and the AWS clients.
+
+Defined and checked in one place, so a bad value is the same :class:`ecr.errors.UsageError`
+(exit 2, same message) whichever command met it.  Not a command: ``ecr.cli.main.COMMANDS``
+does not list it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from botocore.exceptions import ProfileNotFound
+
+from ecr import aws, catalogue
+from ecr.aws import clients as ops_clients
+from ecr.config import stackfile
+from ecr.errors import UsageError
+
+
+def add_stack_file_argument(parser: argparse.ArgumentParser, reads: str) -> None:
+    """``--stack-file FILE``; ``reads`` names the settings the command takes from it."""
+    parser.add_argument(
+        "--stack-file",
+        metavar="FILE",
+        help=f"Pulumi.<stack>.yaml to read {reads} from (default: the project's "
+        "Pulumi.<--stack>.yaml, Pulumi.prod.yaml without --stack, when it exists)",
+    )
+
+
+def stack_settings(args: argparse.Namespace) -> stackfile.StackSettings | None:
+    """The settings of ``--stack-file``, else of the project's ``Pulumi.<--stack>.yaml``."""
+    try:
+        return stackfile.resolve(args.stack_file, args.stack)
+    except stackfile.StackFileError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def check_prefixes(flag: str, prefixes: Sequence[str], *, strip: bool = False) -> None:
+    """Each must be a cache prefix the stack could create; with ``strip`` a trailing ``/``
+    is allowed (the message still quotes the value as given)."""
+    for prefix in prefixes:
+        problem = catalogue.prefix_problem(prefix.rstrip("/") if strip else prefix)
+        if problem:
+            raise UsageError(f"{flag} {prefix!r}: {problem}")
+
+
+def check_concurrency(value: int) -> None:
+    if not 1 <= value <= 64:
+        raise UsageError(f"--concurrency must be 1-64, got {value}")
+
+
+def aws_clients(args: argparse.Namespace) -> tuple[ops_clients.Clients, str]:
+    """Clients for ``--profile``/``--region`` (or the environment) and their region.
+
+    No region or an unknown profile is bad usage.  ``ops_clients.from_args`` is looked
+    up at call time: tests replace it with moto- or Stubber-backed clients.
+    """
+    try:
+        clients = ops_clients.from_args(args)
+        return clients, clients.region
+    except (aws.AwsSetupError, ProfileNotFound) as exc:
+        raise UsageError(str(exc)) from None

@@ -1,0 +1,408 @@
+"""Rewrite the image references of one YAML text to their cache form, surgically.
+
+Only the characters of the values that change are replaced (quoting style kept); every
+other character of the input -- comments, indentation, key order, blank lines, document
+markers, line endings -- comes out identical.  Values are located with
+:func:`ecr.values.scan.scan`; anything we cannot rewrite with certainty (templated,
+empty, multi-line, block scalars) is skipped with the reason.
+
+Two per-document settings go with relocating images (``ecr-facts.md`` "Helm charts"):
+
+- ``global.imageRegistry`` swaps every image's registry but keeps the repository path
+  (``<ecr>/bitnami/x``, missing ``docker-hub/``).  When set, it is what nodes pull from,
+  so images are converted from it and it is cleared: each image names the registry.
+- Bitnami charts refuse relocated images unless ``global.security.allowInsecureImages``
+  is true; we say so, and add it when asked.
+
+Pure: text in, text out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import yaml
+
+from ecr.images.mapping import CacheImage, UnsupportedRegistry, to_cache
+from ecr.images.reference import InvalidReference, embedded_suffix
+from ecr.values.insert import indent_step
+from ecr.values.scan import Document, ImageSite, Scalar, Scan, assemble, child, scan
+
+__all__ = ["Change", "Rewrite", "Skip", "rewrite"]
+
+_PLAIN_SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/@:+\-\[\]]*", re.ASCII)
+_RESOLVER = yaml.resolver.Resolver()
+_STR_TAG = "tag:yaml.org,2002:str"
+
+# Skip kinds that mean "this image will not come from the cache": exit status 2.
+ERROR_KINDS = frozenset({"invalid", "unsupported"})
+
+
+@dataclass(frozen=True)
+class Change:
+    line: int
+    key_path: str
+    before: str  # the reference a node pulled
+    after: str  # the reference it pulls now
+    shape: str
+    warning: str | None = None
+
+
+@dataclass(frozen=True)
+class Skip:
+    line: int
+    key_path: str
+    reference: str
+    kind: str  # cached | templated | empty | multiline | invalid | unsupported | unlocatable
+    reason: str
+
+    @property
+    def is_error(self) -> bool:
+        return self.kind in ERROR_KINDS
+
+
+@dataclass
+class Rewrite:
+    """What converting one text does: the new text and why each image changed or not."""
+
+    source: str
+    original: str
+    text: str = ""
+    changes: list[Change] = field(default_factory=list)
+    skips: list[Skip] = field(default_factory=list)
+    settings: list[str] = field(default_factory=list)  # non-image edits made
+    notes: list[str] = field(default_factory=list)  # advice, nothing edited
+
+    @property
+    def changed(self) -> bool:
+        return self.text != self.original
+
+
+@dataclass
+class _Context:
+    registry: str
+    host_prefixes: Mapping[str, str] | None
+    aliases: Mapping[str, str] | None
+    scanned: Scan
+    result: Rewrite
+    edits: dict[tuple[int, int], str] = field(default_factory=dict)
+    # per document: images converted (or found cached) and whether any named a registry
+    relocated: dict[int, list[tuple[str, CacheImage]]] = field(default_factory=dict)
+    used_registry_field: set[int] = field(default_factory=set)
+
+
+def rewrite(
+    text: str,
+    source: str,
+    registry: str,
+    host_prefixes: Mapping[str, str] | None = None,
+    aliases: Mapping[str, str] | None = None,
+    allow_insecure_images: bool = False,
+) -> Rewrite:
+    """Convert every image in ``text``; raises UnparseableYaml when it is not YAML."""
+    scanned = scan(text, source)
+    result = Rewrite(source, text, notes=list(scanned.notes))
+    ctx = _Context(registry, host_prefixes, aliases, scanned, result)
+    for site in scanned.sites:
+        _convert_site(ctx, site)
+    for site in scanned.prefixes:
+        _convert_prefix(ctx, site)
+    for document in scanned.documents:
+        _global_registry(ctx, document)
+        _bitnami(ctx, document, allow_insecure_images)
+    result.text = _apply(text, ctx.edits)
+    return result
+
+
+def _skip(ctx: _Context, site: ImageSite, reference: str, kind: str, reason: str) -> None:
+    found = site.found
+    ctx.result.skips.append(Skip(found.line, found.key_path, reference, kind, reason))
+
+
+def _convert_site(ctx: _Context, site: ImageSite) -> None:
+    found = site.found
+    document = ctx.scanned.documents[site.document]
+    glob = document.global_registry
+    reference, note = found.reference, found.note
+    if site.overridden_by_global and glob is not None and _same_host(glob.value, ctx.registry):
+        # global.imageRegistry already points at the cache (the quick-start's mistake):
+        # the image's own registry says where it really comes from.
+        reference, note = assemble(found.shape, site.fields)
+    if note is not None:
+        kinds = {"templated": "templated", "empty": "empty", "multi-line": "multiline",
+                 "image": "under-hub"}
+        _skip(ctx, site, reference, kinds.get(note.split()[0], "invalid"), note)
+        return
+    try:
+        image = to_cache(reference, ctx.registry, ctx.host_prefixes, ctx.aliases)
+    except InvalidReference as exc:
+        _skip(ctx, site, reference, "invalid", f"invalid reference: {exc}")
+        return
+    except UnsupportedRegistry:
+        host = reference.split("/", 1)[0]
+        _skip(
+            ctx, site, reference, "unsupported",
+            f"{host} cannot be cached by ECR (--alias {host}=HOST if it is mirrored on a "
+            "cacheable host)",
+        )
+        return
+    if not image.changed:
+        ctx.relocated.setdefault(site.document, []).append((found.key_path, image))
+        reason = "already in the registry" + (f" ({image.warning})" if image.warning else "")
+        _skip(ctx, site, str(image.source), "cached", reason)
+        return
+    new_values = _new_values(site, image)
+    for role in new_values:
+        problem = _unwritable(site.fields[role])
+        if problem:
+            _skip(ctx, site, reference, "unlocatable", f"{role}: {problem}; left alone")
+            return
+    for role, value in new_values.items():
+        scalar = site.fields[role]
+        ctx.edits[(scalar.start, scalar.end)] = _render(scalar, value)
+    if "registry" in new_values:
+        ctx.used_registry_field.add(site.document)
+    elif found.shape == "repository" and image.is_bitnami:
+        # Without the chart we cannot know whether it prefixes image.registry (Bitnami
+        # charts do, default docker.io): then the full reference written here breaks.
+        ctx.result.notes.append(
+            f"{ctx.result.source}:{found.line}: {found.key_path}.repository now holds the full "
+            "reference; a Bitnami chart puts its image.registry (default docker.io) in front "
+            f"of it, so for one write registry: {image.cache.domain} and repository: "
+            f"{image.cache.path} instead, or run convert --chart to render and prove it"
+        )
+    ctx.relocated.setdefault(site.document, []).append((found.key_path, image))
+    ctx.result.changes.append(
+        Change(found.line, found.key_path, str(image.source), str(image.cache), found.shape,
+               image.warning)
+    )
+
+
+def _convert_prefix(ctx: _Context, site: ImageSite) -> None:
+    """A registry prefix images are built under: ``<prefix>/<name>:<tag>``."""
+    found = site.found
+    base = found.reference[: -len("/*")]
+    if found.note is not None:
+        kind = {"templated": "templated", "empty": "empty"}.get(found.note.split()[0], "multiline")
+        _skip(ctx, site, found.reference, kind, found.note)
+        return
+    try:
+        # Convert a probe image under the prefix, then take the probe's name off again.
+        image = to_cache(f"{base}/probe", ctx.registry, ctx.host_prefixes, ctx.aliases)
+    except InvalidReference as exc:
+        _skip(ctx, site, found.reference, "invalid", f"invalid registry prefix: {exc}")
+        return
+    except UnsupportedRegistry:
+        host = base.split("/", 1)[0]
+        _skip(ctx, site, found.reference, "unsupported",
+              f"{host} cannot be cached by ECR (--alias {host}=HOST if it is mirrored on a "
+              "cacheable host)")
+        return
+    if not image.changed:
+        _skip(ctx, site, found.reference, "cached", "already in the registry")
+        return
+    path = image.cache.path[: -len("/probe")]
+    if found.shape == "hub":
+        new_values = {"hub": f"{image.cache.domain}/{path}"}
+    else:
+        new_values = {"registry": image.cache.domain, "namespace": path}
+    for role in new_values:
+        problem = _unwritable(site.fields[role])
+        if problem:
+            _skip(ctx, site, found.reference, "unlocatable", f"{role}: {problem}; left alone")
+            return
+    for role, value in new_values.items():
+        scalar = site.fields[role]
+        ctx.edits[(scalar.start, scalar.end)] = _render(scalar, value)
+    ctx.result.changes.append(
+        Change(found.line, found.key_path, found.reference,
+               f"{image.cache.domain}/{path}/*", found.shape, image.warning)
+    )
+
+
+def _same_host(a: str, b: str) -> bool:
+    return a.strip().rstrip("/").lower() == b.lower()
+
+
+def _new_values(site: ImageSite, image: CacheImage) -> dict[str, str]:
+    fields = site.fields
+    if site.found.shape == "image-string":
+        return {"image": str(image.cache)}
+    main = "image" if site.found.shape == "registry+image" else "repository"
+    suffix = embedded_suffix(fields[main].value)
+    registry = fields.get("registry")
+    if registry is not None and (registry.value or site.overridden_by_global):
+        return {"registry": image.cache.domain, main: image.cache.path + suffix}
+    return {main: image.cache.name + suffix}
+
+
+def _unwritable(scalar: Scalar) -> str | None:
+    if scalar.multiline:
+        return "multi-line value"
+    if scalar.style in ("|", ">"):
+        return "block scalar"
+    return None
+
+
+def _render(scalar: Scalar, value: str, literal: bool = False) -> str:
+    """``value`` written in ``scalar``'s quoting style (plain only when it stays a string)."""
+    if literal:
+        return value
+    if scalar.style == "'":
+        return "'" + value.replace("'", "''") + "'"
+    if scalar.style is None and _plain_ok(value) and not (scalar.flow and "[" in value):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _plain_ok(value: str) -> bool:
+    return bool(_PLAIN_SAFE.fullmatch(value)) and (
+        _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) == _STR_TAG  # type: ignore[no-untyped-call]
+    )
+
+
+def _global_registry(ctx: _Context, document: Document) -> None:
+    glob = document.global_registry
+    if glob is None or not glob.value:
+        return
+    where = f"{ctx.result.source}:{glob.line}"
+    if glob.templated:
+        ctx.result.notes.append(f"{where}: global.imageRegistry is templated; left alone")
+        return
+    why = (
+        "it replaces the registry of every image but keeps the repository path "
+        "(bitnami/x), which misses the cache prefix (docker-hub/bitnami/x)"
+    )
+    if _same_host(glob.value, ctx.registry) or document.index in ctx.used_registry_field:
+        problem = _unwritable(glob)
+        if problem:
+            ctx.result.notes.append(
+                f"{where}: global.imageRegistry ({problem}) must be cleared: {why}"
+            )
+            return
+        ctx.edits[(glob.start, glob.end)] = _render(glob, "")
+        ctx.result.settings.append(
+            f"{where}: global.imageRegistry {glob.value!r} cleared: {why}; "
+            "each image now names the registry itself"
+        )
+    else:
+        ctx.result.notes.append(
+            f"{where}: global.imageRegistry {glob.value!r} left alone. Do not point it at the "
+            f"cache: {why}. Give each image registry + repository instead."
+        )
+
+
+def _bitnami(ctx: _Context, document: Document, add_flag: bool) -> None:
+    bitnami = [key for key, image in ctx.relocated.get(document.index, []) if image.is_bitnami]
+    if not bitnami:
+        return
+    where = f"{ctx.result.source}"
+    why = (
+        "Bitnami charts refuse relocated images unless global.security.allowInsecureImages "
+        "is true (bitnami/charts#30850)"
+    )
+    if document.is_manifest:
+        # A Deployment does not care; Helm values inside an ArgoCD Application do.
+        embedded = sorted({k.split(".helm.", 1)[0] for k in bitnami if ".helm." in k})
+        if embedded:
+            ctx.result.notes.append(
+                f"{where}: Bitnami images relocated in Helm values of {embedded[0]}.helm: {why}; "
+                "set it there by hand"
+            )
+        return
+    allow = document.allow_insecure
+    if allow is not None and allow.is_true:
+        return
+    if not add_flag:
+        ctx.result.notes.append(
+            f"{where}: Bitnami images relocated: {why}; rerun with --allow-insecure-images "
+            "to add it"
+        )
+        return
+    problem = _add_allow_insecure(ctx, document)
+    if problem:
+        ctx.result.notes.append(f"{where}: {why}; {problem}: add it by hand")
+    else:
+        ctx.result.settings.append(f"{where}: global.security.allowInsecureImages: true ({why})")
+
+
+def _add_allow_insecure(ctx: _Context, document: Document) -> str | None:
+    """Edit or insert ``global.security.allowInsecureImages: true``; a problem, or None."""
+    allow = document.allow_insecure
+    if allow is not None:
+        problem = _unwritable(allow)
+        if problem:
+            return f"global.security.allowInsecureImages is a {problem}"
+        ctx.edits[(allow.start, allow.end)] = "true"
+        return None
+    root = document.root
+    if not _block_mapping(root):
+        return "the document is not a block mapping"
+    assert isinstance(root, yaml.MappingNode)
+    text = ctx.scanned.text
+    nl = "\r\n" if "\r\n" in text else "\n"
+    step = indent_step(root)
+    glob = child(root, "global")
+    security = child(glob, "security")
+    if security is not None:
+        if not _block_mapping(security):
+            return "global.security is not a block mapping"
+        assert isinstance(security, yaml.MappingNode)
+        lines = [(0, "allowInsecureImages: true")]
+        target = security
+    elif glob is not None:
+        if not _block_mapping(glob):
+            return "global is not a block mapping"
+        assert isinstance(glob, yaml.MappingNode)
+        lines = [(0, "security:"), (step, "allowInsecureImages: true")]
+        target = glob
+    else:
+        lines = [(0, "global:"), (step, "security:"), (2 * step, "allowInsecureImages: true")]
+        target = root
+    column = target.value[0][0].start_mark.column
+    at = _insert_point(ctx.scanned, target)
+    if at is None:
+        return "cannot find the end of the mapping"
+    block = "".join(" " * (column + extra) + line + nl for extra, line in lines)
+    if at == len(text) and text and not text.endswith(("\n", "\r")):
+        block = nl + block
+    ctx.edits[(at, at)] = block
+    return None
+
+
+def _block_mapping(node: yaml.Node | None) -> bool:
+    return isinstance(node, yaml.MappingNode) and not node.flow_style and bool(node.value)
+
+
+def _insert_point(scanned: Scan, mapping: yaml.MappingNode) -> int | None:
+    """Offset of the line after a block mapping's last entry."""
+    key, last = mapping.value[-1]
+    while True:
+        if isinstance(last, yaml.MappingNode) and last.value:
+            key, last = last.value[-1]
+        elif isinstance(last, yaml.SequenceNode) and last.value:
+            last = last.value[-1]
+        else:
+            break
+    end = scanned.offset(last.end_mark.line, last.end_mark.column)
+    if end < scanned.offset(key.start_mark.line, key.start_mark.column):
+        return None  # the last value is an alias to an earlier node
+    text = scanned.text
+    if end > 0 and text[end - 1] == "\n":
+        return end
+    newline = text.find("\n", end)
+    return len(text) if newline < 0 else newline + 1
+
+
+def _apply(text: str, edits: dict[tuple[int, int], str]) -> str:
+    """Splice replacements into ``text``, last first; overlapping edits are a bug."""
+    out = text
+    previous_start = len(text) + 1
+    for (start, end), replacement in sorted(edits.items(), reverse=True):
+        if end > previous_start:
+            raise AssertionError(f"overlapping edits at {start}:{end}")
+        out = out[:start] + replacement + out[end:]
+        previous_start = start
+    return out

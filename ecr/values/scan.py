@@ -1,0 +1,456 @@
+"""Finding image references in Helm values files and Kubernetes manifests.  SHARED API.
+
+``find_images(text, source)`` reports every image a file names, in the shapes popular
+charts use, with the full reference a node would pull assembled from the pieces:
+
+- ``registry+repository``: ``image.{registry, repository, tag, digest}`` (Bitnami and
+  most charts; ``image.sha`` bare hex as in grafana counts as the digest);
+- ``repository``: ``image.repository`` alone, often holding the host
+  (``registry.rocket.chat/rocketchat/rocket.chat``);
+- ``registry+image``: ``image.{registry, image, tag, digest}`` (ingress-nginx);
+- ``image-string``: ``image: "repo:tag"`` anywhere (containers, initContainers,
+  sidecars, raw manifests), and ``fooImage: "repo:tag"`` keys whose value looks like a
+  reference.  In a document with an istio ``hub``, ``image: pilot`` (no ``/``) is a
+  name under the hub, noted as such.
+
+``global.imageRegistry`` (Bitnami) replaces the registry of ``registry+repository``
+images, as those charts do.  A ``note`` marks values that are not usable references
+(templated, empty, multi-line, invalid, names under a hub).
+
+``scan(text, source)`` returns the same plus what a rewrite needs: each value's exact
+character range, quoting style, and per-document facts (``global.imageRegistry``,
+``global.security.allowInsecureImages``), and the registry *prefixes* images are built
+under (istio ``hub``, cert-manager ``imageRegistry`` + ``imageNamespace``).  Positions
+come from libyaml (PyYAML's C composer), which is as fast as parsing gets in Python;
+nothing is re-serialised, so a rewrite can splice new values into the original text
+and leave every other byte alone.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import yaml
+
+from ecr.images.reference import InvalidReference, parse
+
+__all__ = [
+    "Document",
+    "FoundImage",
+    "ImageSite",
+    "Scalar",
+    "Scan",
+    "UnparseableYaml",
+    "collect_files",
+    "find_images",
+    "scan",
+]
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_STR_TAG = "tag:yaml.org,2002:str"
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+# libyaml's line breaks (YAML 1.1): \r\n counts once, and NEL/LS/PS are breaks too.
+_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+_HEX = re.compile(r"[a-f0-9]{64}")
+
+
+class UnparseableYaml(ValueError):
+    """The text is not YAML; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class FoundImage:
+    """One image reference found in a file."""
+
+    file: str
+    line: int  # 1-based line of the repository/image value
+    key_path: str  # "mongodb.image" or "spec.template.spec.containers[0].image"
+    reference: str  # what a node would pull, assembled from the shape's values
+    shape: str  # registry+repository | repository | registry+image | image-string
+    note: str | None  # why it is not a usable reference (templated, empty, ...)
+
+
+@dataclass(frozen=True)
+class Scalar:
+    """A scalar value and where its text sits in the source."""
+
+    value: str
+    start: int  # character offset of the scalar's text (quotes included)
+    end: int
+    style: str | None  # None (plain), "'", '"', "|" or ">"
+    line: int  # 1-based
+    tag: str
+    multiline: bool
+    flow: bool = False  # inside a flow collection ([...] or {...}): plain text is riskier
+
+    @property
+    def is_str(self) -> bool:
+        return self.tag == _STR_TAG
+
+    @property
+    def templated(self) -> bool:
+        return "{{" in self.value
+
+    @property
+    def is_true(self) -> bool:
+        return self.tag == _BOOL_TAG and self.value.lower() in ("true", "yes", "on", "y")
+
+
+@dataclass
+class ImageSite:
+    """An image found in a file, with the scalars that spell it (by role)."""
+
+    found: FoundImage
+    fields: dict[str, Scalar]  # role -> scalar: registry, repository, image, tag, digest, sha
+    document: int
+    overridden_by_global: bool = False  # global.imageRegistry replaced fields["registry"]
+
+
+@dataclass
+class Document:
+    """Per-document facts a rewrite needs (Helm values live in one document)."""
+
+    index: int
+    root: yaml.Node | None
+    is_manifest: bool  # has apiVersion + kind: a Kubernetes object, not Helm values
+    global_registry: Scalar | None = None  # global.imageRegistry
+    allow_insecure: Scalar | None = None  # global.security.allowInsecureImages
+
+
+@dataclass
+class Scan:
+    source: str
+    text: str
+    sites: list[ImageSite] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
+    # Registry prefixes that images are built under (istio ``hub``, cert-manager
+    # ``imageRegistry`` + ``imageNamespace``): not images themselves, so not in ``sites``.
+    prefixes: list[ImageSite] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # things seen but not handled
+    _line_starts: list[int] | None = None
+
+    def offset(self, line0: int, column: int) -> int:
+        """Character offset of a libyaml (line, column) mark in ``text``."""
+        if self._line_starts is None:
+            self._line_starts = [0] + [m.end() for m in _BREAKS.finditer(self.text)]
+        base = self._line_starts[line0] if line0 < len(self._line_starts) else len(self.text)
+        # libyaml does not count a leading byte-order mark.
+        bom = 1 if line0 == 0 and self.text.startswith("\ufeff") else 0
+        return base + column + bom
+
+
+def collect_files(paths: Sequence[str | Path]) -> list[Path]:
+    """Files as given, and ``*.yaml``/``*.yml`` under directories (sorted, recursive).
+
+    Hidden directories (``.git``) and a chart's ``templates/`` (Go templates, not
+    YAML) are not searched.  A path that does not exist raises FileNotFoundError.
+    """
+    found: list[Path] = []
+    seen: set[Path] = set()
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            candidates = sorted(_walk(path))
+        elif path.exists():
+            candidates = [path]
+        else:
+            raise FileNotFoundError(f"{path}: no such file or directory")
+        for candidate in candidates:
+            key = candidate.resolve()
+            if key not in seen:
+                seen.add(key)
+                found.append(candidate)
+    return found
+
+
+def _walk(top: Path) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(top):
+        here = Path(dirpath)
+        is_chart = "Chart.yaml" in filenames
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and not (is_chart and d == "templates")
+        )
+        for name in filenames:
+            if name.endswith((".yaml", ".yml")):
+                yield here / name
+
+
+def find_images(text: str, source: str = "<text>") -> list[FoundImage]:
+    """Every image reference in ``text`` (all documents); UnparseableYaml if not YAML."""
+    return [site.found for site in scan(text, source).sites]
+
+
+def scan(text: str, source: str = "<text>") -> Scan:
+    """Images and per-document facts, with positions; UnparseableYaml if not YAML."""
+    result = Scan(source, text)
+    try:
+        roots = list(yaml.compose_all(text, Loader=_Loader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
+        raise UnparseableYaml(f"{where}: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise UnparseableYaml(f"{source}: {exc}") from None
+    for index, root in enumerate(roots):
+        document = Document(index, root, _is_manifest(root))
+        result.documents.append(document)
+        _document_facts(result, document)
+        _Walker(result, document).walk(root, [])
+        _names_under_hub(result, document)
+    return result
+
+
+def _names_under_hub(result: Scan, document: Document) -> None:
+    """Istio-style ``image: pilot`` is a name under ``hub``, not a Docker Hub image."""
+    hubs = [p for p in result.prefixes if p.document == document.index and p.found.shape == "hub"]
+    if not hubs:
+        return
+    hub = hubs[0].fields["hub"].value
+    for site in result.sites:
+        value = site.fields.get("image")
+        if (
+            site.document == document.index
+            and site.found.shape == "image-string"
+            and value is not None
+            and value.value
+            and "/" not in value.value
+            and site.found.note is None
+        ):
+            site.found = replace(
+                site.found,
+                reference=f"{hub}/{value.value}",
+                note=f"image name under hub {hub}: converted with the hub",
+            )
+
+
+def _is_manifest(root: yaml.Node | None) -> bool:
+    if not isinstance(root, yaml.MappingNode):
+        return False
+    keys = {k.value for k, _ in root.value if isinstance(k, yaml.ScalarNode)}
+    return "apiVersion" in keys and "kind" in keys
+
+
+def child(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    """The value under ``key`` in a mapping node (the last one wins, as in YAML loaders)."""
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    found = None
+    for k, v in node.value:
+        if isinstance(k, yaml.ScalarNode) and k.value == key:
+            found = v
+    return found
+
+
+def _document_facts(result: Scan, document: Document) -> None:
+    glob = child(document.root, "global")
+    registry = child(glob, "imageRegistry")
+    if isinstance(registry, yaml.ScalarNode):
+        document.global_registry = _scalar(result, registry)
+    allow = child(child(glob, "security"), "allowInsecureImages")
+    if isinstance(allow, yaml.ScalarNode):
+        document.allow_insecure = _scalar(result, allow)
+
+
+def _scalar(result: Scan, node: yaml.ScalarNode, flow: bool = False) -> Scalar:
+    start = result.offset(node.start_mark.line, node.start_mark.column)
+    end = result.offset(node.end_mark.line, node.end_mark.column)
+    text = result.text
+    # Skip node properties (&anchor, !tag) that libyaml includes in the start mark.
+    while start < end and text[start] in "&!":
+        while start < end and not text[start].isspace():
+            start += 1
+        while start < end and text[start] in " \t":
+            start += 1
+    style = node.style or None
+    multiline = node.end_mark.line != node.start_mark.line
+    if style is None and not multiline and text[start:end] != node.value:
+        multiline = True  # plain text that does not read back as the value: don't touch
+    return Scalar(
+        node.value, start, end, style, node.start_mark.line + 1, node.tag, multiline, flow
+    )
+
+
+def _join(path: list[str]) -> str:
+    out = ""
+    for part in path:
+        out += part if part.startswith("[") or not out else f".{part}"
+    return out
+
+
+def _is_image_key(key: str) -> bool:
+    return key == "image" or (key.endswith("Image") and key[:1].islower())
+
+
+class _Walker:
+    def __init__(self, result: Scan, document: Document) -> None:
+        self.result = result
+        self.document = document
+        self.seen: set[int] = set()
+
+    def walk(self, node: yaml.Node, path: list[str]) -> None:
+        if id(node) in self.seen:  # an alias of a node already visited
+            return
+        self.seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            claimed = self._mapping_shapes(node, path)
+            for key_node, value in node.value:
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+                if isinstance(value, yaml.ScalarNode):
+                    if _is_image_key(key) and key not in claimed:
+                        self._image_string(key, value, [*path, key], bool(node.flow_style))
+                    elif key == "values" and value.style in ("|", ">") and "image" in value.value:
+                        self.result.notes.append(
+                            f"{self.result.source}:{value.start_mark.line + 1}: "
+                            f"{_join([*path, key])} holds Helm values as a string; images in it "
+                            "are not rewritten (use valuesObject, a values file, or --apps)"
+                        )
+                elif isinstance(value, yaml.MappingNode | yaml.SequenceNode):
+                    self.walk(value, [*path, key])
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                if isinstance(item, yaml.MappingNode | yaml.SequenceNode):
+                    self.walk(item, [*path, f"[{i}]"])
+
+    def _fields(self, node: yaml.MappingNode) -> dict[str, Scalar]:
+        fields = {}
+        for k, v in node.value:
+            if (
+                isinstance(k, yaml.ScalarNode)
+                and k.value in ("registry", "repository", "image", "tag", "digest", "sha")
+                and isinstance(v, yaml.ScalarNode)
+            ):
+                scalar = _scalar(self.result, v, bool(node.flow_style))
+                # tag: 1.0 is a float to YAML but a tag to Helm; the rest must be strings
+                if scalar.is_str or k.value == "tag" or (scalar.value == "" and v.style is None):
+                    fields[k.value] = scalar
+        return fields
+
+    def _mapping_shapes(self, node: yaml.MappingNode, path: list[str]) -> set[str]:
+        """Image mappings (``image: {registry, repository, ...}``); returns claimed keys."""
+        fields = self._fields(node)
+        key = path[-1] if path else ""
+        imageish = "image" in key.lower() or "registry" in fields
+        if "repository" in fields and imageish and (
+            fields["repository"].value or "image" not in fields
+        ):
+            shape = "registry+repository" if "registry" in fields else "repository"
+            fields.pop("image", None)
+            self._add(shape, fields, path, fields["repository"])
+            return {"repository", "image"}
+        if "image" in fields and "registry" in fields:
+            fields.pop("repository", None)
+            self._add("registry+image", fields, path, fields["image"])
+            return {"image"}
+        self._prefix_shapes(node, path)
+        return set()
+
+    def _prefix_shapes(self, node: yaml.MappingNode, path: list[str]) -> None:
+        """``hub: docker.io/istio`` and cert-manager's ``imageRegistry`` + ``imageNamespace``."""
+        found: dict[str, Scalar] = {}
+        for k, v in node.value:
+            if (
+                isinstance(k, yaml.ScalarNode)
+                and k.value in ("hub", "imageRegistry", "imageNamespace")
+                and isinstance(v, yaml.ScalarNode)
+                and v.tag == _STR_TAG
+            ):
+                found[k.value] = _scalar(self.result, v, bool(node.flow_style))
+        if "hub" in found:
+            self._add_prefix("hub", {"hub": found["hub"]}, [*path, "hub"], found["hub"].value)
+        # (global.imageRegistry is Bitnami's, handled per document: see Document)
+        if "imageRegistry" in found and "imageNamespace" in found and path != ["global"]:
+            registry, namespace = found["imageRegistry"], found["imageNamespace"]
+            fields = {"registry": registry, "namespace": namespace}
+            base = f"{registry.value}/{namespace.value}"
+            shape = "imageRegistry+imageNamespace"
+            self._add_prefix(shape, fields, [*path, "imageRegistry"], base)
+
+    def _add_prefix(
+        self, shape: str, fields: dict[str, Scalar], path: list[str], base: str
+    ) -> None:
+        note = None
+        if any(f.templated for f in fields.values()):
+            note = "templated value ({{ }}) left alone"
+        elif not all(f.value for f in fields.values()):
+            note = "empty value left alone"
+        elif any(f.multiline or f.style in ("|", ">") for f in fields.values()):
+            note = "multi-line value left alone"
+        line = next(iter(fields.values())).line
+        found = FoundImage(self.result.source, line, _join(path), f"{base}/*", shape, note)
+        self.result.prefixes.append(ImageSite(found, fields, self.document.index))
+
+    def _image_string(
+        self, key: str, node: yaml.ScalarNode, path: list[str], flow: bool
+    ) -> None:
+        scalar = _scalar(self.result, node, flow)
+        if not scalar.is_str:
+            return  # image: null / true: not a reference
+        if key != "image":
+            # fooImage keys are images only when the value looks like one; "true",
+            # "Always" or "" under useCustomImage/pullImage are options, not references.
+            if not any(c in scalar.value for c in "/:@"):
+                return
+            if not scalar.templated:
+                try:
+                    parse(scalar.value)
+                except InvalidReference:
+                    return
+        self._add("image-string", {"image": scalar}, path, scalar)
+
+    def _add(self, shape: str, fields: dict[str, Scalar], path: list[str], at: Scalar) -> None:
+        overridden = False
+        glob = self.document.global_registry
+        # Charts that honour global.imageRegistry (Bitnami, grafana, ...) let it win over
+        # image.registry; ingress-nginx's registry+image shape ignores it.
+        if (
+            shape == "registry+repository"
+            and glob is not None
+            and glob.value
+            and not glob.templated
+        ):
+            overridden = True
+        reference, note = assemble(shape, fields, glob.value if overridden and glob else None)
+        if note is None:
+            try:
+                reference = str(parse(reference))
+            except InvalidReference as exc:
+                note = f"invalid reference: {exc}"
+        found = FoundImage(self.result.source, at.line, _join(path), reference, shape, note)
+        self.result.sites.append(
+            ImageSite(found, fields, self.document.index, overridden_by_global=overridden)
+        )
+
+
+def assemble(
+    shape: str, fields: dict[str, Scalar], registry_override: str | None = None
+) -> tuple[str, str | None]:
+    """The reference a node pulls for these values, and a note when it is not usable."""
+    main = fields["image"] if shape in ("image-string", "registry+image") else fields["repository"]
+    registry = fields.get("registry")
+    registry_value = registry_override or (registry.value if registry else "")
+    parts = [registry_value, main.value]
+    tag = fields.get("tag")
+    digest = fields.get("digest")
+    sha = fields.get("sha")
+    text = f"{registry_value}/{main.value}" if registry_value else main.value
+    if tag is not None and tag.value:
+        text += f":{tag.value}"
+        parts.append(tag.value)
+    if digest is not None and digest.value:
+        value = digest.value
+        text += f"@{value}" if ":" in value or not _HEX.fullmatch(value) else f"@sha256:{value}"
+        parts.append(value)
+    elif sha is not None and sha.value:
+        text += f"@sha256:{sha.value}" if ":" not in sha.value else f"@{sha.value}"
+        parts.append(sha.value)
+    if any("{{" in part for part in parts):
+        return text, "templated value ({{ }}) left alone"
+    if not main.value:
+        return text, "empty value left alone"
+    if main.multiline or main.style in ("|", ">"):
+        return text, "multi-line value left alone"
+    return text, None
