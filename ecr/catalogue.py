@@ -6,7 +6,7 @@ and whether (and how) the rule needs credentials.  The Pulumi program, the
 conversion tool, ``status``, ``doctor`` and ``verify`` all read this module.
 
 Sources: botocore's ECR model (``upstreamRegistry``), the AWS ECR user guide's
-pull-through-cache pages; see ``../shared/reference/ecr-facts.md``.
+pull-through-cache pages; see ``docs/facts.md``.
 
 This module is pure: no AWS calls, no Pulumi.
 """

@@ -1,4 +1,4 @@
-"""The upstream catalogue: the facts every other module reads (ecr-facts.md, first table)."""
+"""The upstream catalogue: the facts every other module reads (docs/facts.md, first table)."""
 
 from __future__ import annotations
 

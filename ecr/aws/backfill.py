@@ -1,7 +1,7 @@
 """Lifecycle backfill: give cached repositories the creation template's policy.
 
 Creation templates only shape repositories created after the template exists
-(ecr-facts.md), so repositories the cache made earlier keep images forever.  This
+(docs/facts.md), so repositories the cache made earlier keep images forever.  This
 module decides, per repository, what to do (a pure function of the current policy)
 and then does it.  The wanted policy comes from ``ecr.policies.lifecycle``, the same
 builder the Pulumi templates use, so a backfilled repository ends up exactly like a

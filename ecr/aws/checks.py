@@ -24,7 +24,7 @@ WARN = "warn"
 FAIL = "fail"
 SKIP = "skip"
 
-# What a principal pulling through the cache needs on repository/<prefix>/* (ecr-facts.md,
+# What a principal pulling through the cache needs on repository/<prefix>/* (docs/facts.md,
 # "Permissions for the first pull"), and on "*" to log in.
 CACHE_ACTIONS = (
     "ecr:BatchImportUpstreamImage",

@@ -1,6 +1,6 @@
 """IAM and ECR policy documents, as pure functions.
 
-Who needs what to pull through the cache (ecr-facts.md, "Permissions for the
+Who needs what to pull through the cache (docs/facts.md, "Permissions for the
 first pull"): beyond the normal pull actions, the first pull of an image needs
 ``ecr:BatchImportUpstreamImage`` and, while the cached repository does not exist
 yet, ``ecr:CreateRepository``.  The stock EKS node policies lack the latter, so

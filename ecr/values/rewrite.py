@@ -6,7 +6,7 @@ markers, line endings -- comes out identical.  Values are located with
 :func:`ecr.values.scan.scan`; anything we cannot rewrite with certainty (templated,
 empty, multi-line, block scalars) is skipped with the reason.
 
-Two per-document settings go with relocating images (``ecr-facts.md`` "Helm charts"):
+Two per-document settings go with relocating images (``docs/facts.md`` "Helm charts"):
 
 - ``global.imageRegistry`` swaps every image's registry but keeps the repository path
   (``<ecr>/bitnami/x``, missing ``docker-hub/``).  When set, it is what nodes pull from,

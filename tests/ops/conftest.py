@@ -111,7 +111,7 @@ def lifecycle_moto() -> Iterator[MotoServer]:
     """A moto server on 127.0.0.1 that accepts ECR's ``sinceImagePulled`` count type.
 
     moto 5.2 validates lifecycle policies against an old schema that predates
-    ``sinceImagePulled`` (which ECR accepts, ecr-facts.md "Lifecycle policies"), so
+    ``sinceImagePulled`` (which ECR accepts, docs/facts.md "Lifecycle policies"), so
     this server runs in-process with that one enum value added; storage and every
     other rule of the validator are moto's own.
     """

@@ -1,6 +1,6 @@
 """Real registries on loopback: Debian's ``docker-registry`` (distribution 2.8).
 
-Two shapes, as in ecr-facts.md: an open *upstream* (like anonymous Docker Hub) and
+Two shapes, as in docs/facts.md: an open *upstream* (like anonymous Docker Hub) and
 a *proxy* in pull-through mode in front of it with htpasswd auth (like ECR).  Used
 by tests/verify/conftest.py and bench/verify.py.
 """

@@ -29,7 +29,7 @@ from ecr.config.stackfile import CachePolicySettings
 from ecr.errors import UsageError
 from ecr.policies import lifecycle as lifecycle_policy
 
-DEFAULT_PRICE = 0.10  # USD per GB-month, us-east-1 (ecr-facts.md "Pricing")
+DEFAULT_PRICE = 0.10  # USD per GB-month, us-east-1 (docs/facts.md "Pricing")
 BAR_WIDTH = 30
 ESTIMATE_NOTE = (
     "Estimated storage cost: sum of image sizes x {price:.3f} USD per GB-month. An estimate: "
