@@ -3,8 +3,9 @@
 Starts one moto_server on a free 127.0.0.1 port, fills it with N cached
 repositories of M images each (default 200 x 3), then runs, side by side:
 
-* the quick-start's own "Check storage size" loop (copied verbatim from
-  ../shared/reference/quickstart.md; one ``aws`` process per repository), and
+* the quick-start's own "Check storage size" loop (as the team's quick-start guide
+  gives it: ``aws ecr describe-repositories``, then one ``aws ecr describe-images``
+  process per repository, its sizes summed with awk), and
 * ``python -m ecr status --output json`` (one process, paginated listing, bounded
   concurrent DescribeImages with adaptive retries),
 
@@ -34,7 +35,7 @@ from tests.netutil import free_port, wait_for_http  # noqa: E402
 VENV_BIN = Path(sys.executable).parent
 REGION = "af-south-1"
 
-# Verbatim from quickstart.md, "Monitoring & Cost" > "Check storage size".
+# The quick-start guide's "Monitoring & Cost" > "Check storage size" loop, unchanged.
 QUICKSTART_LOOP = r"""
 aws ecr describe-repositories --region af-south-1 \
   --query 'repositories[*].[repositoryName]' --output text | \
