@@ -230,7 +230,8 @@ def delete_images(
                 if on_batch:
                     on_batch(len(batch))
                 continue
-            done = {str(i.get("imageDigest")) for i in answer.get("imageIds", [])}
+            # What BatchDeleteImage does not list as a failure was deleted (moto, unlike ECR,
+            # leaves untagged images out of imageIds, so imageIds alone is not the proof).
             failed: dict[str, tuple[str, str]] = {}
             for failure in answer.get("failures", []):
                 digest = str((failure.get("imageId") or {}).get("imageDigest"))
@@ -248,13 +249,8 @@ def delete_images(
                     else:
                         result.failures.append(Failure(repo.name, digest, code, reason))
                         settled += 1
-                elif digest in done:
-                    result.images.append(by_digest[digest])
-                    settled += 1
                 else:
-                    result.failures.append(Failure(
-                        repo.name, digest, "NoAnswer",
-                        "BatchDeleteImage named this image neither deleted nor failed"))
+                    result.images.append(by_digest[digest])
                     settled += 1
             if on_batch and settled:
                 on_batch(settled)
