@@ -9,15 +9,18 @@ the bytes freed and the monthly saving at the storage price ``status`` uses.
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ecr import aws
-from ecr.aws.inventory import monthly_cost
+from ecr.aws.inventory import RepoStats, monthly_cost
 from ecr.cli import output as report
+from ecr.pruner import ecr_api, rules
 from ecr.pruner import prune as pruner
 from ecr.pruner.prune import Outcome, Plan, RepoResult
 
@@ -186,3 +189,54 @@ def render(outcome: Outcome, price: float, asking: bool = False) -> str:
     if would and not asking:
         out.append("Dry run: nothing was deleted.")
     return "\n".join(out)
+
+
+@dataclass(frozen=True)
+class NextPrune:
+    """What the next prune would remove from one repository (``status``'s column)."""
+
+    images: int = 0
+    size_bytes: int = 0
+    error: str | None = None
+
+    def cell(self) -> str:
+        if self.error:
+            return "error"
+        return f"{self.images} ({report.human_bytes(self.size_bytes)})" if self.images else "0"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"images": self.images, "size_bytes": self.size_bytes, "error": self.error}
+
+
+class NextPrunes:
+    """``inventory.collect``'s ``on_images``: judges each cached repository with the
+    pruner's rules from the ``DescribeImages`` details status fetched anyway; the only
+    calls it adds are ``BatchGetImage`` for the index manifests, and only in repositories
+    that hold something quiet (returned, so status counts them)."""
+
+    def __init__(self, ecr: Any, now: datetime, unpulled_days: int) -> None:
+        self.ecr, self.now, self.unpulled_days = ecr, now, unpulled_days
+        self.found: dict[str, NextPrune] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, stats: RepoStats, details: list[Any]) -> int:
+        images = [rules.from_detail(d) for d in details]
+        registry = next((str(d["registryId"]) for d in details if d.get("registryId")), None)
+        repo = ecr_api.Repository(stats.name, stats.prefix or "", registry)
+        calls = ecr_api.Calls()
+        try:
+            decision = pruner.judge(self.ecr, repo, images, self.now, self.unpulled_days, calls)
+            found = NextPrune(len(decision.delete), decision.freed_bytes)
+        except ecr_api.UnreadableIndex as exc:
+            found = NextPrune(error=str(exc))
+        except (ClientError, BotoCoreError) as exc:
+            found = NextPrune(error=aws.explain(exc, f"read the index manifests of {stats.name}"))
+        with self._lock:
+            self.found[stats.name] = found
+        return calls.total
+
+    def get(self, name: str) -> NextPrune | None:
+        return self.found.get(name)
+
+    def errors(self) -> list[str]:
+        return [p.error for p in self.found.values() if p.error]
