@@ -52,13 +52,19 @@ class Image:
 
 
 def from_detail(detail: Mapping[str, Any]) -> Image:
-    """An :class:`Image` from one ``imageDetails`` entry (missing size counts as 0)."""
+    """An :class:`Image` from one ``imageDetails`` entry (missing size counts as 0).
+
+    An index counts 0 bytes: ECR reports as its ``imageSizeInBytes`` the largest size of
+    the manifests it lists (ECR API reference, ``ImageDetail``), which are counted
+    themselves; the index manifest alone is a few kilobytes.
+    """
     media_type = detail.get("imageManifestMediaType") or detail.get("artifactMediaType")
+    is_index = media_type in INDEX_MEDIA_TYPES
     return Image(
         digest=str(detail["imageDigest"]),
         tags=tuple(str(t) for t in detail.get("imageTags") or ()),
         media_type=str(media_type) if media_type else None,
-        size=int(detail.get("imageSizeInBytes") or 0),
+        size=0 if is_index else int(detail.get("imageSizeInBytes") or 0),
         pushed_at=detail.get("imagePushedAt"),
         last_pull=detail.get("lastRecordedPullTime"),
         subject=detail.get("subjectManifestDigest") or None,

@@ -159,6 +159,7 @@ def test_from_detail_reads_describe_images_fields() -> None:
         "imageDigest": "sha256:" + "a" * 64, "imageTags": ["1.0", "latest"],
         "imageManifestMediaType": rules.DOCKER_MANIFEST_LIST, "imagePushedAt": ago(5),
         "lastRecordedPullTime": ago(1), "subjectManifestDigest": "sha256:" + "b" * 64,
+        "imageSizeInBytes": 900,  # an index's size is its biggest platform's: not its own
     }
     image = rules.from_detail(detail)
     assert image.is_index and image.size == 0 and image.tags == ("1.0", "latest")

@@ -328,9 +328,10 @@ def expiring_note(cache_policy: CachePolicy) -> str:
     if chosen.keep_images:
         rule = (f"images beyond the newest {chosen.keep_images} of each cached repository "
                 f"(cacheKeepImages {chosen.keep_images}")
-    else:
-        rule = (f"images cached more than {chosen.unpulled_days} days ago, pulled or not "
-                f"(cacheUnpulledDays {chosen.unpulled_days}")
+    else:  # the age limit, read from the document so it names what the policy holds
+        days = cache_policy.document()["rules"][0]["selection"]["countNumber"]
+        rule = (f"images cached more than {days} days ago, pulled or not, its safety limit "
+                f"(cacheMaxAgeDays {days}")
     return (
         f"what the cache lifecycle policy expires next: {rule}, from {cache_policy.source}). "
         "ECR removes them within about a day; a later pull fetches them again from upstream. "
