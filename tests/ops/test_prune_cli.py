@@ -4,6 +4,9 @@ refusing without a terminal, custom repositories untouched, multi-arch units."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,7 @@ from ecr.pruner import ecr_api
 from tests.ops import prune_seed as seed
 from tests.ops.conftest import REGION, error_response, inject, plain_ecr
 
+ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime.now(UTC)
 NGINX, QUAY, CUSTOM = "docker-hub/library/nginx", "quay/app", "custom-apps"
 
@@ -188,3 +192,21 @@ def test_failed_deletes_exit_1_and_name_the_images(
     assert f"error: {QUAY}@{cache['app2']}: AccessDeniedException: no ecr:BatchDeleteImage" in err
     row = next(line for line in out.splitlines() if line.startswith(QUAY)).split()
     assert row[3] == "0" and row[-1] == "1"  # nothing deleted, one failure
+
+
+def test_scripts_ecr_refuses_without_a_terminal_and_dry_runs(aws_env: object) -> None:
+    """The real entry point, in its own process (stdin is not a terminal there)."""
+    ecr = plain_ecr()
+    ecr.create_repository(repositoryName=QUAY)
+    seed.put_single(ecr, QUAY, "just-cached", tag="1")  # moto: cached now, so it stays
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "VENV": str(Path(sys.executable).parent.parent)}
+    script = str(ROOT / "scripts" / "ecr")
+    done = subprocess.run([script, "lifecycle", "prune"], env=env, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2 and "pass --dry-run" in done.stderr and done.stdout == ""
+    done = subprocess.run([script, "lifecycle", "prune", "--dry-run", "-o", "json"], env=env,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert (data["repositories"], data["images"], data["selected_images"]) == (1, 1, 0)
