@@ -169,3 +169,31 @@ def test_the_archive_alone_imports_and_runs_the_handler(tmp_path: Path) -> None:
     assert "refused: CACHE_PREFIXES is empty or unset" in done.stdout
     assert "['ecr', 'ecr.pruner', 'ecr.pruner.ecr_api', 'ecr.pruner.handler'," in done.stdout
     assert f"from {tmp_path}/ecr/pruner/handler.py" in done.stdout
+
+
+# The pruner may not import ecr.catalogue or ecr.aws (the archive holds only ecr.pruner), so it
+# keeps its own copies of two small rules: they must agree with the originals.
+PREFIX_SAMPLES = ["docker-hub", "quay", "k8s", "ecr-public", "team/a", "a", "Docker", "x" * 31,
+                  "my_cache", "a..b", "-ab", "ab-", "a/b/c", "ab/", "ROOT", "ok.name", ""]
+
+
+@pytest.mark.parametrize("prefix", PREFIX_SAMPLES)
+def test_handler_prefix_check_agrees_with_the_catalogue(prefix: str) -> None:
+    from ecr import catalogue
+
+    expected = catalogue.prefix_problem(prefix) is None and prefix != "ROOT"
+    try:
+        handler.settings({"CACHE_PREFIXES": prefix, "UNPULLED_DAYS": "9"})
+        accepted = True
+    except handler.ConfigError:
+        accepted = False
+    assert accepted == expected
+
+
+@pytest.mark.parametrize("name", ["docker-hub/library/nginx", "docker-hubx/y", "team/a/img",
+                                  "team/b", "custom-apps", "quay", "quay/"])
+def test_prefix_of_agrees_with_the_inventory(name: str) -> None:
+    from ecr.aws import inventory
+
+    prefixes = ["docker-hub", "quay", "team", "team/a/"]
+    assert ecr_api.prefix_of(name, prefixes) == inventory.prefix_of(name, prefixes)
