@@ -213,6 +213,7 @@ def collect(
     on_total: Callable[[int], None] | None = None,
     cache_policy: PolicyDocument | None = None,
     only: Sequence[str] | None = None,
+    on_images: Callable[[RepoStats, list[Any]], int] | None = None,
 ) -> Inventory:
     """List every repository and summarise its images, ``concurrency`` at a time.
 
@@ -220,6 +221,8 @@ def collect(
     still holds every known one, so a repository under another cache is recognised and
     skipped without a ``DescribeImages`` call, never taken for a private one).
     ``cache_policy``: judge cached repositories against it (``RepoStats.expiring``).
+    ``on_images(stats, details)``: called (on the worker thread) with each cached
+    repository's image details; returns the API calls it made itself, counted here.
 
     Listing errors (access denied, no credentials) propagate: nothing useful can be
     said without the list.  A per-repository error is kept on that repository so one
@@ -247,7 +250,10 @@ def collect(
             return RepoStats(name, prefix, error=aws.explain(exc, f"describe images of {name}")), 1
         except BotoCoreError as exc:
             return RepoStats(name, prefix, error=aws.explain(exc, f"describe images of {name}")), 1
-        return summarise_images(name, prefix, details, now, unpulled_days, cache_policy), calls
+        stats = summarise_images(name, prefix, details, now, unpulled_days, cache_policy)
+        if on_images is not None and prefix is not None:
+            calls += on_images(stats, details)
+        return stats, calls
 
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         futures = [pool.submit(one, repo) for repo in repos]

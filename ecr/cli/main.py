@@ -24,7 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "images": (_COMMANDS + "images", "list every image a Helm release or ArgoCD app runs"),
     "verify": (_COMMANDS + "verify", "prove every image resolves through the cache (and warm it)"),
     "status": (_COMMANDS + "status", "what is cached, and what it costs"),
-    "lifecycle": (_COMMANDS + "lifecycle", "backfill lifecycle policies on cached repositories"),
+    "lifecycle": (_COMMANDS + "lifecycle",
+                  "prune cached images nobody pulls; backfill lifecycle policies"),
     "doctor": (_COMMANDS + "doctor", "check the cache end to end and explain failures"),
 }
 

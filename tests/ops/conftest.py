@@ -10,14 +10,11 @@ from typing import Any
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
-from moto.ecr import policy_validation
-from moto.server import ThreadedMotoServer
 
 from ecr import aws
 from ecr.aws.clients import Clients
 from ecr.config import stackfile
-from tests.conftest import MotoServer, use_moto
-from tests.netutil import free_port, wait_for_http
+from tests.conftest import MotoServer
 
 REGION = "af-south-1"
 ACCOUNT = "123456789012"  # moto's default account
@@ -106,31 +103,11 @@ def inject(
     return attempts
 
 
-@pytest.fixture(scope="session")
-def lifecycle_moto() -> Iterator[MotoServer]:
-    """A moto server on 127.0.0.1 that accepts ECR's ``sinceImagePulled`` count type.
-
-    moto 5.2 validates lifecycle policies against an old schema that predates
-    ``sinceImagePulled`` (which ECR accepts, docs/facts.md "Lifecycle policies"), so
-    this server runs in-process with that one enum value added; storage and every
-    other rule of the validator are moto's own.
-    """
-    policy_validation.VALID_SELECTION_COUNT_TYPE_VALUES.add("sinceImagePulled")
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    url = f"http://127.0.0.1:{port}"
-    wait_for_http(f"{url}/moto-api/")
-    try:
-        yield MotoServer(url)
-    finally:
-        server.stop()
-
-
 @pytest.fixture
-def lifecycle_env(lifecycle_moto: MotoServer, monkeypatch: pytest.MonkeyPatch) -> MotoServer:
-    use_moto(lifecycle_moto, monkeypatch, REGION)
-    return lifecycle_moto
+def lifecycle_env(aws_env: MotoServer) -> MotoServer:
+    """The moto server for the lifecycle tests: moto's own, unpatched (the cache policy
+    expires by age or count, which moto's validator accepts as it is)."""
+    return aws_env
 
 
 def plain_ecr() -> Any:

@@ -91,15 +91,17 @@ def test_force_replaces_a_different_policy(registry, capsys):
 
 def test_settings_come_from_flags_then_stack_file(registry, tmp_path, capsys):
     stack = tmp_path / "Pulumi.prod.yaml"
+    # cacheUnpulledDays (the pruner's) and cacheMaxAgeDays (the policy's) both set: the
+    # policy must follow the age limit whichever of them the stack file reader knows
     stack.write_text("config:\n  infra-ecr:cacheUnpulledDays: '30'\n"
-                     "  infra-ecr:cacheKeepImages: 10\n")
+                     "  infra-ecr:cacheMaxAgeDays: '30'\n  infra-ecr:cacheKeepImages: 10\n")
     code, data, _ = apply(capsys, "--stack-file", str(stack), "--prefix", "docker-hub")
     assert code == 0
     assert data["policy"] == lifecycle_policy.cache_lifecycle_policy(30, 10)
     written = json.loads(policy_of(registry, "docker-hub/library/nginx"))
     assert written == lifecycle_policy.cache_lifecycle_policy(30, 10)
 
-    code, data, _ = apply(capsys, "--stack-file", str(stack), "--unpulled-days", "45",
+    code, data, _ = apply(capsys, "--stack-file", str(stack), "--max-age-days", "45",
                           "--dry-run")
     assert data["policy"] == lifecycle_policy.cache_lifecycle_policy(45, 10)
     # the quay repository has the 90-day policy: not the wanted one now, so it is skipped
@@ -129,8 +131,8 @@ def test_access_denied_on_put_fails_with_a_clear_message(registry, capsys):
 
 
 def test_bad_values_are_usage_errors(lifecycle_env, capsys):
-    assert main.main(["lifecycle", "apply", "--unpulled-days", "0"]) == 2
-    assert "unpulled days must be at least 1" in capsys.readouterr().err
+    assert main.main(["lifecycle", "apply", "--max-age-days", "-1"]) == 2
+    assert "(--max-age-days / --keep-images)" in capsys.readouterr().err
     assert main.main(["lifecycle", "apply", "--keep-images", "-1"]) == 2
     with pytest.raises(SystemExit) as exc:
         main.main(["lifecycle"])  # no action given

@@ -1,7 +1,11 @@
-"""``ecr lifecycle apply``: backfill the cache lifecycle policy on older cached repositories.
+"""``ecr lifecycle``: evict what nobody pulls, and backfill the cache lifecycle policy.
 
-Repositories the cache created before its creation template existed have no
-lifecycle policy and keep every image forever.  ``apply`` gives each repository
+``prune`` deletes cached images nobody pulled for N days (``ecr.pruner``, the code the
+stack's scheduled function runs): it shows what would go and asks, or with ``--dry-run``
+only shows, or with ``--yes`` deletes without asking.
+
+``apply``: repositories the cache created before its creation template existed have no
+lifecycle policy (the safety limit by age or count).  ``apply`` gives each repository
 under a cache prefix the template's policy (``ecr.policies.lifecycle``, the function
 the Pulumi program uses), and reports changed / already right / skipped.
 """
@@ -11,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -19,11 +24,13 @@ from ecr import aws, catalogue
 from ecr.aws import backfill as ops_lifecycle
 from ecr.aws import checks, inventory
 from ecr.aws import clients as ops_clients
-from ecr.cli import ops_options
+from ecr.cli import ops_options, prune_report
 from ecr.cli import output as report
+from ecr.cli.commands.status import DEFAULT_PRICE
 from ecr.config import stackfile
 from ecr.errors import UsageError
 from ecr.policies import lifecycle as lifecycle_policy
+from ecr.pruner import prune as pruner
 
 RESULT_ORDER = (
     ops_lifecycle.CHANGED,
@@ -36,6 +43,19 @@ RESULT_ORDER = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add_prune_arguments(sub.add_parser(
+        "prune",
+        help="delete cached images nobody pulled for N days (what the scheduled function does)",
+        description=(
+            "Delete cached images whose last pull (or, never pulled, whose caching) is older "
+            "than N days, under the cache prefixes only: custom repositories are never "
+            "touched. A multi-arch image is one unit: the index and the platform manifests "
+            "it lists go together, and only when none of them was pulled within N days. "
+            "Without --dry-run or --yes it shows what would go and asks (on a terminal)."
+        ),
+        epilog="Exit status: 0; 1 when an image or repository could not be read or deleted; "
+        "2 for bad usage (also: neither --dry-run nor --yes without a terminal to ask on).",
+    ))
     apply = sub.add_parser(
         "apply",
         help="give cached repositories without it the creation template's lifecycle policy",
@@ -62,12 +82,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--force", action="store_true", help="also replace a different existing lifecycle policy"
     )
     apply.add_argument(
-        "--unpulled-days",
+        "--max-age-days",
         type=int,
         metavar="N",
-        help="expire cached images N days after ECR cached them, pulled or not (ECR cannot "
-        "expire on the last pull; default: the stack file's "
-        f"cacheUnpulledDays, else {stackfile.default_unpulled_days()})",
+        help="the policy's safety limit: expire cached images N days after ECR cached them, "
+        "pulled or not (default: the stack file's cacheMaxAgeDays, else the stack's default). "
+        "Eviction by last pull is 'lifecycle prune', after the stack file's "
+        f"cacheUnpulledDays, else {stackfile.default_unpulled_days()}",
     )
     apply.add_argument(
         "--keep-images",
@@ -77,7 +98,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "0 = off (default: the stack file's "
         f"cacheKeepImages, else {stackfile.default_keep_images()})",
     )
-    ops_options.add_stack_file_argument(apply, "caches, cacheUnpulledDays and cacheKeepImages")
+    ops_options.add_stack_file_argument(apply, "caches, cacheMaxAgeDays and cacheKeepImages")
     apply.add_argument(
         "--stack", metavar="NAME",
         help="read Pulumi.<NAME>.yaml from the project directory (default prod)",
@@ -97,16 +118,114 @@ def settings(args: argparse.Namespace) -> tuple[list[str], lifecycle_policy.Poli
     prefixes = [p.rstrip("/") for p in (args.prefix or (stack.caches if stack else None)
                                          or catalogue.DEFAULT_CACHES)]
     ops_options.check_prefixes("--prefix", prefixes)
-    chosen = stackfile.cache_policy_settings(stack, args.unpulled_days, args.keep_images)
+    chosen = stackfile.cache_policy_settings(stack, args.max_age_days, args.keep_images)
     try:
         policy = chosen.policy()
     except lifecycle_policy.PolicyValueError as exc:
-        raise UsageError(f"{exc} (--unpulled-days / --keep-images)") from None
+        raise UsageError(f"{exc} (--max-age-days / --keep-images)") from None
     ops_options.check_concurrency(args.concurrency)
     return prefixes, policy
 
 
+def add_prune_arguments(prune: argparse.ArgumentParser) -> None:
+    prune.add_argument(
+        "--unpulled-days", type=int, metavar="N",
+        help="delete units nobody pulled for N days (default: the stack file's "
+        f"cacheUnpulledDays, else {stackfile.default_unpulled_days()}; required when that is 0)",
+    )
+    prune.add_argument(
+        "--prefix", action="append", metavar="P",
+        help="only repositories under this cache prefix (repeatable; default: the stack "
+        "file's caches, else " + ", ".join(catalogue.DEFAULT_CACHES) + ")",
+    )
+    mode = prune.add_mutually_exclusive_group()
+    mode.add_argument("--dry-run", action="store_true",
+                      help="show what would be deleted; delete nothing")
+    mode.add_argument("--yes", action="store_true",
+                      help="delete without asking (for scripts; the table still shows what went)")
+    prune.add_argument(
+        "--price-per-gb", type=float, default=DEFAULT_PRICE, metavar="USD",
+        help=f"storage price per GB-month for the saving (default {DEFAULT_PRICE:.2f}, as "
+        "status)",
+    )
+    ops_options.add_stack_file_argument(prune, "caches and cacheUnpulledDays")
+    prune.add_argument(
+        "--stack", metavar="NAME",
+        help="read Pulumi.<NAME>.yaml from the project directory (default prod)",
+    )
+    prune.add_argument(
+        "--concurrency", type=int, default=pruner.DEFAULT_CONCURRENCY, metavar="N",
+        help=f"repositories handled at once (default {pruner.DEFAULT_CONCURRENCY})",
+    )
+    ops_clients.add_aws_arguments(prune)
+    report.add_output_argument(prune)
+    prune.set_defaults(_parser=prune)
+
+
+def stack_unpulled_days(stack: stackfile.StackSettings | None) -> int:
+    """cacheUnpulledDays from the stack file, else the stack's default."""
+    return stackfile.cache_policy_settings(stack).unpulled_days
+
+
+def interactive() -> bool:
+    """Whether a person can answer a question (stdin and stderr are terminals)."""
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def ask(question: str) -> bool:
+    print(question, end="", file=sys.stderr, flush=True)
+    try:
+        answer = input()
+    except EOFError:
+        return False
+    return answer.strip().lower() in {"y", "yes"}
+
+
+def prune_settings(args: argparse.Namespace) -> tuple[list[str], int, prune_report.Mode]:
+    """Prefixes, days and mode from the flags, then the stack file, then the defaults."""
+    stack = ops_options.stack_settings(args)
+    prefixes = [p.rstrip("/") for p in (args.prefix or (stack.caches if stack else None)
+                                         or catalogue.DEFAULT_CACHES)]
+    ops_options.check_prefixes("--prefix", prefixes)
+    if args.unpulled_days is None:
+        days = stack_unpulled_days(stack)
+        if days == 0:
+            source = stack.path if stack else "the stack's defaults"
+            raise UsageError(f"pruning is off: cacheUnpulledDays is 0 in {source}; pass "
+                             "--unpulled-days N to prune by hand")
+    else:
+        days = args.unpulled_days
+    if days < 1:
+        raise UsageError(f"--unpulled-days must be at least 1, got {days}")
+    if args.price_per_gb < 0:
+        raise UsageError(f"--price-per-gb must not be negative, got {args.price_per_gb}")
+    ops_options.check_concurrency(args.concurrency)
+    mode: prune_report.Mode = "dry-run" if args.dry_run else "yes" if args.yes else "ask"
+    if mode == "ask" and args.output == "json":
+        raise UsageError("-o json needs --dry-run or --yes (nobody can answer a question "
+                         "in between)")
+    if mode == "ask" and not interactive():
+        raise UsageError("no terminal to ask for confirmation: pass --dry-run to see what "
+                         "would be deleted, or --yes to delete it")
+    return prefixes, days, mode
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.action == "prune":
+        return run_prune(args)
+    return run_apply(args)
+
+
+def run_prune(args: argparse.Namespace) -> int:
+    prefixes, days, mode = prune_settings(args)
+    clients, _region = ops_options.aws_clients(args)
+    return prune_report.run(
+        clients.ecr, prefixes, days, mode, args.price_per_gb, args.concurrency, args.output,
+        datetime.now(UTC), confirm=ask,
+    )
+
+
+def run_apply(args: argparse.Namespace) -> int:
     prefixes, policy = settings(args)
     clients, _region = ops_options.aws_clients(args)
     return apply(clients, prefixes, policy, args.dry_run, args.force, args.concurrency, args.output)

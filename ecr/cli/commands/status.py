@@ -1,8 +1,10 @@
 """``ecr status``: what is cached, and what it costs.
 
 Per cache prefix and per repository: image count, stored size, last pull, images
-not pulled for N days, images the cache lifecycle policy expires next and an
-*estimated* monthly storage cost.  Private repositories (under no cache prefix) are
+not pulled for N days, what the next prune deletes (``NEXT PRUNE``: the pruner's rules on
+the same image details, plus ``BatchGetImage`` for index manifests where something is
+quiet), images the cache lifecycle policy expires next and an *estimated* monthly storage
+cost.  Private repositories (under no cache prefix) are
 shown too.  One paginated repository listing plus one ``DescribeImages`` per
 repository reported, run concurrently.
 """
@@ -21,7 +23,7 @@ from ecr import aws, catalogue
 from ecr.aws import clients as ops_clients
 from ecr.aws import inventory as ops_inventory
 from ecr.aws.inventory import Inventory, PrefixStats, RepoStats
-from ecr.cli import ops_options
+from ecr.cli import ops_options, prune_report
 from ecr.cli import output as report
 from ecr.config import outputs as stack_outputs
 from ecr.config import stackfile
@@ -187,12 +189,14 @@ def status(
     """
     now = now or datetime.now(UTC)
     cache_policy = cache_policy or default_policy()
+    prune_days = cache_policy.settings.unpulled_days  # cacheUnpulledDays: 0 = pruning off
+    next_prune = prune_report.NextPrunes(clients.ecr, now, prune_days) if prune_days else None
     with report.PendingProgress("describing images") as progress:
         try:
             inventory = ops_inventory.collect(
                 clients.ecr, prefixes, now, unpulled_days, concurrency,
                 on_done=progress.advance, on_total=progress.start,
-                cache_policy=cache_policy.document(), only=only,
+                cache_policy=cache_policy.document(), only=only, on_images=next_prune,
             )
         except (ClientError, BotoCoreError) as exc:
             print(f"error: {aws.explain(exc, 'list ECR repositories')}", file=sys.stderr)
@@ -201,13 +205,16 @@ def status(
     registry = registry_host(clients, inventory, region)
     if output == "json":
         report.print_json(to_json(inventory, groups, registry, region, unpulled_days, price,
-                                  stack_links, cache_policy))
+                                  stack_links, cache_policy, next_prune))
     else:
         print(render(inventory, groups, registry, region, unpulled_days, price, top, stack_links,
-                     cache_policy))
+                     cache_policy, next_prune))
     for repo in inventory.errors:
         print(f"error: {repo.error}", file=sys.stderr)
-    return 1 if inventory.errors else 0
+    prune_errors = next_prune.errors() if next_prune else []
+    for error in prune_errors:
+        print(f"error: {error}", file=sys.stderr)
+    return 1 if inventory.errors or prune_errors else 0
 
 
 def registry_host(clients: ops_clients.Clients, inventory: Inventory, region: str) -> str | None:
@@ -260,12 +267,15 @@ def _prefix_json(group: PrefixStats, price: float) -> dict[str, Any]:
     }
 
 
-def _repo_json(repo: RepoStats, price: float) -> dict[str, Any]:
+def _repo_json(repo: RepoStats, price: float,
+               next_prune: prune_report.NextPrunes | None = None) -> dict[str, Any]:
+    found = next_prune.get(repo.name) if next_prune else None
     return {
         "name": repo.name,
         "prefix": repo.prefix,
         "cache": repo.prefix is not None,
         **_usage_json(repo, price),
+        "next_prune": found.as_dict() if found else None,
         "error": repo.error,
     }
 
@@ -279,9 +289,11 @@ def to_json(
     price: float,
     stack_links: dict[str, str | None],
     cache_policy: CachePolicy | None = None,
+    next_prune: prune_report.NextPrunes | None = None,
 ) -> dict[str, Any]:
     total = sum(r.size_bytes for r in inventory.repositories)
     cache_policy = cache_policy or default_policy()
+    pruned = list(next_prune.found.values()) if next_prune else []
     return {
         "registry": registry,
         "region": region,
@@ -298,8 +310,13 @@ def to_json(
             "unpulled_images": sum(r.unpulled for r in inventory.repositories),
             "expiring_images": sum(r.expiring or 0 for r in inventory.repositories),
         },
+        "next_prune": {  # what the pruner deletes next; unpulled_days null: pruning is off
+            "unpulled_days": cache_policy.settings.unpulled_days or None,
+            "images": sum(p.images for p in pruned),
+            "size_bytes": sum(p.size_bytes for p in pruned),
+        },
         "prefixes": [_prefix_json(g, price) for g in groups],
-        "repositories": [_repo_json(r, price) for r in inventory.repositories],
+        "repositories": [_repo_json(r, price, next_prune) for r in inventory.repositories],
         "links": stack_links,
         "api_calls": inventory.api_calls,
     }
@@ -311,15 +328,39 @@ def expiring_note(cache_policy: CachePolicy) -> str:
     if chosen.keep_images:
         rule = (f"images beyond the newest {chosen.keep_images} of each cached repository "
                 f"(cacheKeepImages {chosen.keep_images}")
-    else:
-        rule = (f"images cached more than {chosen.unpulled_days} days ago, pulled or not "
-                f"(cacheUnpulledDays {chosen.unpulled_days}")
+    else:  # the age limit, read from the document so it names what the policy holds
+        days = cache_policy.document()["rules"][0]["selection"]["countNumber"]
+        rule = (f"images cached more than {days} days ago, pulled or not, its safety limit "
+                f"(cacheMaxAgeDays {days}")
     return (
         f"what the cache lifecycle policy expires next: {rule}, from {cache_policy.source}). "
         "ECR removes them within about a day; a later pull fetches them again from upstream. "
         "Counted for repositories that have the policy (scripts/ecr lifecycle apply gives it "
         "to ones cached before the template); '-' for private repositories, whose policy "
         "keeps the last customKeepImages tagged images."
+    )
+
+
+def _next_prune_cell(repo: RepoStats, next_prune: prune_report.NextPrunes | None) -> str | None:
+    """Images (size) the next prune deletes; '-' for custom repositories, 'off'."""
+    if repo.error or repo.prefix is None:
+        return "error" if repo.error else None
+    found = next_prune.get(repo.name) if next_prune else None
+    return found.cell() if found else "off"
+
+
+def next_prune_note(cache_policy: CachePolicy) -> str:
+    """What the NEXT PRUNE column counts."""
+    days = cache_policy.settings.unpulled_days
+    if not days:
+        return (f"'off': pruning is off (cacheUnpulledDays 0, from {cache_policy.source}); "
+                "scripts/ecr lifecycle prune --unpulled-days N prunes by hand.")
+    return (
+        f"images (size) the next prune deletes: cached images nobody pulled for {days} days "
+        f"(cacheUnpulledDays {days}, from {cache_policy.source}; a never-pulled image counts "
+        "from when it was cached), a multi-arch index only together with all its platform "
+        "manifests. The stack's scheduled function prunes daily; scripts/ecr lifecycle prune "
+        "does it by hand. '-' for custom repositories, which are never pruned."
     )
 
 
@@ -351,6 +392,7 @@ def render(
     top: int,
     stack_links: dict[str, str | None],
     cache_policy: CachePolicy | None = None,
+    next_prune: prune_report.NextPrunes | None = None,
 ) -> str:
     repos = inventory.repositories
     total = sum(r.size_bytes for r in repos)
@@ -395,13 +437,14 @@ def render(
             title,
             report.format_table(
                 ["REPOSITORY", "PREFIX", "IMAGES", "SIZE", "EST USD/MONTH", "LAST PULL",
-                 unpulled_header, "EXPIRING"],
+                 unpulled_header, "NEXT PRUNE", "EXPIRING"],
                 [
                     [
                         r.name, r.group, r.images, report.human_bytes(r.size_bytes),
                         ops_inventory.monthly_cost(r.size_bytes, price),
                         _when(r.last_pull, r.images),
                         "error" if r.error else r.unpulled,
+                        _next_prune_cell(r, next_prune),
                         "error" if r.error else r.expiring,
                     ]
                     for r in shown
@@ -414,6 +457,7 @@ def render(
         f"'{unpulled_header}': images whose last pull (or push, if never pulled) is older than "
         f"{unpulled_days} days: cached copies nobody used lately."
     )
+    out.append(f"'NEXT PRUNE': {next_prune_note(cache_policy)}")
     out.append(f"'EXPIRING': {expiring_note(cache_policy)}")
     budget, dashboard = stack_links.get("budget_name"), stack_links.get("dashboard_url")
     if budget:

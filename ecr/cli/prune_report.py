@@ -1,0 +1,242 @@
+"""``ecr lifecycle prune`` below the argument parser: plan, show, confirm, delete, report.
+
+Typed values only (the argparse namespace stops in ``ecr.cli.commands.lifecycle``).  The
+deciding and deleting is ``ecr.pruner``, the very code the scheduled function runs; this
+module adds what a person needs: progress on stderr, a table per repository (or JSON),
+the bytes freed and the monthly saving at the storage price ``status`` uses.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ecr import aws
+from ecr.aws.inventory import RepoStats, monthly_cost
+from ecr.cli import output as report
+from ecr.pruner import ecr_api, rules
+from ecr.pruner import prune as pruner
+from ecr.pruner.prune import Outcome, Plan, RepoResult
+
+Mode = Literal["dry-run", "yes", "ask"]
+
+
+class StageProgress:
+    """The pruner's ``progress(stage, done, total)`` drawn as one bar per stage on stderr."""
+
+    def __init__(self) -> None:
+        self.stage: str | None = None
+        self.bar: report.Progress | None = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != self.stage or self.bar is None:
+            self.close()
+            self.stage, self.bar = stage, report.Progress(total, f"{stage} ")
+        if done > self.bar.done:
+            self.bar.advance(done - self.bar.done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def __enter__(self) -> StageProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def run(
+    ecr: Any,
+    prefixes: Sequence[str],
+    unpulled_days: int,
+    mode: Mode,
+    price: float,
+    concurrency: int,
+    output: str,
+    now: datetime,
+    confirm: Callable[[str], bool] | None = None,
+) -> int:
+    """Prune (or show what a prune would do); 0, or 1 when anything could not be done.
+
+    ``mode`` "ask" shows the plan and deletes only when ``confirm(question)`` says yes.
+    """
+    with StageProgress() as progress:
+        try:
+            chosen = pruner.plan(ecr, prefixes, now, unpulled_days, concurrency, progress)
+        except (ClientError, BotoCoreError) as exc:
+            print(f"error: {aws.explain(exc, 'list ECR repositories')}", file=sys.stderr)
+            return 1
+    outcome = Outcome(chosen, dry_run=True, results=[RepoResult(r) for r in chosen.repositories])
+    if mode == "ask":
+        print(render(outcome, price, asking=True))
+        if not chosen.selected_images:
+            return _exit(outcome)
+        question = (f"Delete {chosen.selected_images} images "
+                    f"({report.human_bytes(chosen.selected_bytes)}) from "
+                    f"{_repos_selected(chosen)} repositories? [y/N] ")
+        if confirm is None or not confirm(question):
+            print("Nothing was deleted.")
+            return _exit(outcome)
+        mode = "yes"
+    if mode == "yes":
+        with StageProgress() as progress:
+            results = pruner.execute(ecr, chosen, concurrency, progress)
+        outcome = Outcome(chosen, dry_run=False, results=results)
+    if output == "json":
+        report.print_json(to_json(outcome, price))
+    else:
+        print(render(outcome, price))
+    return _exit(outcome)
+
+
+def _exit(outcome: Outcome) -> int:
+    for failure in outcome.failures:
+        where = f"{failure.repository}@{failure.digest}" if failure.digest else failure.repository
+        print(f"error: {where}: {failure.code}: {failure.reason}", file=sys.stderr)
+    return 1 if outcome.failures else 0
+
+
+def _repos_selected(chosen: Plan) -> int:
+    return sum(1 for r in chosen.repositories if r.selected)
+
+
+def to_json(outcome: Outcome, price: float) -> dict[str, Any]:
+    """The pruner's summary, the saving, and per repository what was (or would be) deleted."""
+    data = pruner.summary(outcome)
+    freed = data["selected_bytes"] if outcome.dry_run else data["freed_bytes"]
+    data["price_per_gb_month_usd"] = price
+    data["estimated_monthly_saving_usd"] = round(monthly_cost(freed, price), 4)
+    data["details"] = [_repo_json(r) for r in outcome.results if r.plan.selected or r.plan.error
+                       or r.failures]
+    return data
+
+
+def _repo_json(result: RepoResult) -> dict[str, Any]:
+    plan = result.plan
+    decision = plan.decision
+    return {
+        "repository": plan.repository.name,
+        "prefix": plan.repository.prefix,
+        "images": plan.images,
+        "size_bytes": plan.size_bytes,
+        "selected_images": len(plan.selected),
+        "selected_bytes": decision.freed_bytes if decision else 0,
+        "deleted_images": len(result.deleted),
+        "freed_bytes": result.freed_bytes,
+        "units": [
+            {
+                "digest": unit.head.digest,
+                "tags": list(unit.head.tags),
+                "index": unit.head.is_index,
+                "members": [m.digest for m in unit.members],
+                "size_bytes": unit.size,
+                "last_used": max((m.last_used for m in unit.members if m.last_used),
+                                 default=None),
+            }
+            for unit in (decision.units if decision else ())
+        ],
+        "failures": [f.as_dict() for f in ([plan.error] if plan.error else []) + result.failures],
+    }
+
+
+def render(outcome: Outcome, price: float, asking: bool = False) -> str:
+    """The table for people: one row per repository that loses something (or failed)."""
+    chosen = outcome.plan
+    would = outcome.dry_run
+    rows = []
+    for result in outcome.results:
+        plan = result.plan
+        failed = len(result.failures) + (1 if plan.error else 0)
+        if not plan.selected and not failed:
+            continue
+        count = len(plan.selected) if would else len(result.deleted)
+        freed = (plan.decision.freed_bytes if plan.decision else 0) if would else \
+            result.freed_bytes
+        rows.append([
+            plan.repository.name, plan.repository.prefix,
+            len(plan.decision.units) if plan.decision else 0, count, plan.images,
+            report.human_bytes(freed), monthly_cost(freed, price), failed or None,
+        ])
+    header = "WOULD DELETE" if would else "DELETED"
+    saved = "WOULD SAVE USD/MO" if would else "SAVED USD/MO"
+    where = ", ".join(p + "/" for p in chosen.prefixes)
+    out: list[str] = []
+    if rows:
+        out.append(report.format_table(
+            ["REPOSITORY", "PREFIX", "UNITS", header, "OF IMAGES", "SIZE", saved, "FAILED"],
+            rows))
+        out.append("")
+    images = chosen.selected_images if would else sum(len(r.deleted) for r in outcome.results)
+    freed = chosen.selected_bytes if would else sum(r.freed_bytes for r in outcome.results)
+    verb = "Would delete" if would else "Deleted"
+    out.append(
+        f"{verb} {images} images in {sum(1 for row in rows if row[3])} of "
+        f"{len(chosen.repositories)} cached repositories under {where} (nobody pulled them for "
+        f"{chosen.unpulled_days} days): {report.human_bytes(freed)}, "
+        f"~{monthly_cost(freed, price):.2f} USD/month saved (estimate at {price:.3f} USD per "
+        "GB-month; layers shared with kept images are not freed)."
+    )
+    out.append("A unit is an image with everything deleted with it: a multi-arch index and the "
+               "platform manifests it lists.")
+    if would and not asking:
+        out.append("Dry run: nothing was deleted.")
+    return "\n".join(out)
+
+
+@dataclass(frozen=True)
+class NextPrune:
+    """What the next prune would remove from one repository (``status``'s column)."""
+
+    images: int = 0
+    size_bytes: int = 0
+    error: str | None = None
+
+    def cell(self) -> str:
+        if self.error:
+            return "error"
+        return f"{self.images} ({report.human_bytes(self.size_bytes)})" if self.images else "0"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"images": self.images, "size_bytes": self.size_bytes, "error": self.error}
+
+
+class NextPrunes:
+    """``inventory.collect``'s ``on_images``: judges each cached repository with the
+    pruner's rules from the ``DescribeImages`` details status fetched anyway; the only
+    calls it adds are ``BatchGetImage`` for the index manifests, and only in repositories
+    that hold something quiet (returned, so status counts them)."""
+
+    def __init__(self, ecr: Any, now: datetime, unpulled_days: int) -> None:
+        self.ecr, self.now, self.unpulled_days = ecr, now, unpulled_days
+        self.found: dict[str, NextPrune] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, stats: RepoStats, details: list[Any]) -> int:
+        images = [rules.from_detail(d) for d in details]
+        registry = next((str(d["registryId"]) for d in details if d.get("registryId")), None)
+        repo = ecr_api.Repository(stats.name, stats.prefix or "", registry)
+        calls = ecr_api.Calls()
+        try:
+            decision = pruner.judge(self.ecr, repo, images, self.now, self.unpulled_days, calls)
+            found = NextPrune(len(decision.delete), decision.freed_bytes)
+        except ecr_api.UnreadableIndex as exc:
+            found = NextPrune(error=str(exc))
+        except (ClientError, BotoCoreError) as exc:
+            found = NextPrune(error=aws.explain(exc, f"read the index manifests of {stats.name}"))
+        with self._lock:
+            self.found[stats.name] = found
+        return calls.total
+
+    def get(self, name: str) -> NextPrune | None:
+        return self.found.get(name)
+
+    def errors(self) -> list[str]:
+        return [p.error for p in self.found.values() if p.error]

@@ -1,0 +1,97 @@
+"""Cached images on moto for the pruner's tests and benchmark: real manifests, real indexes.
+
+moto stores images pushed with ``PutImage`` (digest = sha256 of the manifest, as in
+ECR), answers ``DescribeImages``, ``BatchGetImage`` and ``BatchDeleteImage``, but it
+records no pulls (no ``lastRecordedPullTime``) and stamps ``imagePushedAt`` with the
+time of the test.  :func:`record_times` fills those two fields into the parsed
+``DescribeImages`` answers of one client, as ECR would report them; everything else
+comes from moto as it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+
+
+def digest_of(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def manifest(seed: str, size: int) -> str:
+    """A platform manifest whose config size moto reports as the image size."""
+    return json.dumps({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "size": size,
+                   "digest": digest_of(seed + "config")},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "size": size,
+                    "digest": digest_of(seed + "layer")}],
+    })
+
+
+def put(ecr: Any, repo: str, text: str, tag: str | None = None) -> str:
+    """Push ``text`` as an image (untagged when ``tag`` is None); returns its digest."""
+    digest = digest_of(text)
+    kwargs: dict[str, Any] = {"repositoryName": repo, "imageManifest": text,
+                              "imageDigest": digest}
+    if tag:
+        kwargs["imageTag"] = tag
+    ecr.put_image(**kwargs)
+    return digest
+
+
+def put_single(ecr: Any, repo: str, seed: str, size: int = 1000, tag: str | None = None) -> str:
+    return put(ecr, repo, manifest(seed, size), tag)
+
+
+def put_index(ecr: Any, repo: str, children: list[str], tag: str | None = None,
+              seed: str = "") -> str:
+    """An OCI index listing ``children`` (digests already pushed)."""
+    text = json.dumps({
+        "schemaVersion": 2, "mediaType": OCI_INDEX,
+        "manifests": [{"mediaType": OCI_MANIFEST, "digest": d, "size": 500,
+                       "platform": {"architecture": f"arch{n}", "os": "linux"}}
+                      for n, d in enumerate(children)],
+        "annotations": {"seed": seed},
+    })
+    return put(ecr, repo, text, tag)
+
+
+def put_multiarch(ecr: Any, repo: str, seed: str, tag: str | None, platforms: int = 2,
+                  size: int = 1000) -> tuple[str, list[str]]:
+    """Platform manifests, then the index listing them: (index digest, child digests)."""
+    children = [put_single(ecr, repo, f"{repo}:{seed}:{n}", size) for n in range(platforms)]
+    return put_index(ecr, repo, children, tag, seed), children
+
+
+def record_times(client: Any, pushed: Mapping[str, datetime] | datetime,
+                 pulls: Mapping[str, datetime]) -> None:
+    """Make ``client``'s DescribeImages report these push times and last pulls.
+
+    ``pushed``: one time for every image, or per digest (others keep moto's).
+    """
+    def fill(parsed: dict[str, Any], **_: Any) -> None:
+        for detail in parsed.get("imageDetails", []):
+            digest = detail["imageDigest"]
+            if isinstance(pushed, datetime):
+                detail["imagePushedAt"] = pushed
+            elif digest in pushed:
+                detail["imagePushedAt"] = pushed[digest]
+            if digest in pulls:
+                detail["lastRecordedPullTime"] = pulls[digest]
+
+    client.meta.events.register("after-call.ecr.DescribeImages", fill)
+
+
+def digests(ecr: Any, repo: str) -> set[str]:
+    """What the repository holds now (straight from moto)."""
+    found: set[str] = set()
+    for page in ecr.get_paginator("describe_images").paginate(repositoryName=repo):
+        found.update(d["imageDigest"] for d in page["imageDetails"])
+    return found
