@@ -157,7 +157,7 @@ def install(scenario: dict[str, Any]) -> None:
         HANDED_OUT.append((eks_stub, iam_stub))
         return eks, iam
 
-    node_roles.cluster_clients = fake_clients  # type: ignore[assignment]
+    node_roles.cluster_clients = fake_clients
 
 
 def pending_answers() -> list[str]:
@@ -170,3 +170,52 @@ def pending_answers() -> list[str]:
             except AssertionError as exc:
                 pending.append(str(exc))
     return pending
+
+
+# --- the "done when" clusters (account 123456789012) ------------------------------
+
+def _role(name: str) -> str:
+    return f"arn:aws:iam::123456789012:role/{name}"
+
+
+EXAMPLE_CLUSTERS: dict[str, dict[str, Any]] = {
+    # Managed node groups; EKS also gives a managed group's role an EC2_LINUX access entry.
+    "managed": {
+        "authenticationMode": "API_AND_CONFIG_MAP",
+        "nodegroups": {"general": _role("ng-general"), "gpu": _role("eks/nodes/ng-gpu")},
+        "accessEntries": {_role("ng-general"): "EC2_LINUX",
+                          "arn:aws:iam::123456789012:user/alice": "STANDARD"},
+    },
+    # EKS Auto Mode: the compute config's node role, which also has an EC2 access entry.
+    "auto": {
+        "authenticationMode": "API",
+        "autoMode": _role("AmazonEKSAutoNodeRole"),
+        "accessEntries": {_role("AmazonEKSAutoNodeRole"): "EC2", _role("platform-admin"):
+                          "STANDARD"},
+    },
+    # Karpenter (and self-managed Windows and hybrid nodes) through access entries; the
+    # controller runs on a small managed node group.
+    "karpenter": {
+        "authenticationMode": "API",
+        "nodegroups": {"system": _role("ng-system")},
+        "accessEntries": {_role("KarpenterNodeRole-karpenter"): "EC2_LINUX",
+                          _role("windows-nodes"): "EC2_WINDOWS",
+                          _role("hybrid/edge-nodes"): "HYBRID_LINUX",
+                          "arn:aws:iam::123456789012:user/bob": "STANDARD"},
+    },
+    # Fargate only, on a cluster still using aws-auth: two profiles share one role.
+    "fargate": {
+        "authenticationMode": "CONFIG_MAP",
+        "fargate": {"default": _role("eks-fargate-pods"),
+                    "kube-system": _role("eks-fargate-pods"),
+                    "batch": _role("fargate/batch-pods")},
+    },
+}
+
+# The roles each example cluster's nodes and pods pull with.
+EXAMPLE_ROLES: dict[str, list[str]] = {
+    "managed": ["ng-general", "ng-gpu"],
+    "auto": ["AmazonEKSAutoNodeRole"],
+    "karpenter": ["ng-system", "KarpenterNodeRole-karpenter", "edge-nodes", "windows-nodes"],
+    "fargate": ["batch-pods", "eks-fargate-pods"],
+}
