@@ -151,7 +151,9 @@ def install(scenario: dict[str, Any]) -> None:
 
     def fake_clients(region: str, profile: str | None = None) -> tuple[Any, Any]:
         assert cluster, "discovery without eksClusterName"
+        # The provider's region and profile (aws:region, aws:profile), as the provider has.
         assert region == scenario.get("region", "af-south-1"), region
+        assert profile == scenario.get("aws_profile"), profile
         eks, eks_stub, iam, iam_stub = stubbed_clients(
             region, cluster, cluster_facts_of(scenario, cluster))
         HANDED_OUT.append((eks_stub, iam_stub))

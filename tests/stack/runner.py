@@ -176,6 +176,8 @@ def run(scenario: dict[str, Any]) -> dict[str, Any]:
                            monitor=monitor)
     config = {f"infra-ecr:{k}": v for k, v in scenario.get("config", {}).items()}
     config["aws:region"] = mocks.region
+    if "aws_profile" in scenario:
+        config["aws:profile"] = scenario["aws_profile"]
     secret_keys = [f"infra-ecr:{k}" for k in scenario.get("secret_keys", [])]
     if scenario.get("config_via_env"):
         # How older language hosts hand config over: the PULUMI_CONFIG environment variable.

@@ -53,7 +53,11 @@ TWICE = on("twice", {"nodeRoleNames": ["eks-nodes"]},
 AWS_AUTH_ONLY = on("aws-auth", facts={"authenticationMode": "CONFIG_MAP"})
 AWS_AUTH_WITH_ROLES = on("aws-auth", {"nodeRoleNames": ["eks-nodes"]},
                          {"authenticationMode": "CONFIG_MAP"})
-ALL = [*EXAMPLES.values(), *DENIED.values(), TWICE, AWS_AUTH_ONLY, AWS_AUTH_WITH_ROLES]
+# The provider's profile and another region: discovery must use both (eks_answers checks).
+OTHER_PROFILE = {**on("managed"), "aws_profile": "platform-admin", "region": "eu-west-1",
+                 "stack": "prod-eu-west-1"}
+ALL = [OTHER_PROFILE, *EXAMPLES.values(), *DENIED.values(), TWICE, AWS_AUTH_ONLY,
+       AWS_AUTH_WITH_ROLES]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -153,3 +157,9 @@ def test_nothing_discoverable_but_roles_configured_warns() -> None:
     assert any("no node roles were found" in w for w in run.warnings)
     # The next free index, so the command adds a role instead of replacing eks-nodes.
     assert any("nodeRoleNames[1]' <role>" in w for w in run.warnings)
+
+
+def test_discovery_uses_the_providers_region_and_profile() -> None:
+    # eks_answers' fake clients assert region == aws:region and profile == aws:profile.
+    run = run_program(OTHER_PROFILE).expect_ok()
+    assert sorted(run.outputs["node_role_names"]) == EXAMPLE_ROLES["managed"]
