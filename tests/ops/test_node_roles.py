@@ -243,3 +243,16 @@ def test_pagination_reads_every_page() -> None:
     with stub:
         assert nr.discover(eks, "c").names == ["a", "b"]
     stub.assert_no_pending_responses()
+
+
+def test_denied_instance_profile_read_names_the_iam_permission() -> None:
+    profile = f"{A}:instance-profile/legacy"
+    eks, _, _, _ = stubbed_clients(REGION, "c", {"accessEntries": {profile: "EC2_LINUX"}})
+    iam = aws.client(aws.session(region=REGION), "iam")
+    iam_stub = Stubber(iam)
+    iam_stub.add_client_error("get_instance_profile", "AccessDenied", "no", 403,
+                              expected_params={"InstanceProfileName": "legacy"})
+    with iam_stub, pytest.raises(nr.DiscoveryError) as caught:
+        nr.discover(eks, "c", iam)
+    assert caught.value.reason == "denied"
+    assert caught.value.permission == nr.INSTANCE_PROFILE_PERMISSION
