@@ -32,7 +32,9 @@ if problem is not None:
 registry = iam.Registry(
     iam.partition_of(identity.arn), region, identity.account_id
 )
-node_roles = node_access.resolve_node_roles(settings.node_role_names, settings.eks_cluster_name)
+node_roles = node_access.resolve_node_roles(
+    settings.node_role_names, settings.eks_cluster_name, region
+)
 
 # --- policy documents (pure) ---------------------------------------------------------------
 prefixes = list(settings.caches)
@@ -81,11 +83,13 @@ repositories = PrivateRepositories(
 if node_roles:
     node_access.NodeAccess(
         "node-access",
-        node_roles,
-        iam.to_json(
-            iam.node_role_policy(registry, prefixes, settings.custom_repositories)
+        node_access.NodeAccessArgs(
+            roles=node_roles,
+            policy_json=iam.to_json(
+                iam.node_role_policy(registry, prefixes, settings.custom_repositories)
+            ),
+            policy_name=node_access.policy_name(pulumi.get_project(), pulumi.get_stack()),
         ),
-        node_access.policy_name(pulumi.get_project(), pulumi.get_stack()),
     )
 RegistryScanning("registry-scanning", settings.scan_on_push)
 shared_policy = iam.registry_policy(

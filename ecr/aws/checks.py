@@ -16,6 +16,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ecr import aws, catalogue
+from ecr.aws import node_roles
 from ecr.aws.inventory import list_repositories, prefix_of
 from ecr.policies import lifecycle as lifecycle_policy
 
@@ -347,62 +348,68 @@ class RoleRef:
     fix: str | None = None  # what to do about ``problem`` (a generic hint when None)
 
 
-def cluster_problem(exc: BaseException, cluster: str, region: str, action: str) -> RoleRef:
-    """Why ``cluster``'s node groups could not be read, and the fix for that cause.
+# --- EKS clusters: node roles from ecr.aws.node_roles (the stack uses the same discovery) ---
 
-    A missing cluster or a missing EKS permission is not fixed by ``--node-role``; only a
-    cluster without managed node groups is (see ``roles_from_cluster``).
+AWS_AUTH_CHECK = (
+    "kubectl -n kube-system get configmap aws-auth -o yaml: every mapRoles entry whose groups "
+    "include system:nodes (Fargate: system:node-proxier) is a node role"
+)
+
+
+def cluster_problem(error: node_roles.DiscoveryError) -> RoleRef:
+    """Why ``cluster``'s node roles could not be read, and the fix for that cause.
+
+    A missing cluster or a missing EKS permission is not fixed by ``--node-role`` alone; a
+    cluster whose roles cannot be seen from AWS is (see ``roles_from_cluster``).
     """
-    label = f"cluster {cluster}"
-    code = aws.error_code(exc)
-    if code == "ResourceNotFoundException":
+    label = f"cluster {error.cluster}"
+    if error.reason == "not_found":
         return RoleRef(
-            None, label,
-            f"EKS cluster {cluster} not found in region {region} (this account)",
-            f"check the name with: aws eks list-clusters --region {region}; a cluster in "
-            "another region needs --region, one in another account --role-arn; or fix "
-            "infra-ecr:eksClusterName",
+            None, label, f"{error} (this account)",
+            f"{error.fix}; a cluster in another region needs --region, one in another "
+            "account --role-arn; or fix infra-ecr:eksClusterName",
         )
-    if code in aws.ACCESS_DENIED_CODES:
-        return RoleRef(
-            None, label,
-            one_line(f"access denied to {action} on EKS cluster {cluster}: {exc}"),
-            "allow the caller eks:ListNodegroups and eks:DescribeNodegroup on the cluster, "
-            "or name the node roles directly with --node-role ROLE",
-        )
-    return RoleRef(
-        None, label,
-        one_line(aws.explain(exc, f"{action} of EKS cluster {cluster}")),
-        f"rerun doctor; if it persists check the caller can run: aws eks list-nodegroups "
-        f"--cluster-name {cluster} --region {region}",
-    )
+    if error.reason == "denied":
+        return RoleRef(None, label, one_line(str(error)),
+                       f"{error.fix}; or name the node roles directly with --node-role ROLE")
+    return RoleRef(None, label, one_line(str(error)), error.fix)
 
 
-def roles_from_cluster(eks: Any, cluster: str) -> list[RoleRef]:
-    """Node roles of every managed node group of ``cluster``."""
-    region = str(getattr(eks.meta, "region_name", "") or "?")
-    refs: list[RoleRef] = []
-    action = "eks:ListNodegroups"
+def roles_from_cluster(eks: Any, iam: Any, cluster: str) -> tuple[list[RoleRef], list[Check]]:
+    """Every role that pulls for ``cluster`` (``ecr.aws.node_roles.discover``), and checks
+    saying where each was found and what discovery cannot see (the aws-auth ConfigMap)."""
     try:
-        for page in eks.get_paginator("list_nodegroups").paginate(clusterName=cluster):
-            for group in page.get("nodegroups", []):
-                action = "eks:DescribeNodegroup"
-                info = eks.describe_nodegroup(clusterName=cluster, nodegroupName=group)
-                refs.append(RoleRef(str(info["nodegroup"]["nodeRole"]), f"{cluster}/{group}"))
-                action = "eks:ListNodegroups"
-    except (ClientError, BotoCoreError) as exc:
-        return [cluster_problem(exc, cluster, region, action)]
-    if not refs:
+        found = node_roles.discover(eks, cluster, iam)
+    except node_roles.DiscoveryError as error:
+        return [cluster_problem(error)], []
+    if not found.roles:
         return [
             RoleRef(
                 None, f"cluster {cluster}",
-                f"EKS cluster {cluster} has no managed node groups: its nodes are "
-                "self-managed or Karpenter's, and their role cannot be found from the cluster",
+                f"EKS cluster {cluster} has no managed node groups, no Auto Mode node role, no "
+                "node access entries and no Fargate profiles (searched: "
+                f"{node_roles.sources_searched(found.facts)}): its nodes are self-managed or "
+                "Karpenter's, mapped only in the aws-auth ConfigMap, which AWS APIs cannot see",
                 "pass the nodes' IAM role with --node-role ROLE (Karpenter: the role of its "
-                "EC2NodeClass), or set infra-ecr:nodeRoleNames",
+                f"EC2NodeClass; {AWS_AUTH_CHECK}), or set infra-ecr:nodeRoleNames",
             )
-        ]
-    return refs
+        ], []
+    refs: list[RoleRef] = []
+    for role in found.roles:
+        refs.append(RoleRef(role.arn, role.name) if role.arn else role_from_name(iam, role.name))
+    detail = "; ".join(f"{r.name} ({r.describe()})" for r in found.roles)
+    if found.notes:
+        detail += "; notes: " + "; ".join(found.notes)
+    checks = [Check("node-role", f"cluster {cluster} node roles", PASS,
+                    f"{len(found.roles)} found: {detail}")]
+    caveat = node_roles.aws_auth_caveat(
+        found, "pulumi config set --path 'infra-ecr:nodeRoleNames[0]' <role>")
+    if caveat:
+        checks.append(Check(
+            "node-role", f"cluster {cluster} aws-auth", WARN, caveat,
+            f"check with {AWS_AUTH_CHECK}; check each such role with --node-role ROLE",
+        ))
+    return refs, checks
 
 
 def role_from_name(iam: Any, name: str) -> RoleRef:

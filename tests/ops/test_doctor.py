@@ -244,7 +244,9 @@ def test_node_roles_from_an_eks_cluster(aws_env):
     iam, iam_stub = stubbed_iam(role_arn=node_role)
     checks = doctor.diagnose(make_clients(ecr, iam), REGION, opts(clusters=["prod"]))
     iam_stub.assert_no_pending_responses()
-    assert by_name(checks)["node role prod/workers"].status == "pass"
+    assert by_name(checks)["node role prod-workers"].status == "pass"
+    assert "node group 'workers' of EKS cluster 'prod'" in by_name(checks)[
+        "cluster prod node roles"].detail
 
 
 def test_cluster_without_node_groups_and_missing_role_fail(aws_env):

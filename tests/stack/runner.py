@@ -36,6 +36,8 @@ from pulumi.runtime.settings import get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from tests.stack import eks_answers
+
 ROOT = Path(__file__).resolve().parents[2]
 MARKER = "----- infra-ecr stack runner result -----"
 
@@ -174,6 +176,8 @@ def run(scenario: dict[str, Any]) -> dict[str, Any]:
                            monitor=monitor)
     config = {f"infra-ecr:{k}": v for k, v in scenario.get("config", {}).items()}
     config["aws:region"] = mocks.region
+    if "aws_profile" in scenario:
+        config["aws:profile"] = scenario["aws_profile"]
     secret_keys = [f"infra-ecr:{k}" for k in scenario.get("secret_keys", [])]
     if scenario.get("config_via_env"):
         # How older language hosts hand config over: the PULUMI_CONFIG environment variable.
@@ -181,6 +185,8 @@ def run(scenario: dict[str, Any]) -> dict[str, Any]:
         pulumi.runtime.set_all_config({}, secret_keys)
     else:
         pulumi.runtime.set_all_config(config, secret_keys)
+
+    eks_answers.install(scenario)  # node-role discovery's EKS calls (boto3, not invokes)
 
     def program() -> None:
         runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
@@ -191,6 +197,9 @@ def run(scenario: dict[str, Any]) -> dict[str, Any]:
     except BaseException as exc:  # reported to the test, which decides
         error = {"type": type(exc).__name__, "message": str(exc),
                  "traceback": traceback.format_exc()}
+    if error is None and eks_answers.pending_answers():
+        error = {"type": "PendingEksAnswers", "message": "; ".join(eks_answers.pending_answers()),
+                 "traceback": ""}
 
     outputs: dict[str, Any] = {}
     secret_outputs: list[str] = []

@@ -125,7 +125,7 @@ BAD_AWS: dict[str, tuple[dict[str, Any], str]] = {
     "missing-role": (_ok({"nodeRoleNames": [NODE_ROLE, "ghost-role"]}),
                      "node role 'ghost-role' (from infra-ecr:nodeRoleNames) does not exist"),
     "missing-cluster": (_ok({"eksClusterName": "nope"}),
-                        "cannot list the managed node groups of EKS cluster 'nope'"),
+                        "EKS cluster 'nope' not found in region af-south-1"),
     "cluster-without-node-groups": (_ok({"eksClusterName": "empty-cluster"}),
                                     "has no managed node groups"),
     "discovered-role-missing": (

@@ -50,7 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--cluster", action="append", default=[], metavar="NAME",
-        help="EKS cluster whose managed node groups' roles are checked (repeatable)",
+        help="EKS cluster whose node roles are checked: managed node groups, Auto Mode, node "
+        "access entries (Karpenter, self-managed), Fargate profiles (repeatable)",
     )
     parser.add_argument(
         "--cache",
@@ -218,8 +219,11 @@ def node_role_checks(
     registry_policy: str | None,
 ) -> list[Check]:
     refs = [ops_checks.role_from_name(side.iam, name) for name in opts.node_roles]
+    found: list[Check] = []
     for cluster in opts.clusters:
-        refs += ops_checks.roles_from_cluster(side.eks, cluster)
+        cluster_refs, cluster_checks = ops_checks.roles_from_cluster(side.eks, side.iam, cluster)
+        refs += cluster_refs
+        found += cluster_checks
     if not refs:
         return [Check(
             "node-role", "node roles", SKIP,
@@ -228,7 +232,7 @@ def node_role_checks(
             "in the stack (Pulumi.<stack>.yaml, read by default)",
         )]
     seen: set[str] = set()
-    checks: list[Check] = []
+    checks: list[Check] = found
     for ref in refs:
         key = ref.arn or ref.label
         if key in seen:
