@@ -68,7 +68,7 @@ def test_lifecycle_apply_reads_the_default_and_the_named_stack(
     plain_ecr().create_repository(repositoryName="docker-hub/library/nginx")
     write_stack(project_dir, "prod", "  infra-ecr:cacheUnpulledDays: '30'\n"
                 "  infra-ecr:cacheKeepImages: 10\n")
-    write_stack(project_dir, "eu", "  infra-ecr:cacheUnpulledDays: '14'\n")
+    write_stack(project_dir, "eu", "  infra-ecr:cacheMaxAgeDays: '14'\n")
     assert main.main(["lifecycle", "apply", "--dry-run", "-o", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["policy"] == lifecycle_policy.cache_lifecycle_policy(30, 10)
