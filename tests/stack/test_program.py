@@ -69,6 +69,17 @@ def good(name: str) -> ProgramRun:
     return run_program(GOOD[name]).expect_ok()
 
 
+def node_policies(run: ProgramRun) -> list[Resource]:
+    """The node roles' inline policies (the pruner's roles have theirs: test_pruner.py)."""
+    access = {r.urn for r in run.resources if r.type == "infra-ecr:stack:NodeAccess"}
+    return [r for r in run.of_type(T_ROLE_POLICY) if r.parent in access]
+
+
+def node_policy(run: ProgramRun) -> Resource:
+    [policy] = node_policies(run)
+    return policy
+
+
 def registry_of(run: ProgramRun) -> iam_policies.Registry:
     return iam_policies.Registry(run.scenario.get("partition", "aws"),
                                  run.scenario["region"], run.scenario["account"])
@@ -124,11 +135,16 @@ def check_template(run: ProgramRun, s: Settings, r: Resource) -> None:
     assert r.inputs["appliedFors"] == ["PULL_THROUGH_CACHE"]
     assert r.inputs["imageTagMutability"] == "MUTABLE"
     assert r.inputs["encryptionConfigurations"] == [{"encryptionType": "AES256"}]
-    assert r.json_input("lifecyclePolicy") == lifecycle_policy.cache_lifecycle_policy(
-        s.cache_unpulled_days, s.cache_keep_images)
-    expected = _repository_policy(run, s)
+    cache_policy = lifecycle_policy.cache_lifecycle_policy_or_none(
+        s.cache_max_age_days, s.cache_keep_images)
     keys = {"prefix", "appliedFors", "imageTagMutability", "encryptionConfigurations",
-            "lifecyclePolicy", "description"}
+            "description"}
+    if cache_policy is None:
+        assert "lifecyclePolicy" not in r.inputs
+    else:
+        assert r.json_input("lifecyclePolicy") == cache_policy
+        keys.add("lifecyclePolicy")
+    expected = _repository_policy(run, s)
     if expected is None:
         assert "repositoryPolicy" not in r.inputs
     else:
@@ -151,7 +167,7 @@ def check_repository(run: ProgramRun, s: Settings, r: Resource) -> None:
 
 def check_lifecycle(run: ProgramRun, s: Settings, r: Resource) -> None:
     assert r.inputs["repository"] in s.custom_repositories
-    assert r.json_input("policy") == lifecycle_policy.private_lifecycle_policy(
+    assert r.json_input("policy") == lifecycle_policy.custom_lifecycle_policy(
         s.custom_keep_images)
     assert not r.protect
 
@@ -211,8 +227,9 @@ CHECKERS: dict[str, Callable[[ProgramRun, Settings, Resource], None]] = {
 
 
 # Components whose resources another test module checks input by input.
-CHECKED_ELSEWHERE = {"infra-ecr:cost:CostControls": "tests/cost/test_main_cost.py"}
-OUTPUTS_CHECKED_ELSEWHERE = {"budget_name", "dashboard_url"}
+CHECKED_ELSEWHERE = {"infra-ecr:stack:CostControls": "tests/cost/test_main_cost.py",
+                     "infra-ecr:stack:CachePruner": "tests/stack/test_pruner.py"}
+OUTPUTS_CHECKED_ELSEWHERE = {"budget_name", "dashboard_url", "pruner_function_name"}
 
 
 @pytest.mark.parametrize("name", sorted(GOOD))
@@ -243,7 +260,8 @@ def test_every_resource_input_is_checked(name: str) -> None:
 def test_resource_counts_follow_the_settings(name: str) -> None:
     run = good(name)
     s = settings_of(run)
-    counts = {t: len(run.of_type(t)) for t in CHECKERS}
+    elsewhere = {r.urn for r in run.resources if r.type in CHECKED_ELSEWHERE}
+    counts = {t: sum(r.parent not in elsewhere for r in run.of_type(t)) for t in CHECKERS}
     assert counts == {
         T_SECRET: len(s.credentials),
         T_VERSION: len(s.credentials),
@@ -293,10 +311,11 @@ def test_default_config_creates_the_documented_stack() -> None:
         "ecr-pullthroughcache/docker-hub", "ecr-pullthroughcache/github"]
     assert run.one(T_REPO).inputs["name"] == "custom-apps"
     lifecycle = run.one(T_TEMPLATE, "quay-template").json_input("lifecyclePolicy")
-    # ECR cannot expire on sinceImagePulled (archive only), so the cache expires by age.
+    # ECR cannot expire on sinceImagePulled (archive only): the pruner deletes what nobody
+    # pulled, and the policy keeps only the safety limit by age since caching.
     assert [rule["selection"] for rule in lifecycle["rules"]] == [
         {"tagStatus": "any", "countType": "sinceImagePushed", "countUnit": "days",
-         "countNumber": 90}]
+         "countNumber": 365}]
     keep = run.one(T_LIFECYCLE).json_input("policy")["rules"]
     assert [(r["selection"]["tagStatus"], r["selection"]["countNumber"]) for r in keep] == [
         ("tagged", 30)]
@@ -310,10 +329,17 @@ def test_default_config_creates_the_documented_stack() -> None:
 @pytest.mark.parametrize("name", sorted(GOOD))
 def test_every_lifecycle_policy_is_one_ecr_accepts_and_acts_on(name: str) -> None:
     run = good(name)
-    documents = [t.json_input("lifecyclePolicy") for t in run.of_type(T_TEMPLATE)]
+    documents = [t.json_input("lifecyclePolicy") for t in run.of_type(T_TEMPLATE)
+                 if "lifecyclePolicy" in t.inputs]
     documents += [p.json_input("policy") for p in run.of_type(T_LIFECYCLE)]
     for document in documents:
         assert lifecycle_policy.ecr_problems(document) == [], document
+
+
+def test_no_cache_lifecycle_policy_when_both_limits_are_off() -> None:
+    run = good("alerts-without-budget")
+    assert run.of_type(T_TEMPLATE)
+    assert all("lifecyclePolicy" not in t.inputs for t in run.of_type(T_TEMPLATE))
 
 
 def test_preview_runs_the_same_checks() -> None:
@@ -327,7 +353,7 @@ def test_preview_runs_the_same_checks() -> None:
 def test_configured_role_names_and_arns() -> None:
     run = good("node-roles")
     assert run.outputs["node_role_names"] == [NODE_ROLE, KARPENTER_ROLE]
-    assert sorted(r.inputs["role"] for r in run.of_type(T_ROLE_POLICY)) == sorted(
+    assert sorted(r.inputs["role"] for r in node_policies(run)) == sorted(
         [NODE_ROLE, KARPENTER_ROLE])
     looked_up = [i["args"]["name"] for i in run.invokes
                  if i["token"] == "aws:iam/getRole:getRole"]
@@ -344,7 +370,7 @@ def test_node_roles_discovered_from_eks_are_merged_without_duplicates() -> None:
 
 def test_node_policy_is_least_privilege() -> None:
     run = good("custom-repositories")
-    policy = run.one(T_ROLE_POLICY).json_input("policy")
+    policy = node_policy(run).json_input("policy")
     by_sid = {st["Sid"]: st for st in policy["Statement"]}
     assert by_sid["GetAuthorizationToken"]["Resource"] == "*"
     assert by_sid["GetAuthorizationToken"]["Action"] == ["ecr:GetAuthorizationToken"]
@@ -369,7 +395,7 @@ def test_minimal_options() -> None:
     assert [rule["selection"] for rule in lifecycle["rules"]] == [
         {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 500}]
     assert any("cacheKeepImages is set" in w for w in run.warnings)
-    statements = run.one(T_ROLE_POLICY).json_input("policy")["Statement"]
+    statements = node_policy(run).json_input("policy")["Statement"]
     assert [st["Sid"] for st in statements] == ["GetAuthorizationToken", "PullThroughCache"]
 
 
@@ -423,16 +449,16 @@ def test_replication() -> None:
 def test_second_region_stack_is_independent() -> None:
     run = good("second-region")
     assert run.outputs["ecr_registry_url"] == f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com"
-    names = {r.inputs["name"] for r in run.of_type(T_ROLE_POLICY)}
+    names = {r.inputs["name"] for r in node_policies(run)}
     assert names == {"infra-ecr-prod-eu-west-1-ecr-pull-through-cache"}
-    for policy in run.of_type(T_ROLE_POLICY):
+    for policy in node_policies(run):
         assert ":eu-west-1:" in policy.inputs["policy"]
         assert ":af-south-1:" not in policy.inputs["policy"]
 
 
 def test_china_partition_arns() -> None:
     run = good("china-partition")
-    policy = run.one(T_ROLE_POLICY).inputs["policy"]
+    policy = node_policy(run).inputs["policy"]
     assert "arn:aws-cn:ecr:cn-north-1:" in policy and "arn:aws:" not in policy
     assert run.outputs["ecr_registry_url"].endswith(".amazonaws.com.cn")
 
