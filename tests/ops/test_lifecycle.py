@@ -8,10 +8,12 @@ import pytest
 
 from ecr.aws import backfill
 from ecr.cli import main
+from ecr.config import stackfile
 from ecr.policies import lifecycle as lifecycle_policy
 from tests.ops.conftest import error_response, inject, moto_clients, plain_ecr
 
-TEMPLATE = lifecycle_policy.cache_lifecycle_policy(90, 0)
+# The stack's default cache policy (cacheMaxAgeDays, cacheKeepImages: ecr/config/keys.py).
+TEMPLATE = stackfile.cache_policy_settings(None).policy()
 HAND_MADE = json.dumps({"rules": [{
     "rulePriority": 1, "description": "keep 5",
     "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 5},
@@ -130,7 +132,7 @@ def test_access_denied_on_put_fails_with_a_clear_message(registry, capsys):
 
 def test_bad_values_are_usage_errors(lifecycle_env, capsys):
     assert main.main(["lifecycle", "apply", "--unpulled-days", "0"]) == 2
-    assert "unpulled days must be at least 1" in capsys.readouterr().err
+    assert "max age days and keep images are both 0" in capsys.readouterr().err
     assert main.main(["lifecycle", "apply", "--keep-images", "-1"]) == 2
     with pytest.raises(SystemExit) as exc:
         main.main(["lifecycle"])  # no action given
