@@ -3,8 +3,8 @@
 The component takes a ``CostControlsArgs`` of plain values (not the settings object) so it can
 be built and tested on its own.  The decisions live in pure modules: ``ecr.policies.budget``
 (what the budget counts and who it alerts) and ``ecr.policies.dashboard`` (the CloudWatch
-dashboard JSON).  Inputs are checked
-there before any resource is declared, so a bad value fails ``pulumi preview`` with a message.
+dashboard JSON).  Inputs are checked there before any resource is declared, so a bad value
+fails ``pulumi preview`` with a message.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from ecr.cli import main
 from ecr.cli.commands import doctor
 from ecr.cli.commands import status as status_cmd
 from ecr.config import keys, stackfile
-from ecr.policies import lifecycle as lifecycle_policy
+from ecr.policies import lifecycle
 from tests.ops.conftest import add_repo, plain_ecr
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,7 +72,7 @@ def test_lifecycle_apply_builds_the_default_policy_from_settings(
     plain_ecr().create_repository(repositoryName="quay/app")
     assert main.main(["lifecycle", "apply", "--dry-run", "-o", "json"]) == 0
     data: dict[str, Any] = json.loads(capsys.readouterr().out)
-    assert data["policy"] == lifecycle_policy.cache_lifecycle_policy(*changed_defaults)
+    assert data["policy"] == lifecycle.cache_lifecycle_policy(*changed_defaults)
 
 
 def test_status_uses_the_settings_defaults(
@@ -95,7 +95,7 @@ def test_doctor_compares_templates_with_the_settings_defaults(
     args = main.build_parser("doctor").parse_args(
         ["doctor", "--stack-file", str(stack), "--registry",
          "123456789012.dkr.ecr.af-south-1.amazonaws.com"])
-    assert doctor.options(args).wanted_policy == lifecycle_policy.cache_lifecycle_policy(
+    assert doctor.options(args).wanted_policy == lifecycle.cache_lifecycle_policy(
         *changed_defaults)
 
 

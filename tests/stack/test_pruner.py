@@ -12,7 +12,7 @@ import pytest
 from ecr.config.settings import Settings
 from ecr.policies import iam
 from ecr.pruner.package import archive_files
-from ecr.stack import pruner as pruner_stack
+from ecr.stack.pruner import code_archive, function_name
 from tests.conftest import ROOT
 from tests.stack.harness import (
     ACCOUNT,
@@ -75,13 +75,13 @@ def arn_of(run: ProgramRun, name: str) -> str:
     return str(state["arn"])
 
 
-def check_logs(run: ProgramRun, s: Settings, r: Resource) -> None:
+def assert_logs(run: ProgramRun, s: Settings, r: Resource) -> None:
     assert r.name == "cache-pruner-logs"
     assert r.inputs == {"name": f"/aws/lambda/{fn_name(run)}", "retentionInDays": 30,
                         "tags": tags_of(run)}
 
 
-def check_role(run: ProgramRun, s: Settings, r: Resource) -> None:
+def assert_role(run: ProgramRun, s: Settings, r: Resource) -> None:
     trust = {"cache-pruner-role": iam.lambda_assume_role_policy(),
              "cache-pruner-schedule-role": iam.scheduler_assume_role_policy(ACCOUNT)}[r.name]
     assert r.json_input("assumeRolePolicy") == trust
@@ -89,7 +89,7 @@ def check_role(run: ProgramRun, s: Settings, r: Resource) -> None:
     assert r.inputs["tags"] == tags_of(run)
 
 
-def check_role_policy(run: ProgramRun, s: Settings, r: Resource) -> None:
+def assert_role_policy(run: ProgramRun, s: Settings, r: Resource) -> None:
     if r.name == "cache-pruner-role-policy":
         assert r.inputs["role"] == "cache-pruner-role-id"
         assert r.inputs["name"] == "prune-cached-images"
@@ -105,7 +105,7 @@ def check_role_policy(run: ProgramRun, s: Settings, r: Resource) -> None:
     assert set(r.inputs) == {"role", "name", "policy"}
 
 
-def check_function(run: ProgramRun, s: Settings, r: Resource) -> None:
+def assert_function(run: ProgramRun, s: Settings, r: Resource) -> None:
     assert r.inputs["name"] == fn_name(run)
     assert r.inputs["runtime"] == "python3.13"
     assert r.inputs["handler"] == "ecr.pruner.handler.handler"
@@ -124,7 +124,7 @@ def check_function(run: ProgramRun, s: Settings, r: Resource) -> None:
                              "timeout", "memorySize", "environment", "tags"}
 
 
-def check_schedule(run: ProgramRun, s: Settings, r: Resource) -> None:
+def assert_schedule(run: ProgramRun, s: Settings, r: Resource) -> None:
     assert r.inputs == {
         "name": fn_name(run),
         "description": f"Runs the infra-ecr cache pruner ({s.prune_schedule})",
@@ -138,7 +138,7 @@ def check_schedule(run: ProgramRun, s: Settings, r: Resource) -> None:
     assert child(run, "cache-pruner-schedule-policy").urn in r.dependencies
 
 
-def check_alarm(run: ProgramRun, s: Settings, r: Resource) -> None:
+def assert_alarm(run: ProgramRun, s: Settings, r: Resource) -> None:
     actions = [arn_of(run, "cache-pruner-alerts")] if s.budget_alert_emails else []
     expected = {
         "name": f"{fn_name(run)}-errors",
@@ -152,12 +152,12 @@ def check_alarm(run: ProgramRun, s: Settings, r: Resource) -> None:
     assert r.inputs == expected
 
 
-def check_topic(run: ProgramRun, s: Settings, r: Resource) -> None:
+def assert_topic(run: ProgramRun, s: Settings, r: Resource) -> None:
     assert s.budget_alert_emails
     assert r.inputs == {"name": f"{fn_name(run)}-alerts", "tags": tags_of(run)}
 
 
-def check_subscription(run: ProgramRun, s: Settings, r: Resource) -> None:
+def assert_subscription(run: ProgramRun, s: Settings, r: Resource) -> None:
     assert r.inputs["endpoint"] in s.budget_alert_emails
     assert r.name == f"cache-pruner-alert-{r.inputs['endpoint']}"
     assert r.inputs == {"topic": arn_of(run, "cache-pruner-alerts"), "protocol": "email",
@@ -165,9 +165,9 @@ def check_subscription(run: ProgramRun, s: Settings, r: Resource) -> None:
 
 
 CHECKERS: dict[str, Callable[[ProgramRun, Settings, Resource], None]] = {
-    T_LOGS: check_logs, T_ROLE: check_role, T_ROLE_POLICY: check_role_policy,
-    T_FUNCTION: check_function, T_SCHEDULE: check_schedule, T_ALARM: check_alarm,
-    T_TOPIC: check_topic, T_SUBSCRIPTION: check_subscription,
+    T_LOGS: assert_logs, T_ROLE: assert_role, T_ROLE_POLICY: assert_role_policy,
+    T_FUNCTION: assert_function, T_SCHEDULE: assert_schedule, T_ALARM: assert_alarm,
+    T_TOPIC: assert_topic, T_SUBSCRIPTION: assert_subscription,
 }
 
 
@@ -217,15 +217,15 @@ def test_the_archive_holds_the_pruner_and_nothing_else() -> None:
     assert all(p == "ecr/__init__.py" or (p.startswith("ecr/pruner/") and p.endswith(".py")
                                           and p.count("/") == 2) for p in files)
     assert all(path.is_file() and path == ROOT / name for name, path in files.items())
-    archive = pruner_stack.code_archive(ROOT)
+    archive = code_archive(ROOT)
     assert sorted(archive.assets) == sorted(files)
     # Every .py under ecr/pruner is shipped (the handler imports its siblings).
     assert {f"ecr/pruner/{p.name}" for p in (ROOT / "ecr" / "pruner").glob("*.py")} <= set(files)
 
 
 def test_function_name_fits_lambda() -> None:
-    assert pruner_stack.function_name("infra-ecr", "prod") == "infra-ecr-prod-cache-pruner"
-    name = pruner_stack.function_name("infra-ecr", "team.eu/" + "x" * 80)
+    assert function_name("infra-ecr", "prod") == "infra-ecr-prod-cache-pruner"
+    name = function_name("infra-ecr", "team.eu/" + "x" * 80)
     assert len(name) == 64 and set(name) <= set(
         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 
