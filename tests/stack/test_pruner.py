@@ -236,3 +236,18 @@ def test_inputs_were_resolved_in_the_run() -> None:
     policy = json.loads(run.one(T_ROLE_POLICY, "cache-pruner-schedule-policy").inputs["policy"])
     assert policy["Statement"][0]["Resource"] == [
         f"arn:aws:lambda:af-south-1:{ACCOUNT}:function:infra-ecr-prod-cache-pruner"]
+
+
+def test_a_stack_that_set_the_old_key_keeps_working() -> None:
+    """cacheUnpulledDays used to be the policy's age since caching: such a stack deploys, the
+    value now drives the pruner, and the templates' policy takes the cacheMaxAgeDays default
+    (an in-place update of their lifecyclePolicy: their URNs do not change, test_aliases.py)."""
+    run = run_program(GOOD["config-from-environment"]).expect_ok()
+    assert run.scenario["config"]["cacheUnpulledDays"] == "45"
+    assert "cacheMaxAgeDays" not in run.scenario["config"]
+    variables = run.one(T_FUNCTION).inputs["environment"]["variables"]
+    assert variables["UNPULLED_DAYS"] == "45"
+    for template in run.of_type("aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate"):
+        (rule,) = template.json_input("lifecyclePolicy")["rules"]
+        assert rule["selection"]["countNumber"] == 365
+        assert rule["description"].startswith("Safety limit: expire cached images 365 days")
