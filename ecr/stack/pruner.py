@@ -88,20 +88,10 @@ class CachePruner(pulumi.ComponentResource):
             tags=tags,
             opts=child(self),
         )
-        role = aws.iam.Role(
-            f"{name}-role",
-            assume_role_policy=iam.to_json(iam.lambda_assume_role_policy()),
-            description="infra-ecr cache pruner: deletes cached images nobody pulled",
-            tags=tags,
-            opts=child(self),
-        )
-        role_permissions = aws.iam.RolePolicy(
-            f"{name}-role-policy",
-            role=role.id,
-            name="prune-cached-images",
-            policy=role_policy,
-            opts=child(self),
-        )
+        role, role_permissions = self._role(
+            f"{name}-role", iam.lambda_assume_role_policy(),
+            "infra-ecr cache pruner: deletes cached images nobody pulled",
+            f"{name}-role-policy", "prune-cached-images", role_policy, tags)
         self.function = aws.lambda_.Function(
             f"{name}-function",
             name=args.function_name,
@@ -123,22 +113,14 @@ class CachePruner(pulumi.ComponentResource):
             opts=child(self, depends_on=[self.log_group, role_permissions]),
         )
 
-        schedule_role = aws.iam.Role(
+        # Invoke this one function only: its ARN, once known.
+        schedule_role, invoke = self._role(
             f"{name}-schedule-role",
-            assume_role_policy=iam.to_json(
-                iam.scheduler_assume_role_policy(args.registry.account_id)),
-            description="infra-ecr: lets EventBridge Scheduler invoke the cache pruner",
-            tags=tags,
-            opts=child(self),
-        )
-        invoke = aws.iam.RolePolicy(
-            f"{name}-schedule-policy",
-            role=schedule_role.id,
-            name="invoke-cache-pruner",
-            policy=self.function.arn.apply(
-                lambda arn: iam.to_json(iam.invoke_function_policy(arn))),
-            opts=child(self),
-        )
+            iam.scheduler_assume_role_policy(args.registry.account_id),
+            "infra-ecr: lets EventBridge Scheduler invoke the cache pruner",
+            f"{name}-schedule-policy", "invoke-cache-pruner",
+            self.function.arn.apply(lambda arn: iam.to_json(iam.invoke_function_policy(arn))),
+            tags)
         self.schedule = aws.scheduler.Schedule(
             f"{name}-schedule",
             name=args.function_name,
@@ -192,3 +174,23 @@ class CachePruner(pulumi.ComponentResource):
         )
         self.register_outputs({"function_name": self.function.name,
                                "schedule": args.schedule})
+
+    def _role(self, role_name: str, trust: iam.PolicyDocument, description: str,
+              policy_name: str, inline_name: str, policy: pulumi.Input[str],
+              tags: Mapping[str, str]) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+        """A role only ``trust``'s service may assume, with one inline policy."""
+        role = aws.iam.Role(
+            role_name,
+            assume_role_policy=iam.to_json(trust),
+            description=description,
+            tags=dict(tags),
+            opts=child(self),
+        )
+        permissions = aws.iam.RolePolicy(
+            policy_name,
+            role=role.id,
+            name=inline_name,
+            policy=policy,
+            opts=child(self),
+        )
+        return role, permissions
