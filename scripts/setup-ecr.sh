@@ -62,111 +62,17 @@ usage_error() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# The credential table comes from ecr/catalogue.py, the one place the facts live.  Any python3
-# can read it: the catalogue is stdlib only.
-# Run as `python -c` so that stdin stays free for `pulumi config --json`.
-CATALOGUE_PY=$(cat <<'PY'
-"""setup-ecr.sh's window on the catalogue (and on `pulumi config --json`)."""
-import json
-import sys
-import textwrap
-
-from ecr import catalogue
-
-NS = "infra-ecr"
-
-
-def fields(upstream):
-    spec = upstream.credentials
-    return [upstream.prefix, upstream.name, spec.username_key, spec.token_key,
-            spec.username_env, spec.token_env, spec.how_to_get]
-
-
-mode = sys.argv[1]
-if mode == "help":
-    for upstream in catalogue.CATALOGUE:
-        if upstream.credentials:
-            prefix, name, _, _, user_env, token_env, how = fields(upstream)
-            print(f"  {user_env} + {token_env}: {name}, for the {prefix} cache;")
-            print(textwrap.fill(how, 88, initial_indent="      ", subsequent_indent="      "))
-    sys.exit(0)
-
-# mode "plan": stdin is `pulumi config --json`; print what the stack has and lacks, one
-# tab-separated record a line.  Secret values are never in that JSON (no --show-secrets).
-config = json.load(sys.stdin)
-if not isinstance(config, dict):
-    config = {}
-
-
-def entry(key):
-    item = config.get(f"{NS}:{key}") or config.get(key)
-    return item if isinstance(item, dict) else None
-
-
-def value(key):
-    item = entry(key)
-    if item is None:
-        return None
-    if "objectValue" in item:
-        return item["objectValue"]
-    return item.get("value")
-
-
-region = config.get("aws:region")
-print("region", (region or {}).get("value") or "", sep="\t")
-
-raw = value("caches")
-if raw is None:
-    caches = list(catalogue.DEFAULT_CACHES)
-else:
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError:
-            raw = None
-    if not isinstance(raw, list) or not all(isinstance(c, str) for c in raw):
-        print(f"{NS}:caches must be a list of cache names, e.g. "
-              f"pulumi config set {NS}:caches '{json.dumps(list(catalogue.DEFAULT_CACHES))}'",
-              file=sys.stderr)
-        sys.exit(3)
-    caches = raw
-print("caches", ",".join(caches), sep="\t")
-
-for name in caches:
-    try:
-        upstream = catalogue.by_prefix(name)
-    except catalogue.UnknownCacheError as exc:
-        print(f"{NS}:caches: {exc}", file=sys.stderr)
-        sys.exit(3)
-    if upstream.credentials:
-        spec = upstream.credentials
-        have_user = int(bool(value(spec.username_key)))
-        # Pulumi.yaml gives tokens an empty, non-secret default: only a secret counts as set.
-        token = entry(spec.token_key) or {}
-        have_token = int(token.get("secret") is True)
-        if not have_token and token.get("value"):
-            print(f"warning: {NS}:{spec.token_key} is stored in plaintext; "
-                  "it will be set again as a secret", file=sys.stderr)
-        print("cred", *fields(upstream), have_user, have_token, sep="\t")
-
-roles = value("nodeRoleNames")
-if isinstance(roles, str):
-    try:
-        roles = json.loads(roles)
-    except ValueError:
-        roles = [roles]
-has_nodes = bool(roles) or bool(value("eksClusterName"))
-print("nodes", int(has_nodes), sep="\t")
-PY
-)
-catalogue_python() { # catalogue_python INTERPRETER help|plan
-    PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" "$1" -c "$CATALOGUE_PY" "${@:2}"
+# The stack's config is judged by the program's own reader (ecr/config, run as a module): the
+# credential table comes from ecr/catalogue.py, the one place the facts live, and `plan` reads
+# `pulumi config --json` on stdin.  `help` is stdlib only, so any python3 can print it.
+config_python() { # config_python INTERPRETER help|plan
+    PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" "$1" -m ecr.config "${@:2}"
 }
 
 credential_help() {
     local py
     for py in "$VENV/bin/python" "$PYTHON" python3; do
-        if command -v "$py" >/dev/null 2>&1 && catalogue_python "$py" help 2>/dev/null; then
+        if command -v "$py" >/dev/null 2>&1 && config_python "$py" help 2>/dev/null; then
             return 0
         fi
     done
@@ -340,7 +246,7 @@ read_plan() { # fills REGION_SET, CACHES, CREDS[], NODES_SET from the stack's co
     config_json=$(run_pulumi config --json --stack "$STACK") ||
         die "could not read the stack's configuration (pulumi config --json --stack $STACK)"
     local plan
-    plan=$(printf '%s' "$config_json" | catalogue_python "$VENV_PY" plan) ||
+    plan=$(printf '%s' "$config_json" | config_python "$VENV_PY" plan) ||
         die "the stack's configuration is not usable (see above); fix it with pulumi config set, then re-run"
     CREDS=()
     while IFS= read -r record; do

@@ -1,33 +1,32 @@
-"""The few stack settings the operations commands read from ``Pulumi.<stack>.yaml``.
+"""The stack settings the operations commands read from ``Pulumi.<stack>.yaml``.
 
-``lifecycle apply`` needs the cache lifecycle settings, ``status`` the caches and
-those settings, ``doctor`` the caches, node roles and those settings, so they can
-check a deployment against what the stack declares without the pulumi CLI.  Without
-``--stack-file`` they read ``Pulumi.<stack>.yaml`` from the project directory (stack
-from ``--stack``, default ``prod``) when that file exists, as ``pulumi`` itself would.
-``pulumi config set`` stores scalars as strings ("90"), so numbers are parsed here,
-with a message naming the key when one is not a number.  Secrets (``secure:`` values)
-are never read.  A key the file leaves out takes the stack's own default from
-``ecr.config.settings`` (the one place those numbers live), so the tools judge what
-``pulumi up`` would deploy.
+``lifecycle``, ``status`` and ``doctor`` check a deployment against what the stack declares,
+without the pulumi CLI.  Without ``--stack-file`` they read ``Pulumi.<stack>.yaml`` from the
+project directory (stack from ``--stack``, default ``prod``) when that file exists, as
+``pulumi`` itself would.  The values go through the program's own validator
+(``ecr.config.settings.validate``), so a value ``pulumi up`` would refuse is refused here with
+the same message and fix; a key the file leaves out takes the stack's default from
+``ecr.config.keys`` (the one place those numbers live).  Secrets (``secure:`` values) are
+never read, and missing credentials are not the tools' concern.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-from ecr import catalogue
-from ecr.config import settings
-from ecr.policies import lifecycle as lifecycle_policy
+from ecr.config import keys
+from ecr.config.problems import ConfigError
+from ecr.config.settings import Settings, validate
+from ecr.config.sources import SourceError, from_stack_file
+from ecr.policies import lifecycle
 
-NAMESPACE = settings.NAMESPACE
+NAMESPACE = keys.NAMESPACE
 DEFAULT_STACK = "prod"
 # The directory holding Pulumi.yaml (this package's parent); tests point it elsewhere.
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
 
 
 class StackFileError(ValueError):
@@ -36,103 +35,113 @@ class StackFileError(ValueError):
 
 @dataclass(frozen=True)
 class StackSettings:
+    """A stack file's settings: ``settings`` (defaults filled in) and which keys it sets."""
+
     path: Path
     region: str | None
-    caches: tuple[str, ...]
-    unpulled_days: int | None
-    keep_images: int | None
-    node_role_names: tuple[str, ...]
-    eks_cluster_name: str | None
+    settings: Settings = field(default_factory=Settings)
+    explicit: frozenset[str] = frozenset()
+
+    @property
+    def caches(self) -> tuple[str, ...]:
+        return self.settings.caches
+
+    @property
+    def node_role_names(self) -> tuple[str, ...]:
+        return self.settings.node_role_names
+
+    @property
+    def eks_cluster_name(self) -> str | None:
+        return self.settings.eks_cluster_name
+
+    @property
+    def cache_unpulled_days(self) -> int:
+        """cacheUnpulledDays: the pruner's days since the last pull (0 = pruning off)."""
+        return self.settings.cache_unpulled_days
+
+    @property
+    def unpulled_days(self) -> int | None:
+        """cacheUnpulledDays when the file sets it, else None."""
+        return self.settings.cache_unpulled_days if "cacheUnpulledDays" in self.explicit else None
+
+    @property
+    def max_age_days(self) -> int | None:
+        """cacheMaxAgeDays when the file sets it, else None."""
+        return self.settings.cache_max_age_days if "cacheMaxAgeDays" in self.explicit else None
+
+    @property
+    def keep_images(self) -> int | None:
+        """cacheKeepImages when the file sets it, else None."""
+        return self.settings.cache_keep_images if "cacheKeepImages" in self.explicit else None
 
 
 @dataclass(frozen=True)
 class CachePolicySettings:
-    """What the cache lifecycle policy is built from: cacheUnpulledDays, cacheKeepImages."""
+    """What the cache lifecycle policy is built from (cacheMaxAgeDays, cacheKeepImages), and
+    the pruner's cacheUnpulledDays beside it."""
 
-    unpulled_days: int
+    max_age_days: int
     keep_images: int
+    cache_unpulled_days: int = keys.DEFAULT_CACHE_UNPULLED_DAYS
 
-    def policy(self) -> lifecycle_policy.PolicyDocument:
-        """The creation templates' policy (``PolicyValueError`` when a value is out of range)."""
-        return lifecycle_policy.cache_lifecycle_policy(self.unpulled_days, self.keep_images)
+    @property
+    def unpulled_days(self) -> int:
+        """cacheUnpulledDays (the name the commands used before cacheMaxAgeDays existed)."""
+        return self.cache_unpulled_days
+
+    def policy(self) -> lifecycle.PolicyDocument:
+        """The creation templates' policy (``PolicyValueError`` when a value is out of range
+        or both limits are off)."""
+        return lifecycle.cache_lifecycle_policy(self.max_age_days, self.keep_images)
 
 
 def default_unpulled_days() -> int:
-    """The stack's default cacheUnpulledDays: ``ecr.config.settings`` (which Pulumi.yaml mirrors)
-    is the one place it lives; read at call time, never copied."""
-    return settings.DEFAULT_CACHE_UNPULLED_DAYS
+    """The stack's default cacheUnpulledDays (``ecr.config.keys``, which Pulumi.yaml mirrors),
+    read at call time, never copied."""
+    return keys.DEFAULT_CACHE_UNPULLED_DAYS
+
+
+def default_max_age_days() -> int:
+    """The stack's default cacheMaxAgeDays (``ecr.config.keys``)."""
+    return keys.DEFAULT_CACHE_MAX_AGE_DAYS
 
 
 def default_keep_images() -> int:
-    """The stack's default cacheKeepImages (``ecr.config.settings``)."""
-    return settings.DEFAULT_CACHE_KEEP_IMAGES
+    """The stack's default cacheKeepImages (``ecr.config.keys``)."""
+    return keys.DEFAULT_CACHE_KEEP_IMAGES
+
+
+def _first(*candidates: int | None) -> int:
+    return next(c for c in candidates if c is not None)
 
 
 def cache_policy_settings(
-    stack: StackSettings | None, unpulled_days: int | None = None, keep_images: int | None = None
+    stack: StackSettings | None,
+    max_age_days: int | None = None,
+    keep_images: int | None = None,
+    unpulled_days: int | None = None,
 ) -> CachePolicySettings:
-    """The flags first, then the stack file, then the stack's defaults (``ecr.config.settings``)."""
-    if unpulled_days is None:
-        unpulled_days = stack.unpulled_days if stack else None
-    if keep_images is None:
-        keep_images = stack.keep_images if stack else None
+    """The flags first, then the stack file, then the stack's defaults (``ecr.config.keys``)."""
     return CachePolicySettings(
-        default_unpulled_days() if unpulled_days is None else unpulled_days,
-        default_keep_images() if keep_images is None else keep_images,
+        _first(max_age_days, stack.max_age_days if stack else None, default_max_age_days()),
+        _first(keep_images, stack.keep_images if stack else None, default_keep_images()),
+        _first(unpulled_days, stack.unpulled_days if stack else None, default_unpulled_days()),
     )
 
 
-def _key(name: str) -> str:
-    return f"{NAMESPACE}:{name}"
-
-
-def _int(config: dict[str, Any], name: str, path: Path) -> int | None:
-    value = config.get(_key(name))
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise StackFileError(f"{path}: {_key(name)} must be a whole number, got {value!r}")
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        raise StackFileError(
-            f"{path}: {_key(name)} must be a whole number, got {value!r}; "
-            f"fix it with: pulumi config set {_key(name)} <number>"
-        ) from None
-
-
-def _strings(config: dict[str, Any], name: str, path: Path) -> tuple[str, ...] | None:
-    value = config.get(_key(name))
-    if value is None:
-        return None
-    if isinstance(value, str):  # a JSON array given as a plain string still counts
-        text = value.strip()
-        value = yaml.safe_load(text) if text.startswith("[") else [text]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise StackFileError(f"{path}: {_key(name)} must be a list of strings, got {value!r}")
-    return tuple(value)
-
-
-def parse(data: Any, path: Path) -> StackSettings:
+def parse(data: object, path: Path) -> StackSettings:
     """Settings from a parsed stack file (pure; ``load`` does the reading)."""
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise StackFileError(f"{path}: not a Pulumi stack file (expected a mapping)")
-    config = data.get("config") or {}
-    if not isinstance(config, dict):
-        raise StackFileError(f"{path}: 'config' must be a mapping")
-    region = config.get("aws:region")
-    cluster = config.get(_key("eksClusterName"))
-    return StackSettings(
-        path=path,
-        region=str(region) if isinstance(region, str) else None,
-        caches=_strings(config, "caches", path) or catalogue.DEFAULT_CACHES,
-        unpulled_days=_int(config, "cacheUnpulledDays", path),
-        keep_images=_int(config, "cacheKeepImages", path),
-        node_role_names=_strings(config, "nodeRoleNames", path) or (),
-        eks_cluster_name=str(cluster) if isinstance(cluster, str) and cluster else None,
-    )
+    try:
+        raw = from_stack_file(data)
+    except SourceError as error:
+        raise StackFileError(f"{path}: {error}") from None
+    try:
+        settings = validate(raw.values, raw.secret_keys).settings_or_raise(
+            credentials_required=False)
+    except ConfigError as error:
+        raise StackFileError(f"{path}: {error}") from None
+    return StackSettings(path=path, region=raw.region, settings=settings,
+                         explicit=frozenset(raw.values))
 
 
 def load(path: str | Path) -> StackSettings:

@@ -98,7 +98,7 @@ def limit_amount(amount_usd: float | Decimal) -> str:
     return str(cents)
 
 
-def check_emails(emails: Sequence[str]) -> tuple[str, ...]:
+def validated_emails(emails: Sequence[str]) -> tuple[str, ...]:
     """The alert addresses, de-duplicated in order; refuses none, too many or malformed ones."""
     if isinstance(emails, str):
         raise BudgetSpecError("budgetAlertEmails must be a list of addresses, not one string")
@@ -128,7 +128,7 @@ def budget_name(label: str) -> str:
 def budget_spec(*, label: str, amount_usd: float | Decimal, emails: Sequence[str]) -> BudgetSpec:
     """The budget for a stack: ECR + Secrets Manager cost, alerts at 80% actual, 100% forecast."""
     amount = limit_amount(amount_usd)
-    addresses = check_emails(emails)
+    addresses = validated_emails(emails)
     return BudgetSpec(
         name=budget_name(label),
         limit_amount=amount,

@@ -176,7 +176,7 @@ def dashboard_body(
     *,
     region: str,
     cache_prefixes: Sequence[str],
-    private_repositories: Sequence[str] = (),
+    custom_repositories: Sequence[str] = (),
     period: int = DEFAULT_PERIOD_SECONDS,
 ) -> dict[str, Any]:
     """The dashboard document: one widget per cache prefix, then the custom repositories.
@@ -189,7 +189,7 @@ def dashboard_body(
     if period <= 0 or period % 60:
         raise DashboardError(f"period must be a positive multiple of 60 seconds, not {period}")
     prefixes = list(dict.fromkeys(cache_prefixes))
-    repositories = sorted(set(private_repositories))
+    repositories = sorted(set(custom_repositories))
     for repository in repositories:
         exact_term(repository)  # reject names a search term cannot hold, before anything else
 

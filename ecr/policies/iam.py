@@ -10,7 +10,7 @@ the stack grants exactly these, scoped to ``repository/<prefix>/*``:
 * ``registry_policy``: lets other accounts / the organisation create and import
   cached repositories (only a registry policy can grant CreateRepository across
   accounts);
-* ``repository_pull_policy``: repository policy (creation templates, private
+* ``repository_pull_policy``: repository policy (creation templates, custom
   repositories) letting them pull;
 * ``consumer_node_policy``: what the *other* account's node roles need on their
   side (cross-account access needs both sides to allow).
@@ -54,12 +54,28 @@ class Registry:
         return self.repository_arn(f"{prefix}/*")
 
 
-def partition_of(arn: str) -> str:
-    """``aws`` from ``arn:aws:sts::123:assumed-role/...``."""
-    parts = arn.split(":")
-    if len(parts) < 6 or parts[0] != "arn" or not parts[1]:
-        raise ValueError(f"not an ARN: {arn!r}")
-    return parts[1]
+# Region name prefixes of the partitions other than "aws" (botocore's endpoints.json).
+_PARTITION_PREFIXES: tuple[tuple[str, str], ...] = (
+    ("cn-", "aws-cn"),
+    ("us-gov-", "aws-us-gov"),
+    ("us-isob-", "aws-iso-b"),
+    ("us-iso-", "aws-iso"),
+    ("eu-isoe-", "aws-iso-e"),
+    ("us-isof-", "aws-iso-f"),
+)
+
+
+def partition_of(region: str) -> str:
+    """The ARN partition of a region: ``aws-cn`` for ``cn-north-1``, ``aws`` for most."""
+    for prefix, partition in _PARTITION_PREFIXES:
+        if region.startswith(prefix):
+            return partition
+    return "aws"
+
+
+def registry_in(region: str, account_id: str) -> Registry:
+    """The registry of ``account_id`` in ``region``, its partition from the region."""
+    return Registry(partition_of(region), region, account_id)
 
 
 def account_principal(partition: str, account_id: str) -> str:
@@ -80,7 +96,7 @@ def node_role_policy(registry: Registry, cache_prefixes: Sequence[str],
     """Inline policy for this account's EKS node roles.
 
     Pull (plus import and create, for the first pull) on the caches' repositories,
-    pull on the private repositories, ``GetAuthorizationToken`` (account-level:
+    pull on the custom repositories, ``GetAuthorizationToken`` (account-level:
     ``*`` is its only resource).  Replicas in other regions are granted by the
     stack of that region.
     """
@@ -153,6 +169,65 @@ def repository_pull_policy(partition: str, account_ids: Sequence[str],
         "Statement": _principal_statements("CrossAccountPull", partition, PULL_ACTIONS, [],
                                            account_ids, organization_id),
     }
+
+
+# What the pruner (ecr/pruner) calls: list the cached repositories and their images, read
+# image indexes (to keep a multi-arch image whole) and delete.  All four take repository ARNs.
+PRUNER_ECR_ACTIONS: tuple[str, ...] = (
+    "ecr:BatchDeleteImage",
+    "ecr:BatchGetImage",
+    "ecr:DescribeImages",
+    "ecr:DescribeRepositories",
+)
+LOG_WRITE_ACTIONS: tuple[str, ...] = ("logs:CreateLogStream", "logs:PutLogEvents")
+
+
+def log_group_arn(registry: Registry, log_group: str) -> str:
+    """A log group's ARN with ``:*``: log-stream actions name the streams inside it."""
+    return (f"arn:{registry.partition}:logs:{registry.region}:{registry.account_id}:"
+            f"log-group:{log_group}:*")
+
+
+def pruner_role_policy(registry: Registry, cache_prefixes: Sequence[str],
+                       log_group: str) -> PolicyDocument:
+    """The pruner function's role: exactly the four ECR actions on the cache prefixes'
+    repositories, and writing to its own log group.  Nothing on ``*``: the function never
+    creates its log group (the stack does), and every ECR action it calls takes a
+    repository ARN."""
+    if not cache_prefixes:
+        raise ValueError("the pruner needs at least one cache prefix")
+    return {
+        "Version": VERSION,
+        "Statement": [
+            _statement("PruneCachedImages", PRUNER_ECR_ACTIONS,
+                       [registry.cache_arn(p) for p in cache_prefixes]),
+            _statement("WriteOwnLogs", LOG_WRITE_ACTIONS, [log_group_arn(registry, log_group)]),
+        ],
+    }
+
+
+def lambda_assume_role_policy() -> PolicyDocument:
+    """Trust policy: only the Lambda service may assume the pruner's role."""
+    return _service_trust("lambda.amazonaws.com")
+
+
+def scheduler_assume_role_policy(account_id: str) -> PolicyDocument:
+    """Trust policy: EventBridge Scheduler, for schedules of this account only (confused
+    deputy guard, Scheduler user guide "Set up the execution role")."""
+    return _service_trust("scheduler.amazonaws.com",
+                          Condition={"StringEquals": {"aws:SourceAccount": account_id}})
+
+
+def invoke_function_policy(function_arn: str) -> PolicyDocument:
+    """The schedule's role: invoke the one pruner function, nothing else."""
+    return {"Version": VERSION,
+            "Statement": [_statement("InvokePruner", ["lambda:InvokeFunction"], [function_arn])]}
+
+
+def _service_trust(service: str, **extra: Any) -> PolicyDocument:
+    statement: dict[str, Any] = {"Effect": "Allow", "Principal": {"Service": service},
+                                 "Action": "sts:AssumeRole", **extra}
+    return {"Version": VERSION, "Statement": [statement]}
 
 
 def to_json(policy: PolicyDocument) -> str:

@@ -1,6 +1,6 @@
 """ECR lifecycle policy documents, as pure functions.
 
-The creation templates (Pulumi), the private repositories (Pulumi) and
+The creation templates (Pulumi), the custom repositories (Pulumi) and
 ``python -m ecr lifecycle apply`` (backfill) all build their policies here, so a
 backfilled repository gets exactly what a newly cached one gets.
 
@@ -15,13 +15,15 @@ properties" and "How lifecycle policies work"):
   never with ``expire`` (aws/containers-roadmap#921, closed 2025-11-20 with the
   archive storage class), and archived images cannot be pulled (404; user guide
   "Archiving an image").  Archiving a cached image would break the cache, so
-  the cache expires on ``sinceImagePushed``: an image is deleted N days after ECR
-  cached it, and a later pull simply fetches it again from upstream.
+  images nobody pulls are deleted by the pruner (``ecr/pruner``, config
+  ``cacheUnpulledDays``), and the cache policy keeps only a safety limit on
+  ``sinceImagePushed`` (config ``cacheMaxAgeDays``): an image is deleted N days
+  after ECR cached it, pulled or not, and a later pull fetches it again.
 * A multi-arch image is a tagged index whose per-platform manifests are untagged
   and are pushed (cached) after their index.  In a cache, one ``tagStatus: any``
   rule judged by push time therefore removes an index before its platform
-  manifests, never the other way round.  In a private repository deleting an
-  untagged child breaks the image, so the private policy only counts *tagged*
+  manifests, never the other way round.  In a custom repository deleting an
+  untagged child breaks the image, so the custom repositories' policy only counts *tagged*
   images and never expires untagged ones.
 """
 
@@ -46,18 +48,19 @@ def _expire(priority: int, description: str, selection: dict[str, Any]) -> dict[
     }
 
 
-def cache_lifecycle_policy(unpulled_days: int, keep_images: int = 0) -> PolicyDocument:
+def cache_lifecycle_policy(max_age_days: int, keep_images: int = 0) -> PolicyDocument:
     """Policy for repositories the pull-through cache creates: one ``tagStatus: any`` rule.
 
-    ``unpulled_days`` (config ``cacheUnpulledDays``, >= 1): cached images expire this
-    many days after ECR cached them (ECR cannot expire on the last pull time).
-    ``keep_images`` (config ``cacheKeepImages``, 0 = off): keep only the newest N
-    images instead.  ECR applies one rule per image, so the cap *replaces* the age
-    limit rather than adding to it.  Either way an expired image that is still in
-    use is fetched again from upstream on its next pull.
+    ``max_age_days`` (config ``cacheMaxAgeDays``, 0 = off): the safety limit, cached images
+    expire this many days after ECR cached them, pulled or not (images nobody pulls are the
+    pruner's: config ``cacheUnpulledDays``).  ``keep_images`` (config ``cacheKeepImages``,
+    0 = off): keep only the newest N images instead.  ECR applies one rule per image, so the
+    cap *replaces* the age limit rather than adding to it.  Either way an expired image that
+    is still in use is fetched again from upstream on its next pull.  With both off there is
+    no policy (``cache_lifecycle_policy_or_none``).
     """
-    if unpulled_days < 1:
-        raise PolicyValueError(f"unpulled days must be at least 1, got {unpulled_days}")
+    if max_age_days < 0:
+        raise PolicyValueError(f"max age days must be 0 (off) or more, got {max_age_days}")
     if keep_images < 0:
         raise PolicyValueError(f"keep images must be 0 (off) or more, got {keep_images}")
     if keep_images:
@@ -67,23 +70,35 @@ def cache_lifecycle_policy(unpulled_days: int, keep_images: int = 0) -> PolicyDo
             "from upstream when pulled)",
             {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": keep_images},
         )
-    else:
+    elif max_age_days:
         rule = _expire(
             1,
-            f"Expire cached images {unpulled_days} days after they were cached (an expired "
-            "one is fetched again from upstream when pulled)",
+            f"Safety limit: expire cached images {max_age_days} days after they were cached, "
+            "pulled or not (the pruner removes unpulled ones sooner; an expired one is "
+            "fetched again from upstream when pulled)",
             {
                 "tagStatus": "any",
                 "countType": "sinceImagePushed",
                 "countUnit": "days",
-                "countNumber": unpulled_days,
+                "countNumber": max_age_days,
             },
         )
+    else:
+        raise PolicyValueError("max age days and keep images are both 0 (off): no lifecycle "
+                               "policy for the cache")
     return {"rules": [rule]}
 
 
-def private_lifecycle_policy(keep_images: int) -> PolicyDocument:
-    """Policy for the private repositories (custom-apps): keep the last N tagged images.
+def cache_lifecycle_policy_or_none(max_age_days: int, keep_images: int) -> PolicyDocument | None:
+    """``cache_lifecycle_policy``, or None when both limits are off (the templates then carry
+    no lifecycle policy, and only the pruner removes cached images)."""
+    if not max_age_days and not keep_images:
+        return None
+    return cache_lifecycle_policy(max_age_days, keep_images)
+
+
+def custom_lifecycle_policy(keep_images: int) -> PolicyDocument:
+    """Policy for the custom repositories (custom-apps): keep the last N tagged images.
 
     Untagged manifests are never expired: they may be the platform manifests of a
     multi-arch image that is still deployed.
@@ -105,6 +120,9 @@ def private_lifecycle_policy(keep_images: int) -> PolicyDocument:
         ]
     }
 
+
+# The name the tools used before the user's own repositories were called "custom".
+private_lifecycle_policy = custom_lifecycle_policy
 
 _COUNT_TYPES = ("imageCountMoreThan", "sinceImagePushed", "sinceImagePulled",
                 "sinceImageTransitioned")

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
 from ecr import catalogue
-from ecr.stack.common import TYPE_PREFIX, child
+from ecr.stack.common import child, type_token
 from ecr.stack.credentials import UpstreamCredentialsSecret
+
+
+@dataclass(frozen=True)
+class CacheRulesArgs:
+    upstreams: Sequence[catalogue.Upstream]
+    # cache prefix -> its credentials secret (for the upstreams that need one)
+    credentials: Mapping[str, UpstreamCredentialsSecret] = field(default_factory=dict)
 
 
 class CacheRules(pulumi.ComponentResource):
@@ -18,13 +26,12 @@ class CacheRules(pulumi.ComponentResource):
 
     rules: dict[str, aws.ecr.PullThroughCacheRule]
 
-    def __init__(self, name: str, upstreams: Sequence[catalogue.Upstream],
-                 credentials: Mapping[str, UpstreamCredentialsSecret],
+    def __init__(self, name: str, args: CacheRulesArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(f"{TYPE_PREFIX}:CacheRules", name, None, opts)
+        super().__init__(type_token(CacheRules), name, None, opts)
         self.rules = {}
-        for upstream in upstreams:
-            secret = credentials.get(upstream.prefix)
+        for upstream in args.upstreams:
+            secret = args.credentials.get(upstream.prefix)
             if upstream.needs_credentials and secret is None:
                 raise ValueError(f"cache {upstream.prefix!r} needs credentials")
             self.rules[upstream.prefix] = aws.ecr.PullThroughCacheRule(

@@ -1,23 +1,39 @@
 """CostControls: the optional budget alarm and the pull-count dashboard of the stack.
 
-The component takes plain values (not the settings object) so it can be built and tested on
-its own.  The decisions live in pure modules: ``ecr.policies.budget`` (what the budget counts and
-who it alerts) and ``ecr.policies.dashboard`` (the CloudWatch dashboard JSON).  Inputs are checked
-there before any resource is declared, so a bad value fails ``pulumi preview`` with a message.
+The component takes a ``CostControlsArgs`` of plain values (not the settings object) so it can
+be built and tested on its own.  The decisions live in pure modules: ``ecr.policies.budget``
+(what the budget counts and who it alerts) and ``ecr.policies.dashboard`` (the CloudWatch
+dashboard JSON).  Inputs are checked there before any resource is declared, so a bad value
+fails ``pulumi preview`` with a message.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 import pulumi
 import pulumi_aws as aws
 
-from ecr.policies import budget as budget_spec
-from ecr.policies import dashboard as dashboard_body
+from ecr.policies import budget, dashboard
+from ecr.stack.common import child, renamed, type_token
 
-TYPE_TOKEN = "infra-ecr:cost:CostControls"
+# Registered under its own namespace before every token sat under infra-ecr:stack.
+OLD_TYPE = "infra-ecr:cost:CostControls"
+
+
+@dataclass(frozen=True)
+class CostControlsArgs:
+    monthly_budget_usd: float | Decimal | None
+    alert_emails: Sequence[str]
+    dashboard: bool
+    cache_prefixes: Sequence[str]
+    custom_repositories: Sequence[str]
+    region: str
+    account_id: str | None = None
+    label: str | None = None  # names the budget and dashboard; default "<project>-<stack>"
+    tags: Mapping[str, str] | None = None
 
 
 class CostControlsError(pulumi.RunError):
@@ -36,55 +52,42 @@ class CostControls(pulumi.ComponentResource):
     budget_name: pulumi.Output[str] | None
     dashboard_url: pulumi.Output[str] | None
 
-    def __init__(
-        self,
-        name: str,
-        *,
-        monthly_budget_usd: float | Decimal | None,
-        alert_emails: Sequence[str],
-        dashboard: bool,
-        cache_prefixes: Sequence[str],
-        private_repositories: Sequence[str],
-        region: str,
-        account_id: str | None = None,
-        label: str | None = None,
-        tags: Mapping[str, str] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: CostControlsArgs,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
         # "<project>-<stack>" names the budget and the dashboard: unique per account as long
         # as stacks are, and recognisable in the Budgets and CloudWatch consoles.
-        label = label or f"{pulumi.get_project()}-{pulumi.get_stack()}"
+        label = args.label or f"{pulumi.get_project()}-{pulumi.get_stack()}"
 
         # Validate everything before declaring anything, the component included: a bad value fails
         # the preview with its message and leaves nothing half-declared.
         try:
             spec = (
-                budget_spec.budget_spec(
-                    label=label, amount_usd=monthly_budget_usd, emails=alert_emails
+                budget.budget_spec(
+                    label=label, amount_usd=args.monthly_budget_usd, emails=args.alert_emails
                 )
-                if monthly_budget_usd is not None
+                if args.monthly_budget_usd is not None
                 else None
             )
             body = (
-                dashboard_body.render(
-                    dashboard_body.dashboard_body(
-                        region=region,
-                        cache_prefixes=cache_prefixes,
-                        private_repositories=private_repositories,
+                dashboard.render(
+                    dashboard.dashboard_body(
+                        region=args.region,
+                        cache_prefixes=args.cache_prefixes,
+                        custom_repositories=args.custom_repositories,
                     )
                 )
-                if dashboard
+                if args.dashboard
                 else None
             )
-        except (budget_spec.BudgetSpecError, dashboard_body.DashboardError) as error:
+        except (budget.BudgetSpecError, dashboard.DashboardError) as error:
             raise CostControlsError(f"infra-ecr cost controls: {error}") from error
 
-        super().__init__(TYPE_TOKEN, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        super().__init__(type_token(CostControls), name, None, renamed(opts, old_type=OLD_TYPE))
         self.budget = None
         self.budget_name = None
         if spec is not None:
-            self.budget = _budget(name, spec, account_id=account_id, tags=tags, opts=child)
+            self.budget = _budget(name, spec, account_id=args.account_id, tags=args.tags,
+                                  opts=child(self))
             self.budget_name = self.budget.name
 
         self.dashboard = None
@@ -92,12 +95,13 @@ class CostControls(pulumi.ComponentResource):
         if body is not None:
             self.dashboard = aws.cloudwatch.Dashboard(
                 f"{name}-dashboard",
-                dashboard_name=dashboard_body.dashboard_name(label),
+                dashboard_name=dashboard.dashboard_name(label),
                 dashboard_body=body,
-                opts=child,
+                opts=child(self),
             )
+            region = args.region
             self.dashboard_url = self.dashboard.dashboard_name.apply(
-                lambda dashboard_name: dashboard_body.dashboard_url(region, dashboard_name)
+                lambda dashboard_name: dashboard.dashboard_url(region, dashboard_name)
             )
 
         self.register_outputs(
@@ -107,7 +111,7 @@ class CostControls(pulumi.ComponentResource):
 
 def _budget(
     name: str,
-    spec: budget_spec.BudgetSpec,
+    spec: budget.BudgetSpec,
     *,
     account_id: str | None,
     tags: Mapping[str, str] | None,

@@ -10,13 +10,21 @@ so the rule depends on ``version``, not just on the secret.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
 from ecr import catalogue
 from ecr.config.settings import UpstreamCredentials
-from ecr.stack.common import TYPE_PREFIX, child
+from ecr.stack.common import TYPE_PREFIX, child, renamed, type_token
+
+
+@dataclass(frozen=True)
+class UpstreamCredentialsSecretArgs:
+    credentials: UpstreamCredentials
+    tags: Mapping[str, str]
 
 
 class UpstreamCredentialsSecret(pulumi.ComponentResource):
@@ -25,9 +33,12 @@ class UpstreamCredentialsSecret(pulumi.ComponentResource):
     secret: aws.secretsmanager.Secret
     version: aws.secretsmanager.SecretVersion
 
-    def __init__(self, name: str, credentials: UpstreamCredentials, tags: dict[str, str],
+    def __init__(self, name: str, args: UpstreamCredentialsSecretArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(f"{TYPE_PREFIX}:UpstreamCredentials", name, None, opts)
+        # Registered as "UpstreamCredentials" before the tokens matched the class names.
+        super().__init__(type_token(UpstreamCredentialsSecret), name, None,
+                         renamed(opts, old_type=f"{TYPE_PREFIX}:UpstreamCredentials"))
+        credentials = args.credentials
         upstream = catalogue.by_prefix(credentials.prefix)
         self.secret = aws.secretsmanager.Secret(
             f"{name}-secret",
@@ -37,7 +48,7 @@ class UpstreamCredentialsSecret(pulumi.ComponentResource):
             # The source of truth is the stack's encrypted config, so nothing is lost on
             # delete, and a re-deploy can reuse the name at once.
             recovery_window_in_days=0,
-            tags=tags,
+            tags=dict(args.tags),
             opts=child(self),
         )
         # The token is wrapped as a Pulumi secret before it reaches any resource input,

@@ -3,10 +3,17 @@ account and region must not both own it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_aws as aws
 
-from ecr.stack.common import TYPE_PREFIX, child
+from ecr.stack.common import child, type_token
+
+
+@dataclass(frozen=True)
+class RegistryScanningArgs:
+    scan_on_push: bool
 
 
 class RegistryScanning(pulumi.ComponentResource):
@@ -14,9 +21,10 @@ class RegistryScanning(pulumi.ComponentResource):
 
     configuration: aws.ecr.RegistryScanningConfiguration
 
-    def __init__(self, name: str, scan_on_push: bool,
+    def __init__(self, name: str, args: RegistryScanningArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(f"{TYPE_PREFIX}:RegistryScanning", name, None, opts)
+        super().__init__(type_token(RegistryScanning), name, None, opts)
+        scan_on_push = args.scan_on_push
         rules = [
             aws.ecr.RegistryScanningConfigurationRuleArgs(
                 scan_frequency="SCAN_ON_PUSH",

@@ -2,17 +2,25 @@
 
 Without a template a cached repository gets no lifecycle policy and no
 repository policy.  Templates only apply to repositories created after them;
-``python -m ecr lifecycle apply`` backfills older ones with the same policy.
+``scripts/ecr lifecycle apply`` backfills older ones with the same policy.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from ecr.stack.common import TYPE_PREFIX, child
+from ecr.stack.common import child, type_token
+
+
+@dataclass(frozen=True)
+class CreationTemplatesArgs:
+    prefixes: Sequence[str]
+    lifecycle_policy_json: str | None  # None: cacheMaxAgeDays and cacheKeepImages both off
+    repository_policy_json: str | None  # the cross-account pull policy, when shared
 
 
 class CreationTemplates(pulumi.ComponentResource):
@@ -22,12 +30,11 @@ class CreationTemplates(pulumi.ComponentResource):
 
     templates: dict[str, aws.ecr.RepositoryCreationTemplate]
 
-    def __init__(self, name: str, prefixes: Sequence[str], lifecycle_policy_json: str,
-                 repository_policy_json: str | None,
+    def __init__(self, name: str, args: CreationTemplatesArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(f"{TYPE_PREFIX}:CreationTemplates", name, None, opts)
+        super().__init__(type_token(CreationTemplates), name, None, opts)
         self.templates = {}
-        for prefix in prefixes:
+        for prefix in args.prefixes:
             self.templates[prefix] = aws.ecr.RepositoryCreationTemplate(
                 f"{prefix}-template",
                 prefix=prefix,
@@ -40,8 +47,8 @@ class CreationTemplates(pulumi.ComponentResource):
                         encryption_type="AES256",
                     )
                 ],
-                lifecycle_policy=lifecycle_policy_json,
-                repository_policy=repository_policy_json,
+                lifecycle_policy=args.lifecycle_policy_json,
+                repository_policy=args.repository_policy_json,
                 opts=child(self),
             )
         self.register_outputs({"prefixes": sorted(self.templates)})

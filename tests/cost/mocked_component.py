@@ -1,8 +1,10 @@
-"""Child process: build CostControls under Pulumi mocks and print what was declared as JSON.
+"""Build CostControls under Pulumi mocks in a fresh process and report what was declared, as JSON.
 
-Run by ``test_cost_controls.py`` as ``python -m tests.cost.mocked_component '<scenario json>'``,
-one scenario per process, so no Pulumi runtime state (root stack, settings, pending RPCs)
-leaks from one program run into the next.
+``test_cost_controls.py`` runs ``run_json`` through the stack tests' harness
+(``tests/stack/harness.py``: one fresh process per scenario, forked from a server that has
+already imported pulumi and pulumi_aws), so no Pulumi runtime state (root stack, settings,
+pending RPCs) leaks from one program run into the next.  ``python -m
+tests.cost.mocked_component '<scenario json>'`` does the same for debugging.
 
 The JSON on stdout holds:
   ``resources``  every resource the mock engine was asked to create: type, name, inputs, parent;
@@ -134,22 +136,23 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def main(argv: list[str]) -> int:
-    scenario = json.loads(argv[1])
+def run_json(scenario_json: str) -> str:
+    """One scenario (CostControlsArgs fields as JSON) -> the report, as JSON."""
+    scenario = json.loads(scenario_json)
     mocks = RecordingMocks()
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(
         mocks, project="infra-ecr", stack="test", preview=False, monitor=monitor
     )
 
-    from ecr.stack.cost import CostControls
+    from ecr.stack.cost import CostControls, CostControlsArgs
 
     resolved: dict[str, Any] = {}
     result: dict[str, Any] = {"error": None}
 
     @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def program() -> pulumi.Output[Any]:
-        cost = CostControls("cost", **scenario)
+        cost = CostControls("cost", CostControlsArgs(**scenario))
         return _resolve(cost, resolved)
 
     try:
@@ -166,7 +169,11 @@ def main(argv: list[str]) -> int:
     result["registered_outputs"] = monitor.registered_outputs
     result["resolved"] = resolved
     result["calls"] = mocks.calls
-    json.dump(result, sys.stdout, default=repr)
+    return json.dumps(result, default=repr)
+
+
+def main(argv: list[str]) -> int:
+    sys.stdout.write(run_json(argv[1]))
     return 0
 
 

@@ -95,7 +95,7 @@ def test_emails_are_trimmed_and_deduplicated_and_limited_to_ten():
 
 def test_one_string_instead_of_a_list_is_refused():
     with pytest.raises(bs.BudgetSpecError, match="list of addresses"):
-        bs.check_emails("ops@example.com")
+        bs.validated_emails("ops@example.com")
 
 
 def test_budget_name_is_valid_for_aws():

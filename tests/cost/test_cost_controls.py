@@ -1,8 +1,9 @@
 """CostControls under Pulumi mocks: budget on/off, dashboard on/off, and every refused value.
 
-Each scenario runs ``tests/cost/mocked_component.py`` in its own process (all started at once,
-so the suite stays fast on two cores): a Pulumi program run leaves global runtime state
-behind, and a fresh interpreter is the only reset that cannot miss any.  The child reports what
+Each scenario runs ``tests/cost/mocked_component.py`` in a fresh process of the stack tests'
+harness (``tests/stack/harness.py``: forked from a server that imported pulumi once, instead
+of a dozen interpreters each importing it): a Pulumi program run leaves global runtime state
+behind, and a fresh process is the only reset that cannot miss any.  The child reports what
 the mock engine received and what Output.apply resolved; the assertions run here, on data, and
 each test first checks that the values it asserts on were actually resolved.
 """
@@ -10,19 +11,19 @@ each test first checks that the values it asserts on were actually resolved.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from ecr import catalogue
-from tests.conftest import ROOT
+from tests.cost import mocked_component
 from tests.cost.dashboard_checks import check_dashboard, search_expressions
+from tests.stack.harness import in_fresh_process, shutdown
 
 REGION = "af-south-1"
 PROJECT_STACK = "infra-ecr-test"
-COMPONENT = "infra-ecr:cost:CostControls"
+COMPONENT = "infra-ecr:stack:CostControls"
 BUDGET = "aws:budgets/budget:Budget"
 DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
 
@@ -31,7 +32,7 @@ BASE: dict[str, Any] = {
     "alert_emails": ["ops@example.com", "finance@example.com"],
     "dashboard": True,
     "cache_prefixes": list(catalogue.DEFAULT_CACHES),
-    "private_repositories": ["custom-apps/web", "custom-apps/worker"],
+    "custom_repositories": ["custom-apps/web", "custom-apps/worker"],
     "region": REGION,
 }
 
@@ -47,30 +48,18 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "bad-email": {**BASE, "alert_emails": ["ops@example"]},
     "bad-eleven-emails": {**BASE, "alert_emails": [f"u{i}@example.com" for i in range(11)]},
     "bad-prefix": {**BASE, "monthly_budget_usd": None, "cache_prefixes": ["Docker Hub"]},
-    "bad-repository": {**BASE, "monthly_budget_usd": None, "private_repositories": ["it's"]},
+    "bad-repository": {**BASE, "monthly_budget_usd": None, "custom_repositories": ["it's"]},
     "bad-region": {**BASE, "monthly_budget_usd": None, "region": ""},
 }
 
 
 @pytest.fixture(scope="module")
-def results() -> dict[str, dict[str, Any]]:
-    """Run every scenario in its own interpreter, concurrently; parse what each reports."""
-    procs = {
-        name: subprocess.Popen(
-            [sys.executable, "-m", "tests.cost.mocked_component", json.dumps(scenario)],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for name, scenario in SCENARIOS.items()
-    }
-    out: dict[str, dict[str, Any]] = {}
-    for name, proc in procs.items():
-        stdout, stderr = proc.communicate(timeout=120)
-        assert proc.returncode == 0, f"{name}: child failed\n{stderr}"
-        out[name] = json.loads(stdout)
-    return out
+def results() -> Iterator[dict[str, dict[str, Any]]]:
+    """Run every scenario in a fresh process of the harness's pool; parse what each reports."""
+    futures = {name: in_fresh_process(mocked_component.run_json, json.dumps(scenario))
+               for name, scenario in SCENARIOS.items()}
+    yield {name: json.loads(future.result(timeout=300)) for name, future in futures.items()}
+    shutdown()
 
 
 def by_type(result: dict[str, Any], typ: str) -> list[dict[str, Any]]:

@@ -16,9 +16,9 @@ from tests.cost.dashboard_checks import check_dashboard, check_search_quoting, s
 REGION = "af-south-1"
 
 
-def build(prefixes=catalogue.DEFAULT_CACHES, private=("custom-apps/web",), **kw):
+def build(prefixes=catalogue.DEFAULT_CACHES, custom=("custom-apps/web",), **kw):
     return db.dashboard_body(
-        region=REGION, cache_prefixes=list(prefixes), private_repositories=list(private), **kw
+        region=REGION, cache_prefixes=list(prefixes), custom_repositories=list(custom), **kw
     )
 
 
@@ -38,13 +38,13 @@ def test_one_widget_per_cache_prefix_then_the_custom_repositories():
 
 
 def test_search_expression_is_exactly_what_cloudwatch_documents():
-    [widget] = check_dashboard(build(prefixes=["docker-hub"], private=()), REGION)
+    [widget] = check_dashboard(build(prefixes=["docker-hub"], custom=()), REGION)
     assert search_expressions(widget) == [
         "SEARCH('{AWS/ECR,RepositoryName} MetricName=\"RepositoryPullCount\" "
         "RepositoryName=docker-hub', 'Sum', 86400)"
     ]
     # Serialised, the double quotes are JSON-escaped and come back unchanged.
-    text = db.render(build(prefixes=["docker-hub"], private=()))
+    text = db.render(build(prefixes=["docker-hub"], custom=()))
     assert '\\"RepositoryPullCount\\"' in text
     assert json.loads(text)["widgets"][0]["properties"]["metrics"][0][0]["expression"] == (
         search_expressions(widget)[0]
@@ -52,7 +52,7 @@ def test_search_expression_is_exactly_what_cloudwatch_documents():
 
 
 def test_trailing_slash_and_duplicate_prefixes():
-    widgets = check_dashboard(build(prefixes=["quay/", "quay/", "k8s"], private=()), REGION)
+    widgets = check_dashboard(build(prefixes=["quay/", "quay/", "k8s"], custom=()), REGION)
     assert [w["properties"]["title"] for w in widgets] == [
         "Pulls per day: cache quay/",
         "Pulls per day: cache k8s/",
@@ -61,19 +61,19 @@ def test_trailing_slash_and_duplicate_prefixes():
 
 
 def test_no_custom_widget_without_custom_repositories():
-    widgets = check_dashboard(build(private=()), REGION)
+    widgets = check_dashboard(build(custom=()), REGION)
     assert len(widgets) == len(catalogue.DEFAULT_CACHES)
     assert all(search_expressions(w) for w in widgets)
 
 
 def test_no_caches_only_custom_repositories():
-    widgets = check_dashboard(build(prefixes=(), private=("b-app", "a-app", "a-app")), REGION)
+    widgets = check_dashboard(build(prefixes=(), custom=("b-app", "a-app", "a-app")), REGION)
     [custom] = widgets
     assert [row[3] for row in custom["properties"]["metrics"]] == ["a-app", "b-app"]
 
 
 def test_custom_repository_sharing_a_prefix_token_is_excluded_from_that_cache():
-    body = build(prefixes=["docker-hub", "quay"], private=["docker-hub-mirror/app", "web"])
+    body = build(prefixes=["docker-hub", "quay"], custom=["docker-hub-mirror/app", "web"])
     widgets = check_dashboard(body, REGION)
     [docker] = search_expressions(widgets[0])
     [quay] = search_expressions(widgets[1])
@@ -98,7 +98,7 @@ def test_prefixes_a_search_term_cannot_hold_are_refused(prefix):
 
 def test_custom_repository_with_a_quote_is_refused():
     with pytest.raises(db.DashboardError, match="single quote"):
-        build(private=["bad'name"])
+        build(custom=["bad'name"])
 
 
 def test_region_and_period_are_checked():
@@ -113,7 +113,7 @@ def test_region_and_period_are_checked():
 
 def test_custom_repositories_split_into_widgets_of_one_hundred():
     names = [f"team/app-{i:03d}" for i in range(250)]
-    widgets = check_dashboard(build(prefixes=["quay"], private=names), REGION)
+    widgets = check_dashboard(build(prefixes=["quay"], custom=names), REGION)
     custom = widgets[1:]
     assert [len(w["properties"]["metrics"]) for w in custom] == [100, 100, 50]
     assert [w["properties"]["title"] for w in custom] == [
@@ -124,21 +124,21 @@ def test_custom_repositories_split_into_widgets_of_one_hundred():
 
 def test_widget_limit():
     prefixes = [f"p{i:03d}" for i in range(db.MAX_WIDGETS - 1)]
-    assert len(check_dashboard(build(prefixes=prefixes, private=["app"]), REGION)) == 500
+    assert len(check_dashboard(build(prefixes=prefixes, custom=["app"]), REGION)) == 500
     with pytest.raises(db.DashboardError, match="500"):
-        build(prefixes=prefixes, private=[f"app{i}" for i in range(101)])
+        build(prefixes=prefixes, custom=[f"app{i}" for i in range(101)])
 
 
 def test_search_query_length_limit():
     many = [f"docker-hub-tools/app-with-a-rather-long-name-{i:03d}" for i in range(30)]
     with pytest.raises(db.DashboardError, match="1024"):
-        build(prefixes=["docker-hub"], private=many)
+        build(prefixes=["docker-hub"], custom=many)
 
 
 def test_a_large_realistic_body_stays_under_the_size_limit():
     prefixes = [f"cache-{i:02d}" for i in range(catalogue.MAX_RULES_PER_REGISTRY)]
     private = [f"team-{i % 20}/service-{i:04d}" for i in range(2000)]
-    text = db.render(build(prefixes=prefixes, private=private))
+    text = db.render(build(prefixes=prefixes, custom=private))
     assert len(text.encode()) < db.MAX_BODY_BYTES
     check_dashboard(json.loads(text), REGION)
 
@@ -185,7 +185,7 @@ _repo = st.from_regex(r"[a-z0-9]{1,8}([._/-][a-z0-9]{1,8}){0,3}", fullmatch=True
 @settings(max_examples=60, deadline=None)
 @given(prefixes=st.lists(_prefix, max_size=8), private=st.lists(_repo, max_size=12))
 def test_any_valid_stack_gives_a_valid_dashboard(prefixes, private):
-    body = db.dashboard_body(region=REGION, cache_prefixes=prefixes, private_repositories=private)
+    body = db.dashboard_body(region=REGION, cache_prefixes=prefixes, custom_repositories=private)
     widgets = check_dashboard(json.loads(db.render(body)), REGION)
     unique = list(dict.fromkeys(prefixes))
     expected_custom = math.ceil(len(set(private)) / db.METRICS_PER_WIDGET)

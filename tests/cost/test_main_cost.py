@@ -33,7 +33,7 @@ from tests.stack.scenarios import GOOD
 
 pytestmark = pytest.mark.timeout(300)
 
-COMPONENT = "infra-ecr:cost:CostControls"
+COMPONENT = "infra-ecr:stack:CostControls"
 BUDGET = "aws:budgets/budget:Budget"
 DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
 EMAILS = ["ops@example.com", "finance@example.com"]

@@ -11,7 +11,7 @@ import pytest
 from ecr.aws import clients
 from ecr.cli import main
 from ecr.config import stackfile
-from ecr.policies import lifecycle as lifecycle_policy
+from ecr.policies import lifecycle
 from tests.ops.conftest import add_repo, plain_ecr
 from tests.ops.test_doctor import make_clients, stubbed_ecr
 
@@ -68,13 +68,13 @@ def test_lifecycle_apply_reads_the_default_and_the_named_stack(
     plain_ecr().create_repository(repositoryName="docker-hub/library/nginx")
     write_stack(project_dir, "prod", "  infra-ecr:cacheUnpulledDays: '30'\n"
                 "  infra-ecr:cacheKeepImages: 10\n")
-    write_stack(project_dir, "eu", "  infra-ecr:cacheUnpulledDays: '14'\n")
+    write_stack(project_dir, "eu", "  infra-ecr:cacheMaxAgeDays: '14'\n")
     assert main.main(["lifecycle", "apply", "--dry-run", "-o", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["policy"] == lifecycle_policy.cache_lifecycle_policy(30, 10)
+    assert data["policy"] == lifecycle.cache_lifecycle_policy(30, 10)
     assert main.main(["lifecycle", "apply", "--stack", "eu", "--dry-run", "-o", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["policy"] == lifecycle_policy.cache_lifecycle_policy(14, 0)
+    assert data["policy"] == lifecycle.cache_lifecycle_policy(14, 0)
 
 
 def test_bad_default_stack_file_is_a_usage_error(

@@ -8,10 +8,12 @@ import pytest
 
 from ecr.aws import backfill
 from ecr.cli import main
+from ecr.config import stackfile
 from ecr.policies import lifecycle as lifecycle_policy
 from tests.ops.conftest import error_response, inject, moto_clients, plain_ecr
 
-TEMPLATE = lifecycle_policy.cache_lifecycle_policy(90, 0)
+# The stack's default cache policy (cacheMaxAgeDays, cacheKeepImages: ecr/config/keys.py).
+TEMPLATE = stackfile.cache_policy_settings(None).policy()
 HAND_MADE = json.dumps({"rules": [{
     "rulePriority": 1, "description": "keep 5",
     "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 5},

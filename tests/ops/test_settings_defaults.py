@@ -1,7 +1,7 @@
-"""One source of truth: the operations tools take the stack's defaults from ecr/config/settings.py
+"""One source of truth: the operations tools take the stack's defaults from ecr/config/keys.py
 (which Pulumi.yaml mirrors, tests/stack/test_settings.py), never their own copy (QA finding).
 
-Each test changes the default in ``ecr.config.settings`` and checks the tools follow it: a tool
+Each test changes the default in ``ecr.config.keys`` and checks the tools follow it: a tool
 that repeated the number would keep the old one and fail here."""
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import yaml
 from ecr.cli import main
 from ecr.cli.commands import doctor
 from ecr.cli.commands import status as status_cmd
-from ecr.config import settings, stackfile
-from ecr.policies import lifecycle as lifecycle_policy
+from ecr.config import keys, stackfile
+from ecr.policies import lifecycle
 from tests.ops.conftest import add_repo, plain_ecr
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,15 +27,19 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_defaults_match_pulumi_yaml_and_the_settings_module() -> None:
     config = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
     assert config["cacheUnpulledDays"]["default"] == stackfile.default_unpulled_days()
+    assert config["cacheMaxAgeDays"]["default"] == stackfile.default_max_age_days()
     assert config["cacheKeepImages"]["default"] == stackfile.default_keep_images()
     chosen = stackfile.cache_policy_settings(None)
-    assert (chosen.unpulled_days, chosen.keep_images) == (
-        settings.DEFAULT_CACHE_UNPULLED_DAYS, settings.DEFAULT_CACHE_KEEP_IMAGES)
+    assert (chosen.cache_unpulled_days, chosen.max_age_days, chosen.keep_images) == (
+        keys.DEFAULT_CACHE_UNPULLED_DAYS, keys.DEFAULT_CACHE_MAX_AGE_DAYS,
+        keys.DEFAULT_CACHE_KEEP_IMAGES)
 
 
-def test_settings_module_stays_pure() -> None:
-    """The tools may import ecr.config.settings only because it never imports pulumi."""
-    tree = ast.parse((ROOT / "ecr" / "config" / "settings.py").read_text())
+@pytest.mark.parametrize("module", sorted((ROOT / "ecr" / "config").glob("*.py")),
+                         ids=lambda p: p.name)
+def test_config_modules_stay_pure(module: Path) -> None:
+    """The tools may import ecr.config only because it never imports pulumi."""
+    tree = ast.parse(module.read_text())
     imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     imported |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     assert not any(name.split(".")[0] == "pulumi" for name in imported)
@@ -43,8 +47,10 @@ def test_settings_module_stays_pure() -> None:
 
 @pytest.fixture
 def changed_defaults(monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
-    monkeypatch.setattr(settings, "DEFAULT_CACHE_UNPULLED_DAYS", 45)
-    monkeypatch.setattr(settings, "DEFAULT_CACHE_KEEP_IMAGES", 3)
+    """(cacheMaxAgeDays, cacheKeepImages) changed; cacheUnpulledDays becomes 45 too."""
+    monkeypatch.setattr(keys, "DEFAULT_CACHE_UNPULLED_DAYS", 45)
+    monkeypatch.setattr(keys, "DEFAULT_CACHE_MAX_AGE_DAYS", 45)
+    monkeypatch.setattr(keys, "DEFAULT_CACHE_KEEP_IMAGES", 3)
     return 45, 3
 
 
@@ -53,9 +59,11 @@ def test_stack_file_without_the_keys_means_the_stack_defaults(
 ) -> None:
     stack = stackfile.parse({"config": {}}, Path("Pulumi.prod.yaml"))
     chosen = stackfile.cache_policy_settings(stack)
-    assert (chosen.unpulled_days, chosen.keep_images) == changed_defaults
-    flags = stackfile.cache_policy_settings(stack, unpulled_days=7, keep_images=0)
-    assert (flags.unpulled_days, flags.keep_images) == (7, 0)
+    assert (chosen.max_age_days, chosen.keep_images) == changed_defaults
+    assert chosen.cache_unpulled_days == 45
+    flags = stackfile.cache_policy_settings(stack, max_age_days=7, keep_images=0,
+                                            unpulled_days=9)
+    assert (flags.max_age_days, flags.keep_images, flags.cache_unpulled_days) == (7, 0, 9)
 
 
 def test_lifecycle_apply_builds_the_default_policy_from_settings(
@@ -64,7 +72,7 @@ def test_lifecycle_apply_builds_the_default_policy_from_settings(
     plain_ecr().create_repository(repositoryName="quay/app")
     assert main.main(["lifecycle", "apply", "--dry-run", "-o", "json"]) == 0
     data: dict[str, Any] = json.loads(capsys.readouterr().out)
-    assert data["policy"] == lifecycle_policy.cache_lifecycle_policy(*changed_defaults)
+    assert data["policy"] == lifecycle.cache_lifecycle_policy(*changed_defaults)
 
 
 def test_status_uses_the_settings_defaults(
@@ -87,7 +95,7 @@ def test_doctor_compares_templates_with_the_settings_defaults(
     args = main.build_parser("doctor").parse_args(
         ["doctor", "--stack-file", str(stack), "--registry",
          "123456789012.dkr.ecr.af-south-1.amazonaws.com"])
-    assert doctor.options(args).wanted_policy == lifecycle_policy.cache_lifecycle_policy(
+    assert doctor.options(args).wanted_policy == lifecycle.cache_lifecycle_policy(
         *changed_defaults)
 
 

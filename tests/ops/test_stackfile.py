@@ -36,9 +36,14 @@ def test_defaults_when_keys_are_absent():
 
 
 @pytest.mark.parametrize("config,message", [
-    ({"infra-ecr:cacheUnpulledDays": "ninety"}, "infra-ecr:cacheUnpulledDays must be a whole"),
-    ({"infra-ecr:cacheKeepImages": True}, "infra-ecr:cacheKeepImages must be a whole"),
-    ({"infra-ecr:caches": {"a": 1}}, "infra-ecr:caches must be a list of strings"),
+    ({"infra-ecr:cacheUnpulledDays": "ninety"}, "infra-ecr:cacheUnpulledDays: must be a whole"),
+    ({"infra-ecr:cacheKeepImages": True}, "infra-ecr:cacheKeepImages: must be a whole"),
+    ({"infra-ecr:caches": {"a": 1}}, "infra-ecr:caches: must be a list of strings"),
+    # What the tools used to accept as one cache named "quay,k8s"; the program refuses it.
+    ({"infra-ecr:caches": "quay,k8s"}, "infra-ecr:caches: must be a list of strings, got the "
+                                       "plain string 'quay,k8s'"),
+    ({"infra-ecr:pruneSchedule": "daily"}, "infra-ecr:pruneSchedule: 'daily': must be rate"),
+    ({"infra-ecr:cachUnpulledDays": 3}, "did you mean 'cacheUnpulledDays'"),
 ])
 def test_bad_values_name_the_key(config, message):
     with pytest.raises(stackfile.StackFileError, match=message):

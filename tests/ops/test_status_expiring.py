@@ -140,7 +140,7 @@ def test_stack_file_settings_drive_expiring_not_unpulled_days(
 
     stack.write_text("config:\n  infra-ecr:cacheUnpulledDays: '0'\n")
     assert main.main(["status", "--stack-file", str(stack)]) == 2
-    assert "unpulled days must be at least 1" in capsys.readouterr().err
+    assert "unpulled-days must be at least 1" in capsys.readouterr().err
 
 
 # --- --prefix: filtered-out repositories are never described ------------------------------

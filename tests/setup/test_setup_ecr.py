@@ -250,9 +250,35 @@ def test_unknown_cache_fails_with_the_catalogues_names(setup: Setup) -> None:
     setup.preset(caches=["docker-hub", "gcr"])
     result = setup.run("--yes")
     assert result.returncode == 1
-    assert "unknown cache 'gcr'" in result.stderr
+    # The program's own message (ecr.config), with its fix.
+    assert "infra-ecr:caches: unknown cache(s) 'gcr'" in result.stderr
     assert ", ".join(catalogue.DEFAULT_CACHES) in result.stderr
+    assert "pulumi config set --path 'infra-ecr:caches[0]' docker-hub" in result.stderr
     assert "up" not in result.commands()
+
+
+def test_a_plain_string_for_an_array_is_refused_as_the_program_refuses_it(setup: Setup) -> None:
+    """The script used to accept ``caches: quay,k8s`` as one unknown cache; the program
+    refuses it with the commands that set the array."""
+    setup.preset(caches="quay,k8s")
+    result = setup.run("--yes")
+    assert result.returncode == 1
+    assert "infra-ecr:caches: must be a list of strings, got the plain string 'quay,k8s'" \
+        in result.stderr
+    assert "pulumi config set --path 'infra-ecr:caches[1]' k8s" in result.stderr
+    assert "up" not in result.commands()
+
+
+def test_a_role_arn_counts_as_a_node_role_and_a_bad_role_stops_the_run(setup: Setup) -> None:
+    setup.preset(caches=["quay"], nodeRoleNames=["arn:aws:iam::123456789012:role/eks/nodes"])
+    with_arn = setup.run("--yes")
+    assert with_arn.returncode == 0, with_arn.stderr
+    assert "no EKS node roles configured" not in with_arn.stderr
+    setup.preset(caches=["quay"], nodeRoleNames=["not a role!"])
+    bad = setup.run("--yes")
+    assert bad.returncode == 1
+    assert "infra-ecr:nodeRoleNames: not IAM role names or role ARNs: 'not a role!'" in bad.stderr
+    assert "up" not in bad.commands()
 
 
 def test_node_roles_note_only_when_none_configured(setup: Setup) -> None:

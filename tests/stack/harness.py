@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -65,6 +65,7 @@ class Resource:
     dependencies: list[str]
     raw_inputs: dict[str, Any]
     state: dict[str, Any] | None
+    aliases: list[dict[str, Any]]
 
     @property
     def inputs(self) -> dict[str, Any]:
@@ -136,6 +137,13 @@ def _pool() -> ProcessPoolExecutor:
             _POOL = ProcessPoolExecutor(max_workers=2, mp_context=context,
                                         max_tasks_per_child=1)
         return _POOL
+
+
+def in_fresh_process(function: Callable[[str], str], argument: str) -> Future[str]:
+    """Run ``function(argument)`` in a fresh worker of the same pool (pulumi already
+    imported): for other mocked programs, such as one component on its own."""
+    with _LOCK:
+        return _pool().submit(function, argument)
 
 
 def _key(scenario_: dict[str, Any]) -> str:

@@ -29,7 +29,10 @@ import pulumi
 import pulumi_aws.ecr
 import pulumi_aws.eks
 import pulumi_aws.iam
-import pulumi_aws.secretsmanager  # noqa: F401 (imported once, in the fork server)
+import pulumi_aws.lambda_
+import pulumi_aws.scheduler
+import pulumi_aws.secretsmanager
+import pulumi_aws.sns  # noqa: F401 (imported once, in the fork server)
 from google.protobuf import json_format  # type: ignore[import-untyped]
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.settings import get_root_resource
@@ -115,6 +118,14 @@ class AwsMocks(pulumi_mocks.Mocks):
         elif args.typ == "aws:secretsmanager/secret:Secret":
             state["arn"] = (
                 f"arn:aws:secretsmanager:{self.region}:{self.account}:secret:{name}-AbCdEf")
+        elif args.typ == "aws:lambda/function:Function":
+            state["arn"] = (
+                f"arn:{self.partition}:lambda:{self.region}:{self.account}:function:{name}")
+        elif args.typ == "aws:iam/role:Role":
+            # No name given: AWS's provider makes one from the logical name.
+            state["arn"] = f"arn:{self.partition}:iam::{self.account}:role/{args.name}-1234567"
+        elif args.typ == "aws:sns/topic:Topic":
+            state["arn"] = f"arn:{self.partition}:sns:{self.region}:{self.account}:{name}"
         return f"{args.name}-id", state
 
 
@@ -137,6 +148,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 "protect": bool(request.protect),
                 "retain_on_delete": bool(request.retainOnDelete),
                 "dependencies": list(request.dependencies),
+                # Alias specs (name/type/parent the resource was registered under before).
+                "aliases": [json_format.MessageToDict(a) for a in request.aliases],
                 # Secret values stay wrapped here: {"4dabf1...": "1b4706...", "value": ...}.
                 "raw_inputs": json_format.MessageToDict(request.object),
             })

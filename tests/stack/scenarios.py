@@ -56,6 +56,12 @@ GOOD: dict[str, dict[str, Any]] = {
                    "dashboard": False}),
     "config-from-environment": _ok({"nodeRoleNames": [NODE_ROLE], "cacheUnpulledDays": 45},
                                    config_via_env=True),
+    # cacheUnpulledDays 0: no pruner, only the lifecycle policy's limits.
+    "pruning-off": _ok({"cacheUnpulledDays": 0, "cacheMaxAgeDays": 180,
+                        "pruneSchedule": "cron(0 3 * * ? *)"}),
+    # Alarm e-mails without a budget: the pruner's alarm still reaches them.
+    "alerts-without-budget": _ok({"budgetAlertEmails": ["ops@example.com", "dev@example.com"],
+                                  "pruneSchedule": "rate(12 hours)", "cacheMaxAgeDays": 0}),
     "credentials-for-unused-cache": scenario(
         {"caches": ["quay"], **{k: v for k, v in scenario()["config"].items()
                                 if k.startswith("dockerHub")}}, credentials=False,
@@ -84,7 +90,11 @@ BAD: dict[str, tuple[dict[str, Any], str, str]] = {
                                        "customRepositories", "cache prefix 'quay'"),
     "negative-days": (_ok({"cacheUnpulledDays": -5}), "cacheUnpulledDays",
                       "pulumi config set infra-ecr:cacheUnpulledDays 90"),
-    "zero-days": (_ok({"cacheUnpulledDays": 0}), "cacheUnpulledDays", "at least 1"),
+    "negative-max-age": (_ok({"cacheMaxAgeDays": -1}), "cacheMaxAgeDays", "0 (off) or more"),
+    "bad-schedule": (_ok({"pruneSchedule": "every day"}), "pruneSchedule",
+                     "pulumi config set infra-ecr:pruneSchedule 'rate(1 day)'"),
+    "one-time-schedule": (_ok({"pruneSchedule": "at(2030-01-01T00:00:00)"}), "pruneSchedule",
+                          "at() runs once"),
     "days-not-a-number": (_ok({"cacheUnpulledDays": "ninety"}), "cacheUnpulledDays",
                           "whole number"),
     "negative-cache-keep": (_ok({"cacheKeepImages": -1}), "cacheKeepImages", "0 (off) or more"),

@@ -158,9 +158,52 @@ def test_partitions() -> None:
     china = p.Registry("aws-cn", "cn-north-1", "123456789012")
     text = p.to_json(p.node_role_policy(china, ["quay"], ["app"]))
     assert "arn:aws-cn:ecr:cn-north-1:123456789012:repository/quay/*" in text
-    assert p.partition_of("arn:aws-us-gov:sts::123456789012:assumed-role/x/y") == "aws-us-gov"
-    with pytest.raises(ValueError, match="not an ARN"):
-        p.partition_of("nope")
+    # One kind of argument: a region (what both the program and the doctor have).
+    assert [p.partition_of(r) for r in ("af-south-1", "cn-north-1", "cn-northwest-1",
+                                        "us-gov-west-1", "us-iso-east-1", "us-isob-east-1",
+                                        "eu-isoe-west-1", "us-isof-south-1", "us-east-1")] == [
+        "aws", "aws-cn", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e",
+        "aws-iso-f", "aws"]
+    assert p.registry_in("cn-north-1", "123456789012") == china
+
+
+LOG_GROUP = "/aws/lambda/infra-ecr-prod-pruner"
+
+
+@pytest.mark.parametrize("prefixes", [DEFAULT_CACHES, ("quay",)], ids=len)
+def test_pruner_role_policy_is_exact_and_parliament_clean(prefixes: tuple[str, ...]) -> None:
+    document = p.pruner_role_policy(REGISTRY, prefixes, LOG_GROUP)
+    assert document == {"Version": "2012-10-17", "Statement": [
+        {"Sid": "PruneCachedImages", "Effect": "Allow",
+         "Action": ["ecr:BatchDeleteImage", "ecr:BatchGetImage", "ecr:DescribeImages",
+                    "ecr:DescribeRepositories"],
+         "Resource": sorted(f"arn:aws:ecr:af-south-1:123456789012:repository/{c}/*"
+                            for c in prefixes)},
+        {"Sid": "WriteOwnLogs", "Effect": "Allow",
+         "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": [f"arn:aws:logs:af-south-1:123456789012:log-group:{LOG_GROUP}:*"]},
+    ]}
+    assert findings(document) == []
+    assert "*" not in [r for st in document["Statement"] for r in st["Resource"]]
+
+
+def test_pruner_needs_a_cache_prefix() -> None:
+    with pytest.raises(ValueError, match="at least one cache prefix"):
+        p.pruner_role_policy(REGISTRY, [], LOG_GROUP)
+
+
+def test_schedule_and_trust_policies() -> None:
+    fn = "arn:aws:lambda:af-south-1:123456789012:function:pruner"
+    invoke = p.invoke_function_policy(fn)
+    assert invoke["Statement"] == [{"Sid": "InvokePruner", "Effect": "Allow",
+                                    "Action": ["lambda:InvokeFunction"], "Resource": [fn]}]
+    assert findings(invoke) == []
+    assert p.lambda_assume_role_policy()["Statement"] == [{
+        "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+        "Action": "sts:AssumeRole"}]
+    scheduler = p.scheduler_assume_role_policy("123456789012")["Statement"][0]
+    assert scheduler["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert scheduler["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
 
 
 def test_to_json_is_canonical() -> None:

@@ -63,7 +63,8 @@ def test_every_cache_policy_is_valid_and_acts(days: int, keep: int) -> None:
 def test_cache_policy_exact() -> None:
     assert lp.cache_lifecycle_policy(90) == {"rules": [{
         "rulePriority": 1,
-        "description": "Expire cached images 90 days after they were cached (an expired one "
+        "description": "Safety limit: expire cached images 90 days after they were cached, "
+                       "pulled or not (the pruner removes unpulled ones sooner; an expired one "
                        "is fetched again from upstream when pulled)",
         "selection": {"tagStatus": "any", "countType": "sinceImagePushed",
                       "countUnit": "days", "countNumber": 90},
@@ -71,19 +72,28 @@ def test_cache_policy_exact() -> None:
     }]}
     assert lp.cache_lifecycle_policy(90, 25)["rules"][0]["selection"] == {
         "tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 25}
+    # The count cap needs no age limit: 0 turns cacheMaxAgeDays off.
+    assert lp.cache_lifecycle_policy(0, 25) == lp.cache_lifecycle_policy(90, 25)
+
+
+def test_no_cache_policy_when_both_limits_are_off() -> None:
+    assert lp.cache_lifecycle_policy_or_none(0, 0) is None
+    assert lp.cache_lifecycle_policy_or_none(30, 0) == lp.cache_lifecycle_policy(30)
+    with pytest.raises(lp.PolicyValueError, match="both 0"):
+        lp.cache_lifecycle_policy(0, 0)
 
 
 @given(keep=st.integers(1, 100_000))
-def test_private_policy_is_valid_and_never_touches_untagged(keep: int) -> None:
-    policy = lp.private_lifecycle_policy(keep)
+def test_custom_policy_is_valid_and_never_touches_untagged(keep: int) -> None:
+    policy = lp.custom_lifecycle_policy(keep)
     assert lp.ecr_problems(policy) == []
     assert all(r["selection"]["tagStatus"] == "tagged" for r in policy["rules"])
 
 
 @pytest.mark.parametrize(("call", "text"), [
-    (lambda: lp.cache_lifecycle_policy(0), "unpulled days must be at least 1"),
+    (lambda: lp.cache_lifecycle_policy(-1), "max age days must be 0 (off) or more"),
     (lambda: lp.cache_lifecycle_policy(1, -1), "keep images must be 0 (off) or more"),
-    (lambda: lp.private_lifecycle_policy(0), "keep images must be at least 1"),
+    (lambda: lp.custom_lifecycle_policy(0), "keep images must be at least 1"),
 ])
 def test_out_of_range_values_are_refused(call: Any, text: str) -> None:
     with pytest.raises(lp.PolicyValueError, match=text.replace("(", r"\(").replace(")", r"\)")):
@@ -139,7 +149,7 @@ def test_ecr_problems_accepts_documented_shapes() -> None:
 
 def test_settings_warn_that_the_cap_replaces_the_age_limit() -> None:
     capped = load_settings({**CREDENTIALS, "cacheKeepImages": "50"}, SECRETS)
-    assert any("cacheKeepImages is set" in w and "cacheUnpulledDays does not apply" in w
+    assert any("cacheKeepImages is set" in w and "cacheMaxAgeDays does not apply" in w
                for w in capped.warnings)
     plain = load_settings(dict(CREDENTIALS), SECRETS)
     assert not any("cacheKeepImages" in w for w in plain.warnings)

@@ -2,7 +2,7 @@
 
 Each scenario runs in a process of its own (see harness.py).  The expected
 policy documents come from the pure modules, which have their own tests
-(test_iam_policies.py, test_settings.py); here we check the program wires the
+(test_iam.py, test_settings.py); here we check the program wires the
 right ones to the right resources, with the right options.
 """
 
@@ -16,8 +16,7 @@ import pytest
 
 from ecr import catalogue
 from ecr.config.settings import Settings
-from ecr.policies import iam as iam_policies
-from ecr.policies import lifecycle as lifecycle_policy
+from ecr.policies import iam, lifecycle
 from tests.stack.harness import (
     ACCOUNT,
     DOCKER_TOKEN,
@@ -69,14 +68,25 @@ def good(name: str) -> ProgramRun:
     return run_program(GOOD[name]).expect_ok()
 
 
-def registry_of(run: ProgramRun) -> iam_policies.Registry:
-    return iam_policies.Registry(run.scenario.get("partition", "aws"),
+def node_policies(run: ProgramRun) -> list[Resource]:
+    """The node roles' inline policies (the pruner's roles have theirs: test_pruner.py)."""
+    access = {r.urn for r in run.resources if r.type == "infra-ecr:stack:NodeAccess"}
+    return [r for r in run.of_type(T_ROLE_POLICY) if r.parent in access]
+
+
+def node_policy(run: ProgramRun) -> Resource:
+    [policy] = node_policies(run)
+    return policy
+
+
+def registry_of(run: ProgramRun) -> iam.Registry:
+    return iam.Registry(run.scenario.get("partition", "aws"),
                                  run.scenario["region"], run.scenario["account"])
 
 
 # --- one checker per resource type: every input of every resource ---------------------------
 
-def check_secret(run: ProgramRun, s: Settings, r: Resource) -> None:
+def assert_secret(run: ProgramRun, s: Settings, r: Resource) -> None:
     prefix = r.name.removesuffix("-credentials-secret")
     assert s.credentials_for(prefix) is not None
     assert r.inputs["name"] == f"ecr-pullthroughcache/{prefix}" == catalogue.secret_name(prefix)
@@ -87,7 +97,7 @@ def check_secret(run: ProgramRun, s: Settings, r: Resource) -> None:
     assert set(r.inputs) == {"name", "description", "recoveryWindowInDays", "tags"}
 
 
-def check_version(run: ProgramRun, s: Settings, r: Resource) -> None:
+def assert_version(run: ProgramRun, s: Settings, r: Resource) -> None:
     prefix = r.name.removesuffix("-credentials-version")
     creds = s.credentials_for(prefix)
     assert creds is not None
@@ -98,7 +108,7 @@ def check_version(run: ProgramRun, s: Settings, r: Resource) -> None:
     assert set(r.inputs) == {"secretId", "secretString"}
 
 
-def check_rule(run: ProgramRun, s: Settings, r: Resource) -> None:
+def assert_rule(run: ProgramRun, s: Settings, r: Resource) -> None:
     prefix = r.inputs["ecrRepositoryPrefix"]
     upstream = catalogue.by_prefix(prefix)
     assert prefix in s.caches and r.name == f"{prefix}-rule"
@@ -114,21 +124,26 @@ def check_rule(run: ProgramRun, s: Settings, r: Resource) -> None:
 
 
 def _repository_policy(run: ProgramRun, s: Settings) -> dict[str, Any] | None:
-    return iam_policies.repository_pull_policy(registry_of(run).partition, s.pull_account_ids,
+    return iam.repository_pull_policy(registry_of(run).partition, s.pull_account_ids,
                                                s.organization_id)
 
 
-def check_template(run: ProgramRun, s: Settings, r: Resource) -> None:
+def assert_template(run: ProgramRun, s: Settings, r: Resource) -> None:
     prefix = r.inputs["prefix"]
     assert prefix in s.caches and r.name == f"{prefix}-template"
     assert r.inputs["appliedFors"] == ["PULL_THROUGH_CACHE"]
     assert r.inputs["imageTagMutability"] == "MUTABLE"
     assert r.inputs["encryptionConfigurations"] == [{"encryptionType": "AES256"}]
-    assert r.json_input("lifecyclePolicy") == lifecycle_policy.cache_lifecycle_policy(
-        s.cache_unpulled_days, s.cache_keep_images)
-    expected = _repository_policy(run, s)
+    cache_policy = lifecycle.cache_lifecycle_policy_or_none(
+        s.cache_max_age_days, s.cache_keep_images)
     keys = {"prefix", "appliedFors", "imageTagMutability", "encryptionConfigurations",
-            "lifecyclePolicy", "description"}
+            "description"}
+    if cache_policy is None:
+        assert "lifecyclePolicy" not in r.inputs
+    else:
+        assert r.json_input("lifecyclePolicy") == cache_policy
+        keys.add("lifecyclePolicy")
+    expected = _repository_policy(run, s)
     if expected is None:
         assert "repositoryPolicy" not in r.inputs
     else:
@@ -138,7 +153,7 @@ def check_template(run: ProgramRun, s: Settings, r: Resource) -> None:
     assert set(r.inputs) == keys
 
 
-def check_repository(run: ProgramRun, s: Settings, r: Resource) -> None:
+def assert_repository(run: ProgramRun, s: Settings, r: Resource) -> None:
     assert r.inputs["name"] in s.custom_repositories
     assert r.protect and r.retain_on_delete
     assert r.inputs["forceDelete"] is False
@@ -149,29 +164,29 @@ def check_repository(run: ProgramRun, s: Settings, r: Resource) -> None:
                              "imageTagMutability", "encryptionConfigurations", "tags"}
 
 
-def check_lifecycle(run: ProgramRun, s: Settings, r: Resource) -> None:
+def assert_lifecycle(run: ProgramRun, s: Settings, r: Resource) -> None:
     assert r.inputs["repository"] in s.custom_repositories
-    assert r.json_input("policy") == lifecycle_policy.private_lifecycle_policy(
+    assert r.json_input("policy") == lifecycle.custom_lifecycle_policy(
         s.custom_keep_images)
     assert not r.protect
 
 
-def check_repository_policy(run: ProgramRun, s: Settings, r: Resource) -> None:
+def assert_repository_policy(run: ProgramRun, s: Settings, r: Resource) -> None:
     assert s.shares_cache
     assert r.inputs["repository"] in s.custom_repositories
     assert r.json_input("policy") == _repository_policy(run, s)
 
 
-def check_role_policy(run: ProgramRun, s: Settings, r: Resource) -> None:
+def assert_role_policy(run: ProgramRun, s: Settings, r: Resource) -> None:
     stack = run.scenario.get("stack", "prod")
     assert r.inputs["role"] in run.outputs["node_role_names"]
     assert r.inputs["name"] == f"infra-ecr-{stack}-ecr-pull-through-cache"
-    assert r.json_input("policy") == iam_policies.node_role_policy(
+    assert r.json_input("policy") == iam.node_role_policy(
         registry_of(run), s.caches, s.custom_repositories)
     assert set(r.inputs) == {"role", "name", "policy"}
 
 
-def check_scanning(run: ProgramRun, s: Settings, r: Resource) -> None:
+def assert_scanning(run: ProgramRun, s: Settings, r: Resource) -> None:
     assert r.inputs["scanType"] == "BASIC"
     expected = ([{"scanFrequency": "SCAN_ON_PUSH",
                   "repositoryFilters": [{"filter": "*", "filterType": "WILDCARD"}]}]
@@ -179,13 +194,13 @@ def check_scanning(run: ProgramRun, s: Settings, r: Resource) -> None:
     assert r.inputs.get("rules", []) == expected
 
 
-def check_registry_policy(run: ProgramRun, s: Settings, r: Resource) -> None:
+def assert_registry_policy(run: ProgramRun, s: Settings, r: Resource) -> None:
     assert s.shares_cache and s.caches
-    assert r.json_input("policy") == iam_policies.registry_policy(
+    assert r.json_input("policy") == iam.registry_policy(
         registry_of(run), s.caches, s.pull_account_ids, s.organization_id)
 
 
-def check_replication(run: ProgramRun, s: Settings, r: Resource) -> None:
+def assert_replication(run: ProgramRun, s: Settings, r: Resource) -> None:
     rules = r.inputs["replicationConfiguration"]["rules"]
     assert rules == [{
         "destinations": [{"region": region, "registryId": run.scenario["account"]}
@@ -196,23 +211,24 @@ def check_replication(run: ProgramRun, s: Settings, r: Resource) -> None:
 
 
 CHECKERS: dict[str, Callable[[ProgramRun, Settings, Resource], None]] = {
-    T_SECRET: check_secret,
-    T_VERSION: check_version,
-    T_RULE: check_rule,
-    T_TEMPLATE: check_template,
-    T_REPO: check_repository,
-    T_LIFECYCLE: check_lifecycle,
-    T_REPO_POLICY: check_repository_policy,
-    T_ROLE_POLICY: check_role_policy,
-    T_SCANNING: check_scanning,
-    T_REGISTRY_POLICY: check_registry_policy,
-    T_REPLICATION: check_replication,
+    T_SECRET: assert_secret,
+    T_VERSION: assert_version,
+    T_RULE: assert_rule,
+    T_TEMPLATE: assert_template,
+    T_REPO: assert_repository,
+    T_LIFECYCLE: assert_lifecycle,
+    T_REPO_POLICY: assert_repository_policy,
+    T_ROLE_POLICY: assert_role_policy,
+    T_SCANNING: assert_scanning,
+    T_REGISTRY_POLICY: assert_registry_policy,
+    T_REPLICATION: assert_replication,
 }
 
 
 # Components whose resources another test module checks input by input.
-CHECKED_ELSEWHERE = {"infra-ecr:cost:CostControls": "tests/cost/test_main_cost.py"}
-OUTPUTS_CHECKED_ELSEWHERE = {"budget_name", "dashboard_url"}
+CHECKED_ELSEWHERE = {"infra-ecr:stack:CostControls": "tests/cost/test_main_cost.py",
+                     "infra-ecr:stack:CachePruner": "tests/stack/test_pruner.py"}
+OUTPUTS_CHECKED_ELSEWHERE = {"budget_name", "dashboard_url", "pruner_function_name"}
 
 
 @pytest.mark.parametrize("name", sorted(GOOD))
@@ -243,7 +259,8 @@ def test_every_resource_input_is_checked(name: str) -> None:
 def test_resource_counts_follow_the_settings(name: str) -> None:
     run = good(name)
     s = settings_of(run)
-    counts = {t: len(run.of_type(t)) for t in CHECKERS}
+    elsewhere = {r.urn for r in run.resources if r.type in CHECKED_ELSEWHERE}
+    counts = {t: sum(r.parent not in elsewhere for r in run.of_type(t)) for t in CHECKERS}
     assert counts == {
         T_SECRET: len(s.credentials),
         T_VERSION: len(s.credentials),
@@ -275,7 +292,7 @@ def test_outputs(name: str) -> None:
         "node_role_names": run.outputs["node_role_names"],
     }
     if s.shares_cache:
-        expected["cross_account_node_policy"] = iam_policies.consumer_node_policy(
+        expected["cross_account_node_policy"] = iam.consumer_node_policy(
             registry_of(run), s.caches, s.custom_repositories)
     # The cost component's outputs are checked by tests/cost/test_main_cost.py.
     ours = {k: v for k, v in run.outputs.items() if k not in OUTPUTS_CHECKED_ELSEWHERE}
@@ -292,11 +309,12 @@ def test_default_config_creates_the_documented_stack() -> None:
     assert sorted(r.inputs["name"] for r in run.of_type(T_SECRET)) == [
         "ecr-pullthroughcache/docker-hub", "ecr-pullthroughcache/github"]
     assert run.one(T_REPO).inputs["name"] == "custom-apps"
-    lifecycle = run.one(T_TEMPLATE, "quay-template").json_input("lifecyclePolicy")
-    # ECR cannot expire on sinceImagePulled (archive only), so the cache expires by age.
-    assert [rule["selection"] for rule in lifecycle["rules"]] == [
+    cache_policy = run.one(T_TEMPLATE, "quay-template").json_input("lifecyclePolicy")
+    # ECR cannot expire on sinceImagePulled (archive only): the pruner deletes what nobody
+    # pulled, and the policy keeps only the safety limit by age since caching.
+    assert [rule["selection"] for rule in cache_policy["rules"]] == [
         {"tagStatus": "any", "countType": "sinceImagePushed", "countUnit": "days",
-         "countNumber": 90}]
+         "countNumber": 365}]
     keep = run.one(T_LIFECYCLE).json_input("policy")["rules"]
     assert [(r["selection"]["tagStatus"], r["selection"]["countNumber"]) for r in keep] == [
         ("tagged", 30)]
@@ -310,10 +328,17 @@ def test_default_config_creates_the_documented_stack() -> None:
 @pytest.mark.parametrize("name", sorted(GOOD))
 def test_every_lifecycle_policy_is_one_ecr_accepts_and_acts_on(name: str) -> None:
     run = good(name)
-    documents = [t.json_input("lifecyclePolicy") for t in run.of_type(T_TEMPLATE)]
+    documents = [t.json_input("lifecyclePolicy") for t in run.of_type(T_TEMPLATE)
+                 if "lifecyclePolicy" in t.inputs]
     documents += [p.json_input("policy") for p in run.of_type(T_LIFECYCLE)]
     for document in documents:
-        assert lifecycle_policy.ecr_problems(document) == [], document
+        assert lifecycle.ecr_problems(document) == [], document
+
+
+def test_no_cache_lifecycle_policy_when_both_limits_are_off() -> None:
+    run = good("alerts-without-budget")
+    assert run.of_type(T_TEMPLATE)
+    assert all("lifecyclePolicy" not in t.inputs for t in run.of_type(T_TEMPLATE))
 
 
 def test_preview_runs_the_same_checks() -> None:
@@ -327,7 +352,7 @@ def test_preview_runs_the_same_checks() -> None:
 def test_configured_role_names_and_arns() -> None:
     run = good("node-roles")
     assert run.outputs["node_role_names"] == [NODE_ROLE, KARPENTER_ROLE]
-    assert sorted(r.inputs["role"] for r in run.of_type(T_ROLE_POLICY)) == sorted(
+    assert sorted(r.inputs["role"] for r in node_policies(run)) == sorted(
         [NODE_ROLE, KARPENTER_ROLE])
     looked_up = [i["args"]["name"] for i in run.invokes
                  if i["token"] == "aws:iam/getRole:getRole"]
@@ -345,7 +370,7 @@ def test_node_roles_discovered_from_eks_are_merged_without_duplicates() -> None:
 
 def test_node_policy_is_least_privilege() -> None:
     run = good("custom-repositories")
-    policy = run.one(T_ROLE_POLICY).json_input("policy")
+    policy = node_policy(run).json_input("policy")
     by_sid = {st["Sid"]: st for st in policy["Statement"]}
     assert by_sid["GetAuthorizationToken"]["Resource"] == "*"
     assert by_sid["GetAuthorizationToken"]["Action"] == ["ecr:GetAuthorizationToken"]
@@ -364,13 +389,13 @@ def test_minimal_options() -> None:
     run = good("minimal")
     assert not run.of_type(T_SECRET) and not run.of_type(T_REPO)
     assert run.one(T_SCANNING).inputs.get("rules", []) == []
-    lifecycle = run.one(T_TEMPLATE, "k8s-template").json_input("lifecyclePolicy")
+    cache_policy = run.one(T_TEMPLATE, "k8s-template").json_input("lifecyclePolicy")
     # The cap replaces the age limit: ECR applies one rule per image, so a cap behind
     # an age rule covering every image would never expire anything.
-    assert [rule["selection"] for rule in lifecycle["rules"]] == [
+    assert [rule["selection"] for rule in cache_policy["rules"]] == [
         {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 500}]
     assert any("cacheKeepImages is set" in w for w in run.warnings)
-    statements = run.one(T_ROLE_POLICY).json_input("policy")["Statement"]
+    statements = node_policy(run).json_input("policy")["Statement"]
     assert [st["Sid"] for st in statements] == ["GetAuthorizationToken", "PullThroughCache"]
 
 
@@ -424,16 +449,16 @@ def test_replication() -> None:
 def test_second_region_stack_is_independent() -> None:
     run = good("second-region")
     assert run.outputs["ecr_registry_url"] == f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com"
-    names = {r.inputs["name"] for r in run.of_type(T_ROLE_POLICY)}
+    names = {r.inputs["name"] for r in node_policies(run)}
     assert names == {"infra-ecr-prod-eu-west-1-ecr-pull-through-cache"}
-    for policy in run.of_type(T_ROLE_POLICY):
+    for policy in node_policies(run):
         assert ":eu-west-1:" in policy.inputs["policy"]
         assert ":af-south-1:" not in policy.inputs["policy"]
 
 
 def test_china_partition_arns() -> None:
     run = good("china-partition")
-    policy = run.one(T_ROLE_POLICY).inputs["policy"]
+    policy = node_policy(run).inputs["policy"]
     assert "arn:aws-cn:ecr:cn-north-1:" in policy and "arn:aws:" not in policy
     assert run.outputs["ecr_registry_url"].endswith(".amazonaws.com.cn")
 

@@ -164,7 +164,7 @@ def add_prune_arguments(prune: argparse.ArgumentParser) -> None:
 
 def stack_unpulled_days(stack: stackfile.StackSettings | None) -> int:
     """cacheUnpulledDays from the stack file, else the stack's default."""
-    return stackfile.cache_policy_settings(stack).unpulled_days
+    return stackfile.cache_policy_settings(stack).cache_unpulled_days
 
 
 def interactive() -> bool:
