@@ -19,7 +19,6 @@ Pure: text in, text out.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -28,13 +27,11 @@ import yaml
 from ecr.images.mapping import CacheImage, UnsupportedRegistry, to_cache
 from ecr.images.reference import InvalidReference, embedded_suffix
 from ecr.values.insert import indent_step
+from ecr.values.quoting import render_value
 from ecr.values.scan import Document, ImageSite, Scalar, Scan, assemble, child, scan
 
 __all__ = ["Change", "Rewrite", "Skip", "rewrite"]
 
-_PLAIN_SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/@:+\-\[\]]*", re.ASCII)
-_RESOLVER = yaml.resolver.Resolver()
-_STR_TAG = "tag:yaml.org,2002:str"
 
 # Skip kinds that mean "this image will not come from the cache": exit status 2.
 ERROR_KINDS = frozenset({"invalid", "unsupported"})
@@ -246,21 +243,9 @@ def _unwritable(scalar: Scalar) -> str | None:
     return None
 
 
-def _render(scalar: Scalar, value: str, literal: bool = False) -> str:
+def _render(scalar: Scalar, value: str) -> str:
     """``value`` written in ``scalar``'s quoting style (plain only when it stays a string)."""
-    if literal:
-        return value
-    if scalar.style == "'":
-        return "'" + value.replace("'", "''") + "'"
-    if scalar.style is None and _plain_ok(value) and not (scalar.flow and "[" in value):
-        return value
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _plain_ok(value: str) -> bool:
-    return bool(_PLAIN_SAFE.fullmatch(value)) and (
-        _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) == _STR_TAG  # type: ignore[no-untyped-call]
-    )
+    return render_value(value, scalar.style, scalar.flow)
 
 
 def _global_registry(ctx: _Context, document: Document) -> None:
