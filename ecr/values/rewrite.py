@@ -19,7 +19,9 @@ Pure: text in, text out.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import gc
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 import yaml
@@ -98,7 +100,35 @@ def rewrite(
     aliases: Mapping[str, str] | None = None,
     allow_insecure_images: bool = False,
 ) -> Rewrite:
-    """Convert every image in ``text``; raises UnparseableYaml when it is not YAML."""
+    """Convert every image in ``text``; raises UnparseableYaml when it is not YAML.
+
+    Linear in the size of ``text``: edits are collected and spliced in once, and the
+    cyclic garbage collector is paused meanwhile (a big file's node tree makes its
+    full collections, and so the whole run, grow with the square of the size).
+    """
+    with _collector_paused():
+        return _rewrite(text, source, registry, host_prefixes, aliases, allow_insecure_images)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _rewrite(
+    text: str,
+    source: str,
+    registry: str,
+    host_prefixes: Mapping[str, str] | None,
+    aliases: Mapping[str, str] | None,
+    allow_insecure_images: bool,
+) -> Rewrite:
     scanned = scan(text, source)
     result = Rewrite(source, text, notes=list(scanned.notes))
     ctx = _Context(registry, host_prefixes, aliases, scanned, result)
@@ -382,12 +412,14 @@ def _insert_point(scanned: Scan, mapping: yaml.MappingNode) -> int | None:
 
 
 def _apply(text: str, edits: dict[tuple[int, int], str]) -> str:
-    """Splice replacements into ``text``, last first; overlapping edits are a bug."""
-    out = text
-    previous_start = len(text) + 1
-    for (start, end), replacement in sorted(edits.items(), reverse=True):
-        if end > previous_start:
+    """Splice replacements into ``text`` in one pass; overlapping edits are a bug."""
+    pieces = []
+    done = 0
+    for (start, end), replacement in sorted(edits.items()):
+        if start < done:
             raise AssertionError(f"overlapping edits at {start}:{end}")
-        out = out[:start] + replacement + out[end:]
-        previous_start = start
-    return out
+        pieces.append(text[done:start])
+        pieces.append(replacement)
+        done = end
+    pieces.append(text[done:])
+    return "".join(pieces)

@@ -28,8 +28,10 @@ and leave every other byte alone.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -39,6 +41,8 @@ import yaml
 from ecr.images.reference import InvalidReference, parse
 
 __all__ = [
+    "Candidate",
+    "Collected",
     "Document",
     "FoundImage",
     "ImageSite",
@@ -47,6 +51,7 @@ __all__ = [
     "UnparseableYaml",
     "collect_files",
     "find_images",
+    "gather",
     "scan",
 ]
 
@@ -143,32 +148,78 @@ class Scan:
         return base + column + bom
 
 
-def collect_files(paths: Sequence[str | Path]) -> list[Path]:
-    """Files as given, and ``*.yaml``/``*.yml`` under directories (sorted, recursive).
+@dataclass(frozen=True)
+class Candidate:
+    """A file to convert and the tree it was found in (the directory given, or an
+    explicit file's own directory), both as given and as real paths."""
+
+    path: Path
+    root: str  # os.path.realpath of the tree
+
+
+@dataclass
+class Collected:
+    files: list[Candidate] = field(default_factory=list)
+    problems: list[tuple[Path, str]] = field(default_factory=list)  # not searched, and why
+
+
+def gather(paths: Sequence[str | Path]) -> Collected:
+    """Files as given, and ``*.yaml``/``*.yml`` under directories (sorted, recursive),
+    with what could not be searched (unreadable directories, symlink loops).
 
     Hidden directories (``.git``) and a chart's ``templates/`` (Go templates, not
-    YAML) are not searched.  A path that does not exist raises FileNotFoundError.
+    YAML) are not searched; symlinked directories are not followed.  A path that does
+    not exist, or an empty one, raises FileNotFoundError.
     """
-    found: list[Path] = []
-    seen: set[Path] = set()
+    result = Collected()
+    seen: set[str] = set()
     for raw in paths:
+        if str(raw) == "":
+            raise FileNotFoundError("an empty path names no file: give a file or directory")
         path = Path(raw)
-        if path.is_dir():
-            candidates = sorted(_walk(path))
-        elif path.exists():
-            candidates = [path]
+        try:
+            info = os.stat(path)
+        except FileNotFoundError:
+            if os.path.islink(path):
+                result.problems.append((path, "a symlink to a missing file"))
+                continue
+            raise FileNotFoundError(f"{path}: no such file or directory") from None
+        except OSError as exc:
+            result.problems.append((path, _os_reason(exc)))
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            root = os.path.realpath(path)
+            candidates = sorted(_walk(path, result.problems))
         else:
-            raise FileNotFoundError(f"{path}: no such file or directory")
+            root = os.path.realpath(path.parent)
+            candidates = [path]
         for candidate in candidates:
-            key = candidate.resolve()
+            key = os.path.realpath(candidate)
             if key not in seen:
                 seen.add(key)
-                found.append(candidate)
-    return found
+                result.files.append(Candidate(candidate, root))
+    return result
 
 
-def _walk(top: Path) -> Iterator[Path]:
-    for dirpath, dirnames, filenames in os.walk(top):
+def collect_files(paths: Sequence[str | Path]) -> list[Path]:
+    """The files :func:`gather` finds (what it could not search is left out)."""
+    return [candidate.path for candidate in gather(paths).files]
+
+
+def _os_reason(exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "a symlink loop"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    return exc.strerror or str(exc)
+
+
+def _walk(top: Path, problems: list[tuple[Path, str]]) -> Iterator[Path]:
+    def unreadable(exc: OSError) -> None:
+        where = Path(exc.filename) if exc.filename else top
+        problems.append((where, f"directory not searched: {_os_reason(exc)}"))
+
+    for dirpath, dirnames, filenames in os.walk(top, onerror=unreadable):
         here = Path(dirpath)
         is_chart = "Chart.yaml" in filenames
         dirnames[:] = sorted(
@@ -195,12 +246,17 @@ def scan(text: str, source: str = "<text>") -> Scan:
         raise UnparseableYaml(f"{where}: {exc.problem or exc.context}") from None
     except yaml.YAMLError as exc:
         raise UnparseableYaml(f"{source}: {exc}") from None
-    for index, root in enumerate(roots):
-        document = Document(index, root, _is_manifest(root))
-        result.documents.append(document)
-        _document_facts(result, document)
-        _Walker(result, document).walk(root, [])
-        _names_under_hub(result, document)
+    except RecursionError:
+        raise UnparseableYaml(f"{source}: nested too deeply to read") from None
+    try:
+        for index, root in enumerate(roots):
+            document = Document(index, root, _is_manifest(root))
+            result.documents.append(document)
+            _document_facts(result, document)
+            _Walker(result, document).walk(root, [])
+            _names_under_hub(result, document)
+    except RecursionError:
+        raise UnparseableYaml(f"{source}: nested too deeply to read") from None
     return result
 
 

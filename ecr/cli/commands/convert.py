@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import TextIO
 
 from ecr.charts import convert as chart_convert
@@ -36,7 +35,7 @@ from ecr.images.mapping import (
 )
 from ecr.images.reference import InvalidReference
 from ecr.values.files import FileOutcome, convert_file, summary, unified_diff
-from ecr.values.scan import collect_files
+from ecr.values.scan import gather
 
 EPILOG = f"""\
 examples:
@@ -82,6 +81,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="with --files: add global.security.allowInsecureImages: true where Bitnami "
         "images are relocated (Bitnami charts refuse them otherwise)",
+    )
+    parser.add_argument(
+        "--follow-symlinks",
+        action="store_true",
+        help="with --files --write: also write through symlinks to files outside the "
+        "directories given (refused otherwise)",
     )
     add_output_argument(parser)
     chart_convert.add_arguments(parser)  # --chart/--values/--set/--apps (issue 7)
@@ -213,14 +218,23 @@ def _convert_files(
     aliases: dict[str, str],
 ) -> int:
     try:
-        paths = collect_files(args.items)
+        collected = gather(args.items)
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from None
-    outcomes = [
-        convert_file(Path(p), registry, host_prefixes, aliases, args.allow_insecure_images,
-                     write=args.write)
-        for p in paths
-    ]
+    outcomes = [FileOutcome(path, error=f"cannot read: {why}")
+                for path, why in collected.problems]
+    for candidate in collected.files:
+        try:
+            outcome = convert_file(
+                candidate.path, registry, host_prefixes, aliases, args.allow_insecure_images,
+                write=args.write, root=candidate.root, follow_symlinks=args.follow_symlinks,
+            )
+        except Exception as exc:  # a bug must not cost the other files their conversion
+            outcome = FileOutcome(
+                candidate.path,
+                error=f"internal error ({type(exc).__name__}: {exc}); left untouched",
+            )
+        outcomes.append(outcome)
     counts = summary(outcomes)
     failed = bool(counts["files_failed"]) or any(
         skip.is_error for o in outcomes if o.rewrite for skip in o.rewrite.skips
@@ -245,7 +259,8 @@ def _convert_files(
 
 def _file_json(outcome: FileOutcome) -> dict[str, object]:
     data: dict[str, object] = {"path": str(outcome.path), "changed": outcome.changed,
-                               "written": outcome.written, "error": outcome.error}
+                               "written": outcome.written, "error": outcome.error,
+                               "skipped": outcome.skipped, "warnings": outcome.warnings}
     rewrite = outcome.rewrite
     if rewrite is not None:
         data["converted"] = [
@@ -274,6 +289,9 @@ def _print_report(
         if outcome.error:
             rows.append([str(outcome.path), "-", "-", f"ERROR: {outcome.error}"])
             continue
+        if outcome.skipped:
+            notes.append(f"note: {outcome.path}: {outcome.skipped}")
+            continue
         rewrite = outcome.rewrite
         assert rewrite is not None
         lines: list[tuple[int, list[object]]] = []
@@ -300,6 +318,7 @@ def _print_report(
             notes.append(f"would change: {outcome.path}")
         if outcome.written:
             notes.append(f"wrote {outcome.path}")
+        notes.extend(f"warning: {outcome.path}: {warning}" for warning in outcome.warnings)
     if rows:
         print(format_table(["LOCATION", "KEY", "IMAGE", "RESULT"], rows), file=out)
     for note in notes:
@@ -315,7 +334,9 @@ def _summary_text(counts: dict[str, object], args: argparse.Namespace) -> str:
     reasons = ", ".join(f"{n} {kind}" for kind, n in by_reason.items())
     lines = [
         f"summary: {counts['files']} files, {changed} {verb}, "
-        f"{counts['files_failed']} could not be read or parsed",
+        f"{counts['files_failed']} could not be read, parsed or written"
+        + (f", {counts['files_skipped']} not regular files (skipped)"
+           if counts["files_skipped"] else ""),
         f"         {counts['images_converted']} images converted, "
         f"{counts['images_already_cached']} already in the registry, "
         f"{counts['images_skipped']} skipped" + (f" ({reasons})" if reasons else ""),
