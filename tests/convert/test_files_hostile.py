@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ecr.cli.main import main
-from ecr.values import files as files_module
+from ecr.values.rewrite import rewrite as real_rewrite
 
 REG = "123456789012.dkr.ecr.af-south-1.amazonaws.com"
 ROOT = Path(__file__).resolve().parents[2]
@@ -149,14 +149,13 @@ def test_file_changed_during_the_run_is_left_as_it_is(
     path = tmp_path / "values.yaml"
     path.write_text("image: nginx\n")
     theirs = "image: nginx  # edited meanwhile\nreplicas: 3\n"
-    real_rewrite = files_module.rewrite
 
     def rewrite_while_someone_edits(*args: object, **kwargs: object) -> object:
         result = real_rewrite(*args, **kwargs)  # type: ignore[arg-type]
         path.write_text(theirs)
         return result
 
-    monkeypatch.setattr(files_module, "rewrite", rewrite_while_someone_edits)
+    monkeypatch.setattr("ecr.values.files.rewrite", rewrite_while_someone_edits)
     assert main(["convert", "--files", str(path), "--write"]) == 2
     assert path.read_text() == theirs
     assert "changed on disk while converting" in capsys.readouterr().out
