@@ -33,7 +33,7 @@ from ecr.images.mapping import (
     expand_host_prefixes,
     to_cache,
 )
-from ecr.images.reference import InvalidReference
+from ecr.images.reference import InvalidReference, printable
 from ecr.values.files import FileOutcome, convert_file, summary, unified_diff
 from ecr.values.scan import gather
 
@@ -187,14 +187,14 @@ def _convert_images(
         except InvalidReference as exc:
             failed = True
             results.append({"input": text, "error": f"invalid reference: {exc}"})
-            print(f"error: {text}: invalid reference: {exc}", file=sys.stderr)
+            print(f"error: {printable(text)}: invalid reference: {exc}", file=sys.stderr)
             continue
         except UnsupportedRegistry as exc:
             failed = True
             message = str(exc) if not explained else str(exc).split(":", 1)[0]
             explained = True
             results.append({"input": text, "error": str(exc).split(":", 1)[0]})
-            print(f"error: {text}: {message}", file=sys.stderr)
+            print(f"error: {printable(text)}: {message}", file=sys.stderr)
             continue
         entry: dict[str, str | None] = {
             "input": text,
@@ -204,7 +204,7 @@ def _convert_images(
         }
         if image.warning:
             entry["warning"] = image.warning
-            print(f"warning: {text}: {image.warning}", file=sys.stderr)
+            print(f"warning: {printable(text)}: {image.warning}", file=sys.stderr)
         results.append(entry)
         if not as_json:
             print(entry["output"], flush=True)
