@@ -29,14 +29,23 @@ import yaml
 from ecr.images.mapping import CacheImage, UnsupportedRegistry, to_cache
 from ecr.images.reference import InvalidReference, embedded_suffix
 from ecr.values.insert import indent_step
-from ecr.values.quoting import render_value
-from ecr.values.scan import Document, ImageSite, Scalar, Scan, assemble, child, scan
+from ecr.values.quoting import render_key, render_value
+from ecr.values.scan import (
+    Document,
+    ImageSite,
+    Scalar,
+    Scan,
+    UnparseableYaml,
+    assemble,
+    child,
+    scan,
+)
 
 __all__ = ["Change", "Rewrite", "Skip", "rewrite"]
 
 
 # Skip kinds that mean "this image will not come from the cache": exit status 2.
-ERROR_KINDS = frozenset({"invalid", "unsupported"})
+ERROR_KINDS = frozenset({"invalid", "unsupported", "unproven-rewrite"})
 
 
 @dataclass(frozen=True)
@@ -54,7 +63,9 @@ class Skip:
     line: int
     key_path: str
     reference: str
-    kind: str  # cached | templated | empty | multiline | invalid | unsupported | unlocatable
+    # cached | templated | empty | multiline | invalid | unsupported | unlocatable |
+    # unproven (the registry may come from elsewhere) | kustomize-templated
+    kind: str
     reason: str
 
     @property
@@ -140,7 +151,37 @@ def _rewrite(
         _global_registry(ctx, document)
         _bitnami(ctx, document, allow_insecure_images)
     result.text = _apply(text, ctx.edits)
+    if result.changed:
+        _prove(ctx)
     return result
+
+
+def _prove(ctx: _Context) -> None:
+    """Read the new text back: every converted image must now be exactly its cache
+    reference.  When one is not, nothing is written and the file is reported."""
+    result = ctx.result
+    try:
+        again = scan(result.text, result.source)
+    except UnparseableYaml as exc:
+        wrong = [f"the new text does not parse ({exc})"]
+    else:
+        now: dict[str, list[str]] = {}
+        for site in [*again.sites, *again.prefixes]:
+            now.setdefault(site.found.key_path, []).append(site.found.reference)
+        wrong = [
+            f"{change.key_path} would read {now.get(change.key_path)}, not {change.after}"
+            for change in result.changes
+            if change.after not in now.get(change.key_path, [])
+        ]
+    if wrong:
+        result.text = result.original
+        for change in result.changes:
+            result.skips.append(Skip(change.line, change.key_path, change.before,
+                                     "unproven-rewrite",
+                                     "the rewrite could not be proven; file left untouched"))
+        result.changes.clear()
+        result.settings.clear()
+        result.notes.append(f"{result.source}: not rewritten: " + "; ".join(wrong))
 
 
 def _skip(ctx: _Context, site: ImageSite, reference: str, kind: str, reason: str) -> None:
@@ -161,6 +202,13 @@ def _convert_site(ctx: _Context, site: ImageSite) -> None:
         kinds = {"templated": "templated", "empty": "empty", "multi-line": "multiline",
                  "image": "under-hub"}
         _skip(ctx, site, reference, kinds.get(note.split()[0], "invalid"), note)
+        return
+    if site.registry_elsewhere is not None:
+        _skip(
+            ctx, site, reference, "unproven",
+            f"{site.registry_elsewhere}; a file alone cannot show what the chart joins, so "
+            "it is left alone (convert --chart renders the chart and proves a rewrite)",
+        )
         return
     try:
         image = to_cache(reference, ctx.registry, ctx.host_prefixes, ctx.aliases)
@@ -186,9 +234,21 @@ def _convert_site(ctx: _Context, site: ImageSite) -> None:
         if problem:
             _skip(ctx, site, reference, "unlocatable", f"{role}: {problem}; left alone")
             return
-    for role, value in new_values.items():
+    own = {role: value for role, value in new_values.items() if role not in site.merged}
+    for role, value in own.items():
         scalar = site.fields[role]
         ctx.edits[(scalar.start, scalar.end)] = _render(scalar, value)
+    merged = {role: value for role, value in new_values.items() if role in site.merged}
+    if merged:
+        # From a merge key (<<: *base): the base is shared, so the mapping gets its own
+        # key, which wins over the merged one.
+        problem = _add_keys(ctx, site.mapping, merged)
+        if problem:
+            for role in own:
+                del ctx.edits[(site.fields[role].start, site.fields[role].end)]
+            _skip(ctx, site, reference, "unlocatable",
+                  f"{', '.join(merged)} come(s) from a merge key and {problem}; left alone")
+            return
     if "registry" in new_values:
         ctx.used_registry_field.add(site.document)
     elif found.shape == "repository" and image.is_bitnami:
@@ -247,6 +307,37 @@ def _convert_prefix(ctx: _Context, site: ImageSite) -> None:
         Change(found.line, found.key_path, found.reference,
                f"{image.cache.domain}/{path}/*", found.shape, image.warning)
     )
+
+
+def _add_keys(
+    ctx: _Context, mapping: yaml.MappingNode | None, values: dict[str, str]
+) -> str | None:
+    """Add ``key: value`` entries at the end of ``mapping``; a problem, or None."""
+    if mapping is None or not mapping.value:
+        return "the mapping cannot be found"
+    text = ctx.scanned.text
+    if mapping.flow_style:
+        key, last = mapping.value[-1]
+        at = ctx.scanned.offset(last.end_mark.line, last.end_mark.column)
+        if at < ctx.scanned.offset(key.start_mark.line, key.start_mark.column):
+            return "the mapping ends with an alias"
+        block = "".join(f", {render_key(k, flow=True)}: {render_value(v, None, True)}"
+                        for k, v in values.items())
+    else:
+        found = _insert_point(ctx.scanned, mapping)
+        if found is None:
+            return "the end of the mapping cannot be found"
+        at = found
+        nl = "\r\n" if "\r\n" in text else "\n"
+        column = mapping.value[0][0].start_mark.column
+        block = "".join(" " * column + f"{render_key(k)}: {render_value(v)}{nl}"
+                        for k, v in values.items())
+        if at == len(text) and text and not text.endswith(("\n", "\r")):
+            block = nl + block
+    if (at, at) in ctx.edits:
+        return "another key is added at the same place"
+    ctx.edits[(at, at)] = block
+    return None
 
 
 def _same_host(a: str, b: str) -> bool:

@@ -113,6 +113,13 @@ class ImageSite:
     fields: dict[str, Scalar]  # role -> scalar: registry, repository, image, tag, digest, sha
     document: int
     overridden_by_global: bool = False  # global.imageRegistry replaced fields["registry"]
+    # roles whose value comes through a YAML merge key (<<: *base): writing them means
+    # adding the key to this mapping, never editing the shared base
+    merged: frozenset[str] = frozenset()
+    mapping: yaml.MappingNode | None = None  # the mapping that holds the fields
+    # the name has no host and its registry may be joined from elsewhere (a chart-wide
+    # key, a commented-out registry): why, or None
+    registry_elsewhere: str | None = None
 
 
 @dataclass
@@ -123,6 +130,9 @@ class Document:
     root: yaml.Node | None
     is_manifest: bool  # has apiVersion + kind: a Kubernetes object, not Helm values
     global_registry: Scalar | None = None  # global.imageRegistry
+    # chart-wide registry keys with a value (global.imageRegistry, global.image.registry,
+    # imageRegistry): key path -> value
+    chart_registries: dict[str, str] = field(default_factory=dict)
     allow_insecure: Scalar | None = None  # global.security.allowInsecureImages
 
 
@@ -301,11 +311,24 @@ def child(node: yaml.Node | None, key: str) -> yaml.Node | None:
     return found
 
 
+_NULL_TAG = "tag:yaml.org,2002:null"
+_COMMENTED_REGISTRY = re.compile(r"^[ \t]*#[ \t]*(?:registry|imageRegistry)[ \t]*:", re.M)
+
+
 def _document_facts(result: Scan, document: Document) -> None:
     glob = child(document.root, "global")
     registry = child(glob, "imageRegistry")
     if isinstance(registry, yaml.ScalarNode):
         document.global_registry = _scalar(result, registry)
+    root = document.root
+    wide = {
+        "global.imageRegistry": registry,
+        "global.image.registry": child(child(glob, "image"), "registry"),
+        "imageRegistry": None if child(root, "imageNamespace") else child(root, "imageRegistry"),
+    }
+    for key, node in wide.items():
+        if isinstance(node, yaml.ScalarNode) and node.tag == _STR_TAG and node.value.strip():
+            document.chart_registries[key] = node.value.strip()
     allow = child(child(glob, "security"), "allowInsecureImages")
     if isinstance(allow, yaml.ScalarNode):
         document.allow_insecure = _scalar(result, allow)
@@ -322,12 +345,11 @@ def _scalar(result: Scan, node: yaml.ScalarNode, flow: bool = False) -> Scalar:
         while start < end and text[start] in " \t":
             start += 1
     style = node.style or None
+    value = "" if node.tag == _NULL_TAG else node.value  # null is no value, not "null"
     multiline = node.end_mark.line != node.start_mark.line
     if style is None and not multiline and text[start:end] != node.value:
         multiline = True  # plain text that does not read back as the value: don't touch
-    return Scalar(
-        node.value, start, end, style, node.start_mark.line + 1, node.tag, multiline, flow
-    )
+    return Scalar(value, start, end, style, node.start_mark.line + 1, node.tag, multiline, flow)
 
 
 def _join(path: list[str]) -> str:
@@ -357,7 +379,7 @@ class _Walker:
                 key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
                 if isinstance(value, yaml.ScalarNode):
                     if _is_image_key(key) and key not in claimed:
-                        self._image_string(key, value, [*path, key], bool(node.flow_style))
+                        self._image_string(key, value, [*path, key], node)
                     elif key == "values" and value.style in ("|", ">") and "image" in value.value:
                         self.result.notes.append(
                             f"{self.result.source}:{value.start_mark.line + 1}: "
@@ -371,23 +393,31 @@ class _Walker:
                 if isinstance(item, yaml.MappingNode | yaml.SequenceNode):
                     self.walk(item, [*path, f"[{i}]"])
 
-    def _fields(self, node: yaml.MappingNode) -> dict[str, Scalar]:
-        fields = {}
-        for k, v in node.value:
+    def _fields(self, node: yaml.MappingNode) -> tuple[dict[str, Scalar], frozenset[str]]:
+        """The image fields of a mapping, merge keys (``<<: *base``) included as YAML
+        loaders see them (own keys win), and which of them come from a merge."""
+        fields: dict[str, Scalar] = {}
+        merged: set[str] = set()
+        for k, v, own, flow in _entries(node):
             if (
                 isinstance(k, yaml.ScalarNode)
                 and k.value in ("registry", "repository", "image", "tag", "digest", "sha")
                 and isinstance(v, yaml.ScalarNode)
+                and k.value not in fields
             ):
-                scalar = _scalar(self.result, v, bool(node.flow_style))
+                scalar = _scalar(self.result, v, flow)
                 # tag: 1.0 is a float to YAML but a tag to Helm; the rest must be strings
-                if scalar.is_str or k.value == "tag" or (scalar.value == "" and v.style is None):
+                if scalar.is_str or k.value == "tag" or scalar.tag == _NULL_TAG or (
+                    scalar.value == "" and v.style is None
+                ):
                     fields[k.value] = scalar
-        return fields
+                    if not own:
+                        merged.add(k.value)
+        return fields, frozenset(merged)
 
     def _mapping_shapes(self, node: yaml.MappingNode, path: list[str]) -> set[str]:
         """Image mappings (``image: {registry, repository, ...}``); returns claimed keys."""
-        fields = self._fields(node)
+        fields, merged = self._fields(node)
         key = path[-1] if path else ""
         imageish = "image" in key.lower() or "registry" in fields
         if "repository" in fields and imageish and (
@@ -395,11 +425,11 @@ class _Walker:
         ):
             shape = "registry+repository" if "registry" in fields else "repository"
             fields.pop("image", None)
-            self._add(shape, fields, path, fields["repository"])
+            self._add(shape, fields, path, fields["repository"], node, merged)
             return {"repository", "image"}
         if "image" in fields and "registry" in fields:
             fields.pop("repository", None)
-            self._add("registry+image", fields, path, fields["image"])
+            self._add("registry+image", fields, path, fields["image"], node, merged)
             return {"image"}
         self._prefix_shapes(node, path)
         return set()
@@ -440,9 +470,9 @@ class _Walker:
         self.result.prefixes.append(ImageSite(found, fields, self.document.index))
 
     def _image_string(
-        self, key: str, node: yaml.ScalarNode, path: list[str], flow: bool
+        self, key: str, node: yaml.ScalarNode, path: list[str], parent: yaml.MappingNode
     ) -> None:
-        scalar = _scalar(self.result, node, flow)
+        scalar = _scalar(self.result, node, bool(parent.flow_style))
         if not scalar.is_str:
             return  # image: null / true: not a reference
         if key != "image":
@@ -455,9 +485,52 @@ class _Walker:
                     parse(scalar.value)
                 except InvalidReference:
                     return
-        self._add("image-string", {"image": scalar}, path, scalar)
+        # In Helm values a chart may join a registry in front of the name; a manifest
+        # is what runs.
+        holder = None if self.document.is_manifest else parent
+        self._add("image-string", {"image": scalar}, path, scalar, holder)
 
-    def _add(self, shape: str, fields: dict[str, Scalar], path: list[str], at: Scalar) -> None:
+    def _registry_elsewhere(
+        self, shape: str, fields: dict[str, Scalar], node: yaml.MappingNode | None
+    ) -> str | None:
+        """Why a host-less name may get its registry from somewhere this file cannot
+        show: a chart-wide registry key, or a ``registry`` only present as a comment."""
+        if node is None or shape not in ("repository", "image-string", "registry+image",
+                                         "registry+repository"):
+            return None
+        registry = fields.get("registry")
+        if registry is not None and registry.value:
+            return None
+        main = fields["repository"] if "repository" in shape else fields["image"]
+        first, slash, _ = main.value.partition("/")
+        if slash and (any(c in first for c in ".:") or first == "localhost"):
+            return None  # the name has its own host
+        wide = self.document.chart_registries
+        if wide:
+            key, value = next(iter(wide.items()))
+            return f"its registry may be the chart-wide {key} ({value})"
+        if not node.flow_style:
+            text = self.result.text
+            start = self.result.offset(node.start_mark.line, 0)
+            end = self.result.offset(node.end_mark.line, node.end_mark.column)
+            while start > 0:  # comment lines right above the first key belong to it
+                previous = text.rfind("\n", 0, start - 1) + 1
+                if not text[previous:start].lstrip().startswith("#"):
+                    break
+                start = previous
+            if _COMMENTED_REGISTRY.search(text[start:end]):
+                return "its registry key is only a comment here, so the chart supplies one"
+        return None
+
+    def _add(
+        self,
+        shape: str,
+        fields: dict[str, Scalar],
+        path: list[str],
+        at: Scalar,
+        node: yaml.MappingNode | None = None,
+        merged: frozenset[str] = frozenset(),
+    ) -> None:
         overridden = False
         glob = self.document.global_registry
         # Charts that honour global.imageRegistry (Bitnami, grafana, ...) let it win over
@@ -476,9 +549,30 @@ class _Walker:
             except InvalidReference as exc:
                 note = f"invalid reference: {exc}"
         found = FoundImage(self.result.source, at.line, _join(path), reference, shape, note)
+        elsewhere = None if overridden else self._registry_elsewhere(shape, fields, node)
         self.result.sites.append(
-            ImageSite(found, fields, self.document.index, overridden_by_global=overridden)
+            ImageSite(found, fields, self.document.index, overridden_by_global=overridden,
+                      merged=merged, mapping=node, registry_elsewhere=elsewhere)
         )
+
+
+def _entries(
+    node: yaml.MappingNode, depth: int = 0
+) -> Iterator[tuple[yaml.Node, yaml.Node, bool, bool]]:
+    """(key, value, own, in a flow mapping) as a YAML loader merges them: own entries
+    first, then those of ``<<`` merge keys (a mapping, or a list of them, earlier first)."""
+    merges: list[yaml.Node] = []
+    for key, value in node.value:
+        if isinstance(key, yaml.ScalarNode) and key.tag == "tag:yaml.org,2002:merge":
+            merges.extend(value.value if isinstance(value, yaml.SequenceNode) else [value])
+        else:
+            yield key, value, depth == 0, bool(node.flow_style)
+    if depth > 20:
+        return
+    for base in merges:
+        if isinstance(base, yaml.MappingNode):
+            for key, value, _, flow in _entries(base, depth + 1):
+                yield key, value, False, flow
 
 
 def assemble(
