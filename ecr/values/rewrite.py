@@ -230,24 +230,27 @@ def _convert_site(ctx: _Context, site: ImageSite) -> None:
         return
     new_values = _new_values(site, image)
     for role in new_values:
+        if role not in site.fields:
+            continue  # added as a new key below
         problem = _unwritable(site.fields[role])
         if problem:
             _skip(ctx, site, reference, "unlocatable", f"{role}: {problem}; left alone")
             return
-    own = {role: value for role, value in new_values.items() if role not in site.merged}
+    added = {role: value for role, value in new_values.items()
+             if role in site.merged or role not in site.fields}
+    own = {role: value for role, value in new_values.items() if role not in added}
     for role, value in own.items():
         scalar = site.fields[role]
         ctx.edits[(scalar.start, scalar.end)] = _render(scalar, value)
-    merged = {role: value for role, value in new_values.items() if role in site.merged}
-    if merged:
-        # From a merge key (<<: *base): the base is shared, so the mapping gets its own
-        # key, which wins over the merged one.
-        problem = _add_keys(ctx, site.mapping, merged)
+    if added:
+        # A key this mapping lacks (kustomize's newName), or one from a merge key
+        # (<<: *base): the base is shared, so the mapping gets its own key, which wins.
+        problem = _add_keys(ctx, site.mapping, added)
         if problem:
             for role in own:
                 del ctx.edits[(site.fields[role].start, site.fields[role].end)]
             _skip(ctx, site, reference, "unlocatable",
-                  f"{', '.join(merged)} come(s) from a merge key and {problem}; left alone")
+                  f"{', '.join(added)} must be added and {problem}; left alone")
             return
     if "registry" in new_values:
         ctx.used_registry_field.add(site.document)
@@ -348,6 +351,10 @@ def _new_values(site: ImageSite, image: CacheImage) -> dict[str, str]:
     fields = site.fields
     if site.found.shape == "image-string":
         return {"image": str(image.cache)}
+    if site.found.shape == "kustomize":
+        # newName is the name only: kustomize keeps the tag (newTag, or the resource's)
+        current = fields.get("newName") or fields["name"]
+        return {"newName": image.cache.name + embedded_suffix(current.value)}
     main = "image" if site.found.shape == "registry+image" else "repository"
     suffix = embedded_suffix(fields[main].value)
     registry = fields.get("registry")

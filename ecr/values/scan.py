@@ -8,6 +8,8 @@ charts use, with the full reference a node would pull assembled from the pieces:
 - ``repository``: ``image.repository`` alone, often holding the host
   (``registry.rocket.chat/rocketchat/rocket.chat``);
 - ``registry+image``: ``image.{registry, image, tag, digest}`` (ingress-nginx);
+- ``kustomize``: a Kustomization's ``images:`` entries (``name``, ``newName``,
+  ``newTag``, ``digest``); a conversion writes ``newName``;
 - ``image-string``: ``image: "repo:tag"`` anywhere (containers, initContainers,
   sidecars, raw manifests), and ``fooImage: "repo:tag"`` keys whose value looks like a
   reference.  In a document with an istio ``hub``, ``image: pilot`` (no ``/``) is a
@@ -263,6 +265,9 @@ def scan(text: str, source: str = "<text>") -> Scan:
             document = Document(index, root, _is_manifest(root))
             result.documents.append(document)
             _document_facts(result, document)
+            if _is_kustomization(root, source):
+                document.is_manifest = True  # no Helm values here
+                _kustomize_images(result, document)
             _Walker(result, document).walk(root, [])
             _names_under_hub(result, document)
     except RecursionError:
@@ -291,6 +296,61 @@ def _names_under_hub(result: Scan, document: Document) -> None:
                 reference=f"{hub}/{value.value}",
                 note=f"image name under hub {hub}: converted with the hub",
             )
+
+
+_KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
+
+def _is_kustomization(root: yaml.Node | None, source: str) -> bool:
+    if not isinstance(root, yaml.MappingNode):
+        return False
+    kind = child(root, "kind")
+    if isinstance(kind, yaml.ScalarNode) and kind.value in ("Kustomization", "Component"):
+        api = child(root, "apiVersion")
+        return isinstance(api, yaml.ScalarNode) and api.value.startswith("kustomize.config.k8s.io")
+    return os.path.basename(source) in _KUSTOMIZATION_NAMES and kind is None
+
+
+def _kustomize_images(result: Scan, document: Document) -> None:
+    """Kustomize ``images:`` entries: ``name`` (matched against the resources' image
+    names, tag excluded), ``newName``, ``newTag``, ``digest``.  The image a node pulls
+    is ``(newName or name)[:newTag][@digest]``; a conversion writes ``newName``."""
+    entries = child(document.root, "images")
+    if not isinstance(entries, yaml.SequenceNode):
+        return
+    for index, entry in enumerate(entries.value):
+        if not isinstance(entry, yaml.MappingNode):
+            continue
+        fields: dict[str, Scalar] = {}
+        for key, value in entry.value:
+            if (
+                isinstance(key, yaml.ScalarNode)
+                and key.value in ("name", "newName", "newTag", "digest")
+                and isinstance(value, yaml.ScalarNode)
+            ):
+                fields[key.value] = _scalar(result, value, bool(entry.flow_style))
+        original = fields.get("name")
+        if original is None or not original.value:
+            continue
+        new_name = fields.get("newName")
+        name = new_name if new_name is not None and new_name.value else original
+        reference = name.value
+        tag, digest = fields.get("newTag"), fields.get("digest")
+        if tag is not None and tag.value:
+            reference += f":{tag.value}"
+        if digest is not None and digest.value:
+            reference += f"@{digest.value}"
+        note = None
+        if name.multiline or name.style in ("|", ">"):
+            note = "multi-line value left alone"
+        else:
+            try:
+                reference = str(parse(reference))
+            except InvalidReference as exc:
+                note = f"invalid reference: {exc}"
+        found = FoundImage(result.source, name.line, f"images[{index}]", reference,
+                           "kustomize", note)
+        result.sites.append(ImageSite(found, fields, document.index, mapping=entry))
 
 
 def _is_manifest(root: yaml.Node | None) -> bool:
