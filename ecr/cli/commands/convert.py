@@ -18,8 +18,12 @@ No arguments: usage and the table of configured caches.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import json
 import sys
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import TextIO
 
 from ecr.charts import convert as chart_convert
@@ -223,7 +227,10 @@ def _convert_files(
         raise UsageError(str(exc)) from None
     outcomes = [FileOutcome(path, error=f"cannot read: {why}")
                 for path, why in collected.problems]
+    charted = [c.path for c in collected.files if _beside_a_chart(c.path)]
     for candidate in collected.files:
+        if candidate.path in charted:
+            continue
         try:
             outcome = convert_file(
                 candidate.path, registry, host_prefixes, aliases, args.allow_insecure_images,
@@ -239,9 +246,10 @@ def _convert_files(
     failed = bool(counts["files_failed"]) or any(
         skip.is_error for o in outcomes if o.rewrite for skip in o.rewrite.skips
     )
+    charts_code, charts_json = _convert_charted(args, charted, registry, host_prefixes, aliases)
     if args.output == "json":
         print_json({"registry": registry, "files": [_file_json(o) for o in outcomes],
-                    "summary": counts})
+                    "charts": charts_json, "summary": counts})
     else:
         diff_mode = not (args.write or args.check)
         if diff_mode:
@@ -253,8 +261,41 @@ def _convert_files(
     if failed:
         return 2
     if args.check and counts["files_changed"]:
-        return 1
-    return 0
+        return max(1, charts_code)
+    return charts_code
+
+
+def _beside_a_chart(path: Path) -> bool:
+    """A chart's values file (``values*.yaml`` beside ``Chart.yaml``): only a render shows
+    what the chart joins to its values, so the chart path converts it."""
+    return path.name.startswith("values") and (path.parent / "Chart.yaml").is_file()
+
+
+def _convert_charted(
+    args: argparse.Namespace, files: list[Path], registry: str,
+    host_prefixes: dict[str, str], aliases: dict[str, str],
+) -> tuple[int, list[object]]:
+    """Each values file beside a Chart.yaml through the chart path (render, override,
+    prove by a second render): its exit status, and its JSON documents."""
+    code = 0
+    documents: list[object] = []
+    for path in files:
+        chart_args = argparse.Namespace(**vars(args))
+        chart_args.files, chart_args.apps, chart_args.items = False, False, []
+        chart_args.chart, chart_args.values_files = str(path.parent), [path]
+        if args.output != "json":
+            print(f"{path}: beside {path.parent / 'Chart.yaml'}: rendering the chart to prove "
+                  "the conversion (convert --chart)", file=sys.stderr)
+            code = max(code, chart_convert.run(chart_args, registry, host_prefixes, aliases))
+            continue
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            code = max(code, chart_convert.run(chart_args, registry, host_prefixes, aliases))
+        try:
+            documents.append(json.loads(buffer.getvalue()))
+        except ValueError:
+            documents.append({"values": str(path), "output": buffer.getvalue()})
+    return code, documents
 
 
 def _file_json(outcome: FileOutcome) -> dict[str, object]:
