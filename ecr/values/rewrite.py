@@ -20,6 +20,7 @@ Pure: text in, text out.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from ecr.images.mapping import CacheImage, UnsupportedRegistry, to_cache
-from ecr.images.reference import InvalidReference, embedded_suffix
+from ecr.images.reference import InvalidReference, embedded_suffix, parse
 from ecr.values.insert import indent_step
 from ecr.values.quoting import render_key, render_value
 from ecr.values.scan import (
@@ -101,6 +102,8 @@ class _Context:
     # per document: images converted (or found cached) and whether any named a registry
     relocated: dict[int, list[tuple[str, CacheImage]]] = field(default_factory=dict)
     used_registry_field: set[int] = field(default_factory=set)
+    # each converted site and the values written for it (for the proof)
+    written: list[tuple[ImageSite, dict[str, str], str]] = field(default_factory=list)
 
 
 def rewrite(
@@ -157,9 +160,30 @@ def _rewrite(
 
 
 def _prove(ctx: _Context) -> None:
-    """Read the new text back: every converted image must now be exactly its cache
-    reference.  When one is not, nothing is written and the file is reported."""
+    """Every converted image must now be exactly its cache reference; when one is not,
+    nothing is written and the file is reported.
+
+    When only scalars were replaced in place (the structure unchanged, each value written
+    in a style that reads back as itself: see :mod:`ecr.values.quoting`), the new values
+    are assembled as the scanner assembles them; otherwise (keys added, a chart-wide
+    setting edited, prefixes, Kustomize, merge keys) the new text is scanned again.
+    """
     result = ctx.result
+    if not _needs_rescan(ctx):
+        wrong = []
+        for site, values, expected in ctx.written:
+            fields = dict(site.fields)
+            for role, value in values.items():
+                fields[role] = dataclasses.replace(fields[role], value=value)
+            reference, note = assemble(site.found.shape, fields)
+            try:
+                reference = str(parse(reference)) if note is None else reference
+            except InvalidReference as exc:
+                note = str(exc)
+            if note is not None or reference != expected:
+                wrong.append(f"{site.found.key_path} would read {reference}, not {expected}")
+        _refuse(result, wrong)
+        return
     try:
         again = scan(result.text, result.source)
     except UnparseableYaml as exc:
@@ -173,6 +197,22 @@ def _prove(ctx: _Context) -> None:
             for change in result.changes
             if change.after not in now.get(change.key_path, [])
         ]
+    _refuse(result, wrong)
+
+
+def _needs_rescan(ctx: _Context) -> bool:
+    if ctx.result.settings or ctx.scanned.prefixes:
+        return True
+    if any(start == end for start, end in ctx.edits):  # a key added
+        return True
+    if any(d.global_registry is not None and d.global_registry.value
+           for d in ctx.scanned.documents):
+        return True
+    return any(site.found.shape == "kustomize" or site.merged or site.overridden_by_global
+               for site, _, _ in ctx.written)
+
+
+def _refuse(result: Rewrite, wrong: list[str]) -> None:
     if wrong:
         result.text = result.original
         for change in result.changes:
@@ -264,6 +304,7 @@ def _convert_site(ctx: _Context, site: ImageSite) -> None:
             f"{image.cache.path} instead, or run convert --chart to render and prove it"
         )
     ctx.relocated.setdefault(site.document, []).append((found.key_path, image))
+    ctx.written.append((site, new_values, str(image.cache)))
     ctx.result.changes.append(
         Change(found.line, found.key_path, str(image.source), str(image.cache), found.shape,
                image.warning)

@@ -145,3 +145,13 @@ def test_a_rewrite_that_does_not_read_back_is_not_written(
     assert [s.kind for s in result.skips] == ["unproven-rewrite"]
     assert result.skips[0].is_error
     assert "not rewritten" in result.notes[-1]
+
+
+def test_an_added_key_that_does_not_read_back_is_not_written(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text = "base: &base\n  registry: docker.io\nimage: {<<: *base, repository: bitnami/nginx}\n"
+    monkeypatch.setattr(rewrite_module, "_add_keys", lambda ctx, mapping, values: None)
+    result = rewrite(text, "values.yaml", REG)
+    assert result.text == text
+    assert [s.kind for s in result.skips] == ["unproven-rewrite"]
