@@ -5,9 +5,10 @@ Two modes:
 - ``convert IMAGE...`` prints one converted reference per line, in input order; a bad
   or uncacheable one is named on stderr with the reason, the rest are still converted,
   and the exit status is 2.  ``-`` reads references from stdin.
-- ``convert --files PATH...`` rewrites image references in Helm values files and
-  Kubernetes manifests: a unified diff by default, ``--write`` to apply, ``--check``
-  for CI (exit 1 when anything would change).
+- ``convert --files PATH...`` rewrites image references in Helm values files,
+  Kubernetes manifests and Kustomizations: a unified diff by default, ``--write`` to
+  apply, ``--check`` for CI (exit 1 when anything would change).  A ``values*.yaml``
+  beside a ``Chart.yaml`` goes through the chart path (rendered and proven).
 - ``convert --chart CHART -f VALUES`` / ``convert --apps PATH...`` render the chart
   (or every Helm ArgoCD Application) and add overrides for the images the values
   miss: see :mod:`ecr.charts.convert`.
@@ -49,6 +50,7 @@ examples:
   convert --files environments/prod            # show the diff, change nothing
   convert --files environments/prod --write    # apply it
   convert --files environments/ --check        # CI: exit 1 if anything is not converted
+  convert --files env/ --write --follow-symlinks  # also write through links out of env/
   convert --chart ./charts/wordpress -f values.yaml   # render; add subchart overrides
   convert --apps ../builder-space-argocd/apps --write # every Helm Application
 
@@ -56,7 +58,8 @@ registry: --registry, else $ECR_REGISTRY, else `pulumi stack output ecr_registry
 aliases file: one FROM-HOST=TO-HOST per line, '#' comments (--aliases-file or ${ALIASES_ENV}).
 exit status: 0 done; 1 --check found files to change, or a chart's proof render failed
 (that file not written); 2 bad usage, an invalid or uncacheable image, a file that could
-not be read or parsed, or a chart that could not be rendered (the rest still done).
+not be read, parsed or written (or a rewrite not proven), or a chart that could not be
+rendered (the rest still done).
 """
 
 
