@@ -281,7 +281,7 @@ def _convert_site(ctx: _Context, site: ImageSite) -> None:
     own = {role: value for role, value in new_values.items() if role not in added}
     for role, value in own.items():
         scalar = site.fields[role]
-        ctx.edits[(scalar.start, scalar.end)] = _render(scalar, value)
+        ctx.edits[(scalar.start, scalar.end)] = _replacement(ctx, scalar, value)
     if added:
         # A key this mapping lacks (kustomize's newName), or one from a merge key
         # (<<: *base): the base is shared, so the mapping gets its own key, which wins.
@@ -346,7 +346,7 @@ def _convert_prefix(ctx: _Context, site: ImageSite) -> None:
             return
     for role, value in new_values.items():
         scalar = site.fields[role]
-        ctx.edits[(scalar.start, scalar.end)] = _render(scalar, value)
+        ctx.edits[(scalar.start, scalar.end)] = _replacement(ctx, scalar, value)
     ctx.result.changes.append(
         Change(found.line, found.key_path, found.reference,
                f"{image.cache.domain}/{path}/*", found.shape, image.warning)
@@ -399,7 +399,7 @@ def _new_values(site: ImageSite, image: CacheImage) -> dict[str, str]:
     main = "image" if site.found.shape == "registry+image" else "repository"
     suffix = embedded_suffix(fields[main].value)
     registry = fields.get("registry")
-    if registry is not None and (registry.value or site.overridden_by_global):
+    if registry is not None:  # even null or empty: the chart joins it, so write through it
         return {"registry": image.cache.domain, main: image.cache.path + suffix}
     return {main: image.cache.name + suffix}
 
@@ -410,6 +410,15 @@ def _unwritable(scalar: Scalar) -> str | None:
     if scalar.style in ("|", ">"):
         return "block scalar"
     return None
+
+
+def _replacement(ctx: _Context, scalar: Scalar, value: str) -> str:
+    """The text that replaces ``scalar``: an empty value (``registry:`` and nothing) has
+    no text, so the new one needs its own space after the colon."""
+    text = _render(scalar, value)
+    if scalar.start == scalar.end and ctx.scanned.text[scalar.start - 1 : scalar.start] == ":":
+        return " " + text
+    return text
 
 
 def _render(scalar: Scalar, value: str) -> str:

@@ -372,7 +372,7 @@ def child(node: yaml.Node | None, key: str) -> yaml.Node | None:
 
 
 _NULL_TAG = "tag:yaml.org,2002:null"
-_COMMENTED_REGISTRY = re.compile(r"^[ \t]*#[ \t]*(?:registry|imageRegistry)[ \t]*:", re.M)
+_COMMENTED_REGISTRY = re.compile(r"#[ \t]*(?:registry|imageRegistry)[ \t]*:")
 
 
 def _document_facts(result: Scan, document: Document) -> None:
@@ -569,17 +569,19 @@ class _Walker:
         if wide:
             key, value = next(iter(wide.items()))
             return f"its registry may be the chart-wide {key} ({value})"
-        if not node.flow_style:
-            text = self.result.text
-            start = self.result.offset(node.start_mark.line, 0)
-            end = self.result.offset(node.end_mark.line, node.end_mark.column)
-            while start > 0:  # comment lines right above the first key belong to it
-                previous = text.rfind("\n", 0, start - 1) + 1
-                if not text[previous:start].lstrip().startswith("#"):
-                    break
-                start = previous
-            if _COMMENTED_REGISTRY.search(text[start:end]):
-                return "its registry key is only a comment here, so the chart supplies one"
+        text = self.result.text
+        start = self.result.offset(node.start_mark.line, 0)
+        end = self.result.offset(node.end_mark.line, node.end_mark.column)
+        if node.flow_style:  # a comment after a flow mapping, on its last line
+            newline = text.find("\n", end)
+            end = len(text) if newline < 0 else newline
+        while start > 0:  # comment lines right above the first key belong to it
+            previous = text.rfind("\n", 0, start - 1) + 1
+            if not text[previous:start].lstrip().startswith("#"):
+                break
+            start = previous
+        if _COMMENTED_REGISTRY.search(text[start:end]):
+            return "its registry key is only a comment here, so the chart supplies one"
         return None
 
     def _add(
