@@ -24,8 +24,10 @@ from ecr.values.scan import UnparseableYaml
 __all__ = [
     "FileChanged",
     "FileOutcome",
+    "NotRegularFile",
     "atomic_write",
     "convert_file",
+    "read_regular",
     "summary",
     "unified_diff",
 ]
@@ -70,11 +72,11 @@ def convert_file(
     """
     outcome = FileOutcome(path)
     try:
-        data = _read_regular(path)
+        data = read_regular(path)
     except OSError as exc:
         outcome.error = f"cannot read: {_reason(exc)}"
         return outcome
-    except _NotRegular as exc:
+    except NotRegularFile as exc:
         outcome.skipped = str(exc)
         return outcome
     try:
@@ -111,8 +113,9 @@ def convert_file(
     return outcome
 
 
-class _NotRegular(Exception):
-    pass
+class NotRegularFile(Exception):
+    """A FIFO, device, socket or directory where a file was expected; the message says
+    which."""
 
 
 def _reason(exc: OSError) -> str:
@@ -121,7 +124,7 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def _read_regular(path: Path) -> bytes:
+def read_regular(path: Path) -> bytes:
     """The bytes of a regular file; FIFOs, devices and sockets are not opened for real.
 
     O_NONBLOCK keeps a FIFO from blocking the open; the type is checked on the open
@@ -132,7 +135,7 @@ def _read_regular(path: Path) -> bytes:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             kind = _kind(info.st_mode)
-            raise _NotRegular(f"not a regular file ({kind}); skipped")
+            raise NotRegularFile(f"not a regular file ({kind}); skipped")
         if info.st_size > MAX_FILE_BYTES:
             raise OSError(errno.EFBIG, f"larger than {MAX_FILE_BYTES // 2**20} MiB")
         chunks = []
@@ -214,8 +217,8 @@ def atomic_write(path: Path, data: bytes, expected: bytes | None = None) -> list
 
 def _current(path: Path) -> bytes | None:
     try:
-        return _read_regular(path)
-    except (OSError, _NotRegular):
+        return read_regular(path)
+    except (OSError, NotRegularFile):
         return None
 
 
