@@ -245,3 +245,14 @@ def test_diff_of_a_line_with_next_line_character_applies_with_git(
     assert path.read_text(encoding="utf-8") == original.replace(
         "image: nginx", f"image: {REG}/docker-hub/library/nginx"
     )
+
+
+def test_file_names_with_control_characters_are_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    odd = tmp_path / "a\x1b[31m\nb.yaml"
+    odd.write_text("image: nginx\n")
+    assert main(["convert", "--files", str(odd), "--check"]) == 1
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    assert "a\\x1b[31m\\nb.yaml:1" in out

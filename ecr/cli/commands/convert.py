@@ -330,11 +330,12 @@ def _print_report(
     rows: list[list[object]] = []
     notes: list[str] = []
     for outcome in outcomes:
+        name = str(outcome.path)
         if outcome.error:
-            rows.append([str(outcome.path), "-", "-", f"ERROR: {outcome.error}"])
+            rows.append([name, "-", "-", f"ERROR: {outcome.error}"])
             continue
         if outcome.skipped:
-            notes.append(f"note: {outcome.path}: {outcome.skipped}")
+            notes.append(f"note: {name}: {outcome.skipped}")
             continue
         rewrite = outcome.rewrite
         assert rewrite is not None
@@ -345,7 +346,7 @@ def _print_report(
                 result += f"  (warning: {change.warning})"
             lines.append(
                 (change.line,
-                 [f"{outcome.path}:{change.line}", change.key_path, change.before, result])
+                 [f"{name}:{change.line}", change.key_path, change.before, result])
             )
         for skip in rewrite.skips:
             # an image already in the registry is done, not skipped (the summary counts
@@ -353,20 +354,22 @@ def _print_report(
             result = (skip.reason if skip.kind == "cached"
                       else f"skipped ({skip.kind}): {skip.reason}")
             lines.append(
-                (skip.line, [f"{outcome.path}:{skip.line}", skip.key_path, skip.reference, result])
+                (skip.line, [f"{name}:{skip.line}", skip.key_path, skip.reference, result])
             )
         rows.extend(row for _, row in sorted(lines, key=lambda item: item[0]))
         notes.extend(f"changed {setting}" for setting in rewrite.settings)
         notes.extend(f"note: {note}" for note in rewrite.notes)
         if args.check and outcome.changed:
-            notes.append(f"would change: {outcome.path}")
+            notes.append(f"would change: {name}")
         if outcome.written:
-            notes.append(f"wrote {outcome.path}")
-        notes.extend(f"warning: {outcome.path}: {warning}" for warning in outcome.warnings)
+            notes.append(f"wrote {name}")
+        notes.extend(f"warning: {name}: {warning}" for warning in outcome.warnings)
     if rows:
+        # keys, values and file names are the user's text: escape what a terminal acts on
+        rows = [[printable(str(cell)) for cell in row] for row in rows]
         print(format_table(["LOCATION", "KEY", "IMAGE", "RESULT"], rows), file=out)
     for note in notes:
-        print(note, file=out)
+        print(printable(note), file=out)
     print(_summary_text(counts, args), file=out)
 
 
