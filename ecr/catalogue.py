@@ -74,7 +74,8 @@ DOCKER_HUB = Upstream(
     prefix="docker-hub",
     name="Docker Hub",
     upstream_url="registry-1.docker.io",
-    hosts=(DOCKER_HUB_HOST, "index.docker.io", "registry-1.docker.io"),
+    # registry.hub.docker.com: Docker Hub's second name for the same content
+    hosts=(DOCKER_HUB_HOST, "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"),
     credentials=CredentialSpec(
         username_key="dockerHubUsername",
         token_key="dockerHubAccessToken",
@@ -123,7 +124,7 @@ ECR_PUBLIC = Upstream(
     prefix="ecr-public",
     name="Amazon ECR Public",
     upstream_url="public.ecr.aws",
-    hosts=("public.ecr.aws",),
+    hosts=("public.ecr.aws", "ecr-public.aws.com"),  # the second is its dual-stack name
 )
 
 CATALOGUE: tuple[Upstream, ...] = (DOCKER_HUB, QUAY, GITHUB, K8S, ECR_PUBLIC)
@@ -204,6 +205,16 @@ def parse_registry_host(host: str) -> tuple[str, str] | None:
     """(account, region) when ``host`` (a port is ignored) is an ECR private registry."""
     match = ECR_REGISTRY_HOST.match(host.split(":")[0].lower())
     return (match.group("account"), match.group("region")) if match else None
+
+
+def same_registry(host: str, registry: str) -> bool:
+    """``host`` names ``registry``: the same text, or the same ECR private registry
+    under another of its names (``<account>.dkr-ecr.<region>.on.aws`` is the dual-stack
+    name of ``<account>.dkr.ecr.<region>.amazonaws.com``; ports are ignored there)."""
+    if host.lower() == registry.lower():
+        return True
+    ours = parse_registry_host(registry)
+    return ours is not None and parse_registry_host(host) == ours
 
 
 def prefix_problem(prefix: str) -> str | None:

@@ -11,13 +11,13 @@ EXPECTED = [
     (
         "docker-hub",
         "registry-1.docker.io",
-        {"docker.io", "index.docker.io", "registry-1.docker.io"},
+        {"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"},
         True,
     ),
     ("quay", "quay.io", {"quay.io"}, False),
     ("github", "ghcr.io", {"ghcr.io"}, True),
     ("k8s", "registry.k8s.io", {"registry.k8s.io"}, False),
-    ("ecr-public", "public.ecr.aws", {"public.ecr.aws"}, False),
+    ("ecr-public", "public.ecr.aws", {"public.ecr.aws", "ecr-public.aws.com"}, False),
 ]
 
 
@@ -76,3 +76,27 @@ def test_registry_host_is_built_for_the_partition():
 )
 def test_prefix_rules(prefix, ok):
     assert (catalogue.prefix_problem(prefix) is None) is ok
+
+
+@pytest.mark.parametrize(
+    ("host", "same"),
+    [
+        ("123456789012.dkr.ecr.eu-west-1.amazonaws.com", True),
+        ("123456789012.DKR.ECR.eu-west-1.amazonaws.com", True),
+        ("123456789012.dkr-ecr.eu-west-1.on.aws", True),
+        ("123456789012.dkr.ecr-fips.eu-west-1.amazonaws.com", True),
+        ("123456789012.dkr-ecr.eu-west-2.on.aws", False),
+        ("210987654321.dkr-ecr.eu-west-1.on.aws", False),
+        ("public.ecr.aws", False),
+    ],
+)
+def test_same_registry_under_its_second_names(host, same):
+    assert catalogue.same_registry(host, "123456789012.dkr.ecr.eu-west-1.amazonaws.com") is same
+
+
+def test_second_host_names_map_to_their_caches():
+    mapping = catalogue.host_to_prefix()
+    assert mapping["ecr-public.aws.com"] == "ecr-public"
+    assert mapping["registry.hub.docker.com"] == "docker-hub"
+    assert mapping["index.docker.io"] == "docker-hub"
+    assert catalogue.by_prefix("ecr-public").canonical_host == "public.ecr.aws"

@@ -80,11 +80,22 @@ class CacheImage:
 
 
 def check_registry(registry: str) -> str:
-    """The registry host, validated; raise :class:`InvalidRegistry` with what to give."""
+    """The registry host, validated; raise :class:`InvalidRegistry` with what to give.
+
+    A single label (``nginx``) is refused: an image reference would read it as a
+    Docker Hub name, so a registry host needs a dot, a port or to be ``localhost``.
+    """
     if not _HOST_RE.fullmatch(registry):
         raise InvalidRegistry(
             f"registry {registry!r} is not a host name: give "
             "<account>.dkr.ecr.<region>.amazonaws.com (no scheme, no path)"
+        )
+    host = registry.rsplit(":", 1)[0] if not registry.startswith("[") else registry
+    if "." not in host and ":" not in registry and host.lower() != "localhost":
+        raise InvalidRegistry(
+            f"registry {registry!r} is a single name, not a registry host: a registry host "
+            "has a dot or a port (<account>.dkr.ecr.<region>.amazonaws.com, or host:port "
+            "for a test registry)"
         )
     return registry
 
@@ -156,7 +167,7 @@ def to_cache(
     check_registry(registry)
     source = parse(image) if isinstance(image, str) else image
     mapping = expand_host_prefixes(host_prefixes)
-    if source.domain.lower() == registry.lower():
+    if catalogue.same_registry(source.domain, registry):
         return CacheImage(source, source, None, None, _in_registry_warning(source, mapping))
     upstream_ref = source
     warning = None
@@ -213,7 +224,10 @@ def _nested_host(path: str, registry: str, mapping: Mapping[str, str]) -> str | 
     if not sep:
         return None
     name = first.lower()
-    known = name == registry.lower() or name in mapping or name in catalogue.FROZEN_HOSTS
+    known = (
+        catalogue.same_registry(name, registry) or name in mapping
+        or name in catalogue.FROZEN_HOSTS
+    )
     # An ECR registry host inside a path: a chart put its own registry in front of a
     # reference that already named one.
     return first if known or catalogue.parse_registry_host(name) else None
@@ -263,7 +277,7 @@ def from_cache(
     ``registry``.
     """
     ref = parse(cache) if isinstance(cache, str) else cache
-    if ref.domain.lower() != registry.lower():
+    if not catalogue.same_registry(ref.domain, registry):
         raise InvalidReference(f"{ref} is not in registry {registry}")
     mapping = expand_host_prefixes(host_prefixes)
     # Longest prefix first: prefixes may contain '/'.

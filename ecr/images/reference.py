@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["DIGEST_HEX_LENGTHS", "InvalidReference", "Reference", "parse"]
+__all__ = ["DIGEST_HEX_LENGTHS", "InvalidReference", "Reference", "parse", "printable"]
 
 DEFAULT_DOMAIN = "docker.io"
 LEGACY_DEFAULT_DOMAIN = "index.docker.io"
@@ -123,6 +123,17 @@ def embedded_suffix(value: str) -> str:
     return tag + digest
 
 
+def printable(text: str) -> str:
+    """``text`` for a terminal or a log line: control and other unprintable characters
+    escaped as Python does in a repr (``\\x1b``, ``\\n``), backslashes doubled."""
+    if text.isprintable() and "\\" not in text:
+        return text
+    return "".join(
+        char if char.isprintable() and char != "\\" else repr(char)[1:-1]
+        for char in text
+    )
+
+
 def parse(text: str) -> Reference:
     """Parse ``text`` like ``docker pull`` would; raise :class:`InvalidReference` if it can't."""
     if not isinstance(text, str):
@@ -165,6 +176,14 @@ def _parse(text: str) -> Reference:
 
 def _reject_obvious(text: str) -> None:
     """Clear messages for mistakes people actually make, before the grammar."""
+    if text.startswith("@"):
+        raise InvalidReference(
+            "a digest alone names no image: put the repository in front of it "
+            "(e.g. nginx@sha256:<64 hex>)"
+        )
+    if text.startswith(":"):
+        raise InvalidReference("a tag alone names no image: put the repository in front of it "
+                               "(e.g. nginx:1.27)")
     if _SPACE_RE.search(text):
         raise InvalidReference("contains whitespace")
     if "://" in text:

@@ -2,9 +2,14 @@
 
 ``set_keys(text, ["mariadb", "image"], {"registry": ..., "repository": ...})``
 finds the deepest part of ``mariadb.image`` the file already has and writes the
-missing keys at the end of that block mapping, at the file's own indentation;
-an existing scalar under the same key is replaced in place (quoting kept when
+missing keys at the end of that mapping: a block mapping gets new lines at the file's
+own indentation, a flow mapping (``image: {}``, ``{repository: x}``) new entries
+before its closing brace, and a document that is only ``{}`` becomes a block mapping.
+An existing scalar under the same key is replaced in place (quoting kept when
 possible).  Comments, key order, blank lines and line endings stay as they were.
+
+Every result is read back: when the new text does not hold exactly the values asked
+for (and nothing else changed meaning), :class:`InsertError` is raised instead.
 
 Used by ``convert --chart`` to add overrides for images a values file does not
 mention yet.  Pure: text in, text out.
@@ -14,16 +19,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import yaml
 
+from ecr.values.quoting import render_key, render_value
 from ecr.values.scan import child
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_PLAIN_SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/@:+\-]*", re.ASCII)
-_RESOLVER = yaml.resolver.Resolver()
 _BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
-_STR_TAG = "tag:yaml.org,2002:str"
 
 Scalar = str | bool | int
 
@@ -35,8 +39,35 @@ class InsertError(ValueError):
 def set_keys(text: str, path: Sequence[str], values: Mapping[str, Scalar]) -> str:
     """``text`` with ``path.<key> = value`` for every item of ``values``."""
     for key, value in values.items():
-        text = _set_one(text, [*path, key], value)
+        text = _checked(text, [*path, key], value)
     return text
+
+
+def _checked(text: str, path: Sequence[str], value: Scalar) -> str:
+    """One key set, and proven: the new text loads to the old data plus that value."""
+    out = _set_one(text, path, value)
+    try:
+        before = _load(text) if text.strip() else None
+        after = _load(out)
+    except (yaml.YAMLError, RecursionError) as exc:
+        raise InsertError(f"{'.'.join(path)}: the edit does not read back ({exc})") from None
+    expected = _with(before, path, value)
+    if after != expected:
+        raise InsertError(f"{'.'.join(path)}: the file's shape does not allow a safe edit here; "
+                          "set it by hand")
+    return out
+
+
+def _load(text: str) -> Any:
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 -- _Loader is the (C) SafeLoader
+
+
+def _with(data: Any, path: Sequence[str], value: Scalar) -> Any:
+    if not path:
+        return value
+    base = dict(data) if isinstance(data, dict) else {}
+    base[path[0]] = _with(base.get(path[0]), path[1:], value)
+    return base
 
 
 def _set_one(text: str, path: Sequence[str], value: Scalar) -> str:
@@ -44,18 +75,26 @@ def _set_one(text: str, path: Sequence[str], value: Scalar) -> str:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         raise InsertError(f"not valid YAML: {exc}") from exc
+    except RecursionError:
+        raise InsertError("the values file nests too deeply to edit") from None
     nl = "\r\n" if "\r\n" in text else "\n"
-    if root is None or (isinstance(root, yaml.MappingNode) and not root.value):
+    if root is None:
         block = _block(path, value, 0, 2, nl)
         return _append(text, block, nl) if text.strip() else block
-    if not isinstance(root, yaml.MappingNode) or root.flow_style:
-        raise InsertError("the values file is not a block mapping")
+    if isinstance(root, yaml.MappingNode) and root.flow_style and not root.value:
+        replaced = _replace_empty_root(text, root, path, value, nl)
+        if replaced is not None:
+            return replaced
+    if not isinstance(root, yaml.MappingNode):
+        raise InsertError("the values file is not a mapping")
     step = indent_step(root)
     node: yaml.MappingNode = root
     for depth, key in enumerate(path):
         found = child(node, key)
         where = ".".join(path[: depth + 1])
         if found is None:
+            if node.flow_style:
+                return _insert_flow(text, node, path[depth:], value)
             column = node.value[0][0].start_mark.column
             block = _block(path[depth:], value, column, step, nl)
             return _insert(text, _end_of(text, node), block, nl)
@@ -63,17 +102,60 @@ def _set_one(text: str, path: Sequence[str], value: Scalar) -> str:
             if not isinstance(found, yaml.ScalarNode) or found.style in ("|", ">"):
                 raise InsertError(f"{where} is not a plain value; set it by hand")
             start, end = _span(text, found)
-            return text[:start] + _render(value, found.style) + text[end:]
+            flow = bool(node.flow_style)
+            return text[:start] + render_value(value, found.style or None, flow) + text[end:]
         if isinstance(found, yaml.ScalarNode) and found.tag.endswith(":null"):
             raise InsertError(f"{where} is null in the file; replace it with a mapping by hand")
-        if not isinstance(found, yaml.MappingNode) or found.flow_style or not found.value:
-            raise InsertError(f"{where} is not a block mapping in the file; edit it by hand")
+        if not isinstance(found, yaml.MappingNode):
+            raise InsertError(f"{where} is not a mapping in the file; edit it by hand")
+        if not found.flow_style and not found.value:
+            raise InsertError(f"{where} is an empty mapping in the file; edit it by hand")
         node = found
     raise AssertionError("unreachable")
 
 
+def _replace_empty_root(
+    text: str, root: yaml.MappingNode, path: Sequence[str], value: Scalar, nl: str
+) -> str | None:
+    """A document that is only ``{}`` (at the start of its line): a block mapping instead."""
+    start, end = _span(text, root)
+    if text[start:end] != "{}" or root.start_mark.column != 0:
+        return None
+    block = _block(path, value, 0, 2, nl)
+    rest = text[end:]
+    if rest.startswith(("\n", "\r")):
+        block = block[: -len(nl)]
+    elif rest.strip():
+        return None  # a comment after {} on the same line: keep it flow
+    return text[:start] + block + rest
+
+
+def _insert_flow(text: str, node: yaml.MappingNode, path: Sequence[str], value: Scalar) -> str:
+    """``key: value`` (nested keys as flow mappings) as the last entry of a flow mapping."""
+    entry = render_key(path[0], flow=True) + ": " + _flow_value(path[1:], value)
+    start, end = _span(text, node)
+    if end <= start or text[end - 1] != "}":
+        raise InsertError("cannot find the end of a flow mapping; edit it by hand")
+    if not node.value:
+        return text[: end - 1] + entry + text[end - 1 :]
+    key, last = node.value[-1]
+    key_start, _ = _span(text, key)
+    _, last_end = _span(text, last)
+    if not key_start < last_end < end:  # an alias: its marks are the anchor's
+        raise InsertError("a flow mapping ends with an alias; edit it by hand")
+    return text[:last_end] + ", " + entry + text[last_end:]
+
+
+def _flow_value(path: Sequence[str], value: Scalar) -> str:
+    if not path:
+        return render_value(value, None, flow=True)
+    return "{" + render_key(path[0], flow=True) + ": " + _flow_value(path[1:], value) + "}"
+
+
 def indent_step(root: yaml.MappingNode) -> int:
     """How far this file indents a nested block mapping (2 if it never does)."""
+    if root.flow_style or not root.value:
+        return 2
     base = root.value[0][0].start_mark.column
     for _, value in root.value:
         if isinstance(value, yaml.MappingNode) and value.value and not value.flow_style:
@@ -93,6 +175,12 @@ def _offset(text: str, line: int, column: int) -> int:
 def _span(text: str, node: yaml.Node) -> tuple[int, int]:
     start = _offset(text, node.start_mark.line, node.start_mark.column)
     end = _offset(text, node.end_mark.line, node.end_mark.column)
+    # Skip node properties (&anchor, !tag) that libyaml includes in the start mark.
+    while start < end and text[start] in "&!":
+        while start < end and not text[start].isspace():
+            start += 1
+        while start < end and text[start] in " \t":
+            start += 1
     return start, end
 
 
@@ -116,9 +204,9 @@ def _end_of(text: str, mapping: yaml.MappingNode) -> int:
 def _block(path: Sequence[str], value: Scalar, column: int, step: int, nl: str) -> str:
     lines = []
     for depth, key in enumerate(path[:-1]):
-        lines.append(" " * (column + depth * step) + f"{_key(key)}:")
+        lines.append(" " * (column + depth * step) + f"{render_key(key)}:")
     indent = " " * (column + (len(path) - 1) * step)
-    lines.append(f"{indent}{_key(path[-1])}: {_render(value, None)}")
+    lines.append(f"{indent}{render_key(path[-1])}: {render_value(value)}")
     return nl.join(lines) + nl
 
 
@@ -130,25 +218,3 @@ def _insert(text: str, at: int, block: str, nl: str) -> str:
 
 def _append(text: str, block: str, nl: str) -> str:
     return _insert(text, len(text), block, nl)
-
-
-def _key(key: str) -> str:
-    return key if _plain_ok(key) else '"' + key.replace('"', '\\"') + '"'
-
-
-def _render(value: Scalar, style: str | None) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if style == "'":
-        return "'" + value.replace("'", "''") + "'"
-    if style is None and _plain_ok(value):
-        return value
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _plain_ok(value: str) -> bool:
-    return bool(_PLAIN_SAFE.fullmatch(value)) and (
-        _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) == _STR_TAG  # type: ignore[no-untyped-call]
-    )

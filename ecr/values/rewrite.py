@@ -19,25 +19,34 @@ Pure: text in, text out.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+import contextlib
+import dataclasses
+import gc
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 import yaml
 
 from ecr.images.mapping import CacheImage, UnsupportedRegistry, to_cache
-from ecr.images.reference import InvalidReference, embedded_suffix
+from ecr.images.reference import InvalidReference, embedded_suffix, parse
 from ecr.values.insert import indent_step
-from ecr.values.scan import Document, ImageSite, Scalar, Scan, assemble, child, scan
+from ecr.values.quoting import render_key, render_value
+from ecr.values.scan import (
+    Document,
+    ImageSite,
+    Scalar,
+    Scan,
+    UnparseableYaml,
+    assemble,
+    child,
+    scan,
+)
 
 __all__ = ["Change", "Rewrite", "Skip", "rewrite"]
 
-_PLAIN_SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/@:+\-\[\]]*", re.ASCII)
-_RESOLVER = yaml.resolver.Resolver()
-_STR_TAG = "tag:yaml.org,2002:str"
 
 # Skip kinds that mean "this image will not come from the cache": exit status 2.
-ERROR_KINDS = frozenset({"invalid", "unsupported"})
+ERROR_KINDS = frozenset({"invalid", "unsupported", "unproven-rewrite"})
 
 
 @dataclass(frozen=True)
@@ -55,7 +64,9 @@ class Skip:
     line: int
     key_path: str
     reference: str
-    kind: str  # cached | templated | empty | multiline | invalid | unsupported | unlocatable
+    # cached | templated | empty | multiline | invalid | unsupported | unlocatable |
+    # unproven (the registry may come from elsewhere) | kustomize-templated
+    kind: str
     reason: str
 
     @property
@@ -91,6 +102,8 @@ class _Context:
     # per document: images converted (or found cached) and whether any named a registry
     relocated: dict[int, list[tuple[str, CacheImage]]] = field(default_factory=dict)
     used_registry_field: set[int] = field(default_factory=set)
+    # each converted site and the values written for it (for the proof)
+    written: list[tuple[ImageSite, dict[str, str], str]] = field(default_factory=list)
 
 
 def rewrite(
@@ -101,7 +114,35 @@ def rewrite(
     aliases: Mapping[str, str] | None = None,
     allow_insecure_images: bool = False,
 ) -> Rewrite:
-    """Convert every image in ``text``; raises UnparseableYaml when it is not YAML."""
+    """Convert every image in ``text``; raises UnparseableYaml when it is not YAML.
+
+    Linear in the size of ``text``: edits are collected and spliced in once, and the
+    cyclic garbage collector is paused meanwhile (a big file's node tree makes its
+    full collections, and so the whole run, grow with the square of the size).
+    """
+    with _collector_paused():
+        return _rewrite(text, source, registry, host_prefixes, aliases, allow_insecure_images)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _rewrite(
+    text: str,
+    source: str,
+    registry: str,
+    host_prefixes: Mapping[str, str] | None,
+    aliases: Mapping[str, str] | None,
+    allow_insecure_images: bool,
+) -> Rewrite:
     scanned = scan(text, source)
     result = Rewrite(source, text, notes=list(scanned.notes))
     ctx = _Context(registry, host_prefixes, aliases, scanned, result)
@@ -113,7 +154,74 @@ def rewrite(
         _global_registry(ctx, document)
         _bitnami(ctx, document, allow_insecure_images)
     result.text = _apply(text, ctx.edits)
+    if result.changed:
+        _prove(ctx)
     return result
+
+
+def _prove(ctx: _Context) -> None:
+    """Every converted image must now be exactly its cache reference; when one is not,
+    nothing is written and the file is reported.
+
+    When only scalars were replaced in place (the structure unchanged, each value written
+    in a style that reads back as itself: see :mod:`ecr.values.quoting`), the new values
+    are assembled as the scanner assembles them; otherwise (keys added, a chart-wide
+    setting edited, prefixes, Kustomize, merge keys) the new text is scanned again.
+    """
+    result = ctx.result
+    if not _needs_rescan(ctx):
+        wrong = []
+        for site, values, expected in ctx.written:
+            fields = dict(site.fields)
+            for role, value in values.items():
+                fields[role] = dataclasses.replace(fields[role], value=value)
+            reference, note = assemble(site.found.shape, fields)
+            try:
+                reference = str(parse(reference)) if note is None else reference
+            except InvalidReference as exc:
+                note = str(exc)
+            if note is not None or reference != expected:
+                wrong.append(f"{site.found.key_path} would read {reference}, not {expected}")
+        _refuse(result, wrong)
+        return
+    try:
+        again = scan(result.text, result.source)
+    except UnparseableYaml as exc:
+        wrong = [f"the new text does not parse ({exc})"]
+    else:
+        now: dict[str, list[str]] = {}
+        for site in [*again.sites, *again.prefixes]:
+            now.setdefault(site.found.key_path, []).append(site.found.reference)
+        wrong = [
+            f"{change.key_path} would read {now.get(change.key_path)}, not {change.after}"
+            for change in result.changes
+            if change.after not in now.get(change.key_path, [])
+        ]
+    _refuse(result, wrong)
+
+
+def _needs_rescan(ctx: _Context) -> bool:
+    if ctx.result.settings or ctx.scanned.prefixes:
+        return True
+    if any(start == end for start, end in ctx.edits):  # a key added
+        return True
+    if any(d.global_registry is not None and d.global_registry.value
+           for d in ctx.scanned.documents):
+        return True
+    return any(site.found.shape == "kustomize" or site.merged or site.overridden_by_global
+               for site, _, _ in ctx.written)
+
+
+def _refuse(result: Rewrite, wrong: list[str]) -> None:
+    if wrong:
+        result.text = result.original
+        for change in result.changes:
+            result.skips.append(Skip(change.line, change.key_path, change.before,
+                                     "unproven-rewrite",
+                                     "the rewrite could not be proven; file left untouched"))
+        result.changes.clear()
+        result.settings.clear()
+        result.notes.append(f"{result.source}: not rewritten: " + "; ".join(wrong))
 
 
 def _skip(ctx: _Context, site: ImageSite, reference: str, kind: str, reason: str) -> None:
@@ -135,6 +243,13 @@ def _convert_site(ctx: _Context, site: ImageSite) -> None:
                  "image": "under-hub"}
         _skip(ctx, site, reference, kinds.get(note.split()[0], "invalid"), note)
         return
+    if site.registry_elsewhere is not None:
+        _skip(
+            ctx, site, reference, "unproven",
+            f"{site.registry_elsewhere}; a file alone cannot show what the chart joins, so "
+            "it is left alone (convert --chart renders the chart and proves a rewrite)",
+        )
+        return
     try:
         image = to_cache(reference, ctx.registry, ctx.host_prefixes, ctx.aliases)
     except InvalidReference as exc:
@@ -155,13 +270,28 @@ def _convert_site(ctx: _Context, site: ImageSite) -> None:
         return
     new_values = _new_values(site, image)
     for role in new_values:
+        if role not in site.fields:
+            continue  # added as a new key below
         problem = _unwritable(site.fields[role])
         if problem:
             _skip(ctx, site, reference, "unlocatable", f"{role}: {problem}; left alone")
             return
-    for role, value in new_values.items():
+    added = {role: value for role, value in new_values.items()
+             if role in site.merged or role not in site.fields}
+    own = {role: value for role, value in new_values.items() if role not in added}
+    for role, value in own.items():
         scalar = site.fields[role]
-        ctx.edits[(scalar.start, scalar.end)] = _render(scalar, value)
+        ctx.edits[(scalar.start, scalar.end)] = _replacement(ctx, scalar, value)
+    if added:
+        # A key this mapping lacks (kustomize's newName), or one from a merge key
+        # (<<: *base): the base is shared, so the mapping gets its own key, which wins.
+        problem = _add_keys(ctx, site.mapping, added)
+        if problem:
+            for role in own:
+                del ctx.edits[(site.fields[role].start, site.fields[role].end)]
+            _skip(ctx, site, reference, "unlocatable",
+                  f"{', '.join(added)} must be added and {problem}; left alone")
+            return
     if "registry" in new_values:
         ctx.used_registry_field.add(site.document)
     elif found.shape == "repository" and image.is_bitnami:
@@ -174,6 +304,7 @@ def _convert_site(ctx: _Context, site: ImageSite) -> None:
             f"{image.cache.path} instead, or run convert --chart to render and prove it"
         )
     ctx.relocated.setdefault(site.document, []).append((found.key_path, image))
+    ctx.written.append((site, new_values, str(image.cache)))
     ctx.result.changes.append(
         Change(found.line, found.key_path, str(image.source), str(image.cache), found.shape,
                image.warning)
@@ -215,11 +346,42 @@ def _convert_prefix(ctx: _Context, site: ImageSite) -> None:
             return
     for role, value in new_values.items():
         scalar = site.fields[role]
-        ctx.edits[(scalar.start, scalar.end)] = _render(scalar, value)
+        ctx.edits[(scalar.start, scalar.end)] = _replacement(ctx, scalar, value)
     ctx.result.changes.append(
         Change(found.line, found.key_path, found.reference,
                f"{image.cache.domain}/{path}/*", found.shape, image.warning)
     )
+
+
+def _add_keys(
+    ctx: _Context, mapping: yaml.MappingNode | None, values: dict[str, str]
+) -> str | None:
+    """Add ``key: value`` entries at the end of ``mapping``; a problem, or None."""
+    if mapping is None or not mapping.value:
+        return "the mapping cannot be found"
+    text = ctx.scanned.text
+    if mapping.flow_style:
+        key, last = mapping.value[-1]
+        at = ctx.scanned.offset(last.end_mark.line, last.end_mark.column)
+        if at < ctx.scanned.offset(key.start_mark.line, key.start_mark.column):
+            return "the mapping ends with an alias"
+        block = "".join(f", {render_key(k, flow=True)}: {render_value(v, None, True)}"
+                        for k, v in values.items())
+    else:
+        found = _insert_point(ctx.scanned, mapping)
+        if found is None:
+            return "the end of the mapping cannot be found"
+        at = found
+        nl = "\r\n" if "\r\n" in text else "\n"
+        column = mapping.value[0][0].start_mark.column
+        block = "".join(" " * column + f"{render_key(k)}: {render_value(v)}{nl}"
+                        for k, v in values.items())
+        if at == len(text) and text and not text.endswith(("\n", "\r")):
+            block = nl + block
+    if (at, at) in ctx.edits:
+        return "another key is added at the same place"
+    ctx.edits[(at, at)] = block
+    return None
 
 
 def _same_host(a: str, b: str) -> bool:
@@ -230,10 +392,14 @@ def _new_values(site: ImageSite, image: CacheImage) -> dict[str, str]:
     fields = site.fields
     if site.found.shape == "image-string":
         return {"image": str(image.cache)}
+    if site.found.shape == "kustomize":
+        # newName is the name only: kustomize keeps the tag (newTag, or the resource's)
+        current = fields.get("newName") or fields["name"]
+        return {"newName": image.cache.name + embedded_suffix(current.value)}
     main = "image" if site.found.shape == "registry+image" else "repository"
     suffix = embedded_suffix(fields[main].value)
     registry = fields.get("registry")
-    if registry is not None and (registry.value or site.overridden_by_global):
+    if registry is not None:  # even null or empty: the chart joins it, so write through it
         return {"registry": image.cache.domain, main: image.cache.path + suffix}
     return {main: image.cache.name + suffix}
 
@@ -246,21 +412,18 @@ def _unwritable(scalar: Scalar) -> str | None:
     return None
 
 
-def _render(scalar: Scalar, value: str, literal: bool = False) -> str:
+def _replacement(ctx: _Context, scalar: Scalar, value: str) -> str:
+    """The text that replaces ``scalar``: an empty value (``registry:`` and nothing) has
+    no text, so the new one needs its own space after the colon."""
+    text = _render(scalar, value)
+    if scalar.start == scalar.end and ctx.scanned.text[scalar.start - 1 : scalar.start] == ":":
+        return " " + text
+    return text
+
+
+def _render(scalar: Scalar, value: str) -> str:
     """``value`` written in ``scalar``'s quoting style (plain only when it stays a string)."""
-    if literal:
-        return value
-    if scalar.style == "'":
-        return "'" + value.replace("'", "''") + "'"
-    if scalar.style is None and _plain_ok(value) and not (scalar.flow and "[" in value):
-        return value
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _plain_ok(value: str) -> bool:
-    return bool(_PLAIN_SAFE.fullmatch(value)) and (
-        _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) == _STR_TAG  # type: ignore[no-untyped-call]
-    )
+    return render_value(value, scalar.style, scalar.flow)
 
 
 def _global_registry(ctx: _Context, document: Document) -> None:
@@ -397,12 +560,14 @@ def _insert_point(scanned: Scan, mapping: yaml.MappingNode) -> int | None:
 
 
 def _apply(text: str, edits: dict[tuple[int, int], str]) -> str:
-    """Splice replacements into ``text``, last first; overlapping edits are a bug."""
-    out = text
-    previous_start = len(text) + 1
-    for (start, end), replacement in sorted(edits.items(), reverse=True):
-        if end > previous_start:
+    """Splice replacements into ``text`` in one pass; overlapping edits are a bug."""
+    pieces = []
+    done = 0
+    for (start, end), replacement in sorted(edits.items()):
+        if start < done:
             raise AssertionError(f"overlapping edits at {start}:{end}")
-        out = out[:start] + replacement + out[end:]
-        previous_start = start
-    return out
+        pieces.append(text[done:start])
+        pieces.append(replacement)
+        done = end
+    pieces.append(text[done:])
+    return "".join(pieces)

@@ -8,6 +8,8 @@ charts use, with the full reference a node would pull assembled from the pieces:
 - ``repository``: ``image.repository`` alone, often holding the host
   (``registry.rocket.chat/rocketchat/rocket.chat``);
 - ``registry+image``: ``image.{registry, image, tag, digest}`` (ingress-nginx);
+- ``kustomize``: a Kustomization's ``images:`` entries (``name``, ``newName``,
+  ``newTag``, ``digest``); a conversion writes ``newName``;
 - ``image-string``: ``image: "repo:tag"`` anywhere (containers, initContainers,
   sidecars, raw manifests), and ``fooImage: "repo:tag"`` keys whose value looks like a
   reference.  In a document with an istio ``hub``, ``image: pilot`` (no ``/``) is a
@@ -28,8 +30,10 @@ and leave every other byte alone.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -39,6 +43,8 @@ import yaml
 from ecr.images.reference import InvalidReference, parse
 
 __all__ = [
+    "Candidate",
+    "Collected",
     "Document",
     "FoundImage",
     "ImageSite",
@@ -47,6 +53,7 @@ __all__ = [
     "UnparseableYaml",
     "collect_files",
     "find_images",
+    "gather",
     "scan",
 ]
 
@@ -108,6 +115,13 @@ class ImageSite:
     fields: dict[str, Scalar]  # role -> scalar: registry, repository, image, tag, digest, sha
     document: int
     overridden_by_global: bool = False  # global.imageRegistry replaced fields["registry"]
+    # roles whose value comes through a YAML merge key (<<: *base): writing them means
+    # adding the key to this mapping, never editing the shared base
+    merged: frozenset[str] = frozenset()
+    mapping: yaml.MappingNode | None = None  # the mapping that holds the fields
+    # the name has no host and its registry may be joined from elsewhere (a chart-wide
+    # key, a commented-out registry): why, or None
+    registry_elsewhere: str | None = None
 
 
 @dataclass
@@ -118,6 +132,9 @@ class Document:
     root: yaml.Node | None
     is_manifest: bool  # has apiVersion + kind: a Kubernetes object, not Helm values
     global_registry: Scalar | None = None  # global.imageRegistry
+    # chart-wide registry keys with a value (global.imageRegistry, global.image.registry,
+    # imageRegistry): key path -> value
+    chart_registries: dict[str, str] = field(default_factory=dict)
     allow_insecure: Scalar | None = None  # global.security.allowInsecureImages
 
 
@@ -143,32 +160,78 @@ class Scan:
         return base + column + bom
 
 
-def collect_files(paths: Sequence[str | Path]) -> list[Path]:
-    """Files as given, and ``*.yaml``/``*.yml`` under directories (sorted, recursive).
+@dataclass(frozen=True)
+class Candidate:
+    """A file to convert and the tree it was found in (the directory given, or an
+    explicit file's own directory), both as given and as real paths."""
+
+    path: Path
+    root: str  # os.path.realpath of the tree
+
+
+@dataclass
+class Collected:
+    files: list[Candidate] = field(default_factory=list)
+    problems: list[tuple[Path, str]] = field(default_factory=list)  # not searched, and why
+
+
+def gather(paths: Sequence[str | Path]) -> Collected:
+    """Files as given, and ``*.yaml``/``*.yml`` under directories (sorted, recursive),
+    with what could not be searched (unreadable directories, symlink loops).
 
     Hidden directories (``.git``) and a chart's ``templates/`` (Go templates, not
-    YAML) are not searched.  A path that does not exist raises FileNotFoundError.
+    YAML) are not searched; symlinked directories are not followed.  A path that does
+    not exist, or an empty one, raises FileNotFoundError.
     """
-    found: list[Path] = []
-    seen: set[Path] = set()
+    result = Collected()
+    seen: set[str] = set()
     for raw in paths:
+        if str(raw) == "":
+            raise FileNotFoundError("an empty path names no file: give a file or directory")
         path = Path(raw)
-        if path.is_dir():
-            candidates = sorted(_walk(path))
-        elif path.exists():
-            candidates = [path]
+        try:
+            info = os.stat(path)
+        except FileNotFoundError:
+            if os.path.islink(path):
+                result.problems.append((path, "a symlink to a missing file"))
+                continue
+            raise FileNotFoundError(f"{path}: no such file or directory") from None
+        except OSError as exc:
+            result.problems.append((path, _os_reason(exc)))
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            root = os.path.realpath(path)
+            candidates = sorted(_walk(path, result.problems))
         else:
-            raise FileNotFoundError(f"{path}: no such file or directory")
+            root = os.path.realpath(path.parent)
+            candidates = [path]
         for candidate in candidates:
-            key = candidate.resolve()
+            key = os.path.realpath(candidate)
             if key not in seen:
                 seen.add(key)
-                found.append(candidate)
-    return found
+                result.files.append(Candidate(candidate, root))
+    return result
 
 
-def _walk(top: Path) -> Iterator[Path]:
-    for dirpath, dirnames, filenames in os.walk(top):
+def collect_files(paths: Sequence[str | Path]) -> list[Path]:
+    """The files :func:`gather` finds (what it could not search is left out)."""
+    return [candidate.path for candidate in gather(paths).files]
+
+
+def _os_reason(exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "a symlink loop"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    return exc.strerror or str(exc)
+
+
+def _walk(top: Path, problems: list[tuple[Path, str]]) -> Iterator[Path]:
+    def unreadable(exc: OSError) -> None:
+        where = Path(exc.filename) if exc.filename else top
+        problems.append((where, f"directory not searched: {_os_reason(exc)}"))
+
+    for dirpath, dirnames, filenames in os.walk(top, onerror=unreadable):
         here = Path(dirpath)
         is_chart = "Chart.yaml" in filenames
         dirnames[:] = sorted(
@@ -195,12 +258,20 @@ def scan(text: str, source: str = "<text>") -> Scan:
         raise UnparseableYaml(f"{where}: {exc.problem or exc.context}") from None
     except yaml.YAMLError as exc:
         raise UnparseableYaml(f"{source}: {exc}") from None
-    for index, root in enumerate(roots):
-        document = Document(index, root, _is_manifest(root))
-        result.documents.append(document)
-        _document_facts(result, document)
-        _Walker(result, document).walk(root, [])
-        _names_under_hub(result, document)
+    except RecursionError:
+        raise UnparseableYaml(f"{source}: nested too deeply to read") from None
+    try:
+        for index, root in enumerate(roots):
+            document = Document(index, root, _is_manifest(root))
+            result.documents.append(document)
+            _document_facts(result, document)
+            if _is_kustomization(root, source):
+                document.is_manifest = True  # no Helm values here
+                _kustomize_images(result, document)
+            _Walker(result, document).walk(root, [])
+            _names_under_hub(result, document)
+    except RecursionError:
+        raise UnparseableYaml(f"{source}: nested too deeply to read") from None
     return result
 
 
@@ -227,6 +298,61 @@ def _names_under_hub(result: Scan, document: Document) -> None:
             )
 
 
+_KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
+
+def _is_kustomization(root: yaml.Node | None, source: str) -> bool:
+    if not isinstance(root, yaml.MappingNode):
+        return False
+    kind = child(root, "kind")
+    if isinstance(kind, yaml.ScalarNode) and kind.value in ("Kustomization", "Component"):
+        api = child(root, "apiVersion")
+        return isinstance(api, yaml.ScalarNode) and api.value.startswith("kustomize.config.k8s.io")
+    return os.path.basename(source) in _KUSTOMIZATION_NAMES and kind is None
+
+
+def _kustomize_images(result: Scan, document: Document) -> None:
+    """Kustomize ``images:`` entries: ``name`` (matched against the resources' image
+    names, tag excluded), ``newName``, ``newTag``, ``digest``.  The image a node pulls
+    is ``(newName or name)[:newTag][@digest]``; a conversion writes ``newName``."""
+    entries = child(document.root, "images")
+    if not isinstance(entries, yaml.SequenceNode):
+        return
+    for index, entry in enumerate(entries.value):
+        if not isinstance(entry, yaml.MappingNode):
+            continue
+        fields: dict[str, Scalar] = {}
+        for key, value in entry.value:
+            if (
+                isinstance(key, yaml.ScalarNode)
+                and key.value in ("name", "newName", "newTag", "digest")
+                and isinstance(value, yaml.ScalarNode)
+            ):
+                fields[key.value] = _scalar(result, value, bool(entry.flow_style))
+        original = fields.get("name")
+        if original is None or not original.value:
+            continue
+        new_name = fields.get("newName")
+        name = new_name if new_name is not None and new_name.value else original
+        reference = name.value
+        tag, digest = fields.get("newTag"), fields.get("digest")
+        if tag is not None and tag.value:
+            reference += f":{tag.value}"
+        if digest is not None and digest.value:
+            reference += f"@{digest.value}"
+        note = None
+        if name.multiline or name.style in ("|", ">"):
+            note = "multi-line value left alone"
+        else:
+            try:
+                reference = str(parse(reference))
+            except InvalidReference as exc:
+                note = f"invalid reference: {exc}"
+        found = FoundImage(result.source, name.line, f"images[{index}]", reference,
+                           "kustomize", note)
+        result.sites.append(ImageSite(found, fields, document.index, mapping=entry))
+
+
 def _is_manifest(root: yaml.Node | None) -> bool:
     if not isinstance(root, yaml.MappingNode):
         return False
@@ -245,11 +371,24 @@ def child(node: yaml.Node | None, key: str) -> yaml.Node | None:
     return found
 
 
+_NULL_TAG = "tag:yaml.org,2002:null"
+_COMMENTED_REGISTRY = re.compile(r"#[ \t]*(?:registry|imageRegistry)[ \t]*:")
+
+
 def _document_facts(result: Scan, document: Document) -> None:
     glob = child(document.root, "global")
     registry = child(glob, "imageRegistry")
     if isinstance(registry, yaml.ScalarNode):
         document.global_registry = _scalar(result, registry)
+    root = document.root
+    wide = {
+        "global.imageRegistry": registry,
+        "global.image.registry": child(child(glob, "image"), "registry"),
+        "imageRegistry": None if child(root, "imageNamespace") else child(root, "imageRegistry"),
+    }
+    for key, node in wide.items():
+        if isinstance(node, yaml.ScalarNode) and node.tag == _STR_TAG and node.value.strip():
+            document.chart_registries[key] = node.value.strip()
     allow = child(child(glob, "security"), "allowInsecureImages")
     if isinstance(allow, yaml.ScalarNode):
         document.allow_insecure = _scalar(result, allow)
@@ -266,12 +405,11 @@ def _scalar(result: Scan, node: yaml.ScalarNode, flow: bool = False) -> Scalar:
         while start < end and text[start] in " \t":
             start += 1
     style = node.style or None
+    value = "" if node.tag == _NULL_TAG else node.value  # null is no value, not "null"
     multiline = node.end_mark.line != node.start_mark.line
     if style is None and not multiline and text[start:end] != node.value:
         multiline = True  # plain text that does not read back as the value: don't touch
-    return Scalar(
-        node.value, start, end, style, node.start_mark.line + 1, node.tag, multiline, flow
-    )
+    return Scalar(value, start, end, style, node.start_mark.line + 1, node.tag, multiline, flow)
 
 
 def _join(path: list[str]) -> str:
@@ -301,7 +439,7 @@ class _Walker:
                 key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
                 if isinstance(value, yaml.ScalarNode):
                     if _is_image_key(key) and key not in claimed:
-                        self._image_string(key, value, [*path, key], bool(node.flow_style))
+                        self._image_string(key, value, [*path, key], node)
                     elif key == "values" and value.style in ("|", ">") and "image" in value.value:
                         self.result.notes.append(
                             f"{self.result.source}:{value.start_mark.line + 1}: "
@@ -315,23 +453,31 @@ class _Walker:
                 if isinstance(item, yaml.MappingNode | yaml.SequenceNode):
                     self.walk(item, [*path, f"[{i}]"])
 
-    def _fields(self, node: yaml.MappingNode) -> dict[str, Scalar]:
-        fields = {}
-        for k, v in node.value:
+    def _fields(self, node: yaml.MappingNode) -> tuple[dict[str, Scalar], frozenset[str]]:
+        """The image fields of a mapping, merge keys (``<<: *base``) included as YAML
+        loaders see them (own keys win), and which of them come from a merge."""
+        fields: dict[str, Scalar] = {}
+        merged: set[str] = set()
+        for k, v, own, flow in _entries(node):
             if (
                 isinstance(k, yaml.ScalarNode)
                 and k.value in ("registry", "repository", "image", "tag", "digest", "sha")
                 and isinstance(v, yaml.ScalarNode)
+                and k.value not in fields
             ):
-                scalar = _scalar(self.result, v, bool(node.flow_style))
+                scalar = _scalar(self.result, v, flow)
                 # tag: 1.0 is a float to YAML but a tag to Helm; the rest must be strings
-                if scalar.is_str or k.value == "tag" or (scalar.value == "" and v.style is None):
+                if scalar.is_str or k.value == "tag" or scalar.tag == _NULL_TAG or (
+                    scalar.value == "" and v.style is None
+                ):
                     fields[k.value] = scalar
-        return fields
+                    if not own:
+                        merged.add(k.value)
+        return fields, frozenset(merged)
 
     def _mapping_shapes(self, node: yaml.MappingNode, path: list[str]) -> set[str]:
         """Image mappings (``image: {registry, repository, ...}``); returns claimed keys."""
-        fields = self._fields(node)
+        fields, merged = self._fields(node)
         key = path[-1] if path else ""
         imageish = "image" in key.lower() or "registry" in fields
         if "repository" in fields and imageish and (
@@ -339,11 +485,11 @@ class _Walker:
         ):
             shape = "registry+repository" if "registry" in fields else "repository"
             fields.pop("image", None)
-            self._add(shape, fields, path, fields["repository"])
+            self._add(shape, fields, path, fields["repository"], node, merged)
             return {"repository", "image"}
         if "image" in fields and "registry" in fields:
             fields.pop("repository", None)
-            self._add("registry+image", fields, path, fields["image"])
+            self._add("registry+image", fields, path, fields["image"], node, merged)
             return {"image"}
         self._prefix_shapes(node, path)
         return set()
@@ -384,9 +530,9 @@ class _Walker:
         self.result.prefixes.append(ImageSite(found, fields, self.document.index))
 
     def _image_string(
-        self, key: str, node: yaml.ScalarNode, path: list[str], flow: bool
+        self, key: str, node: yaml.ScalarNode, path: list[str], parent: yaml.MappingNode
     ) -> None:
-        scalar = _scalar(self.result, node, flow)
+        scalar = _scalar(self.result, node, bool(parent.flow_style))
         if not scalar.is_str:
             return  # image: null / true: not a reference
         if key != "image":
@@ -399,9 +545,54 @@ class _Walker:
                     parse(scalar.value)
                 except InvalidReference:
                     return
-        self._add("image-string", {"image": scalar}, path, scalar)
+        # In Helm values a chart may join a registry in front of the name; a manifest
+        # is what runs.
+        holder = None if self.document.is_manifest else parent
+        self._add("image-string", {"image": scalar}, path, scalar, holder)
 
-    def _add(self, shape: str, fields: dict[str, Scalar], path: list[str], at: Scalar) -> None:
+    def _registry_elsewhere(
+        self, shape: str, fields: dict[str, Scalar], node: yaml.MappingNode | None
+    ) -> str | None:
+        """Why a host-less name may get its registry from somewhere this file cannot
+        show: a chart-wide registry key, or a ``registry`` only present as a comment."""
+        if node is None or shape not in ("repository", "image-string", "registry+image",
+                                         "registry+repository"):
+            return None
+        registry = fields.get("registry")
+        if registry is not None and registry.value:
+            return None
+        main = fields["repository"] if "repository" in shape else fields["image"]
+        first, slash, _ = main.value.partition("/")
+        if slash and (any(c in first for c in ".:") or first == "localhost"):
+            return None  # the name has its own host
+        wide = self.document.chart_registries
+        if wide:
+            key, value = next(iter(wide.items()))
+            return f"its registry may be the chart-wide {key} ({value})"
+        text = self.result.text
+        start = self.result.offset(node.start_mark.line, 0)
+        end = self.result.offset(node.end_mark.line, node.end_mark.column)
+        if node.flow_style:  # a comment after a flow mapping, on its last line
+            newline = text.find("\n", end)
+            end = len(text) if newline < 0 else newline
+        while start > 0:  # comment lines right above the first key belong to it
+            previous = text.rfind("\n", 0, start - 1) + 1
+            if not text[previous:start].lstrip().startswith("#"):
+                break
+            start = previous
+        if _COMMENTED_REGISTRY.search(text[start:end]):
+            return "its registry key is only a comment here, so the chart supplies one"
+        return None
+
+    def _add(
+        self,
+        shape: str,
+        fields: dict[str, Scalar],
+        path: list[str],
+        at: Scalar,
+        node: yaml.MappingNode | None = None,
+        merged: frozenset[str] = frozenset(),
+    ) -> None:
         overridden = False
         glob = self.document.global_registry
         # Charts that honour global.imageRegistry (Bitnami, grafana, ...) let it win over
@@ -420,9 +611,30 @@ class _Walker:
             except InvalidReference as exc:
                 note = f"invalid reference: {exc}"
         found = FoundImage(self.result.source, at.line, _join(path), reference, shape, note)
+        elsewhere = None if overridden else self._registry_elsewhere(shape, fields, node)
         self.result.sites.append(
-            ImageSite(found, fields, self.document.index, overridden_by_global=overridden)
+            ImageSite(found, fields, self.document.index, overridden_by_global=overridden,
+                      merged=merged, mapping=node, registry_elsewhere=elsewhere)
         )
+
+
+def _entries(
+    node: yaml.MappingNode, depth: int = 0
+) -> Iterator[tuple[yaml.Node, yaml.Node, bool, bool]]:
+    """(key, value, own, in a flow mapping) as a YAML loader merges them: own entries
+    first, then those of ``<<`` merge keys (a mapping, or a list of them, earlier first)."""
+    merges: list[yaml.Node] = []
+    for key, value in node.value:
+        if isinstance(key, yaml.ScalarNode) and key.tag == "tag:yaml.org,2002:merge":
+            merges.extend(value.value if isinstance(value, yaml.SequenceNode) else [value])
+        else:
+            yield key, value, depth == 0, bool(node.flow_style)
+    if depth > 20:
+        return
+    for base in merges:
+        if isinstance(base, yaml.MappingNode):
+            for key, value, _, flow in _entries(base, depth + 1):
+                yield key, value, False, flow
 
 
 def assemble(

@@ -142,7 +142,8 @@ def test_no_arguments_prints_usage_and_caches(capsys: pytest.CaptureFixture[str]
     out = capsys.readouterr().out
     assert "usage: convert-image-url.sh" in out
     assert "Configured caches in <registry>:" in out
-    for line in ("docker.io, index.docker.io, registry-1.docker.io  docker-hub/",
+    for line in ("docker.io, index.docker.io, registry-1.docker.io, registry.hub.docker.com  "
+                 "docker-hub/", "public.ecr.aws, ecr-public.aws.com",
                  "quay.io", "ghcr.io", "registry.k8s.io", "public.ecr.aws"):
         assert line in out
     assert main(["convert", "--registry", REG]) == 0

@@ -156,7 +156,7 @@ def test_write_gives_exact_bytes(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert files["ingress"].read_bytes().decode() == INGRESS_AFTER
     assert files["manifest"].read_bytes().decode() == MANIFEST_AFTER
     assert code == 2  # mcr.microsoft.com cannot be cached; everything else still converted
-    assert "summary: 3 files, 3 written, 0 could not be read or parsed" in out
+    assert "summary: 3 files, 3 written, 0 could not be read, parsed or written" in out
     assert (
         "7 images converted, 0 already in the registry, 2 skipped (1 templated, 1 unsupported)"
         in out
@@ -237,7 +237,7 @@ def test_unparseable_file_is_reported_and_untouched(
     assert latin.read_bytes() == b"image: caf\xe9\n"
     assert f"{bad}" in out and "not valid YAML, left untouched" in out
     assert "not UTF-8" in out
-    assert "5 files, 3 written, 2 could not be read or parsed" in out
+    assert "5 files, 3 written, 2 could not be read, parsed or written" in out
     assert files["ingress"].read_text() == INGRESS_AFTER  # the others were still converted
 
 

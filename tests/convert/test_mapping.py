@@ -202,3 +202,31 @@ def test_cacheable_hosts_text_lists_every_cache() -> None:
 def test_alias_to_an_uncacheable_host_is_explained() -> None:
     with pytest.raises(UnsupportedRegistry, match=r"^gcr\.io \(alias of mirror\.example\.com\)"):
         to_cache("mirror.example.com/a/b", REG, aliases={"mirror.example.com": "gcr.io"})
+
+
+SECOND_REG = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+
+
+@pytest.mark.parametrize(
+    ("image", "expected"),
+    [
+        ("ecr-public.aws.com/docker/library/redis:7",
+         f"{SECOND_REG}/ecr-public/docker/library/redis:7"),
+        ("registry.hub.docker.com/bitnami/nginx:1.27",
+         f"{SECOND_REG}/docker-hub/bitnami/nginx:1.27"),
+        ("registry.hub.docker.com/library/nginx:1.27",
+         f"{SECOND_REG}/docker-hub/library/nginx:1.27"),
+        ("index.docker.io/nginx:1.27", f"{SECOND_REG}/docker-hub/library/nginx:1.27"),
+        # already in the registry under its dual-stack name: unchanged
+        ("123456789012.dkr-ecr.eu-west-1.on.aws/docker-hub/library/nginx:1.27",
+         "123456789012.dkr-ecr.eu-west-1.on.aws/docker-hub/library/nginx:1.27"),
+    ],
+)
+def test_second_host_names(image: str, expected: str) -> None:
+    assert str(to_cache(image, SECOND_REG).cache) == expected
+    assert str(to_cache(expected, SECOND_REG).cache) == expected  # idempotent
+
+
+def test_dual_stack_name_inside_a_path_is_a_nested_registry() -> None:
+    with pytest.raises(InvalidReference, match="inside its path"):
+        to_cache("docker.io/123456789012.dkr-ecr.eu-west-1.on.aws/docker-hub/x", SECOND_REG)

@@ -158,3 +158,29 @@ def test_rewrite_never_tracebacks(text: str) -> None:
         rewrite(text, "x.yaml", REG, allow_insecure_images=True)
     except UnparseableYaml as exc:
         assert str(exc).startswith("x.yaml")
+
+
+ODD_ALPHABET = "abc/:@.-_\x1b\x00\x07\t\n\r\x85\u2028\u202e[]{}%\\ \"'"
+
+
+@FAST
+@given(st.lists(st.text(alphabet=ODD_ALPHABET, min_size=1).filter(lambda t: t != "-"),
+                min_size=1, max_size=3))
+def test_cli_error_lines_are_one_line_with_no_control_characters(texts: list[str]) -> None:
+    import contextlib
+    import io
+
+    from ecr.cli.main import main
+
+    err = io.StringIO()
+    out = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+        code = main(["convert", "--registry", REG, "--", *texts])
+    assert code in (0, 2)
+    lines = err.getvalue().split("\n")
+    assert lines[-1] == ""
+    for line in lines[:-1]:
+        assert line.isprintable(), line
+    # one converted line or one "error:" line per input: no input splits a line
+    errors = [line for line in lines if line.startswith("error: ")]
+    assert len(errors) + len(out.getvalue().splitlines()) == len(texts)

@@ -183,8 +183,8 @@ INVALID: dict[str, str] = {
     + "/docker": "at most 255",
     # TestReferenceParse (errors)
     "": "empty reference",
-    ":justtag": "path component",
-    f"@{SHA}": "path component",
+    ":justtag": "a tag alone names no image",
+    f"@{SHA}": "a digest alone names no image",
     "repo@sha256:" + "f" * 34: "must have 64 hex characters, not 34",
     f"validname@invaliddigest:{F64}": "unsupported digest algorithm 'invaliddigest'",
     "Uppercase:tag": "must be lowercase",

@@ -58,9 +58,9 @@ def test_empty_file_and_values_that_need_quotes():
 @pytest.mark.parametrize(
     ("text", "why"),
     [
-        ("image: {registry: docker.io}\n", "not a block mapping"),
+        ("image: [docker.io]\n", "not a mapping"),
         ("mariadb:\n", "null in the file"),
-        ("- a\n", "not a block mapping"),
+        ("- a\n", "not a mapping"),
         ("image: |\n  x\n", "not a plain value"),
     ],
 )

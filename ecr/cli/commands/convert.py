@@ -5,9 +5,10 @@ Two modes:
 - ``convert IMAGE...`` prints one converted reference per line, in input order; a bad
   or uncacheable one is named on stderr with the reason, the rest are still converted,
   and the exit status is 2.  ``-`` reads references from stdin.
-- ``convert --files PATH...`` rewrites image references in Helm values files and
-  Kubernetes manifests: a unified diff by default, ``--write`` to apply, ``--check``
-  for CI (exit 1 when anything would change).
+- ``convert --files PATH...`` rewrites image references in Helm values files,
+  Kubernetes manifests and Kustomizations: a unified diff by default, ``--write`` to
+  apply, ``--check`` for CI (exit 1 when anything would change).  A ``values*.yaml``
+  beside a ``Chart.yaml`` goes through the chart path (rendered and proven).
 - ``convert --chart CHART -f VALUES`` / ``convert --apps PATH...`` render the chart
   (or every Helm ArgoCD Application) and add overrides for the images the values
   miss: see :mod:`ecr.charts.convert`.
@@ -18,6 +19,9 @@ No arguments: usage and the table of configured caches.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import json
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -34,9 +38,9 @@ from ecr.images.mapping import (
     expand_host_prefixes,
     to_cache,
 )
-from ecr.images.reference import InvalidReference
+from ecr.images.reference import InvalidReference, printable
 from ecr.values.files import FileOutcome, convert_file, summary, unified_diff
-from ecr.values.scan import collect_files
+from ecr.values.scan import gather
 
 EPILOG = f"""\
 examples:
@@ -46,6 +50,7 @@ examples:
   convert --files environments/prod            # show the diff, change nothing
   convert --files environments/prod --write    # apply it
   convert --files environments/ --check        # CI: exit 1 if anything is not converted
+  convert --files env/ --write --follow-symlinks  # also write through links out of env/
   convert --chart ./charts/wordpress -f values.yaml   # render; add subchart overrides
   convert --apps ../builder-space-argocd/apps --write # every Helm Application
 
@@ -53,7 +58,8 @@ registry: --registry, else $ECR_REGISTRY, else `pulumi stack output ecr_registry
 aliases file: one FROM-HOST=TO-HOST per line, '#' comments (--aliases-file or ${ALIASES_ENV}).
 exit status: 0 done; 1 --check found files to change, or a chart's proof render failed
 (that file not written); 2 bad usage, an invalid or uncacheable image, a file that could
-not be read or parsed, or a chart that could not be rendered (the rest still done).
+not be read, parsed or written (or a rewrite not proven), or a chart that could not be
+rendered (the rest still done).
 """
 
 
@@ -82,6 +88,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="with --files: add global.security.allowInsecureImages: true where Bitnami "
         "images are relocated (Bitnami charts refuse them otherwise)",
+    )
+    parser.add_argument(
+        "--follow-symlinks",
+        action="store_true",
+        help="with --files --write: also write through symlinks to files outside the "
+        "directories given (refused otherwise)",
     )
     add_output_argument(parser)
     chart_convert.add_arguments(parser)  # --chart/--values/--set/--apps (issue 7)
@@ -182,14 +194,14 @@ def _convert_images(
         except InvalidReference as exc:
             failed = True
             results.append({"input": text, "error": f"invalid reference: {exc}"})
-            print(f"error: {text}: invalid reference: {exc}", file=sys.stderr)
+            print(f"error: {printable(text)}: invalid reference: {exc}", file=sys.stderr)
             continue
         except UnsupportedRegistry as exc:
             failed = True
             message = str(exc) if not explained else str(exc).split(":", 1)[0]
             explained = True
             results.append({"input": text, "error": str(exc).split(":", 1)[0]})
-            print(f"error: {text}: {message}", file=sys.stderr)
+            print(f"error: {printable(text)}: {message}", file=sys.stderr)
             continue
         entry: dict[str, str | None] = {
             "input": text,
@@ -199,7 +211,7 @@ def _convert_images(
         }
         if image.warning:
             entry["warning"] = image.warning
-            print(f"warning: {text}: {image.warning}", file=sys.stderr)
+            print(f"warning: {printable(text)}: {image.warning}", file=sys.stderr)
         results.append(entry)
         if not as_json:
             print(entry["output"], flush=True)
@@ -213,21 +225,34 @@ def _convert_files(
     aliases: dict[str, str],
 ) -> int:
     try:
-        paths = collect_files(args.items)
+        collected = gather(args.items)
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from None
-    outcomes = [
-        convert_file(Path(p), registry, host_prefixes, aliases, args.allow_insecure_images,
-                     write=args.write)
-        for p in paths
-    ]
+    outcomes = [FileOutcome(path, error=f"cannot read: {why}")
+                for path, why in collected.problems]
+    charted = [c.path for c in collected.files if _beside_a_chart(c.path)]
+    for candidate in collected.files:
+        if candidate.path in charted:
+            continue
+        try:
+            outcome = convert_file(
+                candidate.path, registry, host_prefixes, aliases, args.allow_insecure_images,
+                write=args.write, root=candidate.root, follow_symlinks=args.follow_symlinks,
+            )
+        except Exception as exc:  # a bug must not cost the other files their conversion
+            outcome = FileOutcome(
+                candidate.path,
+                error=f"internal error ({type(exc).__name__}: {exc}); left untouched",
+            )
+        outcomes.append(outcome)
     counts = summary(outcomes)
     failed = bool(counts["files_failed"]) or any(
         skip.is_error for o in outcomes if o.rewrite for skip in o.rewrite.skips
     )
+    charts_code, charts_json = _convert_charted(args, charted, registry, host_prefixes, aliases)
     if args.output == "json":
         print_json({"registry": registry, "files": [_file_json(o) for o in outcomes],
-                    "summary": counts})
+                    "charts": charts_json, "summary": counts})
     else:
         diff_mode = not (args.write or args.check)
         if diff_mode:
@@ -239,13 +264,47 @@ def _convert_files(
     if failed:
         return 2
     if args.check and counts["files_changed"]:
-        return 1
-    return 0
+        return max(1, charts_code)
+    return charts_code
+
+
+def _beside_a_chart(path: Path) -> bool:
+    """A chart's values file (``values*.yaml`` beside ``Chart.yaml``): only a render shows
+    what the chart joins to its values, so the chart path converts it."""
+    return path.name.startswith("values") and (path.parent / "Chart.yaml").is_file()
+
+
+def _convert_charted(
+    args: argparse.Namespace, files: list[Path], registry: str,
+    host_prefixes: dict[str, str], aliases: dict[str, str],
+) -> tuple[int, list[object]]:
+    """Each values file beside a Chart.yaml through the chart path (render, override,
+    prove by a second render): its exit status, and its JSON documents."""
+    code = 0
+    documents: list[object] = []
+    for path in files:
+        chart_args = argparse.Namespace(**vars(args))
+        chart_args.files, chart_args.apps, chart_args.items = False, False, []
+        chart_args.chart, chart_args.values_files = str(path.parent), [path]
+        if args.output != "json":
+            print(f"{path}: beside {path.parent / 'Chart.yaml'}: rendering the chart to prove "
+                  "the conversion (convert --chart)", file=sys.stderr)
+            code = max(code, chart_convert.run(chart_args, registry, host_prefixes, aliases))
+            continue
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            code = max(code, chart_convert.run(chart_args, registry, host_prefixes, aliases))
+        try:
+            documents.append(json.loads(buffer.getvalue()))
+        except ValueError:
+            documents.append({"values": str(path), "output": buffer.getvalue()})
+    return code, documents
 
 
 def _file_json(outcome: FileOutcome) -> dict[str, object]:
     data: dict[str, object] = {"path": str(outcome.path), "changed": outcome.changed,
-                               "written": outcome.written, "error": outcome.error}
+                               "written": outcome.written, "error": outcome.error,
+                               "skipped": outcome.skipped, "warnings": outcome.warnings}
     rewrite = outcome.rewrite
     if rewrite is not None:
         data["converted"] = [
@@ -271,8 +330,12 @@ def _print_report(
     rows: list[list[object]] = []
     notes: list[str] = []
     for outcome in outcomes:
+        name = str(outcome.path)
         if outcome.error:
-            rows.append([str(outcome.path), "-", "-", f"ERROR: {outcome.error}"])
+            rows.append([name, "-", "-", f"ERROR: {outcome.error}"])
+            continue
+        if outcome.skipped:
+            notes.append(f"note: {name}: {outcome.skipped}")
             continue
         rewrite = outcome.rewrite
         assert rewrite is not None
@@ -283,7 +346,7 @@ def _print_report(
                 result += f"  (warning: {change.warning})"
             lines.append(
                 (change.line,
-                 [f"{outcome.path}:{change.line}", change.key_path, change.before, result])
+                 [f"{name}:{change.line}", change.key_path, change.before, result])
             )
         for skip in rewrite.skips:
             # an image already in the registry is done, not skipped (the summary counts
@@ -291,19 +354,22 @@ def _print_report(
             result = (skip.reason if skip.kind == "cached"
                       else f"skipped ({skip.kind}): {skip.reason}")
             lines.append(
-                (skip.line, [f"{outcome.path}:{skip.line}", skip.key_path, skip.reference, result])
+                (skip.line, [f"{name}:{skip.line}", skip.key_path, skip.reference, result])
             )
         rows.extend(row for _, row in sorted(lines, key=lambda item: item[0]))
         notes.extend(f"changed {setting}" for setting in rewrite.settings)
         notes.extend(f"note: {note}" for note in rewrite.notes)
         if args.check and outcome.changed:
-            notes.append(f"would change: {outcome.path}")
+            notes.append(f"would change: {name}")
         if outcome.written:
-            notes.append(f"wrote {outcome.path}")
+            notes.append(f"wrote {name}")
+        notes.extend(f"warning: {name}: {warning}" for warning in outcome.warnings)
     if rows:
+        # keys, values and file names are the user's text: escape what a terminal acts on
+        rows = [[printable(str(cell)) for cell in row] for row in rows]
         print(format_table(["LOCATION", "KEY", "IMAGE", "RESULT"], rows), file=out)
     for note in notes:
-        print(note, file=out)
+        print(printable(note), file=out)
     print(_summary_text(counts, args), file=out)
 
 
@@ -315,7 +381,9 @@ def _summary_text(counts: dict[str, object], args: argparse.Namespace) -> str:
     reasons = ", ".join(f"{n} {kind}" for kind, n in by_reason.items())
     lines = [
         f"summary: {counts['files']} files, {changed} {verb}, "
-        f"{counts['files_failed']} could not be read or parsed",
+        f"{counts['files_failed']} could not be read, parsed or written"
+        + (f", {counts['files_skipped']} not regular files (skipped)"
+           if counts["files_skipped"] else ""),
         f"         {counts['images_converted']} images converted, "
         f"{counts['images_already_cached']} already in the registry, "
         f"{counts['images_skipped']} skipped" + (f" ({reasons})" if reasons else ""),
