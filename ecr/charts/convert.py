@@ -113,7 +113,7 @@ def run(
         print(f"error: {problem}", file=sys.stderr)
     if problems or any(p.error for p in plans):
         return 2
-    if any(not p.ok for p in plans) or (args.check and any(p.changed for p in plans)):
+    if any(not p.ok or p.left for p in plans) or (args.check and any(p.changed for p in plans)):
         return 1
     return 0
 
@@ -169,29 +169,25 @@ def _print_report(
         if plan.error:
             print(f"  ERROR, nothing written: {plan.error}", file=out)
             continue
-        for change in plan.rewrite.changes if plan.rewrite else []:
-            print(f"  rewrote {change.key_path}: {change.before} -> {change.after}", file=out)
         for override in plan.overrides:
-            print(f"  added {override.key_path}: {override.before} -> {override.after}",
-                  file=out)
+            before = override.before or "(null or empty)"
+            users = len(override.containers)
+            print(f"  set {override.key_path}: {before} -> {override.after} "
+                  f"({users} container image{'s' if users != 1 else ''})", file=out)
         for setting in plan.settings:
             print(f"  set {setting}", file=out)
-        for note in plan.rewrite.notes if plan.rewrite else []:
-            # the render decides these two: the Bitnami flag, and registry + repository
-            if "allowInsecureImages" not in note and "now holds the full reference" not in note:
-                print(f"  note: {note}", file=out)
-        cached = sum(1 for f in plan.proof if f.verdict.status not in images.FAILING)
-        print(f"  proof: rendered again, {cached} of {len(plan.proof)} container image(s) "
-              "through the registry", file=out)
+        exact = sum(1 for c in plan.containers if c["exact"])
+        print(f"  proof: rendered again, container by container: {exact} of "
+              f"{len(plan.containers)} exactly as expected (the cache reference of what it "
+              "ran, or unchanged)", file=out)
         for where in plan.uncacheable:
             print(f"  cannot be cached (mirror it, or --alias its host): {where}", file=out)
+        for where in plan.left:
+            print(f"  left for you: {where}", file=out)
         if plan.unresolved:
-            print("  PROOF FAILED, nothing written; still bypassing the cache:", file=out)
+            print("  PROOF FAILED, nothing written:", file=out)
             for where in plan.unresolved:
                 print(f"    {where}", file=out)
-            if any(u.endswith("still pulled from upstream") for u in plan.unresolved):
-                print("    (no chart value spells it: hard-coded in a template, or an item of a "
-                      "list; set it by hand)", file=out)
         elif plan.target in written:
             print(f"  wrote {plan.target}", file=out)
         elif plan.changed and args.check:

@@ -25,9 +25,9 @@ def test_repository_only_values_get_registry_and_repository(run_cli, webapp, tmp
     result = run_cli("convert", "--registry", REGISTRY, "--chart", str(webapp),
                      "--values", str(values), "--write")
     assert result.code == 0, result.out + result.err
-    image = yaml.safe_load(values.read_text())["image"]
-    assert image["registry"] == REGISTRY
-    assert image["repository"] == "docker-hub/bitnami/wordpress"  # not converted twice
+    data = yaml.safe_load(values.read_text())
+    assert data["image"] == {"repository": "bitnami/wordpress", "tag": "6.7.1"}  # untouched
+    assert data["global"]["imageRegistry"] == f"{REGISTRY}/docker-hub"  # the chart keeps paths
     check = run_cli("images", "--registry", REGISTRY, "--check", "-o", "json",
                     "--chart", str(webapp), "-f", str(values))
     assert check.code == 0, check.out + check.err

@@ -79,17 +79,17 @@ def run(args: argparse.Namespace) -> int:
         fetcher = Fetcher(Path(work), args.plain_http, cache, args.dependency_build)
         for release in releases:
             try:
-                workloads = chart_images.render(release, fetcher.get(release.chart))
+                workloads = chart_images.traced(release, fetcher.get(release.chart))
             except HelmFailure as exc:
                 problems.append(f"{release.label}: {exc}")
                 outcomes.append(_outcome(release, str(exc)))
             else:
                 outcomes.append(_outcome(release, None))
-                for workload in workloads:
+                for workload, source in workloads:
                     verdict = chart_images.classify(
                         workload.image, registry, target.host_prefixes, aliases
                     )
-                    found.append(Found(release.label, workload, verdict))
+                    found.append(Found(release.label, workload, verdict, source))
             progress.advance()
 
     counts = Counter(item.verdict.status for item in found)
@@ -149,10 +149,12 @@ def print_table(found: list[Found], counts: Counter[str]) -> None:
                 item.workload.workload,
                 _container(item),
                 use or item.verdict.note,
+                item.values or "",
             )
         )
     print(output.format_table(
-        ("STATUS", "IMAGE", "RELEASE", "WORKLOAD", "CONTAINER", "CACHE IMAGE / NOTE"), rows
+        ("STATUS", "IMAGE", "RELEASE", "WORKLOAD", "CONTAINER", "CACHE IMAGE / NOTE",
+         "FROM VALUES"), rows
     ))
     total = sum(counts.values())
     parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
