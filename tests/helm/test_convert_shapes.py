@@ -122,7 +122,7 @@ def test_values_in_the_file_are_changed_in_place(run_cli, tmp_path):
     chart = shapes.null_global_registry(tmp_path / "chart")
     values = tmp_path / "values.yaml"
     values.write_text("image:\n  registry: docker.io   # where from\n  tag: '7.2'\n")
-    assert _convert(run_cli, chart, values, Shape(chart), "--write").code == 0
+    assert _convert(run_cli, chart, values, SHAPES["values_in_the_file"], "--write").code == 0
     assert values.read_text().startswith(
         f"image:\n  registry: {REGISTRY}/docker-hub   # where from\n  tag: '7.2'\n")
 
@@ -138,7 +138,7 @@ def test_a_values_file_holding_braces(run_cli, tmp_path):
     values = tmp_path / "values.yaml"
     values.write_text("{}\n")
     before = exact.rendered(run_cli, chart, "-f", str(values))
-    result = _convert(run_cli, chart, values, Shape(chart), "--write")
+    result = _convert(run_cli, chart, values, Shape(shapes.null_defaults), "--write")
     assert result.code == 0, result.out
     exact.assert_exact(before, exact.rendered(run_cli, chart, "-f", str(values)))
 
