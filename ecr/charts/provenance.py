@@ -105,6 +105,8 @@ class Trace:
     recipe: Recipe | None  # None: not proven (``reason`` says why)
     reason: str | None = None
     empties: list[ValuePath] = field(default_factory=list)  # null/empty values that reach it
+    touched: set[ValuePath] = field(default_factory=set)  # every value seen in it
+    fixed: dict[ValuePath, str] = field(default_factory=dict)  # transformed: their text
 
     @property
     def paths(self) -> list[ValuePath]:
@@ -177,6 +179,12 @@ def _image_paths(path: ValuePath) -> bool:
     )
 
 
+def _tag_like(path: ValuePath) -> bool:
+    last = path[-1] if path else ""
+    return isinstance(last, str) and any(
+        word in last.lower() for word in ("tag", "digest", "sha", "version"))
+
+
 def _empty_candidate(path: ValuePath) -> bool:
     last = path[-1] if path else ""
     if not isinstance(last, str):
@@ -246,14 +254,24 @@ class Tracer:
         images = [w.image for w in self.baseline.values()]
         strings = [
             (path, value) for path, value in leaves(self.effective)
-            if isinstance(value, str) and len(value) >= 2 and path
+            if isinstance(value, str) and path and (len(value) >= 2 or _image_paths(path))
             and not (isinstance(path[-1], str) and path[-1].lower() in _NAMING_KEYS)
             and any(value in image for image in images)
         ]
-        marked = self._marked([p for p, _ in strings])
-        if marked is None:  # the chart refused some marker: mark image-like keys only
-            strings = [(p, v) for p, v in strings if _image_paths(p)]
+        # A chart may refuse a marker (a schema, semverCompare on the tag): then mark
+        # fewer values, tags and digests first (they are never changed), then all but
+        # image-like keys.
+        tries = [
+            strings,
+            [(p, v) for p, v in strings if not _tag_like(p)],
+            [(p, v) for p, v in strings if not _tag_like(p) and _image_paths(p)],
+        ]
+        marked = None
+        for attempt in tries:
+            strings = attempt
             marked = self._marked([p for p, _ in strings])
+            if marked is not None:
+                break
         self.values = {p: v for p, v in strings}
         self.direct = [p for p, _ in strings]
         by_marker = {self._marker(p): p for p, _ in strings}
@@ -271,8 +289,9 @@ class Tracer:
                 trace.reason = "the chart does not render with marker values"
                 recipes[key] = None
                 continue
-            aligned, why = self._align(
-                _recipe(marked[self._unnamed[key]].image, by_marker), item.image)
+            raw = _recipe(marked[self._unnamed[key]].image, by_marker)
+            trace.touched = set(raw.paths)
+            aligned, why, trace.fixed = self._align(raw, item.image)
             trace.recipe, trace.reason = aligned, why
             recipes[key] = aligned
             for marked_images in reached:
@@ -295,32 +314,29 @@ class Tracer:
         alone = [self._marked([path]) for path in empties[:_MAX_ALONE]]
         return [found for found in alone if found is not None]
 
-    def _align(self, recipe: Recipe, image: str) -> tuple[Recipe | None, str | None]:
-        """``recipe`` checked against the baseline image; transformed values become text."""
+    def _align(
+        self, recipe: Recipe, image: str
+    ) -> tuple[Recipe | None, str | None, dict[ValuePath, str]]:
+        """``recipe`` checked against the baseline image; transformed values become
+        text (and are returned: path -> the text the template makes of it)."""
         if recipe.text(self.values) == image:
-            return recipe, None
+            return recipe, None, {}
         pattern = "".join(
             re.escape(s) if isinstance(s, str) else "(.*?)" for s in recipe.segments
         )
         match = re.fullmatch(pattern, image, re.DOTALL)
         if match is None:
             names = ", ".join(dotted(p) for p in recipe.paths)
-            return None, f"the template transforms {names} in a way the render does not show"
-        segments: list[Segment] = []
+            why = f"the template transforms {names} in a way the render does not show"
+            return None, why, {}
+        fixed: dict[ValuePath, str] = {}
         groups = iter(match.groups())
         for segment in recipe.segments:
-            if isinstance(segment, str):
-                segments.append(segment)
-                continue
-            text = next(groups)
-            segments.append(segment if text == self.values.get(segment) else text)
-        joined: list[Segment] = []
-        for segment in segments:  # merge adjacent text
-            if isinstance(segment, str) and joined and isinstance(joined[-1], str):
-                joined[-1] = joined[-1] + segment
-            else:
-                joined.append(segment)
-        return Recipe(tuple(joined)), None
+            if isinstance(segment, tuple):
+                text = next(groups)
+                if text != self.values.get(segment):
+                    fixed[segment] = text
+        return _fix(recipe, fixed), None, fixed
 
     def recipes(self, regime: frozenset[ValuePath]) -> dict[ContainerKey, Recipe | None]:
         """Every container's recipe with the ``regime`` (null/empty) values set."""
@@ -328,11 +344,28 @@ class Tracer:
             marked = self._marked([*self.direct, *sorted(regime, key=dotted)])
             by_marker = {self._marker(p): p for p in [*self.direct, *regime]}
             out: dict[ContainerKey, Recipe | None] = {}
-            for key in self.baseline:
-                out[key] = None if marked is None else _recipe(
-                    marked[self._unnamed[key]].image, by_marker)
+            for key, trace in self.traces.items():
+                if marked is None or trace.recipe is None:
+                    out[key] = None
+                    continue
+                raw = _recipe(marked[self._unnamed[key]].image, by_marker)
+                out[key] = _fix(raw, trace.fixed)
             self._regimes[regime] = out
         return self._regimes[regime]
+
+
+def _fix(recipe: Recipe, fixed: Mapping[ValuePath, str]) -> Recipe:
+    """``recipe`` with the values a template transforms as the text it makes of them
+    (those values are never changed), adjacent text joined."""
+    joined: list[Segment] = []
+    for segment in recipe.segments:
+        if isinstance(segment, tuple) and segment in fixed:
+            segment = fixed[segment]
+        if isinstance(segment, str) and joined and isinstance(joined[-1], str):
+            joined[-1] = joined[-1] + segment
+        else:
+            joined.append(segment)
+    return Recipe(tuple(joined))
 
 
 def _recipe(marked: str, by_marker: Mapping[str, ValuePath]) -> Recipe:

@@ -106,7 +106,10 @@ class Solver:
         regime = frozenset(p for p in changes if p in self.empties)
         recipe = self.tracer.recipes(regime).get(key)
         if recipe is None:
-            return None if changes else self.expected[key].before
+            trace = self.tracer.traces[key]
+            reached = trace.touched | set(trace.empties)
+            untouched = trace.recipe is None and not reached.intersection(changes)
+            return self.expected[key].before if untouched else None
         try:
             return recipe.text({**self.tracer.values, **changes})
         except KeyError:

@@ -242,3 +242,31 @@ def lists_literal_uncacheable(root: Path) -> Path:
             rules: []
         """,
     })
+
+
+def transformed_values(root: Path) -> Path:
+    """Templates that transform values: ``lower`` on the registry, ``trimPrefix "v"``
+    on the tag, and a ``semverCompare`` on the tag that refuses marker text."""
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: transformed\nversion: 1.0.0\n",
+        "values.yaml": """
+            image:
+              registry: docker.io
+              repository: acme/server
+              tag: v2.4.1
+        """,
+        "templates/server.yaml": """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: {{ .Release.Name }}-server
+              labels:
+                modern: {{ semverCompare ">=2.0.0" .Values.image.tag | quote }}
+            spec:
+              template:
+                spec:
+                  containers:
+                    - name: server
+                      image: "{{ .Values.image.registry | lower }}/{{ .Values.image.repository }}:{{ .Values.image.tag | trimPrefix "v" }}"
+        """,
+    })

@@ -73,6 +73,10 @@ SHAPES = {
         ]},
         left={"exporter"},
     ),
+    # lower, trimPrefix and a semverCompare that refuses marker text
+    "transformed_values": Shape(
+        shapes.transformed_values, written={"image": {"registry": f"{REGISTRY}/docker-hub"}},
+    ),
     "aliased_host": Shape(
         shapes.lists_literal_uncacheable,
         left={"exporter"},

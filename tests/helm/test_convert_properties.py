@@ -1,0 +1,68 @@
+"""Properties of ``convert --chart`` over generated charts: every container ends exactly
+at its cache reference (or unchanged when its host cannot be cached), every rendered
+reference parses, and converting again changes nothing."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ecr.images.reference import parse
+from tests.helm import exact
+from tests.helm.charts import write
+from tests.helm.conftest import REGISTRY
+
+HOSTS = ["docker.io", "index.docker.io", "quay.io", "ghcr.io", "registry.k8s.io",
+         "public.ecr.aws", "gcr.io", "registry.example.com:5000"]
+COMPONENT = st.from_regex(r"[a-z][a-z0-9]{0,6}(-[a-z0-9]{1,4})?", fullmatch=True)
+TAG = st.from_regex(r"[a-z0-9][a-z0-9.]{0,8}", fullmatch=True)
+IMAGE = st.fixed_dictionaries({
+    "registry": st.sampled_from(HOSTS),
+    "repository": st.lists(COMPONENT, min_size=1, max_size=3).map("/".join),
+    "tag": TAG,
+})
+TEMPLATE = ('"{{ .Values.global.registry | default .Values.%s.registry }}/'
+            '{{ .Values.%s.repository }}:{{ .Values.%s.tag }}"')
+
+
+def _chart(root: Path, images: list[dict[str, str]], shared: str | None) -> Path:
+    values: dict[str, object] = {"global": {"registry": shared}}
+    containers = []
+    for n, image in enumerate(images):
+        values[f"c{n}"] = image
+        containers.append(f"    - name: c{n}\n      image: {TEMPLATE % ((f'c{n}',) * 3)}\n")
+    pod = ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n"
+           + "".join(containers))
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: gen\nversion: 1.0.0\n",
+        "values.yaml": yaml.safe_dump(values),
+        "templates/pod.yaml": pod,
+    })
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(images=st.lists(IMAGE, min_size=1, max_size=3),
+       shared=st.one_of(st.none(), st.sampled_from(HOSTS)))
+def test_exact_parseable_and_idempotent(run_cli, images, shared):
+    with tempfile.TemporaryDirectory() as work:
+        chart = _chart(Path(work) / "gen", images, shared)
+        values = Path(work) / "values.yaml"
+        values.write_text("")
+        before = exact.rendered(run_cli, chart, "-f", str(values))
+        argv = ("convert", "--registry", REGISTRY, "--chart", str(chart), "-f", str(values),
+                "-o", "json")
+        result = run_cli(*argv, "--write")
+        (plan,) = json.loads(result.out)["releases"]
+        assert plan["ok"] and not plan["left"], plan
+        after = exact.rendered(run_cli, chart, "-f", str(values))
+        for image in after.values():
+            parse(image)  # never an unparseable reference
+        exact.assert_exact(before, after)
+        (again,) = json.loads(run_cli(*argv, "--check").out)["releases"]
+        assert not again["changed"], again
