@@ -254,7 +254,8 @@ class Tracer:
         images = [w.image for w in self.baseline.values()]
         strings = [
             (path, value) for path, value in leaves(self.effective)
-            if isinstance(value, str) and path and (len(value) >= 2 or _image_paths(path))
+            if isinstance(value, str) and value and path
+            and (len(value) >= 2 or _image_paths(path))
             and not (isinstance(path[-1], str) and path[-1].lower() in _NAMING_KEYS)
             and any(value in image for image in images)
         ]
