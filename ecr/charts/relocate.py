@@ -276,10 +276,11 @@ class Solver:
 
 
 _HOST = re.compile(
-    r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::[0-9]+)?|localhost(?::[0-9]+)?|[A-Za-z0-9-]+:[0-9]+"
+    r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::[0-9]+)?|localhost(?::[0-9]+)?"
 )
 
 
 def _host_like(value: str) -> bool:
-    """A registry host (``quay.io``, ``localhost:5000``), not a name (``nginx:1.27``)."""
+    """A registry host (``quay.io``, ``localhost:5000``), not a name (``nginx:1.27``,
+    ``app:5``: a name with a tag, as a value with no ``/`` is far more often)."""
     return bool(_HOST.fullmatch(value))

@@ -8,7 +8,6 @@ import json
 import tempfile
 from pathlib import Path
 
-import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -40,7 +39,7 @@ def _chart(root: Path, images: list[dict[str, str]], shared: str | None) -> Path
            + "".join(containers))
     return write(root, {
         "Chart.yaml": "apiVersion: v2\nname: gen\nversion: 1.0.0\n",
-        "values.yaml": yaml.safe_dump(values),
+        "values.yaml": json.dumps(values),  # JSON: no YAML 1.1 booleans (y, on)
         "templates/pod.yaml": pod,
     })
 
@@ -63,6 +62,54 @@ def test_exact_parseable_and_idempotent(run_cli, images, shared):
         after = exact.rendered(run_cli, chart, "-f", str(values))
         for image in after.values():
             parse(image)  # never an unparseable reference
+        exact.assert_exact(before, after)
+        (again,) = json.loads(run_cli(*argv, "--check").out)["releases"]
+        assert not again["changed"], again
+
+
+DIGEST = st.from_regex(r"[0-9a-f]{64}", fullmatch=True).map(lambda h: f"sha256:{h}")
+REFERENCE = st.builds(
+    lambda host, repo, tag, digest: (f"{host}/" if host else "") + repo
+    + (f":{tag}" if tag else "") + (f"@{digest}" if digest else ""),
+    st.one_of(st.none(), st.sampled_from(HOSTS)),
+    st.lists(COMPONENT, min_size=1, max_size=3).map("/".join),
+    st.one_of(st.none(), TAG),
+    st.one_of(st.none(), DIGEST),
+)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(references=st.lists(REFERENCE, min_size=1, max_size=3), in_list=st.booleans())
+def test_full_references_in_values_and_lists(run_cli, references, in_list):
+    """``image: repo[:tag][@digest]`` strings, with or without a host, as map values or
+    as items of a list the template renders with toYaml."""
+    with tempfile.TemporaryDirectory() as work:
+        if in_list:
+            values = {"extra": [{"name": f"c{n}", "image": ref}
+                                for n, ref in enumerate(references)]}
+            containers = "    {{- toYaml .Values.extra | nindent 4 }}\n"
+        else:
+            values = {f"c{n}": {"image": ref} for n, ref in enumerate(references)}
+            containers = "".join(
+                f"    - name: c{n}\n      image: {{{{ .Values.c{n}.image | quote }}}}\n"
+                for n in range(len(references)))
+        chart = write(Path(work) / "gen", {
+            "Chart.yaml": "apiVersion: v2\nname: gen\nversion: 1.0.0\n",
+            "values.yaml": json.dumps(values),  # JSON: no YAML 1.1 booleans (y, on)
+            "templates/pod.yaml": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n"
+                                  "  containers:\n" + containers,
+        })
+        target = Path(work) / "values.yaml"
+        target.write_text("")
+        before = exact.rendered(run_cli, chart, "-f", str(target))
+        argv = ("convert", "--registry", REGISTRY, "--chart", str(chart), "-f", str(target),
+                "-o", "json")
+        (plan,) = json.loads(run_cli(*argv, "--write").out)["releases"]
+        assert plan["ok"] and not plan["left"], plan
+        after = exact.rendered(run_cli, chart, "-f", str(target))
+        for image in after.values():
+            parse(image)
         exact.assert_exact(before, after)
         (again,) = json.loads(run_cli(*argv, "--check").out)["releases"]
         assert not again["changed"], again
