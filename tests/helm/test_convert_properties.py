@@ -85,6 +85,7 @@ def test_full_references_in_values_and_lists(run_cli, references, in_list):
     """``image: repo[:tag][@digest]`` strings, with or without a host, as map values or
     as items of a list the template renders with toYaml."""
     with tempfile.TemporaryDirectory() as work:
+        values: dict[str, object]
         if in_list:
             values = {"extra": [{"name": f"c{n}", "image": ref}
                                 for n, ref in enumerate(references)]}
