@@ -65,7 +65,8 @@ def run(
     if args.chart:
         _check_values_files(args.values_files)
     try:
-        releases, problems = images.releases_from_args(args, apps)
+        notes: list[str] = []
+        releases, problems = images.releases_from_args(args, apps, notes)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     plans: list[ChartPlan] = []
@@ -101,6 +102,7 @@ def run(
                     for p in plans
                 ],
                 "problems": problems,
+                "notes": notes,
             }
         )
     else:
@@ -109,6 +111,8 @@ def run(
             for plan in plans:
                 sys.stdout.write(diff(plan))
         _print_report(plans, written, sys.stderr if show_diff else sys.stdout, args)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     if problems or any(p.error for p in plans):

@@ -10,6 +10,7 @@ against the registry (:mod:`ecr.images.mapping`).
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -118,9 +119,11 @@ def has_input(args: argparse.Namespace, apps: Sequence[Path] = ()) -> bool:
 
 
 def releases_from_args(
-    args: argparse.Namespace, apps: Sequence[Path] | None = None
+    args: argparse.Namespace, apps: Sequence[Path] | None = None,
+    notes: list[str] | None = None,
 ) -> tuple[list[Release], list[str]]:
-    """The releases the flags describe, and problems with Applications found."""
+    """The releases the flags describe, and problems with Applications found
+    (``notes``: what was left alone on purpose, e.g. templated ApplicationSet parts)."""
     if apps is None:
         apps = getattr(args, "apps", None) or []
     if args.chart and apps:
@@ -135,8 +138,8 @@ def releases_from_args(
         raise ValueError("--values/--set go with --chart (Applications carry their own values)")
     if not apps:
         raise ValueError("nothing to render: give --chart CHART, or paths to ArgoCD Applications")
-    found, problems = argocd.discover(list(apps), args.repo_root)
-    if not found and not problems:
+    found, problems = argocd.discover(list(apps), args.repo_root, notes)
+    if not found and not problems and not notes:
         raise ValueError(
             "no ArgoCD Application with a Helm source under " + ", ".join(map(str, apps))
         )
@@ -310,7 +313,8 @@ def rendered_images(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
     if not has_input(args, apps):
         return []
     try:
-        releases, problems = releases_from_args(args, apps)
+        notes: list[str] = []
+        releases, problems = releases_from_args(args, apps, notes)
         cache = chart_cache(args)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
@@ -326,6 +330,8 @@ def rendered_images(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
             for item, source in images:
                 where = f"{release.label}: {item.workload} {item.container} (from {source})"
                 found.setdefault(item.image, []).append(where)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
     if problems:
         raise UsageError("\n".join(problems))
     return list(found.items())

@@ -66,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
     registry = target.registry
     aliases = image_options.aliases(args)
     try:
-        releases, problems = chart_images.releases_from_args(args)
+        notes: list[str] = []
+        releases, problems = chart_images.releases_from_args(args, notes=notes)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
 
@@ -102,10 +103,13 @@ def run(args: argparse.Namespace) -> int:
                 "images": [item.as_dict() for item in found],
                 "summary": dict(counts),
                 "problems": problems,
+                "notes": notes,
             }
         )
     elif found or not problems:
         print_table(found, counts)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     if problems:
