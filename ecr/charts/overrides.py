@@ -34,8 +34,7 @@ from typing import Any
 
 import yaml
 
-from ecr.charts import helm, provenance, relocate
-from ecr.charts import images as chart_images
+from ecr.charts import helm, images, provenance, relocate
 from ecr.charts.defaults import chart_defaults
 from ecr.charts.helm import HelmFailure
 from ecr.charts.images import Found, Release
@@ -136,7 +135,7 @@ def _plan(
 ) -> None:
     release, target = result.release, result.target
     tracer = provenance.Tracer(
-        chart, chart_images.layers(release, {target: result.original}), chart_defaults(chart),
+        chart, images.layers(release, {target: result.original}), chart_defaults(chart),
         release=release.release, namespace=release.namespace,
     )
     expected = {
@@ -156,7 +155,7 @@ def _plan(
         result.left.append(f"{expected[key].before} ({describe(key)}): {why}")
 
     def proof_render(current: str) -> list[WorkloadImage]:
-        return chart_images.workloads(release, chart, {target: current})
+        return images.workloads(release, chart, {target: current})
 
     try:
         after = proof_render(text)
@@ -171,7 +170,7 @@ def _plan(
         after = proof_render(text)
     result.text = text
     result.proof = [
-        Found(release.label, w, chart_images.classify(w.image, registry, host_prefixes, aliases))
+        Found(release.label, w, images.classify(w.image, registry, host_prefixes, aliases))
         for w in after
     ]
     _compare(result, tracer, expected, keyed(after), solution.left)
@@ -231,7 +230,7 @@ def _shadowing(result: ChartPlan) -> dict[ValuePath, str]:
     ArgoCD's ``valuesObject``/``parameters`` and later ``--values``/``--set`` win over
     the values file we write; an image they set must be converted there instead.
     """
-    layers = chart_images.layers(result.release, {result.target: result.text})
+    layers = images.layers(result.release, {result.target: result.text})
     origins = [layer.origin for layer in layers]
     if str(result.target) not in origins:
         return {}

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from ecr.charts import convert as chart_convert
 from ecr.values import insert
 from tests.helm import exact, shapes
 from tests.helm.conftest import REGISTRY
@@ -168,3 +169,28 @@ def test_images_and_verify_show_which_values_compose_each_image(run_cli, tmp_pat
     rows = rows["images"] if isinstance(rows, dict) else rows
     sources = [s for row in rows for s in row["sources"]]
     assert any("(from global.image.registry + controller.image.image" in s for s in sources)
+
+
+def test_entry_point_for_a_values_file_beside_its_chart(run_cli, tmp_path):
+    """What ``convert --files`` calls when a Chart.yaml sits beside the values file:
+    the chart's own values.yaml, or another values file in the chart directory."""
+    chart = shapes.chart_wide_registry(tmp_path / "ingress")
+    prod = chart / "values-prod.yaml"
+    prod.write_text("controller:\n  image:\n    tag: v1.12.1\n")
+    before = exact.rendered(run_cli, chart, "-f", str(prod))
+    plan = chart_convert.plan_values_file(prod, REGISTRY)
+    assert plan.ok and plan.changed and not plan.left
+    assert "  set global.image.registry: registry.k8s.io -> " \
+        f"{REGISTRY}/k8s (2 container images)" in chart_convert.plan_lines(plan, written=False)
+    assert chart_convert.write_plan(plan)
+    exact.assert_exact(before, exact.rendered(run_cli, chart, "-f", str(prod)))
+
+    own = chart / "values.yaml"
+    text = own.read_text()
+    before = exact.rendered(run_cli, chart)
+    plan = chart_convert.plan_values_file(own, REGISTRY)
+    assert plan.ok and chart_convert.write_plan(plan)
+    assert own.read_text() == text.replace("registry: registry.k8s.io",
+                                           f"registry: {REGISTRY}/k8s", 1)
+    exact.assert_exact(before, exact.rendered(run_cli, chart))
+    assert not chart_convert.write_plan(chart_convert.plan_values_file(own, REGISTRY))
