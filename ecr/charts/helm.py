@@ -35,7 +35,7 @@ Values = dict[str, Any]
 _NOTES = "NOTES.txt"
 _SOURCE_LINE = re.compile(r"^# Source: (.+)$")
 # Helm's own document separator (pkg/releaseutil SplitManifests): "---" at the start of
-# a line, whatever follows it on that line ("---# comment" included).
+# a line and the blanks after it; "---# comment" leaves "# comment" to the next document.
 _HELM_SEPARATOR = re.compile(r"(?:^|\s*\n)---\s*")
 _VALUES_PATH = re.compile(r"\.Values((?:\.[A-Za-z0-9_-]+)+)")
 
@@ -329,9 +329,10 @@ def render(
 def split_manifests(text: str) -> list[str]:
     """The YAML documents of rendered output, split as Helm splits them.
 
-    Helm cuts at every line that starts with ``---`` and ignores what follows on that
-    line; strict YAML parsers reject ``---# comment``, so rendered text is split here
-    before any document is parsed.  Blank documents are dropped, as Helm does.
+    Helm cuts at every line that starts with ``---``; what follows on that line is not
+    part of the marker (``---# comment`` leaves a comment at the top of the next
+    document).  Strict YAML parsers reject ``---# comment``, so rendered text is split
+    here before any document is parsed.  Blank documents are dropped, as Helm does.
     """
     return [doc for doc in _HELM_SEPARATOR.split(text) if doc.strip()]
 
