@@ -259,9 +259,9 @@ class Tracer:
             and not (isinstance(path[-1], str) and path[-1].lower() in _NAMING_KEYS)
             and any(value in image for image in images)
         ]
-        # A chart may refuse a marker (a schema, semverCompare on the tag): then mark
-        # fewer values, tags and digests first (they are never changed), then all but
-        # image-like keys.
+        # A chart may refuse a marker (a schema, semverCompare on the tag, a value that
+        # also picks a branch): then mark fewer values, tags and digests first (they are
+        # never changed), then only image-like keys, then whatever halves still render.
         tries = [
             strings,
             [(p, v) for p, v in strings if not _tag_like(p)],
@@ -273,6 +273,10 @@ class Tracer:
             marked = self._marked([p for p, _ in strings])
             if marked is not None:
                 break
+        if marked is None and strings:
+            kept = set(self._markable([p for p, _ in strings]))
+            strings = [(p, v) for p, v in strings if p in kept]
+            marked = self._marked([p for p, _ in strings])
         self.values = {p: v for p, v in strings}
         self.direct = [p for p, _ in strings]
         by_marker = {self._marker(p): p for p, _ in strings}
@@ -301,6 +305,29 @@ class Tracer:
                     if empty is not None and empty not in trace.empties:
                         trace.empties.append(empty)
         self._regimes[frozenset()] = recipes
+
+    def _markable(self, paths: Sequence[ValuePath], budget: list[int] | None = None
+                  ) -> list[ValuePath]:
+        """A large subset of ``paths`` that renders with markers, found by halving (at
+        most ``_MAX_ALONE`` renders)."""
+        budget = budget if budget is not None else [_MAX_ALONE]
+        if not paths or budget[0] <= 0:
+            return []
+        budget[0] -= 1
+        if self._marked(paths) is not None:
+            return list(paths)
+        if len(paths) == 1:
+            return []
+        half = len(paths) // 2
+        first = self._markable(paths[:half], budget)
+        second = self._markable(paths[half:], budget)
+        both = [*first, *second]
+        if first and second and budget[0] > 0:
+            budget[0] -= 1
+            if self._marked(both) is not None:
+                return both
+            return first if len(first) >= len(second) else second
+        return both
 
     def _reached(
         self, empties: Sequence[ValuePath]

@@ -270,3 +270,34 @@ def transformed_values(root: Path) -> Path:
                       image: "{{ .Values.image.registry | lower }}/{{ .Values.image.repository }}:{{ .Values.image.tag | trimPrefix "v" }}"
         """,
     })
+
+
+def branching_value(root: Path) -> Path:
+    """A value whose text shows in an image but that also picks a branch
+    (``imageFlavor: nginx`` decides whether the proxy container exists at all)."""
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: branching\nversion: 1.0.0\n",
+        "values.yaml": """
+            imageFlavor: nginx
+            proxy:
+              image: nginx:1.27
+            app:
+              image: ghcr.io/acme/app:1.0
+        """,
+        "templates/app.yaml": """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: {{ .Release.Name }}-app
+            spec:
+              template:
+                spec:
+                  containers:
+                    - name: app
+                      image: {{ .Values.app.image }}
+                    {{- if eq .Values.imageFlavor "nginx" }}
+                    - name: proxy
+                      image: {{ .Values.proxy.image }}
+                    {{- end }}
+        """,
+    })

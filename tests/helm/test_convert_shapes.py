@@ -78,6 +78,12 @@ SHAPES = {
     "transformed_values": Shape(
         shapes.transformed_values, written={"image": {"registry": f"{REGISTRY}/docker-hub"}},
     ),
+    # a value shown in an image that also picks a branch: marked values are halved
+    "branching_value": Shape(
+        shapes.branching_value,
+        written={"proxy": {"image": f"{REGISTRY}/docker-hub/library/nginx:1.27"},
+                 "app": {"image": f"{REGISTRY}/github/acme/app:1.0"}},
+    ),
     "aliased_host": Shape(
         shapes.lists_literal_uncacheable,
         left={"exporter"},
