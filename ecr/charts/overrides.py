@@ -143,7 +143,8 @@ def _plan(
         for key, item in tracer.baseline.items()
     }
     prefixes = set(mapping.expand_host_prefixes(host_prefixes).values())
-    solution = relocate.Solver(tracer, expected, registry, prefixes).solve()
+    blocked = _later_inputs(result, tracer)
+    solution = relocate.Solver(tracer, expected, registry, prefixes, blocked).solve()
     text = write_changes(result.original, solution.changes, tracer.effective)
     for path, value in solution.changes.items():
         users = [describe(k) for k, t in tracer.traces.items()
@@ -246,6 +247,40 @@ def _shadowing(result: ChartPlan) -> dict[ValuePath, str]:
                     "Application manifest)"
                 )
     return found
+
+
+def _later_inputs(result: ChartPlan, tracer: provenance.Tracer) -> dict[ValuePath, str]:
+    """Traced values that an input after the values file sets (ArgoCD ``valuesObject``,
+    inline ``values``, ``parameters``; later ``--values``/``--set``): Helm lets those
+    win, so writing them into the file would change nothing."""
+    layers = images.layers(result.release, {result.target: result.original})
+    origins = [layer.origin for layer in layers]
+    if str(result.target) not in origins:
+        return {}
+    later = layers[origins.index(str(result.target)) + 1:]
+    paths = {p for t in tracer.traces.values() for p in [*t.paths, *t.empties]}
+    blocked: dict[ValuePath, str] = {}
+    for path in paths:
+        for layer in later:
+            if _sets(layer.values, path):
+                blocked[path] = (
+                    f"{dotted(path)} is set by {layer.origin}, which wins over "
+                    f"{result.target.name}: convert it there (e.g. convert --files on the "
+                    "Application manifest)"
+                )
+    return blocked
+
+
+def _sets(values: Any, path: ValuePath) -> bool:
+    """Whether ``values`` sets ``path`` (or replaces a map or list on the way to it)."""
+    node = values
+    for part in path:
+        if isinstance(part, int):
+            return True  # a list on the way: the layer replaces it whole
+        if not isinstance(node, Mapping) or part not in node:
+            return False
+        node = node[part]
+    return True
 
 
 def _parse_dotted(text: str) -> ValuePath:

@@ -88,8 +88,11 @@ class Solution:
 class Solver:
     def __init__(
         self, tracer: Tracer, expected: Mapping[ContainerKey, Expected], registry: str,
-        prefixes: set[str],
+        prefixes: set[str], blocked: Mapping[ValuePath, str] | None = None,
     ) -> None:
+        """``blocked``: values the file being written cannot set (a later input sets
+        them and wins), with the reason."""
+        self.blocked = dict(blocked or {})
         self.tracer = tracer
         self.expected = expected
         self.registry = registry
@@ -201,7 +204,10 @@ class Solver:
             if recipe is None:
                 continue
             values = {**self.tracer.values, **changes}
-            free = [p for p in dict.fromkeys(recipe.paths) if p not in changes]
+            free = [p for p in dict.fromkeys(recipe.paths)
+                    if p not in changes and p not in self.blocked]
+            if forced is not None and forced in self.blocked:
+                continue
             for path in free:
                 if forced is None or path == forced:
                     yield from self._one(recipe, values, path, goal)
@@ -271,6 +277,9 @@ class Solver:
         if trace.literal:
             return f"written in the chart's template {trace.image.template}: set it by hand"
         names = ", ".join(dotted(p) for p in [*trace.paths, *trace.empties])
+        blocked = [self.blocked[p] for p in [*trace.paths, *trace.empties] if p in self.blocked]
+        if blocked:
+            return blocked[0]
         return (f"no change of the values that compose it ({names}) gives exactly "
                 f"{self.expected[key].target} without changing another image")
 

@@ -143,19 +143,49 @@ def test_an_image_written_in_a_template_is_left_named_with_its_file(run_cli, web
                        left={"exporter"})
 
 
-def test_failed_proof_writes_nothing(run_cli, webapp, tmp_path):
-    """An override a later input hides: the proof sees the image unchanged."""
+def test_a_value_a_later_input_sets_is_left_saying_where_to_convert_it(run_cli, webapp,
+                                                                       tmp_path):
+    """--set (like an Application's valuesObject/parameters) wins over the values file:
+    the image it sets is left, with where to convert it; the rest is written."""
     values = tmp_path / "values.yaml"
     values.write_text(WORDPRESS_BEFORE)
     result = convert(run_cli, "--chart", str(webapp), "-f", str(values),
                      "--set", "backup.image=busybox:1.36", "--write", "-o", "json")
     assert result.code == 1
     (plan,) = json.loads(result.out)["releases"]
+    assert plan["ok"] and plan["written"] and not plan["unresolved"]
+    (why,) = plan["left"]
+    assert "CronJob/webapp-backup container backup" in why
+    assert "backup.image is set by --set backup.image=busybox:1.36" in why
+    assert "backup" not in yaml.safe_load(values.read_text())
+
+
+def test_failed_proof_writes_nothing(run_cli, tmp_path):
+    """A chart whose render is not the same twice cannot be proven: nothing is written."""
+    chart = charts.write(tmp_path / "random", {
+        "Chart.yaml": "apiVersion: v2\nname: random\nversion: 1.0.0\n",
+        "values.yaml": "image: nginx:1.27\n",
+        "templates/pod.yaml": """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: p}
+            spec:
+              containers:
+                - name: web
+                  image: {{ .Values.image }}
+                - name: side
+                  image: "busybox:{{ randAlphaNum 20 | lower }}"
+        """,
+    })
+    values = tmp_path / "values.yaml"
+    values.write_text("")
+    result = convert(run_cli, "--chart", str(chart), "-f", str(values), "--write", "-o", "json")
+    assert result.code == 1
+    (plan,) = json.loads(result.out)["releases"]
     assert not plan["ok"] and not plan["written"]
     (why,) = plan["unresolved"]
-    assert "CronJob/webapp-backup container backup" in why
-    assert "backup.image is also set by --set backup.image=busybox:1.36" in why
-    assert values.read_text() == WORDPRESS_BEFORE
+    assert why.startswith("Pod/p container side") and "would run busybox:" in why
+    assert values.read_text() == ""
 
 
 def test_render_failure_writes_nothing_and_says_why(run_cli, webapp, tmp_path):
@@ -207,13 +237,14 @@ def test_whole_argocd_repository(run_cli, tmp_path):
     app = repo / "apps" / "spruch.yaml"
     argv = ("--apps", str(repo / "apps"), "--write", "--alias", "registry.rocket.chat=docker.io")
     result = convert(run_cli, *argv)
-    # rocketchat is written ($values file); spruch is not: its Application's valuesObject
-    # sets backup.image, which wins over the values file, so the proof fails
+    # rocketchat is written ($values file); so is spruch, but its Application's
+    # valuesObject sets backup.image, which wins over the values file: left, saying where
     assert result.code == 1
     assert prod.read_text().startswith(gitops.PROD_VALUES)  # appended, the rest kept
     assert "docker-hub/rocketchat/rocket.chat" in prod.read_text()
-    assert webapp_values.read_text() == gitops.WEBAPP_PROD_VALUES
-    assert "backup.image is also set by Application spruch: valuesObject" in result.out
+    assert webapp_values.read_text().startswith(gitops.WEBAPP_PROD_VALUES)
+    assert "backup" not in webapp_values.read_text()
+    assert "backup.image is set by Application spruch: valuesObject" in result.out
 
     # convert the Application manifest itself, as the message says; then it all passes
     assert convert(run_cli, "--files", str(app), "--write").code == 0
