@@ -187,10 +187,16 @@ def traced(release: Release, chart_path: Path) -> list[tuple[WorkloadImage, str]
     """Every container image of ``release`` with the values that compose it
     (:mod:`ecr.charts.provenance`): ``global.image.registry + controller.image.image``,
     or the template that writes it."""
-    tracer = provenance.Tracer(
-        chart_path, layers(release), chart_defaults(chart_path),
-        release=release.release, namespace=release.namespace,
-    )
+    try:
+        tracer = provenance.Tracer(
+            chart_path, layers(release), chart_defaults(chart_path),
+            release=release.release, namespace=release.namespace,
+        )
+    except HelmFailure:
+        raise
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        # the listing must not depend on tracing, which only explains it
+        return [(item, f"not traced: {exc!r}") for item in workloads(release, chart_path)]
     return [(trace.image, trace.summary()) for trace in tracer.traces.values()]
 
 

@@ -123,6 +123,9 @@ def plan(
     except (HelmFailure, insert.InsertError, WriteError) as exc:
         result.error = str(exc)
         result.text = original
+    except (KeyError, IndexError, TypeError, ValueError) as exc:  # never write a guess
+        result.error = f"could not trace this chart's images ({exc!r}); nothing written"
+        result.text = original
     return result
 
 

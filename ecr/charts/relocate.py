@@ -268,6 +268,9 @@ class Solver:
                 new.startswith(registry + "/") and new[len(registry) + 1:] in self.prefixes
             )
         first = old.split("/", 1)[0]
+        if not at_start and first == registry:
+            # our reference behind the chart's registry: it becomes the path only
+            return registry not in new
         if at_start or (old and "/" in old and _host_like(first)):
             return new.startswith(registry + "/")
         return registry not in new
