@@ -301,3 +301,108 @@ def branching_value(root: Path) -> Path:
                     {{- end }}
         """,
     })
+
+
+def argo_cd_style(root: Path) -> Path:
+    """argo-cd style: ``global.image.repository`` with a per-component ``repository: ""``
+    that takes over when set, the tag from appVersion; redis from ECR Public; dex from
+    ghcr.io."""
+    image = '"{{ default .Values.global.image.repository .Values.%s.image.repository }}:{{ default .Chart.AppVersion .Values.%s.image.tag }}"'
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: cd\nversion: 7.7.0\nappVersion: v2.13.1\n",
+        "values.yaml": """
+            global:
+              image:
+                repository: quay.io/argoproj/argocd
+                tag: ""
+            server:
+              image:
+                repository: ""
+                tag: ""
+            repoServer:
+              image:
+                repository: ""
+                tag: ""
+            redis:
+              image:
+                repository: public.ecr.aws/docker/library/redis
+                tag: 7.4.1-alpine
+            dex:
+              image:
+                repository: ghcr.io/dexidp/dex
+                tag: v2.41.1
+        """,
+        "templates/server.yaml": _deployment("server", image % ("server", "server")),
+        "templates/repo.yaml": _deployment("repo-server", image % ("repoServer", "repoServer")),
+        "templates/redis.yaml": _deployment("redis", '"{{ .Values.redis.image.repository }}:{{ .Values.redis.image.tag }}"'),
+        "templates/dex.yaml": _deployment("dex", '"{{ .Values.dex.image.repository }}:{{ .Values.dex.image.tag }}"'),
+    })
+
+
+def prometheus_stack_style(root: Path) -> Path:
+    """kube-prometheus-stack style: ``global.imageRegistry`` (empty) over per-image
+    ``registry``, ``sha`` digests, and a grafana-like subchart (own values, the
+    parent's global) whose init container is ``library/busybox``."""
+    reg = '{{ $r := .Values.global.imageRegistry | default .Values.%s.registry }}'
+    img = '"' + reg + '{{ $r }}/{{ .Values.%s.repository }}{{ if .Values.%s.sha }}@sha256:{{ .Values.%s.sha }}{{ else }}:{{ .Values.%s.tag }}{{ end }}"'
+    write(root, {
+        "Chart.yaml": """
+            apiVersion: v2
+            name: monitoring
+            version: 66.0.0
+            dependencies:
+              - name: dashboards
+                version: 8.x.x
+        """,
+        "values.yaml": """
+            global:
+              imageRegistry: ""
+            operator:
+              image:
+                registry: quay.io
+                repository: prometheus-operator/prometheus-operator
+                tag: v0.78.1
+                sha: ""
+            exporter:
+              image:
+                registry: registry.k8s.io
+                repository: kube-state-metrics/kube-state-metrics
+                tag: v2.14.0
+                sha: "%s"
+        """ % DIGEST,
+        "templates/operator.yaml": _deployment("operator", img % (("operator.image",) * 5)),
+        "templates/exporter.yaml": _deployment("exporter", img % (("exporter.image",) * 5)),
+    })
+    sub = '"{{ $r := .Values.global.imageRegistry | default .Values.%s.registry }}{{ $r }}/{{ .Values.%s.repository }}:{{ .Values.%s.tag }}"'
+    write(root / "charts" / "dashboards", {
+        "Chart.yaml": "apiVersion: v2\nname: dashboards\nversion: 8.6.0\n",
+        "values.yaml": """
+            global:
+              imageRegistry: null
+            image:
+              registry: docker.io
+              repository: grafana/grafana
+              tag: 11.3.1
+            init:
+              image:
+                registry: docker.io
+                repository: library/busybox
+                tag: "1.31.1"
+        """,
+        "templates/deployment.yaml": """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: {{ .Release.Name }}-dashboards
+            spec:
+              template:
+                spec:
+                  initContainers:
+                    - name: init-chown
+                      image: %s
+                  containers:
+                    - name: grafana
+                      image: %s
+        """ % (sub % (("init.image",) * 3), sub % (("image",) * 3)),
+    })
+    return root

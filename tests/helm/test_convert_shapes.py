@@ -84,6 +84,26 @@ SHAPES = {
         written={"proxy": {"image": f"{REGISTRY}/docker-hub/library/nginx:1.27"},
                  "app": {"image": f"{REGISTRY}/github/acme/app:1.0"}},
     ),
+    # one override for the chart-wide repository; ECR Public and ghcr.io their own
+    "argo_cd_style": Shape(
+        shapes.argo_cd_style,
+        written={
+            "global": {"image": {"repository": f"{REGISTRY}/quay/argoproj/argocd"}},
+            "redis": {"image": {"repository":
+                                f"{REGISTRY}/ecr-public/docker/library/redis"}},
+            "dex": {"image": {"repository": f"{REGISTRY}/github/dexidp/dex"}},
+        },
+    ),
+    # global.imageRegistry over per-image registries of several upstreams, a subchart
+    "prometheus_stack_style": Shape(
+        shapes.prometheus_stack_style,
+        written={
+            "dashboards": {"init": {"image": {"registry": f"{REGISTRY}/docker-hub"}},
+                           "image": {"registry": f"{REGISTRY}/docker-hub"}},
+            "exporter": {"image": {"registry": f"{REGISTRY}/k8s"}},
+            "operator": {"image": {"registry": f"{REGISTRY}/quay"}},
+        },
+    ),
     "aliased_host": Shape(
         shapes.lists_literal_uncacheable,
         left={"exporter"},
