@@ -187,17 +187,20 @@ def traced(release: Release, chart_path: Path) -> list[tuple[WorkloadImage, str]
     """Every container image of ``release`` with the values that compose it
     (:mod:`ecr.charts.provenance`): ``global.image.registry + controller.image.image``,
     or the template that writes it."""
+    real = workloads(release, chart_path)  # what Helm renders, refusals included
     try:
         tracer = provenance.Tracer(
             chart_path, layers(release), chart_defaults(chart_path),
             release=release.release, namespace=release.namespace,
         )
-    except HelmFailure:
-        raise
-    except (KeyError, IndexError, TypeError, ValueError) as exc:
+    except (HelmFailure, KeyError, IndexError, TypeError, ValueError) as exc:
         # the listing must not depend on tracing, which only explains it
-        return [(item, f"not traced: {exc!r}") for item in workloads(release, chart_path)]
-    return [(trace.image, trace.summary()) for trace in tracer.traces.values()]
+        return [(item, f"not traced: {exc}") for item in real]
+    out = []
+    for key, item in provenance.keyed(real).items():
+        trace = tracer.traces.get(key)
+        out.append((item, trace.summary() if trace else "not traced"))
+    return out
 
 
 @dataclass(frozen=True)

@@ -194,3 +194,15 @@ def test_dependency_build_fetches_missing_subcharts_into_a_copy(run_cli, tmp_pat
                     "--dependency-build", "-o", "json")
     (item,) = json.loads(check.out)["images"]
     assert item["image"] == f"{REGISTRY}/docker-hub/bitnami/mariadb:11.5"
+
+
+def test_a_chart_that_refuses_its_images_is_reported_not_traced_around(run_cli, webapp,
+                                                                       tmp_path):
+    """Tracing renders with Bitnami's flag set; the listing must still show what Helm
+    really does: refuse relocated images without it."""
+    values = tmp_path / "values.yaml"
+    values.write_text(f"image:\n  registry: {REGISTRY}\n"
+                      "  repository: docker-hub/bitnami/wordpress\n")
+    result = run_cli("images", "--chart", str(webapp), "-f", str(values), "--registry", REGISTRY)
+    assert result.code == 2
+    assert "allowInsecureImages" in result.err
