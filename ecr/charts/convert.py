@@ -130,6 +130,7 @@ def run(
             plans.append(
                 overrides.plan(release, chart, target, registry, host_prefixes, aliases)
             )
+    _shared_files(plans)
     written = _write(plans) if args.write else []
     if args.output == "json":
         output.print_json(
@@ -172,6 +173,22 @@ def _check_values_files(files: list[Path]) -> None:
             raise UsageError(f"{path} does not exist; create it first (touch {path}) if you "
                              "want the overrides written there")
         raise UsageError(f"{path} does not exist; check the --values path")
+
+
+def _shared_files(plans: list[ChartPlan]) -> None:
+    """A values file several releases read is one file for all of them: a change proven
+    for one is not proven for the others.  Such plans become errors, nothing written."""
+    by_file: dict[Path, list[ChartPlan]] = {}
+    for plan in plans:
+        by_file.setdefault(plan.target.resolve(), []).append(plan)
+    for target, sharing in by_file.items():
+        if len(sharing) > 1 and any(p.changed for p in sharing):
+            names = ", ".join(p.release.label for p in sharing)
+            for plan in sharing:
+                plan.error = (f"{target} is the values file of {names}: a change proven for "
+                              "one release is not proven for the others; convert one with "
+                              "--chart CHART --values FILE, then check all of them with "
+                              "images --check, or give each its own values file")
 
 
 def _target_file(release: Release) -> Path | None:

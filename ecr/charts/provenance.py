@@ -211,7 +211,11 @@ class Tracer:
         self.release = release
         self.namespace = namespace
         self.effective = helm.merge(defaults, helm.merge_layers(layers))
-        rendered = self.images()
+        try:
+            rendered = self.images()
+        except HelmFailure:  # a chart whose schema refuses Bitnami's flag: render without
+            self.layers = list(layers)
+            rendered = self.images()
         self.baseline = keyed(rendered)
         # the same containers keyed without workload names (markers may reach a name)
         self._unnamed = dict(zip(self.baseline, keyed(rendered, with_name=False), strict=True))

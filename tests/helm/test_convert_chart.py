@@ -281,3 +281,17 @@ def test_argocd_optional_value_files_that_do_not_exist_yet_still_work(run_cli, t
     assert result.code == 0, result.out + result.err
     assert "docker-hub/rocketchat/rocket.chat" in prod.read_text()
     assert not later.exists()
+
+
+def test_a_values_file_shared_by_two_applications_is_not_written(run_cli, tmp_path):
+    repo = gitops.write_repo(tmp_path / "argocd")
+    (repo / "apps" / "spruch.yaml").unlink()
+    manifest = repo / "apps" / "rocketchat.yaml"
+    (repo / "apps" / "rocketchat-eu.yaml").write_text(
+        manifest.read_text().replace("name: rocketchat\n", "name: rocketchat-eu\n", 1))
+    prod = repo / "environments" / "prod" / "rocketchat" / "values.yaml"
+    result = convert(run_cli, "--apps", str(repo / "apps"), "--write",
+                     "--alias", "registry.rocket.chat=docker.io")
+    assert result.code == 2
+    assert prod.read_text() == gitops.PROD_VALUES
+    assert "is the values file of rocketchat-eu, rocketchat:" in result.out
