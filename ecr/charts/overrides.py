@@ -334,8 +334,25 @@ def write_changes(
     for number, (prefix, whole) in enumerate(lists.items()):
         marker = _PLACEHOLDER.format(number)
         text = insert.set_keys(text, [str(p) for p in prefix[:-1]], {str(prefix[-1]): marker})
-        text = text.replace(marker, json.dumps(whole), 1)
+        block = _block_list(text, marker, whole)
+        at = text.index(marker)
+        start = at - 1 if block.startswith(("\n", "\r")) and text[at - 1] == " " else at
+        text = text[:start] + block + text[at + len(marker):]
     return text
+
+
+def _block_list(text: str, marker: str, items: list[Any]) -> str:
+    """``items`` as a block sequence under the key whose value is ``marker`` (flow
+    style when the key sits in a flow mapping)."""
+    at = text.index(marker)
+    line_start = text.rfind("\n", 0, at) + 1
+    line = text[line_start:at]
+    if "{" in line or "[" in line:
+        return json.dumps(items)
+    indent = " " * (len(line) - len(line.lstrip()) + 2)
+    nl = "\r\n" if "\r\n" in text else "\n"
+    dumped = yaml.safe_dump(items, sort_keys=False, default_flow_style=False, width=4096)
+    return "".join(nl + indent + row for row in dumped.splitlines())
 
 
 def _node(text: str, path: ValuePath) -> yaml.Node | None:
