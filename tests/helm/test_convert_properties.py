@@ -25,16 +25,25 @@ IMAGE = st.fixed_dictionaries({
     "repository": st.lists(COMPONENT, min_size=1, max_size=3).map("/".join),
     "tag": TAG,
 })
-TEMPLATE = ('"{{ .Values.global.registry | default .Values.%s.registry }}/'
-            '{{ .Values.%s.repository }}:{{ .Values.%s.tag }}"')
+TEMPLATES = {
+    # a chart-wide registry that per-image registries fall back to
+    "default": ('"{{ .Values.global.registry | default .Values.%s.registry }}/'
+                '{{ .Values.%s.repository }}:{{ .Values.%s.tag }}"'),
+    # Bitnami: the chart-wide registry, when set, replaces every image's registry
+    "bitnami": ('"{{ if .Values.global.registry }}{{ .Values.global.registry }}{{ else }}'
+                '{{ .Values.%s.registry }}{{ end }}/{{ .Values.%s.repository }}:'
+                '{{ .Values.%s.tag }}"'),
+}
 
 
-def _chart(root: Path, images: list[dict[str, str]], shared: str | None) -> Path:
+def _chart(root: Path, images: list[dict[str, str]], shared: str | None,
+           style: str = "default") -> Path:
     values: dict[str, object] = {"global": {"registry": shared}}
     containers = []
     for n, image in enumerate(images):
         values[f"c{n}"] = image
-        containers.append(f"    - name: c{n}\n      image: {TEMPLATE % ((f'c{n}',) * 3)}\n")
+        expr = TEMPLATES[style] % ((f"c{n}",) * 3)
+        containers.append(f"    - name: c{n}\n      image: {expr}\n")
     pod = ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n"
            + "".join(containers))
     return write(root, {
@@ -47,10 +56,11 @@ def _chart(root: Path, images: list[dict[str, str]], shared: str | None) -> Path
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(images=st.lists(IMAGE, min_size=1, max_size=3),
-       shared=st.one_of(st.none(), st.sampled_from(HOSTS)))
-def test_exact_parseable_and_idempotent(run_cli, images, shared):
+       shared=st.one_of(st.none(), st.just(""), st.sampled_from(HOSTS)),
+       style=st.sampled_from(sorted(TEMPLATES)))
+def test_exact_parseable_and_idempotent(run_cli, images, shared, style):
     with tempfile.TemporaryDirectory() as work:
-        chart = _chart(Path(work) / "gen", images, shared)
+        chart = _chart(Path(work) / "gen", images, shared, style)
         values = Path(work) / "values.yaml"
         values.write_text("")
         before = exact.rendered(run_cli, chart, "-f", str(values))
