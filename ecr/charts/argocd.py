@@ -11,6 +11,11 @@ Repositories are not cloned: a ``$ref`` or a chart ``path`` resolves inside the
 local checkout that holds the Application (its git top level), or the
 ``repo_root`` the caller gives.
 
+ApplicationSets are read too: their ``spec.template`` is an Application.  The parts
+ArgoCD fills in per generator element (``{{...}}`` in the chart, path, version,
+values files or values) are left alone with a note; sources without them render as
+any Application does.
+
 Pure apart from reading the manifests and checking paths exist.
 """
 
@@ -80,7 +85,8 @@ def find_manifests(paths: Iterable[Path]) -> Iterator[Path]:
 
 
 def load_applications(path: Path) -> list[Mapping[str, Any]]:
-    """The ``Application`` documents in one file; non-YAML (templates) yields none."""
+    """The ``Application`` and ``ApplicationSet`` documents in one file; non-YAML
+    (templates) yields none."""
     try:
         documents = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
     except (yaml.YAMLError, UnicodeDecodeError):
@@ -89,7 +95,7 @@ def load_applications(path: Path) -> list[Mapping[str, Any]]:
         doc
         for doc in documents
         if isinstance(doc, Mapping)
-        and doc.get("kind") == "Application"
+        and doc.get("kind") in ("Application", "ApplicationSet")
         and str(doc.get("apiVersion", "")).startswith(API_GROUP)
     ]
 
@@ -103,19 +109,92 @@ def repo_root_of(path: Path) -> Path | None:
 
 
 def discover(
-    paths: Sequence[Path], repo_root: Path | None = None
+    paths: Sequence[Path], repo_root: Path | None = None, notes: list[str] | None = None
 ) -> tuple[list[AppChart], list[str]]:
-    """Every Helm source of every Application under ``paths``, and the problems found."""
+    """Every Helm source of every Application under ``paths``, and the problems found.
+
+    ``notes`` collects what was left alone on purpose (templated ApplicationSet parts).
+    """
     charts: list[AppChart] = []
     problems: list[str] = []
     for manifest in find_manifests(paths):
         root = repo_root or repo_root_of(manifest) or _scan_root(manifest, paths)
         for app in load_applications(manifest):
             try:
-                charts.extend(from_application(app, manifest, root))
+                if app.get("kind") == "ApplicationSet":
+                    found, left = from_application_set(app, manifest, root)
+                    charts.extend(found)
+                    if notes is not None:
+                        notes.extend(f"{manifest}: {note}" for note in left)
+                else:
+                    charts.extend(from_application(app, manifest, root))
             except (ApplicationError, ChartRefError) as exc:
                 problems.append(f"{manifest}: {exc}")
     return charts, problems
+
+
+def _templated(value: Any) -> bool:
+    """Whether ``value`` (or anything in it) holds a ``{{...}}`` ArgoCD fills in."""
+    if isinstance(value, str):
+        return "{{" in value
+    if isinstance(value, Mapping):
+        return any(_templated(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_templated(v) for v in value)
+    return False
+
+
+def from_application_set(
+    appset: Mapping[str, Any], manifest: Path, root: Path
+) -> tuple[list[AppChart], list[str]]:
+    """The Helm sources of an ApplicationSet's template that need no generator, and a
+    note for each templated part left alone."""
+    name = str(_map(appset.get("metadata")).get("name") or manifest.stem)
+    template = _map(_map(appset.get("spec")).get("template"))
+    metadata = dict(_map(template.get("metadata")))
+    spec = dict(_map(template.get("spec")))
+    notes: list[str] = []
+    label = f"ApplicationSet {name}"
+    if _templated(metadata.get("name")):
+        metadata["name"] = name
+    destination = dict(_map(spec.get("destination")))
+    if _templated(destination.get("namespace")):
+        notes.append(f"{label}: destination.namespace is templated; rendered in 'default'")
+        destination.pop("namespace")
+    spec["destination"] = destination
+    sources: list[Any] = []
+    if isinstance(spec.get("sources"), list):
+        sources = spec["sources"]
+    elif isinstance(spec.get("source"), Mapping):
+        sources = [spec["source"]]
+    kept = []
+    for source in map(_map, sources):
+        if source.get("ref") and not _templated(source.get("ref")):
+            kept.append(source)
+            continue
+        fields = [key for key in ("repoURL", "chart", "path", "targetRevision", "helm")
+                  if _templated(source.get(key))]
+        if fields:
+            notes.append(
+                f"{label}: source {source.get('chart') or source.get('path') or '?'} left "
+                f"alone: {', '.join(fields)} templated ({{{{...}}}}, filled per generator "
+                "element by ArgoCD); check a generated Application instead "
+                "(argocd appset generate, or kubectl get applications -o yaml)"
+            )
+            continue
+        kept.append(source)
+    if not any(s.get("chart") or (s.get("path") is not None and not s.get("ref"))
+               for s in kept):
+        return [], notes
+    spec.pop("source", None)
+    spec["sources"] = kept
+    app = {"kind": "Application", "metadata": metadata, "spec": spec}
+    try:
+        return from_application(app, manifest, root), notes
+    except ApplicationError as exc:
+        if "no Helm chart among its sources" in str(exc):
+            return [], notes
+        raise ApplicationError(f"{label}: {exc}") from exc
 
 
 def _scan_root(manifest: Path, paths: Sequence[Path]) -> Path:

@@ -34,6 +34,9 @@ Values = dict[str, Any]
 # Helm renders NOTES.txt too; it is text for people, never a manifest.
 _NOTES = "NOTES.txt"
 _SOURCE_LINE = re.compile(r"^# Source: (.+)$")
+# Helm's own document separator (pkg/releaseutil SplitManifests): "---" at the start of
+# a line and the blanks after it; "---# comment" leaves "# comment" to the next document.
+_HELM_SEPARATOR = re.compile(r"(?:^|\s*\n)---\s*")
 _VALUES_PATH = re.compile(r"\.Values((?:\.[A-Za-z0-9_-]+)+)")
 
 
@@ -316,7 +319,22 @@ def render(
         manifests = _cli_render(chart, values, layers, release, namespace)
     else:
         manifests = _sdk_render(chart, values, layers, release, namespace)
-    return {path: text for path, text in manifests.items() if not path.endswith(_NOTES)}
+    return {
+        path: "\n---\n".join(split_manifests(text))
+        for path, text in manifests.items()
+        if not path.endswith(_NOTES)
+    }
+
+
+def split_manifests(text: str) -> list[str]:
+    """The YAML documents of rendered output, split as Helm splits them.
+
+    Helm cuts at every line that starts with ``---``; what follows on that line is not
+    part of the marker (``---# comment`` leaves a comment at the top of the next
+    document).  Strict YAML parsers reject ``---# comment``, so rendered text is split
+    here before any document is parsed.  Blank documents are dropped, as Helm does.
+    """
+    return [doc for doc in _HELM_SEPARATOR.split(text) if doc.strip()]
 
 
 def _sdk_render(
@@ -378,7 +396,7 @@ def _cli_render(
 def split_stream(stream: str) -> dict[str, str]:
     """``helm template`` output -> template path -> its documents (by ``# Source:``)."""
     out: dict[str, str] = {}
-    for document in re.split(r"^---[ \t]*$", stream, flags=re.MULTILINE):
+    for document in split_manifests(stream):
         source = "(unnamed)"
         for line in document.splitlines():
             match = _SOURCE_LINE.match(line)

@@ -10,16 +10,17 @@ against the registry (:mod:`ecr.images.mapping`).
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ecr.charts import argocd
-from ecr.charts import helm as helm_render
+from ecr.charts import argocd, helm, provenance
 from ecr.charts import source as chart_source
 from ecr.charts.argocd import AppChart, ValuesSpec
+from ecr.charts.defaults import chart_defaults
 from ecr.charts.helm import HelmFailure, ValuesLayer
 from ecr.charts.source import ChartSource, chart_name
 from ecr.config import outputs
@@ -118,9 +119,11 @@ def has_input(args: argparse.Namespace, apps: Sequence[Path] = ()) -> bool:
 
 
 def releases_from_args(
-    args: argparse.Namespace, apps: Sequence[Path] | None = None
+    args: argparse.Namespace, apps: Sequence[Path] | None = None,
+    notes: list[str] | None = None,
 ) -> tuple[list[Release], list[str]]:
-    """The releases the flags describe, and problems with Applications found."""
+    """The releases the flags describe, and problems with Applications found
+    (``notes``: what was left alone on purpose, e.g. templated ApplicationSet parts)."""
     if apps is None:
         apps = getattr(args, "apps", None) or []
     if args.chart and apps:
@@ -135,8 +138,8 @@ def releases_from_args(
         raise ValueError("--values/--set go with --chart (Applications carry their own values)")
     if not apps:
         raise ValueError("nothing to render: give --chart CHART, or paths to ArgoCD Applications")
-    found, problems = argocd.discover(list(apps), args.repo_root)
-    if not found and not problems:
+    found, problems = argocd.discover(list(apps), args.repo_root, notes)
+    if not found and not problems and not notes:
         raise ValueError(
             "no ArgoCD Application with a Helm source under " + ", ".join(map(str, apps))
         )
@@ -149,26 +152,26 @@ def layers(release: Release, overrides: Mapping[Path, str] | None = None) -> lis
     for spec in release.values:
         if spec.path is not None:
             if overrides is not None and spec.path in overrides:
-                out.append(helm_render.values_text(overrides[spec.path], str(spec.path)))
+                out.append(helm.values_text(overrides[spec.path], str(spec.path)))
             else:
-                out.append(helm_render.values_file(spec.path))
+                out.append(helm.values_file(spec.path))
         elif spec.text is not None:
-            out.append(helm_render.values_text(spec.text, spec.origin))
+            out.append(helm.values_text(spec.text, spec.origin))
         elif spec.data is not None:
             out.append(ValuesLayer(spec.origin, dict(spec.data)))
         elif spec.parameter is not None:
-            out.append(helm_render.set_value(spec.parameter, force_string=spec.force_string))
+            out.append(helm.set_value(spec.parameter, force_string=spec.force_string))
     return out
 
 
-def render(
+def workloads(
     release: Release,
     chart_path: Path,
     overrides: Mapping[Path, str] | None = None,
     extra: Sequence[ValuesLayer] = (),
 ) -> list[WorkloadImage]:
-    """Render ``release`` from a fetched chart and list every container image."""
-    manifests = helm_render.render(
+    """Every container image of ``release``, rendered by Helm from a fetched chart."""
+    manifests = helm.render(
         chart_path,
         [*layers(release, overrides), *extra],
         release=release.release,
@@ -178,6 +181,26 @@ def render(
         return from_manifests(manifests)
     except ValueError as exc:
         raise HelmFailure(str(exc)) from exc
+
+
+def traced(release: Release, chart_path: Path) -> list[tuple[WorkloadImage, str]]:
+    """Every container image of ``release`` with the values that compose it
+    (:mod:`ecr.charts.provenance`): ``global.image.registry + controller.image.image``,
+    or the template that writes it."""
+    real = workloads(release, chart_path)  # what Helm renders, refusals included
+    try:
+        tracer = provenance.Tracer(
+            chart_path, layers(release), chart_defaults(chart_path),
+            release=release.release, namespace=release.namespace,
+        )
+    except (HelmFailure, KeyError, IndexError, TypeError, ValueError) as exc:
+        # the listing must not depend on tracing, which only explains it
+        return [(item, f"not traced: {exc}") for item in real]
+    out = []
+    for key, item in provenance.keyed(real).items():
+        trace = tracer.traces.get(key)
+        out.append((item, trace.summary() if trace else "not traced"))
+    return out
 
 
 @dataclass(frozen=True)
@@ -223,6 +246,7 @@ class Found:
     release: str
     workload: WorkloadImage
     verdict: Verdict
+    values: str | None = None  # which values compose it (provenance), when traced
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -231,6 +255,7 @@ class Found:
             **self.workload.as_dict(),
             "cache_image": self.verdict.cache,
             "note": self.verdict.note,
+            "values": self.values,
         }
 
 
@@ -265,9 +290,9 @@ class Fetcher:
                 except chart_source.ChartRefError as exc:
                     raise HelmFailure(f"--charts-via-cache: {exc}") from exc
                 fetch = ChartSource(cached.cache, version=source.version)
-            path = helm_render.fetch(fetch, self.workdir, plain_http=self.plain_http)
+            path = helm.fetch(fetch, self.workdir, plain_http=self.plain_http)
             if self.dependency_build and path.is_dir():
-                path = helm_render.build_dependencies(path, self.workdir)
+                path = helm.build_dependencies(path, self.workdir)
             self._done[source] = path
         return self._done[source]
 
@@ -297,7 +322,8 @@ def rendered_images(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
     if not has_input(args, apps):
         return []
     try:
-        releases, problems = releases_from_args(args, apps)
+        notes: list[str] = []
+        releases, problems = releases_from_args(args, apps, notes)
         cache = chart_cache(args)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
@@ -306,13 +332,15 @@ def rendered_images(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
         fetcher = Fetcher(Path(work), args.plain_http, cache, args.dependency_build)
         for release in releases:
             try:
-                workloads = render(release, fetcher.get(release.chart))
+                images = traced(release, fetcher.get(release.chart))
             except HelmFailure as exc:
                 problems.append(f"{release.label}: {exc}")
                 continue
-            for item in workloads:
-                where = f"{release.label}: {item.workload} {item.container}"
+            for item, source in images:
+                where = f"{release.label}: {item.workload} {item.container} (from {source})"
                 found.setdefault(item.image, []).append(where)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
     if problems:
         raise UsageError("\n".join(problems))
     return list(found.items())

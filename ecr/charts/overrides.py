@@ -1,25 +1,32 @@
 """``convert --chart``: make every image a release runs go through the cache, and prove it.
 
 A values file names only the images someone overrode; the chart also runs the
-images its subcharts and defaults set (the quick-start's WordPress still pulls
-``docker.io/bitnami/mariadb`` from the mariadb subchart).  For one release:
+images its subcharts and defaults set, often composed from values in several places
+(a chart-wide registry joined to per-image names, ``null`` defaults the template
+fills in).  For one release:
 
-1. rewrite the images the values file mentions (:mod:`ecr.values.rewrite`);
-2. render the chart with real Helm and find every image that still bypasses the cache;
-3. find which default value spells each one, in the chart's own values with
-   subcharts under their alias keys (``mariadb.image``), and add an override for
-   it to the values file, surgically (:mod:`ecr.values.insert`);
+1. trace every container's image to the values that compose it, by rendering with
+   markers (:mod:`ecr.charts.provenance`), the chart's own values included, with
+   subcharts under their alias keys (``mariadb.image``);
+2. find the fewest value changes that make each image exactly its cache reference
+   (:mod:`ecr.charts.relocate`): a chart-wide registry is one change for all its images;
+3. write them into the values file, surgically: in place where the file has the
+   value, added where it does not (:mod:`ecr.values.insert`), a list whole;
 4. for Bitnami charts, add ``global.security.allowInsecureImages: true`` when,
    and only when, the render refuses the relocated images without it;
-5. render again: the proof.  Only a plan whose proof passes may be written.
+5. render again: the proof, container by container: each image is exactly the cache
+   reference of what it ran before (distribution's normalisation), or unchanged when
+   its host cannot be cached or no value composes it.  A failed proof writes nothing.
 
-Images whose host the cache cannot front are reported, not overridden.
+Images whose host the cache cannot front, and images written in a template, are
+reported, not overridden.
 """
 
 from __future__ import annotations
 
-import tarfile
-import tempfile
+import copy
+import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,30 +34,30 @@ from typing import Any
 
 import yaml
 
-from ecr.charts import helm as helm_render
-from ecr.charts import images as chart_images
-from ecr.charts.helm import HelmFailure, ValuesLayer
-from ecr.charts.images import BROKEN, BYPASS, UNCACHEABLE, Found, Release
+from ecr.charts import helm, images, provenance, relocate
+from ecr.charts.defaults import chart_defaults
+from ecr.charts.helm import HelmFailure
+from ecr.charts.images import Found, Release
+from ecr.charts.provenance import ContainerKey, ValuePath, describe, dotted, keyed
 from ecr.images import mapping
-from ecr.images.reference import InvalidReference, embedded_suffix, parse
+from ecr.images.reference import InvalidReference, parse
+from ecr.images.workload import WorkloadImage
 from ecr.values import insert, scan
-from ecr.values import rewrite as values_rewrite
 
 ALLOW_INSECURE = ("global", "security", "allowInsecureImages")
-_ALLOW_LAYER = ValuesLayer(
-    "(discovery only) global.security.allowInsecureImages=true",
-    {"global": {"security": {"allowInsecureImages": True}}},
-)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/@:+\-]*", re.ASCII)
 
 
 @dataclass(frozen=True)
 class Override:
-    """Keys added to the values file so a default image goes through the cache."""
+    """One value set in the values file so the images it composes go through the cache."""
 
-    key_path: str  # "mariadb.image"
-    before: str
+    key_path: str  # "global.imageRegistry", "sidecars[0].image"
+    before: str  # its value before ("" when null or empty)
     after: str
     values: Mapping[str, str]  # dotted key path written -> value
+    containers: tuple[str, ...] = ()  # the containers whose image it composes
 
 
 @dataclass
@@ -59,12 +66,13 @@ class ChartPlan:
     target: Path
     original: str
     text: str = ""
-    rewrite: values_rewrite.Rewrite | None = None
     overrides: list[Override] = field(default_factory=list)
     settings: list[str] = field(default_factory=list)
-    unresolved: list[str] = field(default_factory=list)  # still bypassing: the proof fails
+    unresolved: list[str] = field(default_factory=list)  # the proof failed: nothing written
+    left: list[str] = field(default_factory=list)  # cannot be converted by values, and why
     uncacheable: list[str] = field(default_factory=list)
     proof: list[Found] = field(default_factory=list)
+    containers: list[dict[str, Any]] = field(default_factory=list)  # before/after, each
     error: str | None = None
 
     @property
@@ -76,94 +84,24 @@ class ChartPlan:
         return self.text != self.original
 
     def as_dict(self) -> dict[str, Any]:
-        changes = self.rewrite.changes if self.rewrite else []
         return {
             "release": self.release.label,
             "values_file": str(self.target),
             "ok": self.ok,
             "changed": self.changed,
-            "rewritten": [
-                {"line": c.line, "key_path": c.key_path, "before": c.before, "after": c.after}
-                for c in changes
-            ],
             "overrides": [
                 {"key_path": o.key_path, "before": o.before, "after": o.after,
-                 "values": dict(o.values)}
+                 "values": dict(o.values), "containers": list(o.containers)}
                 for o in self.overrides
             ],
             "settings": self.settings,
             "unresolved": self.unresolved,
+            "left": self.left,
             "uncacheable": self.uncacheable,
+            "containers": self.containers,
             "proof": [item.as_dict() for item in self.proof],
             "error": self.error,
         }
-
-
-# ------------------------------------------------------------ chart defaults
-
-
-def chart_defaults(chart: Path) -> dict[str, Any]:
-    """The chart's default values with each subchart's defaults under its alias key.
-
-    (helm-python-sdk's merge puts subcharts under their chart name, not the alias a
-    parent's values use, so the chart files are read directly.)
-    """
-    with tempfile.TemporaryDirectory(prefix="ecr-chart-") as work:
-        return _defaults(_as_dir(chart, Path(work)), Path(work))
-
-
-def _as_dir(chart: Path, work: Path) -> Path:
-    if chart.is_dir():
-        return chart
-    dest = Path(tempfile.mkdtemp(dir=work))
-    try:
-        with tarfile.open(chart) as archive:
-            archive.extractall(dest, filter="data")
-    except (tarfile.TarError, OSError) as exc:
-        raise HelmFailure(f"cannot read chart archive {chart}: {exc}") from exc
-    tops = [p for p in dest.iterdir() if (p / "Chart.yaml").is_file()]
-    if len(tops) != 1:
-        raise HelmFailure(f"{chart}: not a chart archive (no single top directory with Chart.yaml)")
-    return tops[0]
-
-
-def _read_yaml(path: Path) -> Any:
-    if not path.is_file():
-        return None
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise HelmFailure(f"{path}: not valid YAML: {exc}") from exc
-
-
-def _defaults(directory: Path, work: Path) -> dict[str, Any]:
-    values = _read_yaml(directory / "values.yaml")
-    values = dict(values) if isinstance(values, dict) else {}
-    metadata = _read_yaml(directory / "Chart.yaml")
-    declared = metadata.get("dependencies") if isinstance(metadata, dict) else None
-    subcharts: dict[str, Path] = {}
-    charts_dir = directory / "charts"
-    if charts_dir.is_dir():
-        for entry in sorted(charts_dir.iterdir()):
-            if entry.suffix == ".tgz" or (entry / "Chart.yaml").is_file():
-                sub = _as_dir(entry, work)
-                meta = _read_yaml(sub / "Chart.yaml")
-                if isinstance(meta, dict) and meta.get("name"):
-                    subcharts[str(meta["name"])] = sub
-    keys: list[tuple[str, str]] = []
-    for dep in declared or []:
-        if isinstance(dep, dict) and dep.get("name"):
-            keys.append((str(dep.get("alias") or dep["name"]), str(dep["name"])))
-    for name in subcharts:  # charts/ entries not declared (Helm 2 style) keep their name
-        if not any(chart == name for _, chart in keys):
-            keys.append((name, name))
-    for key, name in keys:
-        if name in subcharts:
-            own = values.get(key)
-            values[key] = helm_render.merge(
-                _defaults(subcharts[name], work), own if isinstance(own, dict) else {}
-            )
-    return values
 
 
 # ------------------------------------------------------------ planning
@@ -182,8 +120,12 @@ def plan(
     result = ChartPlan(release, target, original, original)
     try:
         _plan(result, chart, registry, host_prefixes, aliases)
-    except (HelmFailure, scan.UnparseableYaml, insert.InsertError) as exc:
+    except (HelmFailure, insert.InsertError, WriteError) as exc:
         result.error = str(exc)
+        result.text = original
+    except (KeyError, IndexError, TypeError, ValueError) as exc:  # never write a guess
+        result.error = f"could not trace this chart's images ({exc!r}); nothing written"
+        result.text = original
     return result
 
 
@@ -195,32 +137,32 @@ def _plan(
     aliases: Mapping[str, str] | None,
 ) -> None:
     release, target = result.release, result.target
-    rewrite = values_rewrite.rewrite(
-        result.original, str(target), registry, host_prefixes, aliases
+    tracer = provenance.Tracer(
+        chart, images.layers(release, {target: result.original}), chart_defaults(chart),
+        release=release.release, namespace=release.namespace,
     )
-    result.rewrite = rewrite
-    result.settings.extend(rewrite.settings)
-    text = rewrite.text
+    expected = {
+        key: relocate.expect(item.image, registry, host_prefixes, aliases)
+        for key, item in tracer.baseline.items()
+    }
+    prefixes = set(mapping.expand_host_prefixes(host_prefixes).values())
+    blocked = _later_inputs(result, tracer)
+    solution = relocate.Solver(tracer, expected, registry, prefixes, blocked).solve()
+    text = write_changes(result.original, solution.changes, tracer.effective)
+    for path, value in solution.changes.items():
+        users = [describe(k) for k, t in tracer.traces.items()
+                 if path in t.paths or path in t.empties]
+        result.overrides.append(Override(
+            dotted(path), tracer.values.get(path, ""), value, {dotted(path): value},
+            tuple(users)))
+    for key, why in solution.left.items():
+        result.left.append(f"{expected[key].before} ({describe(key)}): {why}")
 
-    def found(current: str, extra: tuple[ValuesLayer, ...] = ()) -> list[Found]:
-        workloads = chart_images.render(release, chart, {target: current}, extra)
-        return [
-            Found(release.label, w, chart_images.classify(w.image, registry, host_prefixes,
-                                                          aliases))
-            for w in workloads
-        ]
+    def proof_render(current: str) -> list[WorkloadImage]:
+        return images.workloads(release, chart, {target: current})
 
-    bypassing = [f for f in found(text, (_ALLOW_LAYER,))
-                 if f.verdict.status == BYPASS or _unnest(f.workload.image, registry)]
-    if bypassing:
-        effective = helm_render.merge(
-            chart_defaults(chart),
-            helm_render.merge_layers(chart_images.layers(release, {target: text})),
-        )
-        text = _add_overrides(result, text, bypassing, effective, registry, host_prefixes,
-                              aliases)
     try:
-        proof = found(text)
+        after = proof_render(text)
     except HelmFailure as exc:
         if "allowInsecureImages" not in str(exc):
             raise
@@ -229,40 +171,80 @@ def _plan(
             f"{target}: global.security.allowInsecureImages: true (the chart refused the "
             "relocated images without it: Bitnami's image verification, bitnami/charts#30850)"
         )
-        proof = found(text)
+        after = proof_render(text)
     result.text = text
-    result.proof = proof
-    shadows = _shadowing(result, text)
-    for item in proof:
-        where = f"{item.workload.image} ({item.workload.workload}, container " \
-                f"{item.workload.container})"
-        if item.verdict.status in (BYPASS, BROKEN):
-            reason = item.verdict.note or shadows.get(_name(item.workload.image)) or \
-                "still pulled from upstream"
-            note = f"{where}: {reason}"
-            if note not in result.unresolved:
-                result.unresolved.append(note)
-        elif item.verdict.status == UNCACHEABLE and where not in result.uncacheable:
-            result.uncacheable.append(where)
+    result.proof = [
+        Found(release.label, w, images.classify(w.image, registry, host_prefixes, aliases))
+        for w in after
+    ]
+    _compare(result, tracer, expected, keyed(after), solution.left)
 
 
-def _shadowing(result: ChartPlan, text: str) -> dict[str, str]:
-    """Image name -> which later input (valuesObject, --set, ...) hides our override.
+def _compare(
+    result: ChartPlan,
+    tracer: provenance.Tracer,
+    expected: Mapping[ContainerKey, relocate.Expected],
+    after: Mapping[ContainerKey, WorkloadImage],
+    left: Mapping[ContainerKey, str],
+) -> None:
+    """The proof, container by container: exactly its cache reference, or unchanged."""
+    shadows = _shadowing(result)
+    for key in tracer.baseline:
+        want = expected[key]
+        now = after.get(key)
+        where = describe(key)
+        if now is None:
+            result.unresolved.append(f"{where}: gone after the conversion")
+            continue
+        must_change = want.kind == relocate.CONVERT and key not in left
+        good = _same(now.image, want.target) if must_change else now.image == want.before
+        result.containers.append({
+            "container": where, "before": want.before, "after": now.image,
+            "expected": want.target if must_change else want.before,
+            "exact": good, "values": tracer.traces[key].summary(),
+        })
+        if want.kind == relocate.UNCACHEABLE:
+            result.uncacheable.append(f"{want.before} ({where})")
+        if good:
+            continue
+        if now.image == want.before:
+            reason = next((why for path, why in shadows.items()
+                           if path in tracer.traces[key].paths + tracer.traces[key].empties),
+                          "the override did not reach it")
+            result.unresolved.append(f"{where}: still {want.before}: {reason}")
+        else:
+            result.unresolved.append(
+                f"{where}: would run {now.image}, not {want.target if must_change else want.before}"
+            )
+    for key, now in after.items():
+        if key not in tracer.baseline:
+            result.unresolved.append(f"{describe(key)}: a new container ({now.image})")
+
+
+def _same(image: str, target: str) -> bool:
+    try:
+        return parse(image) == parse(target)
+    except InvalidReference:
+        return False
+
+
+def _shadowing(result: ChartPlan) -> dict[ValuePath, str]:
+    """Value path -> which later input (valuesObject, --set, ...) hides our override.
 
     ArgoCD's ``valuesObject``/``parameters`` and later ``--values``/``--set`` win over
     the values file we write; an image they set must be converted there instead.
     """
-    layers = chart_images.layers(result.release, {result.target: text})
+    layers = images.layers(result.release, {result.target: result.text})
     origins = [layer.origin for layer in layers]
     if str(result.target) not in origins:
         return {}
     later = layers[origins.index(str(result.target)) + 1 :]
-    found: dict[str, str] = {}
+    found: dict[ValuePath, str] = {}
     for override in result.overrides:
-        paths = [dotted.split(".") for dotted in override.values]
+        path = _parse_dotted(override.key_path)
         for layer in later:
-            if any(helm_render.lookup(layer.values, path) for path in paths):
-                found[_name(override.before)] = (
+            if helm.lookup(layer.values, [str(p) for p in path]) is not None:
+                found[path] = (
                     f"{override.key_path} is also set by {layer.origin}, which wins over "
                     f"{result.target.name}: convert it there (e.g. convert --files on the "
                     "Application manifest)"
@@ -270,75 +252,136 @@ def _shadowing(result: ChartPlan, text: str) -> dict[str, str]:
     return found
 
 
-def _add_overrides(
-    result: ChartPlan,
-    text: str,
-    bypassing: list[Found],
-    effective: Mapping[str, Any],
-    registry: str,
-    host_prefixes: Mapping[str, str] | None,
-    aliases: Mapping[str, str] | None,
+def _later_inputs(result: ChartPlan, tracer: provenance.Tracer) -> dict[ValuePath, str]:
+    """Traced values that an input after the values file sets (ArgoCD ``valuesObject``,
+    inline ``values``, ``parameters``; later ``--values``/``--set``): Helm lets those
+    win, so writing them into the file would change nothing."""
+    layers = images.layers(result.release, {result.target: result.original})
+    origins = [layer.origin for layer in layers]
+    if str(result.target) not in origins:
+        return {}
+    later = layers[origins.index(str(result.target)) + 1:]
+    paths = {p for t in tracer.traces.values() for p in [*t.paths, *t.empties]}
+    blocked: dict[ValuePath, str] = {}
+    for path in paths:
+        for layer in later:
+            if _sets(layer.values, path):
+                blocked[path] = (
+                    f"{dotted(path)} is set by {layer.origin}, which wins over "
+                    f"{result.target.name}: convert it there (e.g. convert --files on the "
+                    "Application manifest)"
+                )
+    return blocked
+
+
+def _sets(values: Any, path: ValuePath) -> bool:
+    """Whether ``values`` sets ``path`` (or replaces a map or list on the way to it)."""
+    node = values
+    for part in path:
+        if isinstance(part, int):
+            return True  # a list on the way: the layer replaces it whole
+        if not isinstance(node, Mapping) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def _parse_dotted(text: str) -> ValuePath:
+    parts: list[str | int] = []
+    for piece in text.split("."):
+        name, _, rest = piece.partition("[")
+        if name:
+            parts.append(name)
+        for index in filter(None, rest.replace("]", "").split("[")):
+            parts.append(int(index))
+    return tuple(parts)
+
+
+# ------------------------------------------------------------ writing
+
+
+class WriteError(ValueError):
+    """A change the values file cannot take surgically; the message says where."""
+
+
+_PLACEHOLDER = "ecr-list-placeholder-{}"
+
+
+def write_changes(
+    text: str, changes: Mapping[ValuePath, str], effective: Mapping[str, Any]
 ) -> str:
-    """Override every default value that spells a bypassing image."""
-    wanted = {_name(f.workload.image) for f in bypassing}
-    scanned = scan.scan(yaml.safe_dump(dict(effective), sort_keys=False), "defaults")
-    done: set[str] = set()
-    for site in scanned.sites:
-        found = site.found
-        if found.note or _name(found.reference) not in wanted or found.key_path in done:
+    """``text`` with every change: in place where the file has the value, added where
+    it does not; a list the file lacks is written whole (Helm replaces lists)."""
+    lists: dict[ValuePath, list[Any]] = {}
+    for path, value in changes.items():
+        node = _node(text, path)
+        if node is not None:
+            text = _replace(text, node, value)
             continue
-        if "[" in found.key_path:
-            continue  # a list element: values cannot override one item; the proof reports it
-        try:
-            cached = mapping.to_cache(found.reference, registry, host_prefixes, aliases)
-        except InvalidReference:
-            inner = _unnest(found.reference, registry)
-            if inner is None:
-                continue
-            # "docker.io/<registry>/docker-hub/x": the chart puts its default registry in
-            # front of a repository that already holds our full reference; override both.
-            cached = mapping.to_cache(inner, registry, host_prefixes, aliases)
-        except mapping.UnsupportedRegistry:
+        cut = next((i for i, part in enumerate(path) if isinstance(part, int)), None)
+        if cut is None:
+            text = insert.set_keys(text, [str(p) for p in path[:-1]], {str(path[-1]): value})
             continue
-        values = _override_values(site, cached)
-        path = found.key_path.split(".")
-        if found.shape == "image-string":
-            path, values = path[:-1], {path[-1]: values["image"]}
-        text = insert.set_keys(text, path, values)
-        done.add(found.key_path)
-        written = {".".join([*path, key]): value for key, value in values.items()}
-        result.overrides.append(
-            Override(found.key_path, found.reference, str(cached.cache), written)
-        )
+        prefix = path[:cut]
+        if _node(text, prefix) is not None:
+            raise WriteError(f"{dotted(path)}: the list {dotted(prefix)} in the values file "
+                             "has no such item; set it by hand")
+        whole = lists.setdefault(prefix, copy.deepcopy(provenance.lookup(effective, prefix)))
+        item: Any = whole
+        for part in path[cut:-1]:
+            item = item[part]
+        item[path[-1]] = value
+    for number, (prefix, whole) in enumerate(lists.items()):
+        marker = _PLACEHOLDER.format(number)
+        text = insert.set_keys(text, [str(p) for p in prefix[:-1]], {str(prefix[-1]): marker})
+        block = _block_list(text, marker, whole)
+        at = text.index(marker)
+        start = at - 1 if block.startswith(("\n", "\r")) and text[at - 1] == " " else at
+        text = text[:start] + block + text[at + len(marker):]
     return text
 
 
-def _override_values(site: scan.ImageSite, cached: mapping.CacheImage) -> dict[str, str]:
-    shape = site.found.shape
-    if shape == "image-string":
-        return {"image": str(cached.cache)}
-    main = "image" if shape == "registry+image" else "repository"
-    suffix = embedded_suffix(site.fields[main].value)
-    if shape == "repository":
-        return {main: cached.cache.name + suffix}
-    return {"registry": cached.cache.domain, main: cached.cache.path + suffix}
+def _block_list(text: str, marker: str, items: list[Any]) -> str:
+    """``items`` as a block sequence under the key whose value is ``marker`` (flow
+    style when the key sits in a flow mapping)."""
+    at = text.index(marker)
+    line_start = text.rfind("\n", 0, at) + 1
+    line = text[line_start:at]
+    if "{" in line or "[" in line:
+        return json.dumps(items)
+    indent = " " * (len(line) - len(line.lstrip()) + 2)
+    nl = "\r\n" if "\r\n" in text else "\n"
+    dumped = yaml.safe_dump(items, sort_keys=False, default_flow_style=False, width=4096)
+    return "".join(nl + indent + row for row in dumped.splitlines())
 
 
-def _unnest(image: str, registry: str) -> str | None:
-    """``<host>/<registry>/<path>`` -> ``<registry>/<path>``: our reference with a chart's
-    own registry put in front of it (a repository-only value in a Bitnami-style chart)."""
+def _node(text: str, path: ValuePath) -> yaml.Node | None:
     try:
-        ref = parse(image)
-    except InvalidReference:
-        return None
-    first, sep, rest = ref.path.partition("/")
-    if not sep or first.lower() != registry.lower():
-        return None
-    return f"{registry}/{rest}{ref.suffix}"
+        node: yaml.Node | None = yaml.compose(text, Loader=_LOADER)
+    except yaml.YAMLError as exc:
+        raise WriteError(f"not valid YAML: {exc}") from exc
+    for part in path:
+        if isinstance(part, int):
+            if not isinstance(node, yaml.SequenceNode) or part >= len(node.value):
+                return None
+            node = node.value[part]
+        else:
+            node = scan.child(node, part) if isinstance(node, yaml.MappingNode) else None
+        if node is None:
+            return None
+    return node
 
 
-def _name(image: str) -> str:
-    try:
-        return parse(image).name
-    except InvalidReference:
-        return image
+def _replace(text: str, node: yaml.Node, value: str) -> str:
+    if not isinstance(node, yaml.ScalarNode) or node.style in ("|", ">"):
+        raise WriteError(f"line {node.start_mark.line + 1}: not a plain value; set it by hand")
+    starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+    start = starts[node.start_mark.line] + node.start_mark.column
+    end = starts[node.end_mark.line] + node.end_mark.column
+    written = value if _PLAIN.fullmatch(value) and yaml.safe_load(value) == value \
+        else json.dumps(value)
+    if node.style in ("'", '"'):
+        written = json.dumps(value) if node.style == '"' else "'" + value.replace("'", "''") + "'"
+    if start == end and (start == 0 or text[start - 1] != " "):
+        written = " " + written  # "registry:" with nothing after it
+    return text[:start] + written + text[end:]

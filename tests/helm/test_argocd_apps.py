@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from ecr.charts import argocd as argocd_apps
 from ecr.charts.argocd import ApplicationError
 from tests.helm import gitops
+from tests.helm.conftest import REGISTRY
 
 
 def app(text: str):
@@ -134,3 +136,76 @@ def test_problems_are_collected_per_application(tmp_path):
     assert len(problems) == 1 and "broken.yaml" in problems[0]
     with pytest.raises(ApplicationError, match="no such file"):
         list(argocd_apps.find_manifests([repo / "absent"]))
+
+
+APPSET = """
+apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: chats
+spec:
+  generators:
+    - list:
+        elements:
+          - env: prod
+          - env: staging
+  template:
+    metadata:
+      name: "chat-{{env}}"
+    spec:
+      destination:
+        namespace: "chat-{{env}}"
+      sources:
+        - repoURL: https://github.com/example/builder-space-argocd.git
+          path: charts/chat
+          helm:
+            valueFiles:
+              - $values/environments/prod/rocketchat/values.yaml
+            values: |
+              image:
+                tag: "6.13.1"
+        - repoURL: https://github.com/example/builder-space-argocd.git
+          path: charts/webapp
+          helm:
+            valueFiles:
+              - "$values/environments/{{env}}/webapp.yaml"
+        - repoURL: https://github.com/example/builder-space-argocd.git
+          ref: values
+"""
+
+
+def test_application_set_templates_render_what_needs_no_generator(tmp_path):
+    """The chart source with fixed values renders (inline helm.values string included);
+    the one whose values file is templated is left alone with a note."""
+    repo = gitops.write_repo(tmp_path / "argocd")
+    (repo / "apps" / "chats.yaml").write_text(APPSET)
+    notes: list[str] = []
+    found, problems = argocd_apps.discover([repo / "apps" / "chats.yaml"], repo, notes)
+    assert problems == []
+    (chat,) = found
+    assert chat.app == "chats" and chat.namespace == "default"
+    assert [v.origin for v in chat.values] == [
+        "$values/environments/prod/rocketchat/values.yaml", "Application chats: values"]
+    assert chat.values[1].text == 'image:\n  tag: "6.13.1"\n'
+    assert len(notes) == 2
+    assert "destination.namespace is templated" in notes[0]
+    assert "source charts/webapp left alone: helm templated" in notes[1]
+
+
+def test_application_set_images_and_convert(run_cli, tmp_path):
+    repo = gitops.write_repo(tmp_path / "argocd")
+    (repo / "apps" / "spruch.yaml").unlink()
+    (repo / "apps" / "rocketchat.yaml").unlink()
+    (repo / "apps" / "chats.yaml").write_text(APPSET)
+    result = run_cli("images", str(repo / "apps"), "--registry", REGISTRY, "-o", "json",
+                     "--alias", "registry.rocket.chat=docker.io")
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    (image,) = data["images"]
+    assert image["image"] == "registry.rocket.chat/rocketchat/rocket.chat:6.13.1"
+    assert "note: " in result.err and "left alone" in result.err
+    converted = run_cli("convert", "--registry", REGISTRY, "--apps", str(repo / "apps"),
+                        "--write", "--alias", "registry.rocket.chat=docker.io")
+    assert converted.code == 0, converted.out + converted.err
+    prod = repo / "environments" / "prod" / "rocketchat" / "values.yaml"
+    assert f"repository: {REGISTRY}/docker-hub/rocketchat/rocket.chat" in prod.read_text()

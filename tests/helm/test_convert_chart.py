@@ -6,7 +6,7 @@ import json
 
 import yaml
 
-from tests.helm import charts, gitops
+from tests.helm import charts, exact, gitops
 from tests.helm.conftest import REGISTRY
 
 # The quick-start's WordPress values, "Before".
@@ -40,29 +40,24 @@ def test_wordpress_gets_subchart_init_and_cronjob_overrides_and_passes(run_cli, 
     dry = convert(run_cli, "--chart", str(webapp), "--values", str(values))
     assert dry.code == 0, dry.err
     assert values.read_text() == WORDPRESS_BEFORE  # a dry run writes nothing
-    assert "+    repository: docker-hub/bitnami/mariadb" in dry.out  # the diff, for review
+    assert f"+  imageRegistry: {REGISTRY}/docker-hub" in dry.out  # the diff, for review
+    rendered_before = exact.rendered(run_cli, webapp, "-f", str(values))
 
     result = convert(run_cli, "--chart", str(webapp), "--values", str(values), "--write")
     assert result.code == 0, result.out + result.err
     text = values.read_text()
     data = yaml.safe_load(text)
-    assert data["image"] == {
-        "registry": REGISTRY, "repository": "docker-hub/bitnami/wordpress", "tag": "latest"
+    # Bitnami's global.imageRegistry replaces the registry and keeps the path: one
+    # override for the parent, its init container and the aliased subchart
+    assert data["global"] == {
+        "imageRegistry": f"{REGISTRY}/docker-hub", "security": {"allowInsecureImages": True}
     }
-    # the subchart is overridden under its alias key, not its chart name
-    assert data["mariadb"]["image"] == {
-        "registry": REGISTRY, "repository": "docker-hub/bitnami/mariadb"
-    }
-    assert "db" not in data
-    assert data["mariadb"]["auth"] == {"database": "spruch"}
-    assert data["volumePermissions"]["image"]["repository"] == "docker-hub/bitnami/os-shell"
     assert data["backup"]["image"] == f"{REGISTRY}/docker-hub/library/busybox:1.36"
-    assert data["global"] == {"security": {"allowInsecureImages": True}}
-    # surgical: every original line that was not an image value is still there, in order
-    kept = [line for line in WORDPRESS_BEFORE.splitlines() if "docker.io" not in line
-            and "bitnami/wordpress" not in line]
-    assert [line for line in text.splitlines() if line in kept] == kept
-    assert "proof: rendered again, 4 of 4" in result.out
+    assert data["mariadb"] == {"auth": {"database": "spruch"}}
+    # surgical: every original line is still there, in order
+    assert text.startswith(WORDPRESS_BEFORE)
+    assert "proof: rendered again, container by container: 4 of 4 exactly" in result.out
+    exact.assert_exact(rendered_before, exact.rendered(run_cli, webapp, "-f", str(values)))
 
     after = images_check(run_cli, "--chart", str(webapp), "-f", str(values))
     assert after.code == 0, after.out
@@ -124,7 +119,7 @@ def test_a_missing_values_file_is_an_error_never_created(run_cli, chat, tmp_path
     assert yaml.safe_load(values.read_text())["image"]["repository"].startswith(REGISTRY)
 
 
-def test_failed_proof_writes_nothing(run_cli, webapp, tmp_path):
+def test_an_image_written_in_a_template_is_left_named_with_its_file(run_cli, webapp, tmp_path):
     charts.write(webapp, {"templates/hardcoded.yaml": """
         apiVersion: v1
         kind: Pod
@@ -137,12 +132,60 @@ def test_failed_proof_writes_nothing(run_cli, webapp, tmp_path):
     """})
     values = tmp_path / "values.yaml"
     values.write_text(WORDPRESS_BEFORE)
+    before = exact.rendered(run_cli, webapp, "-f", str(values))
     result = convert(run_cli, "--chart", str(webapp), "-f", str(values), "--write", "-o", "json")
+    assert result.code == 1  # something is left for the user
+    (plan,) = json.loads(result.out)["releases"]
+    assert plan["ok"] and plan["written"]  # the rest is proven and written
+    (left,) = plan["left"]
+    assert "mysqld-exporter" in left and "webapp/templates/hardcoded.yaml" in left
+    exact.assert_exact(before, exact.rendered(run_cli, webapp, "-f", str(values)),
+                       left={"exporter"})
+
+
+def test_a_value_a_later_input_sets_is_left_saying_where_to_convert_it(run_cli, webapp,
+                                                                       tmp_path):
+    """--set (like an Application's valuesObject/parameters) wins over the values file:
+    the image it sets is left, with where to convert it; the rest is written."""
+    values = tmp_path / "values.yaml"
+    values.write_text(WORDPRESS_BEFORE)
+    result = convert(run_cli, "--chart", str(webapp), "-f", str(values),
+                     "--set", "backup.image=busybox:1.36", "--write", "-o", "json")
+    assert result.code == 1
+    (plan,) = json.loads(result.out)["releases"]
+    assert plan["ok"] and plan["written"] and not plan["unresolved"]
+    (why,) = plan["left"]
+    assert "CronJob/webapp-backup container backup" in why
+    assert "backup.image is set by --set backup.image=busybox:1.36" in why
+    assert "backup" not in yaml.safe_load(values.read_text())
+
+
+def test_failed_proof_writes_nothing(run_cli, tmp_path):
+    """A chart whose render is not the same twice cannot be proven: nothing is written."""
+    chart = charts.write(tmp_path / "random", {
+        "Chart.yaml": "apiVersion: v2\nname: random\nversion: 1.0.0\n",
+        "values.yaml": "image: nginx:1.27\n",
+        "templates/pod.yaml": """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: p}
+            spec:
+              containers:
+                - name: web
+                  image: {{ .Values.image }}
+                - name: side
+                  image: "busybox:{{ randAlphaNum 20 | lower }}"
+        """,
+    })
+    values = tmp_path / "values.yaml"
+    values.write_text("")
+    result = convert(run_cli, "--chart", str(chart), "-f", str(values), "--write", "-o", "json")
     assert result.code == 1
     (plan,) = json.loads(result.out)["releases"]
     assert not plan["ok"] and not plan["written"]
-    assert any("mysqld-exporter" in u for u in plan["unresolved"])
-    assert values.read_text() == WORDPRESS_BEFORE
+    (why,) = plan["unresolved"]
+    assert why.startswith("Pod/p container side") and "would run busybox:" in why
+    assert values.read_text() == ""
 
 
 def test_render_failure_writes_nothing_and_says_why(run_cli, webapp, tmp_path):
@@ -154,7 +197,7 @@ def test_render_failure_writes_nothing_and_says_why(run_cli, webapp, tmp_path):
     assert values.read_text() == "image: nginx:1.27\n"
 
 
-def test_images_in_lists_cannot_be_overridden_and_fail_the_proof(run_cli, tmp_path):
+def test_images_in_lists_are_written_whole_or_in_place(run_cli, tmp_path):
     chart = charts.write(tmp_path / "sidecars", {
         "Chart.yaml": "apiVersion: v2\nname: sidecars\nversion: 1.0.0\n",
         "values.yaml": "sidecars:\n  - name: log\n    image: fluent/fluent-bit:3.1\n",
@@ -172,15 +215,19 @@ def test_images_in_lists_cannot_be_overridden_and_fail_the_proof(run_cli, tmp_pa
     })
     values = tmp_path / "v.yaml"
     values.write_text("")
-    result = convert(run_cli, "--chart", str(chart), "-f", str(values), "--write")
-    assert result.code == 1
-    assert "PROOF FAILED" in result.out and "fluent-bit" in result.out
-    assert "no chart value spells it" in result.out
-    # the user copies the list into the values file: convert then rewrites it in place
-    values.write_text("sidecars:\n  - name: log\n    image: fluent/fluent-bit:3.1\n")
+    before = exact.rendered(run_cli, chart, "-f", str(values))
     result = convert(run_cli, "--chart", str(chart), "-f", str(values), "--write")
     assert result.code == 0, result.out
-    assert f"image: {REGISTRY}/docker-hub/fluent/fluent-bit:3.1" in values.read_text()
+    # Helm replaces a list whole: the chart's list is written with the image converted
+    assert values.read_text() == ("sidecars:\n  - name: log\n"
+                                  f"    image: {REGISTRY}/docker-hub/fluent/fluent-bit:3.1\n")
+    exact.assert_exact(before, exact.rendered(run_cli, chart, "-f", str(values)))
+    # the list in the values file: the item is rewritten in place
+    values.write_text("sidecars:\n  - name: log   # keep\n    image: fluent/fluent-bit:3.1\n")
+    result = convert(run_cli, "--chart", str(chart), "-f", str(values), "--write")
+    assert result.code == 0, result.out
+    assert values.read_text() == ("sidecars:\n  - name: log   # keep\n"
+                                  f"    image: {REGISTRY}/docker-hub/fluent/fluent-bit:3.1\n")
 
 
 def test_whole_argocd_repository(run_cli, tmp_path):
@@ -190,19 +237,20 @@ def test_whole_argocd_repository(run_cli, tmp_path):
     app = repo / "apps" / "spruch.yaml"
     argv = ("--apps", str(repo / "apps"), "--write", "--alias", "registry.rocket.chat=docker.io")
     result = convert(run_cli, *argv)
-    # rocketchat is written ($values file); spruch is not: its Application's valuesObject
-    # sets backup.image, which wins over the values file, so the proof fails
+    # rocketchat is written ($values file); so is spruch, but its Application's
+    # valuesObject sets backup.image, which wins over the values file: left, saying where
     assert result.code == 1
     assert prod.read_text().startswith(gitops.PROD_VALUES)  # appended, the rest kept
     assert "docker-hub/rocketchat/rocket.chat" in prod.read_text()
-    assert webapp_values.read_text() == gitops.WEBAPP_PROD_VALUES
-    assert "backup.image is also set by Application spruch: valuesObject" in result.out
+    assert webapp_values.read_text().startswith(gitops.WEBAPP_PROD_VALUES)
+    assert "backup" not in webapp_values.read_text()
+    assert "backup.image is set by Application spruch: valuesObject" in result.out
 
     # convert the Application manifest itself, as the message says; then it all passes
     assert convert(run_cli, "--files", str(app), "--write").code == 0
     result = convert(run_cli, *argv)
     assert result.code == 0, result.out + result.err
-    assert "docker-hub/bitnami/mariadb" in webapp_values.read_text()
+    assert f"imageRegistry: {REGISTRY}/docker-hub" in webapp_values.read_text()
     check = run_cli("images", str(repo), "--registry", REGISTRY, "--check")
     assert check.code == 0, check.out + check.err
 
@@ -233,3 +281,17 @@ def test_argocd_optional_value_files_that_do_not_exist_yet_still_work(run_cli, t
     assert result.code == 0, result.out + result.err
     assert "docker-hub/rocketchat/rocket.chat" in prod.read_text()
     assert not later.exists()
+
+
+def test_a_values_file_shared_by_two_applications_is_not_written(run_cli, tmp_path):
+    repo = gitops.write_repo(tmp_path / "argocd")
+    (repo / "apps" / "spruch.yaml").unlink()
+    manifest = repo / "apps" / "rocketchat.yaml"
+    (repo / "apps" / "rocketchat-eu.yaml").write_text(
+        manifest.read_text().replace("name: rocketchat\n", "name: rocketchat-eu\n", 1))
+    prod = repo / "environments" / "prod" / "rocketchat" / "values.yaml"
+    result = convert(run_cli, "--apps", str(repo / "apps"), "--write",
+                     "--alias", "registry.rocket.chat=docker.io")
+    assert result.code == 2
+    assert prod.read_text() == gitops.PROD_VALUES
+    assert "is the values file of rocketchat-eu, rocketchat:" in result.out

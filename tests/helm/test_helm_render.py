@@ -119,6 +119,19 @@ def test_split_stream_groups_documents_by_source():
     assert "kind: A2" in out["app/templates/a.yaml"]
 
 
+def test_manifests_are_split_as_helm_splits_them():
+    """Helm cuts at every line starting with ``---``; what follows on that line is not
+    part of the marker (``---# comment``: a comment of the next document), which strict
+    YAML parsers reject.  An indented ``---`` inside a block scalar is content."""
+    text = ("kind: ServiceAccount\n---# the role\nkind: Role\n---   \n\n"
+            "kind: RoleBinding\ndata: |\n  ---\n  kept\n")
+    assert helm_render.split_manifests(text) == [
+        "kind: ServiceAccount", "# the role\nkind: Role",
+        "kind: RoleBinding\ndata: |\n  ---\n  kept\n"]
+    stream = "---\n# Source: a/templates/r.yaml\nkind: A\n---# x\n# Source: a/templates/r.yaml\n"
+    assert helm_render.split_stream(stream + "kind: B\n")["a/templates/r.yaml"].count("kind") == 2
+
+
 @pytest.mark.registry
 def test_fetches_an_oci_chart_from_a_real_registry(webapp, tmp_path, oci_registry):
     archive = helm_python.package(webapp, destination=tmp_path)

@@ -7,6 +7,7 @@ import shutil
 
 import helm_python
 import pytest
+import yaml
 
 from tests.helm import charts, gitops
 from tests.helm.conftest import REGISTRY
@@ -17,10 +18,11 @@ def test_lists_every_image_with_workload_and_verdict(run_cli, webapp):
     assert result.code == 0, result.err
     lines = result.out.splitlines()
     assert lines[0].split() == ["STATUS", "IMAGE", "RELEASE", "WORKLOAD", "CONTAINER",
-                                "CACHE", "IMAGE", "/", "NOTE"]
+                                "CACHE", "IMAGE", "/", "NOTE", "FROM", "VALUES"]
     init = next(line for line in lines if "os-shell" in line)
     assert "Deployment/webapp-wordpress" in init and "volume-permissions (init)" in init
     assert f"{REGISTRY}/docker-hub/bitnami/os-shell:12" in init
+    assert "volumePermissions.image.registry + volumePermissions.image.repository" in init
     assert "4 container image(s): 4 bypass" in result.out
 
 
@@ -185,4 +187,22 @@ def test_dependency_build_fetches_missing_subcharts_into_a_copy(run_cli, tmp_pat
     converted = run_cli("convert", "--chart", str(parent), "-f", str(values), "--write",
                         "--registry", REGISTRY, "--dependency-build")
     assert converted.code == 0, converted.out + converted.err
-    assert "database:\n  image:\n" in values.read_text()
+    # one chart-wide override (the subchart's global, as the parent sets it) for its image
+    assert yaml.safe_load(values.read_text())["database"] == {
+        "global": {"imageRegistry": f"{REGISTRY}/docker-hub"}}
+    check = run_cli("images", "--chart", str(parent), "-f", str(values), "--registry", REGISTRY,
+                    "--dependency-build", "-o", "json")
+    (item,) = json.loads(check.out)["images"]
+    assert item["image"] == f"{REGISTRY}/docker-hub/bitnami/mariadb:11.5"
+
+
+def test_a_chart_that_refuses_its_images_is_reported_not_traced_around(run_cli, webapp,
+                                                                       tmp_path):
+    """Tracing renders with Bitnami's flag set; the listing must still show what Helm
+    really does: refuse relocated images without it."""
+    values = tmp_path / "values.yaml"
+    values.write_text(f"image:\n  registry: {REGISTRY}\n"
+                      "  repository: docker-hub/bitnami/wordpress\n")
+    result = run_cli("images", "--chart", str(webapp), "-f", str(values), "--registry", REGISTRY)
+    assert result.code == 2
+    assert "allowInsecureImages" in result.err

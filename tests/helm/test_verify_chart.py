@@ -34,8 +34,14 @@ def test_verify_checks_every_rendered_image(run_cli, webapp, tmp_path, oci_regis
     ]
     assert by_image["docker.io/bitnami/wordpress:6.7.1"]["verdict"] == "ok"
     assert by_image["docker.io/bitnami/mariadb:11.4"]["verdict"] != "ok"
+    # verify sees the provenance: which values compose the image
     assert by_image["docker.io/bitnami/mariadb:11.4"]["sources"] == [
-        "webapp: StatefulSet/webapp-mariadb mariadb"
+        "webapp: StatefulSet/webapp-mariadb mariadb (from mariadb.image.registry + "
+        "mariadb.image.repository + mariadb.image.tag + global.imageRegistry (when set; "
+        "empty now))"
+    ]
+    assert by_image["busybox:1.36"]["sources"] == [
+        "webapp: CronJob/webapp-backup backup (from backup.image)"
     ]
 
 

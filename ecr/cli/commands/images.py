@@ -66,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
     registry = target.registry
     aliases = image_options.aliases(args)
     try:
-        releases, problems = chart_images.releases_from_args(args)
+        notes: list[str] = []
+        releases, problems = chart_images.releases_from_args(args, notes=notes)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
 
@@ -79,17 +80,17 @@ def run(args: argparse.Namespace) -> int:
         fetcher = Fetcher(Path(work), args.plain_http, cache, args.dependency_build)
         for release in releases:
             try:
-                workloads = chart_images.render(release, fetcher.get(release.chart))
+                workloads = chart_images.traced(release, fetcher.get(release.chart))
             except HelmFailure as exc:
                 problems.append(f"{release.label}: {exc}")
                 outcomes.append(_outcome(release, str(exc)))
             else:
                 outcomes.append(_outcome(release, None))
-                for workload in workloads:
+                for workload, source in workloads:
                     verdict = chart_images.classify(
                         workload.image, registry, target.host_prefixes, aliases
                     )
-                    found.append(Found(release.label, workload, verdict))
+                    found.append(Found(release.label, workload, verdict, source))
             progress.advance()
 
     counts = Counter(item.verdict.status for item in found)
@@ -102,10 +103,13 @@ def run(args: argparse.Namespace) -> int:
                 "images": [item.as_dict() for item in found],
                 "summary": dict(counts),
                 "problems": problems,
+                "notes": notes,
             }
         )
     elif found or not problems:
         print_table(found, counts)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     if problems:
@@ -149,10 +153,12 @@ def print_table(found: list[Found], counts: Counter[str]) -> None:
                 item.workload.workload,
                 _container(item),
                 use or item.verdict.note,
+                item.values or "",
             )
         )
     print(output.format_table(
-        ("STATUS", "IMAGE", "RELEASE", "WORKLOAD", "CONTAINER", "CACHE IMAGE / NOTE"), rows
+        ("STATUS", "IMAGE", "RELEASE", "WORKLOAD", "CONTAINER", "CACHE IMAGE / NOTE",
+         "FROM VALUES"), rows
     ))
     total = sum(counts.values())
     parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
