@@ -21,10 +21,9 @@ import argparse
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from ecr.charts import convert as chart_convert
-from ecr.cli import image_options
+from ecr.cli import chart_options, image_options
 from ecr.cli.output import add_output_argument, format_table, print_json
 from ecr.errors import UsageError
 from ecr.images.mapping import (
@@ -35,8 +34,11 @@ from ecr.images.mapping import (
     to_cache,
 )
 from ecr.images.reference import InvalidReference
-from ecr.values.files import FileOutcome, convert_file, summary, unified_diff
-from ecr.values.scan import collect_files
+
+if TYPE_CHECKING:
+    from ecr.values.files import FileOutcome
+
+# Imported where used: YAML and Helm code (~60 ms) is not what `convert IMAGE` runs.
 
 EPILOG = f"""\
 examples:
@@ -84,11 +86,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "images are relocated (Bitnami charts refuse them otherwise)",
     )
     add_output_argument(parser)
-    chart_convert.add_arguments(parser)  # --chart/--values/--set/--apps (issue 7)
+    chart_options.add_convert_arguments(parser)  # --chart/--values/--set/--apps (issue 7)
 
 
 def run(args: argparse.Namespace) -> int:
-    if chart_convert.wanted(args):  # render the chart: see ecr.charts.convert
+    if chart_options.convert_renders(args):  # render the chart: see ecr.charts.convert
+        from ecr.charts import convert as chart_convert
+
         return chart_convert.run(args, *_target(args), image_options.aliases(args))
     if not args.files and (args.write or args.check or args.allow_insecure_images):
         raise UsageError(
@@ -212,6 +216,9 @@ def _convert_files(
     args: argparse.Namespace, registry: str, host_prefixes: dict[str, str],
     aliases: dict[str, str],
 ) -> int:
+    from ecr.values.files import convert_file, summary, unified_diff
+    from ecr.values.scan import collect_files
+
     try:
         paths = collect_files(args.items)
     except FileNotFoundError as exc:
@@ -244,6 +251,8 @@ def _convert_files(
 
 
 def _file_json(outcome: FileOutcome) -> dict[str, object]:
+    from ecr.values.files import unified_diff
+
     data: dict[str, object] = {"path": str(outcome.path), "changed": outcome.changed,
                                "written": outcome.written, "error": outcome.error}
     rewrite = outcome.rewrite

@@ -14,7 +14,6 @@ Exit status: 0 every image resolved, 1 at least one did not, 2 bad usage.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import threading
 from collections.abc import Sequence
@@ -23,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ecr.charts import images as chart_images
-from ecr.cli import image_options
+from ecr.cli import chart_options, image_options
 from ecr.cli import output as report
 from ecr.config import outputs
 from ecr.errors import UsageError
@@ -79,13 +78,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH|IMAGE",
         help="values files, manifests or directories to scan for images, or image references",
     )
-    parser.add_argument(
-        "--registry",
-        metavar="URL",
-        help="the registry: <account>.dkr.ecr.<region>.amazonaws.com, or any OCI registry "
-        "as http(s)://HOST[:PORT] (default: ECR_REGISTRY, else the stack output)",
-    )
-    parser.add_argument("--stack", metavar="NAME", help="pulumi stack to read the registry from")
+    image_options.add_registry_arguments(parser)
     parser.add_argument(
         "--platform",
         default=DEFAULT_PLATFORM,
@@ -130,7 +123,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     image_options.add_alias_arguments(parser)
     report.add_output_argument(parser)
-    chart_images.add_verify_arguments(parser)  # --chart/--values/--set/--apps (issue 7)
+    chart_options.add_verify_arguments(parser)  # --chart/--values/--set/--apps (issue 7)
 
 
 # -- collecting images --------------------------------------------------------------
@@ -202,39 +195,15 @@ def _looks_like_path(target: str) -> bool:
 # -- the registry and its credentials ----------------------------------------------
 
 
-@dataclass(frozen=True)
-class RegistryTarget:
-    host: str  # host[:port], as it appears in cache references
-    url: str  # scheme://host[:port]
-    host_prefixes: dict[str, str]
-
-
-def resolve_registry(value: str | None, stack: str | None) -> RegistryTarget:
-    raw = value or os.environ.get("ECR_REGISTRY") or ""
-    try:
-        target = outputs.resolve(value, stack)
-    except outputs.RegistryNotFound as exc:
-        raise UsageError(str(exc)) from exc
-    scheme = "http" if raw.strip().startswith("http://") else "https"
-    host = target.registry
-    if "/" in host:
-        raise UsageError(f"--registry {raw!r}: give a host[:port], without a path")
-    try:
-        mapping.check_registry(host)
-    except mapping.InvalidRegistry as exc:
-        raise UsageError(str(exc)) from exc
-    return RegistryTarget(host, f"{scheme}://{host}", dict(target.host_prefixes))
-
-
 def credentials_for(
-    registry: RegistryTarget, profile: str | None, role_arn: str | None
+    host: str, profile: str | None, role_arn: str | None
 ) -> auth.Credentials | None:
     """Explicit REGISTRY_USERNAME/PASSWORD, else an ECR token for ECR hosts, else none."""
     explicit = auth.from_environment()
     if explicit is not None:
         return explicit
-    if auth.ecr_host(registry.host):
-        return auth.ecr_credentials(registry.host, profile=profile, role_arn=role_arn)
+    if auth.ecr_host(host):
+        return auth.ecr_credentials(host, profile=profile, role_arn=role_arn)
     return None
 
 
@@ -268,7 +237,7 @@ class Row:
 
 
 def _target_for(
-    item: Input, registry: RegistryTarget, aliases: dict[str, str]
+    item: Input, registry: outputs.Target, aliases: dict[str, str]
 ) -> tuple[CacheTarget | None, Row]:
     """The cache target of an input, or a finished row (invalid / unsupported)."""
     if item.note:
@@ -280,7 +249,7 @@ def _target_for(
         )
         return None, Row(item, None, ImageResult(outcome))
     try:
-        cached = mapping.to_cache(item.image, registry.host, registry.host_prefixes, aliases)
+        cached = mapping.to_cache(item.image, registry.registry, registry.host_prefixes, aliases)
     except InvalidReference as exc:
         what = "not a file or directory, and not an image reference"
         reason = f"{what}: {exc}" if item.sources == ["argument"] else str(exc)
@@ -301,7 +270,7 @@ def _target_for(
 
 def verify(
     inputs: Sequence[Input],
-    registry: RegistryTarget,
+    registry: outputs.Target,
     client: RegistryClient,
     platforms: Sequence[Platform],
     aliases: dict[str, str],
@@ -426,8 +395,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--concurrency must be >= 1, --timeout > 0 and --retries >= 0")
     platforms = _platforms(args.platform)
     aliases = image_options.aliases(args)
-    registry = resolve_registry(args.registry, args.stack)
-    if (args.role_arn or args.profile) and not auth.ecr_host(registry.host):
+    registry = image_options.registry_target(args)
+    if (args.role_arn or args.profile) and not auth.ecr_host(registry.registry):
         raise UsageError("--role-arn and --profile apply to ECR registries only")
     inputs = collect_inputs(args.targets, rendered)
     if not inputs:
@@ -435,7 +404,7 @@ def run(args: argparse.Namespace) -> int:
     auth_problem = None
     credentials = None
     try:
-        credentials = credentials_for(registry, args.profile, args.role_arn)
+        credentials = credentials_for(registry.registry, args.profile, args.role_arn)
     except auth.CredentialsSetupError as exc:
         raise UsageError(str(exc)) from None
     except auth.CredentialsError as exc:
