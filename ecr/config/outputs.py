@@ -105,7 +105,7 @@ def parse_registry(value: str, source: str = "--registry") -> tuple[str, str]:
     if not rest:
         raise BadRegistry(f"{what}: empty; give <account>.dkr.ecr.<region>.amazonaws.com")
     if "/" in rest:
-        raise BadRegistry(f"{what}: give a host[:port], without a path")
+        raise BadRegistry(f"{what} is not a host name: give a host[:port], without a path")
     host, port = rest, ""
     if rest.startswith("["):  # [IPv6]:port
         host, _, tail = rest.partition("]")

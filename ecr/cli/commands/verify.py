@@ -14,9 +14,10 @@ Exit status: 0 every image resolved, 1 at least one did not, 2 bad usage.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +50,9 @@ from ecr.values import scan as yaml_images
 DEFAULT_PLATFORM = "linux/amd64"
 DEFAULT_CONCURRENCY = 8
 DEFAULT_TIMEOUT = 30.0
+DEFAULT_IMAGE_TIMEOUT = 300.0
 DEFAULT_RETRIES = 3
+MAX_TIMEOUT = 3600.0  # an hour: anything longer is a typo, and sockets refuse huge values
 
 
 EPILOG = """\
@@ -101,10 +104,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds("--timeout"),
         default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
-        help=f"per-request connect/read timeout (default {DEFAULT_TIMEOUT:.0f})",
+        help="per request: the connect and read timeouts, and the most one answer may take "
+        f"from the request to its last byte (blobs: more, by size) (default {DEFAULT_TIMEOUT:.0f})",
+    )
+    parser.add_argument(
+        "--image-timeout",
+        type=_seconds("--image-timeout"),
+        default=DEFAULT_IMAGE_TIMEOUT,
+        metavar="SECONDS",
+        help="the most one image's check may take, its retries and waits included: then it "
+        f"is an error (default {DEFAULT_IMAGE_TIMEOUT:.0f})",
     )
     parser.add_argument(
         "--retries",
@@ -124,6 +136,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     image_options.add_alias_arguments(parser)
     report.add_output_argument(parser)
     chart_options.add_verify_arguments(parser)  # --chart/--values/--set/--apps (issue 7)
+
+
+def _seconds(option: str) -> Callable[[str], float]:
+    """An argparse type: a finite number of seconds in (0, MAX_TIMEOUT], else exit 2."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or not 0 < value <= MAX_TIMEOUT:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a number of seconds from 0 (exclusive) to {MAX_TIMEOUT:.0f}"
+            )
+        return value
+
+    parse.__name__ = option  # argparse names the option in its message
+    return parse
 
 
 # -- collecting images --------------------------------------------------------------
@@ -277,10 +307,12 @@ def verify(
     concurrency: int,
     auth_problem: str | None = None,
     warmer: oci_warm.Warmer | None = None,
+    image_timeout: float = DEFAULT_IMAGE_TIMEOUT,
 ) -> list[Row]:
     """A row per input; registry calls run ``concurrency`` at a time.
 
     With a ``warmer``, each image's blobs start downloading as soon as it resolves.
+    Each image's check ends within ``image_timeout`` seconds, with a verdict.
     """
     rows: list[Row] = []
     pending: list[tuple[Row, CacheTarget]] = []
@@ -300,7 +332,8 @@ def verify(
         def one(job: tuple[Row, CacheTarget]) -> None:
             row, target = job
             try:
-                row.result = check_image(client, target, platforms)
+                with client.deadline(image_timeout):
+                    row.result = check_image(client, target, platforms)
             except Exception as exc:  # one image's surprise must not hide the others
                 row.result = ImageResult(classify(exc, target))
             if warmer is not None and row.verdict == OK:
@@ -391,8 +424,8 @@ def run(args: argparse.Namespace) -> int:
             "give values files, manifests, directories or image references to verify, "
             "or --chart CHART -f VALUES, or --apps PATH (--help for every option)"
         )
-    if args.concurrency < 1 or args.timeout <= 0 or args.retries < 0:
-        raise UsageError("--concurrency must be >= 1, --timeout > 0 and --retries >= 0")
+    if not 1 <= args.concurrency <= 256 or not 0 <= args.retries <= 20:
+        raise UsageError("--concurrency must be 1 to 256 and --retries 0 to 20")
     platforms = _platforms(args.platform)
     aliases = image_options.aliases(args)
     registry = image_options.registry_target(args)
@@ -419,7 +452,7 @@ def run(args: argparse.Namespace) -> int:
     with client:
         warmer = oci_warm.Warmer(client, args.concurrency) if args.warm else None
         rows = verify(inputs, registry, client, platforms, aliases, args.concurrency,
-                      auth_problem, warmer)
+                      auth_problem, warmer, args.image_timeout)
         warm_result = finish_warm(rows, warmer) if warmer is not None else None
     if args.output == "json":
         report.print_json([row.as_dict() for row in rows])
