@@ -111,13 +111,22 @@ def test_scripts_test_sh_stamp_is_accepted(setup: Setup) -> None:
     assert setup.calls() == [f"python -m ecr convert --registry {REG} nginx:1.27"]
 
 
-def test_stale_stamp_rebuilds(setup: Setup) -> None:
+def test_stamp_older_than_the_requirements_is_compared_by_hash(setup: Setup) -> None:
     assert setup.run("convert", "--registry", REG, "nginx:1.27").returncode == 0
-    (setup.venv / ".ecr-requirements.sha256").write_text("0" * 64 + "\n")
+    stamp = setup.venv / ".ecr-requirements.sha256"
+    os.utime(stamp, (946684800, 946684800))  # 2000: requirements.txt changed since
+    setup.log.unlink()
+    same = setup.run("convert", "--registry", REG, "nginx:1.27")
+    assert same.returncode == 0 and same.stdout == CONVERTED
+    assert setup.calls() == [f"python -m ecr convert --registry {REG} nginx:1.27"]
+
+    stamp.write_text("0" * 64 + "\n")  # built from other requirements
+    os.utime(stamp, (946684800, 946684800))
     setup.log.unlink()
     done = setup.run("convert", "--registry", REG, "nginx:1.27")
     assert done.returncode == 0 and done.stdout == CONVERTED
     assert f"python -m pip install -q -r {ROOT}/requirements.txt" in setup.calls()
+    assert stamp.read_text().strip() == _sha("requirements.txt")
 
 
 def test_unexecutable_venv_is_explained_not_rebuilt(setup: Setup) -> None:
