@@ -156,3 +156,22 @@ def test_another_users_private_venv_is_explained(setup: Setup) -> None:
     assert "owner: root" in done.stderr
     assert setup.calls() == []
     assert stat.S_IMODE(setup.venv.stat().st_mode) == 0o700
+
+
+LAZY_PROBE = """
+import sys
+from ecr.cli import main
+assert main.main(["convert", "--registry", "{reg}", "nginx:1.27"]) == 0
+roots = ("yaml", "boto3", "botocore", "urllib3", "helm_python", "subprocess")
+heavy = [m for m in sys.modules if m.split(".")[0] in roots
+         or m.startswith(("ecr.charts", "ecr.values", "ecr.registry", "ecr.aws"))]
+print(sorted(heavy))
+"""
+
+
+def test_converting_one_reference_imports_no_yaml_helm_or_aws_code() -> None:
+    """The fast path's imports, checked by name (the time is bench/convert.py's)."""
+    done = subprocess.run([sys.executable, "-c", LAZY_PROBE.format(reg=REG)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [CONVERTED.strip(), "[]"]
