@@ -81,3 +81,9 @@ def test_convert_and_verify_map_to_the_same_host(
     converted = capsys.readouterr().out.strip()
     main.main(["verify", "-o", "json", "--retries", "0", "nginx:1.27"])
     assert f'"cache_reference": "{converted}"' in capsys.readouterr().out
+
+
+def test_doctor_refuses_a_bad_registry_too(capsys: pytest.CaptureFixture[str]) -> None:
+    """A value given but not a registry is not silently ignored (doctor resolves it alone)."""
+    assert main.main(["doctor", "--registry", "nginx"]) == 2
+    assert "'nginx' is a single name, not a registry host" in capsys.readouterr().err
