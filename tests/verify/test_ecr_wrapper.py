@@ -175,3 +175,18 @@ def test_converting_one_reference_imports_no_yaml_helm_or_aws_code() -> None:
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [CONVERTED.strip(), "[]"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None,
+                    reason="needs root and setpriv to run the wrapper as another user")
+def test_another_users_outdated_venv_is_explained_not_rebuilt(setup: Setup) -> None:
+    assert setup.run("convert", "--registry", REG, "nginx:1.27").returncode == 0
+    stamp = setup.venv / ".ecr-requirements.sha256"
+    stamp.unlink()  # it would need building, and this user may not write there
+    setup.log.write_text("")
+    setup.log.chmod(0o666)
+    done = setup.run("convert", "--registry", REG, "nginx:1.27", user=65534)
+    assert done.returncode == 1
+    assert "built from other requirements and is not writable by this user" in done.stderr
+    assert setup.calls() == []
+    assert not stamp.exists()
