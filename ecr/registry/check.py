@@ -25,7 +25,13 @@ from dataclasses import dataclass, field
 
 from ecr.catalogue import DOCKER_HUB, secret_name
 from ecr.images.reference import Reference
-from ecr.registry.client import DigestMismatch, RegistryClient, RegistryError, RegistryUnreachable
+from ecr.registry.client import (
+    DeadlineExceeded,
+    DigestMismatch,
+    RegistryClient,
+    RegistryError,
+    RegistryUnreachable,
+)
 from ecr.registry.manifest import (
     IMAGE_CONFIG_TYPES,
     Descriptor,
@@ -129,6 +135,14 @@ def classify(exc: BaseException, target: CacheTarget) -> Outcome:
     host = target.cache.domain
     ref = target.reference
     secret = secret_name(target.prefix) if target.prefix else "the rule's secret"
+    if isinstance(exc, DeadlineExceeded):
+        return Outcome(
+            ERROR,
+            f"registry too slow: {exc}",
+            f"check the network path to {host} (proxy, VPC endpoints) and the registry's "
+            "health; if it is only slow, re-run with a larger --timeout (one answer) or "
+            "--image-timeout (one image)",
+        )
     if isinstance(exc, RegistryUnreachable):
         return Outcome(
             ERROR,

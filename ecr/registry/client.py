@@ -622,9 +622,8 @@ class RegistryClient:
                 if same_registry:
                     with self._lock:
                         self._dead = last_error
-                raise RegistryUnreachable(
-                    f"{netloc}: {last_error} ({attempt} attempts)"
-                ) from exc
+                kind = DeadlineExceeded if watch.expired else RegistryUnreachable
+                raise kind(f"{netloc}: {last_error} ({attempt} attempts)") from exc
             if same_registry:
                 with self._lock:
                     self._dead = None  # it answers: whatever failed before was passing

@@ -42,6 +42,7 @@ def test_a_registry_sending_a_byte_a_second_gets_a_verdict(
     row = result.rows[0]
     assert row["verdict"] == "error", row
     assert "no complete answer within 1 s" in row["reason"], row["reason"]
+    assert "--timeout" in row["fix"]
     assert elapsed < 15  # two attempts of one second each, plus a backoff
 
 
@@ -57,6 +58,7 @@ def test_the_image_deadline_bounds_retries_and_waits(
     row = result.rows[0]
     assert row["verdict"] == "error"
     assert "the deadline for this image passed" in row["reason"], row["reason"]
+    assert "--image-timeout" in row["fix"]
     assert elapsed < 10
     assert gate.state.hits[NGINX] <= 4
 
