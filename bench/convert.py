@@ -1,6 +1,7 @@
-"""Benchmark: ``convert --files`` over a generated tree vs. only parsing it with PyYAML's C loader.
+"""Benchmark: ``convert --files`` over a generated tree vs. only parsing it with PyYAML's C loader,
+and converting one reference end to end.
 
-    venv/bin/python bench/convert.py [--files 1000] [--rounds 3]
+    venv/bin/python bench/convert.py [--files 1000] [--rounds 3] [--runs 21] [--only one]
 
 Generates a tree of Helm values files (Bitnami-style image blocks, ingress-nginx-style
 registry+image, sidecar lists, raw manifests, comments, resources...), then times, side
@@ -12,13 +13,22 @@ by side in one run and best of N rounds:
   write    convert with ``--write`` on a fresh copy of the tree (atomic writes, fsync)
 
 and prints convert/parse (target: at most 2x) and write/parse.
+
+One reference: ``scripts/convert-image-url.sh --registry R nginx:1.27`` run for real
+(the shell wrappers, the venv stamp check and Python included), interleaved with a bare
+``python3 -c pass`` as the baseline; prints both medians, their ratio, and the wrapper's
+median against its target of 150 ms.  The venv is ``$VENV``, else this interpreter's.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import resource
 import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -34,6 +44,8 @@ from ecr.values.files import convert_file, unified_diff
 from ecr.values.scan import collect_files
 
 REGISTRY = "123456789012.dkr.ecr.af-south-1.amazonaws.com"
+ROOT = Path(__file__).resolve().parent.parent
+ONE_TARGET_MS = 150.0
 
 APPS = ["wordpress", "mongodb", "redis", "postgresql", "nginx", "rabbitmq", "kafka", "mariadb"]
 
@@ -94,11 +106,57 @@ def time_it(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
+def one_reference(runs: int) -> bool:
+    """Median wall time of the wrapper converting one reference vs ``python3 -c pass``."""
+    env = {**os.environ, "VENV": os.environ.get("VENV", sys.prefix)}
+    env.pop("ECR_REGISTRY", None)
+    wrapper = [str(ROOT / "scripts" / "convert-image-url.sh"), "--registry", REGISTRY,
+               "nginx:1.27"]
+    bare = [shutil.which("python3") or sys.executable, "-c", "pass"]
+    first = subprocess.run(wrapper, env=env, capture_output=True, text=True, check=False)
+    expected = f"{REGISTRY}/docker-hub/library/nginx:1.27\n"
+    if first.returncode != 0 or first.stdout != expected:  # also builds a missing venv
+        print(f"the wrapper failed: {first.stderr or first.stdout}", file=sys.stderr)
+        return False
+    times: dict[str, list[float]] = {"wrapper": [], "bare": []}
+    cpu: dict[str, list[float]] = {"wrapper": [], "bare": []}
+    load = os.getloadavg()[0]
+    for _ in range(runs):  # interleaved, so both see the same machine load
+        for name, cmd in (("wrapper", wrapper), ("bare", bare)):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, check=True)
+            times[name].append(time.perf_counter() - start)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu[name].append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    wrapper_ms = statistics.median(times["wrapper"]) * 1000
+    bare_ms = statistics.median(times["bare"]) * 1000
+    bytecode = "off (PYTHONDONTWRITEBYTECODE)" if os.environ.get("PYTHONDONTWRITEBYTECODE") \
+        else "on"
+    print(f"one reference, {runs} runs each, interleaved (bytecode cache {bytecode}; "
+          f"load average {load:.1f} on {os.cpu_count()} CPUs):")
+    print("                                    median      min   CPU median")
+    for label, name in (("convert-image-url.sh nginx:1.27", "wrapper"),
+                        ("python3 -c pass", "bare")):
+        print(f"  {label:32s} {statistics.median(times[name]) * 1000:6.1f} ms "
+              f"{min(times[name]) * 1000:6.1f} ms {statistics.median(cpu[name]) * 1000:6.1f} ms")
+    verdict = "OK" if wrapper_ms <= ONE_TARGET_MS else "OVER"
+    print(f"wrapper = {wrapper_ms:.0f} ms (target <= {ONE_TARGET_MS:.0f} ms): {verdict}; "
+          f"wrapper / bare python3 = {wrapper_ms / bare_ms:.1f}x")
+    return True
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=21, help="runs of the one-reference figure")
+    parser.add_argument("--only", choices=["files", "one"], help="just one of the two figures")
     args = parser.parse_args()
+    if args.only != "files" and not one_reference(args.runs):
+        return 1
+    if args.only == "one":
+        return 0
     if not getattr(yaml, "__with_libyaml__", False):
         print("PyYAML has no libyaml: the comparison would be meaningless", file=sys.stderr)
         return 2

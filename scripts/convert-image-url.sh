@@ -9,5 +9,6 @@
 # ecr_registry_url.  --help lists every option.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-exec "$ROOT/scripts/ecr" convert "$@"
+here=${BASH_SOURCE[0]%/*}  # no subshell, no dirname: this is the fast path
+[ "$here" = "${BASH_SOURCE[0]}" ] && here=.
+exec "$here/ecr" convert "$@"

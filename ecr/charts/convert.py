@@ -75,19 +75,6 @@ def write_plan(plan: ChartPlan) -> bool:
     return True
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    images.add_input_arguments(parser, paths=False)
-    parser.add_argument(
-        "--apps", action="store_true",
-        help="the arguments are ArgoCD Application manifests or directories holding them: "
-        "render each Helm Application and add what its values file misses",
-    )
-
-
-def wanted(args: argparse.Namespace) -> bool:
-    return bool(getattr(args, "chart", None) or getattr(args, "apps", False))
-
-
 def run(
     args: argparse.Namespace, registry: str, host_prefixes: dict[str, str],
     aliases: dict[str, str],

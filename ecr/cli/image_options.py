@@ -40,20 +40,24 @@ def add_registry_arguments(parser: argparse.ArgumentParser) -> None:
     """``--registry HOST`` and ``--stack NAME``, read by :func:`registry_target`."""
     parser.add_argument(
         "--registry", metavar="HOST",
-        help="the ECR registry host (default: $ECR_REGISTRY, then the stack output "
-        "ecr_registry_url)",
+        help="the registry: <account>.dkr.ecr.<region>.amazonaws.com, or https://HOST[:PORT] "
+        "(http://HOST[:PORT] for a local test registry) (default: $ECR_REGISTRY, then the "
+        "stack output ecr_registry_url)",
     )
     parser.add_argument("--stack", metavar="NAME", help="Pulumi stack to read the registry from")
 
 
 def registry_target(args: argparse.Namespace) -> outputs.Target:
-    """``--registry``, else ``$ECR_REGISTRY``, else the ``--stack`` output; a host name.
+    """The registry of ``--registry``, else ``$ECR_REGISTRY``, else the ``--stack`` output.
 
-    (``verify`` resolves its own: it also takes ``http(s)://HOST[:PORT]`` of any registry.)
+    The one resolver of ``convert``, ``images`` and ``verify``: the same values are
+    accepted (a host, ``https://HOST[:PORT]``, ``http://HOST[:PORT]``) and the same ones
+    refused with the same message (a path, a bad port, a single name such as ``nginx``,
+    a host name that is not one), as a :class:`UsageError` (exit 2).  ``target.registry``
+    is the host[:port] cache references use; ``target.url`` what a client talks to.
     """
     try:
         target = outputs.resolve(args.registry, args.stack)
-        mapping.check_registry(target.registry)
-    except (outputs.RegistryNotFound, mapping.InvalidRegistry) as exc:
+    except outputs.RegistryNotFound as exc:
         raise UsageError(str(exc)) from None
     return target

@@ -25,7 +25,13 @@ from dataclasses import dataclass, field
 
 from ecr.catalogue import DOCKER_HUB, secret_name
 from ecr.images.reference import Reference
-from ecr.registry.client import DigestMismatch, RegistryClient, RegistryError, RegistryUnreachable
+from ecr.registry.client import (
+    DeadlineExceeded,
+    DigestMismatch,
+    RegistryClient,
+    RegistryError,
+    RegistryUnreachable,
+)
 from ecr.registry.manifest import (
     IMAGE_CONFIG_TYPES,
     Descriptor,
@@ -129,6 +135,14 @@ def classify(exc: BaseException, target: CacheTarget) -> Outcome:
     host = target.cache.domain
     ref = target.reference
     secret = secret_name(target.prefix) if target.prefix else "the rule's secret"
+    if isinstance(exc, DeadlineExceeded):
+        return Outcome(
+            ERROR,
+            f"registry too slow: {exc}",
+            f"check the network path to {host} (proxy, VPC endpoints) and the registry's "
+            "health; if it is only slow, re-run with a larger --timeout (one answer) or "
+            "--image-timeout (one image)",
+        )
     if isinstance(exc, RegistryUnreachable):
         return Outcome(
             ERROR,
@@ -158,13 +172,13 @@ def classify(exc: BaseException, target: CacheTarget) -> Outcome:
         )
     if not isinstance(exc, RegistryError):
         return Outcome(ERROR, f"{type(exc).__name__}: {exc}", "re-run; report a bug if it persists")
-    text = f"{exc.code} {exc.message}".strip()
+    text = exc.text  # "HTTP 503", "HTTP 404 MANIFEST_UNKNOWN: ...": each part once
     if "token has expired" in exc.message.lower() and exc.status in (401, 403):
         # ECR: 403 "denied: Your authorization token has expired. Reauthenticate and try
         # again." (aws/aws-cli#2351, microsoft/vscode#205489); tokens last 12 hours
         return Outcome(
             UNAUTHORIZED,
-            f"HTTP {exc.status} {text}",
+            text,
             "the registry token expired (ECR tokens last 12 hours): unset REGISTRY_PASSWORD so "
             "verify gets a fresh one from ecr:GetAuthorizationToken, or renew it with "
             "`aws ecr get-login-password`",
@@ -180,11 +194,19 @@ def classify(exc: BaseException, target: CacheTarget) -> Outcome:
                 " ECR gives this same error for a wrong library/ path: official images are "
                 f"{target.prefix}/library/<name>, others have no library/."
             )
-        return Outcome(UPSTREAM_AUTH_FAILED, f"HTTP {exc.status} {text}", fix + "." + hint)
+        return Outcome(UPSTREAM_AUTH_FAILED, text, fix + "." + hint)
+    if (exc.status == 401 or exc.code == "UNAUTHORIZED") and not exc.credentials_sent:
+        return Outcome(
+            UNAUTHORIZED,
+            f"{text}: the registry needs credentials, and none were given",
+            "for ECR: AWS credentials (aws sts get-caller-identity), or --profile / "
+            "--role-arn for the cluster's account; for other registries: set "
+            "REGISTRY_USERNAME and REGISTRY_PASSWORD",
+        )
     if exc.status == 401 or exc.code == "UNAUTHORIZED":
         return Outcome(
             UNAUTHORIZED,
-            f"HTTP {exc.status} {text}: the registry refused our credentials",
+            f"{text}: the registry refused our credentials",
             "for ECR: valid AWS credentials (aws sts get-caller-identity), or --profile / "
             "--role-arn for the cluster's account; for other registries: set "
             "REGISTRY_USERNAME and REGISTRY_PASSWORD",
@@ -194,7 +216,7 @@ def classify(exc: BaseException, target: CacheTarget) -> Outcome:
         lacks = f"lacks {refused.group(1)}: it " if refused else ""
         return Outcome(
             UNAUTHORIZED,
-            f"HTTP {exc.status} {text}: permission denied",
+            f"{text}: permission denied",
             f"the puller (node role) {lacks}needs {PULL_PERMISSIONS} on repository/"
             f"{target.prefix or '<prefix>'}/* (IAM or the registry policy); the managed "
             "AmazonEC2ContainerRegistryPullOnly policy lacks ecr:CreateRepository",
@@ -214,12 +236,12 @@ def classify(exc: BaseException, target: CacheTarget) -> Outcome:
                 "wait and re-run with lower --concurrency; for Docker Hub make sure the rule "
                 f"has credentials ({secret}) so the authenticated pull limit applies"
             )
-        return Outcome(ERROR, f"HTTP {exc.status} {text}: rate limited after retries", fix)
+        return Outcome(ERROR, f"{text}: rate limited after retries", fix)
     if exc.code in {"NAME_INVALID", "TAG_INVALID", "MANIFEST_INVALID"}:
-        return Outcome(INVALID, f"HTTP {exc.status} {text}", "fix the image reference")
+        return Outcome(INVALID, text, "fix the image reference")
     return Outcome(
         ERROR,
-        f"HTTP {exc.status} {text}",
+        text,
         "the registry failed after retries: re-run later; check the registry's health",
     )
 

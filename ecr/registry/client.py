@@ -19,8 +19,15 @@ Behaviour a production registry needs:
   exceeded`` when throttling, per its user guide's common errors) holds back every
   thread's next request to the registry until the wait is over, not only the one
   that was refused, as regclient's per-host backoff does.
-- **Timeouts.**  Every request has connect and read timeouts, and attempts are
-  bounded.  Once a request has failed every attempt at the transport level (refused,
+- **Timeouts and deadlines.**  Every request has connect and read timeouts, and
+  attempts are bounded.  A registry that answers one byte at a time never trips a read
+  timeout, so every attempt also has a deadline on the wall clock (``timeout`` for a
+  whole small answer, headers included; plus ``size / MIN_BLOB_RATE`` for a blob): a
+  watchdog shuts the connection when it passes.  ``with client.deadline(seconds):``
+  bounds everything a thread does (an image's requests, retries and waits included).
+- **Bounded reads.**  Error, redirect and token bodies are read up to a cap, never
+  whole; a blob is read up to the size its manifest declares, not further.
+- **Dead registries.**  Once a request has failed every attempt at the transport level (refused,
   timed out) and nothing has succeeded since, later requests fail at once with the
   same reason, so a dead registry gives :class:`RegistryUnreachable` for every
   image in the time of one request, not one per image.
@@ -29,24 +36,31 @@ Behaviour a production registry needs:
   documented), and what the Docker-Content-Digest check needs.
 - **Redirects.**  Blob downloads are redirected to object storage (S3 for ECR, a
   CDN for Docker Hub); the Authorization header is dropped when the host changes.
+  More than :data:`MAX_REDIRECTS` in a row is reported as a redirect loop.
 - **Streaming.**  Blobs are read in chunks and hashed as they arrive, never held
   whole; the sha256 must match the digest asked for.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import email.utils
 import hashlib
 import json
+import math
 import random
+import socket
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import urllib3
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from ecr.registry.auth import Challenge, Credentials, parse_challenge
@@ -64,21 +78,39 @@ HOLD_STATUSES = frozenset({429, 503})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 CHUNK = 1024 * 1024
 USER_AGENT = "infra-ecr-verify/1"
+MAX_ERROR_BODY = 64 * 1024  # error and redirect bodies: small JSON; more is cut, never read
+MAX_TOKEN_BODY = 1024 * 1024  # a token response (JWTs of a few kB)
+MAX_REDIRECTS = 5
+MIN_BLOB_RATE = 64 * 1024  # bytes/s a blob download may not fall below, on average
 
 
 class RegistryError(Exception):
     """The registry answered with an error status (after retries and auth)."""
 
-    def __init__(self, status: int, code: str, message: str, url: str = "") -> None:
+    def __init__(
+        self, status: int, code: str, message: str, url: str = "",
+        credentials_sent: bool = True,
+    ) -> None:
         self.status = status
         self.code = code  # errors[0].code, e.g. MANIFEST_UNKNOWN; "" when absent
-        self.message = message
+        self.message = message  # "" when the body said nothing
         self.url = url
-        super().__init__(f"HTTP {status} {code or ''}: {message}".replace("  ", " "))
+        self.credentials_sent = credentials_sent  # False: a 401 to a request without any
+        super().__init__(self.text)
+
+    @property
+    def text(self) -> str:
+        """``HTTP 404 MANIFEST_UNKNOWN: not found``; each part once, absent parts left out."""
+        detail = ": ".join(p for p in (self.code, self.message) if p)
+        return f"HTTP {self.status} {detail}".strip()
 
 
 class RegistryUnreachable(Exception):
     """No usable answer: connection refused, timeouts or dropped connections, retried."""
+
+
+class DeadlineExceeded(RegistryUnreachable):
+    """A request (or everything done for one image) took longer than its deadline."""
 
 
 class DigestMismatch(Exception):
@@ -124,7 +156,9 @@ class BlobResult:
     transferred: int  # bytes read over all attempts
 
 
-def _error_from(status: int, body: bytes, url: str) -> RegistryError:
+def _error_from(
+    status: int, body: bytes, url: str, credentials_sent: bool = True
+) -> RegistryError:
     code, message = "", ""
     try:
         data = json.loads(body or b"{}")
@@ -133,8 +167,83 @@ def _error_from(status: int, body: bytes, url: str) -> RegistryError:
             code = str(errors[0].get("code", ""))
             message = str(errors[0].get("message", ""))
     except ValueError:
-        message = body[:200].decode(errors="replace").strip()
-    return RegistryError(status, code, message or f"HTTP {status}", url)
+        message = " ".join(body[:200].decode(errors="replace").split())
+    return RegistryError(status, code, message, url, credentials_sent)
+
+
+# -- deadlines ------------------------------------------------------------------------
+#
+# A read timeout bounds each recv(); a registry that sends a byte every second never
+# trips it.  A watchdog per attempt shuts the connection down when the attempt's
+# deadline passes, which ends a blocked recv() at once, headers or body.
+
+_local = threading.local()  # .watch: the running attempt's _Watch; .deadline: the thread's
+
+
+class _Watch:
+    """One attempt's deadline; the connection it runs on is noted by the pool."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self.conn: HTTPConnection | None = None
+        self._lock = threading.Lock()
+        self._done = False
+        self._timer = threading.Timer(max(seconds, 0.0), self._expire)
+        self._timer.daemon = True
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.expired = True
+            sock = getattr(self.conn, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def __enter__(self) -> _Watch:
+        _local.watch = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._done = True
+        self._timer.cancel()
+        _local.watch = None
+
+
+class _Noting:
+    """Connection mixin: tell the running attempt's watchdog which connection it uses."""
+
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        watch = getattr(_local, "watch", None)
+        if watch is not None:
+            watch.conn = self
+        return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+
+
+class _HTTPConnection(_Noting, HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_Noting, HTTPSConnection):
+    pass
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+def _remaining() -> float | None:
+    """Seconds left of the thread's deadline (``RegistryClient.deadline``), or None."""
+    until: float | None = getattr(_local, "deadline", None)
+    return None if until is None else until - time.monotonic()
 
 
 class RegistryClient:
@@ -158,9 +267,11 @@ class RegistryClient:
         self.retry = retry or RetryPolicy()
         self.timeout = urllib3.Timeout(connect=min(connect_timeout, timeout), read=timeout)
         self._sleep = sleep
+        self.request_timeout = timeout  # the wall-clock deadline of one small answer
         self._http = urllib3.PoolManager(
             num_pools=8, maxsize=pool_size, retries=False, timeout=self.timeout
         )
+        self._http.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
         self._lock = threading.Lock()
         self._tokens: dict[str, tuple[str, float]] = {}  # scope -> (header, expires at)
         self._basic = False  # the registry asked for Basic auth: send it up front
@@ -177,6 +288,39 @@ class RegistryClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @contextlib.contextmanager
+    def deadline(self, seconds: float) -> Iterator[None]:
+        """Everything this thread asks within the block (requests, retries, waits) ends
+        by ``seconds`` from now, with :class:`DeadlineExceeded` when it cannot."""
+        outer: float | None = getattr(_local, "deadline", None)
+        until = time.monotonic() + seconds
+        _local.deadline = until if outer is None else min(outer, until)
+        try:
+            yield
+        finally:
+            _local.deadline = outer
+
+    def _attempt_seconds(self, extra: float = 0.0) -> float:
+        """The deadline of one attempt: the request's own, capped by the thread's."""
+        seconds = self.request_timeout + extra
+        left = _remaining()
+        if left is not None:
+            if left <= 0:
+                raise self._deadline_passed()
+            seconds = min(seconds, left)
+        return seconds
+
+    def _deadline_passed(self) -> DeadlineExceeded:
+        return DeadlineExceeded(f"{self.host}: no complete answer in time (the deadline "
+                                "for this image passed)")
+
+    def _pause(self, seconds: float) -> None:
+        """Sleep before a retry, unless that would outlive the thread's deadline."""
+        left = _remaining()
+        if left is not None and seconds >= left:
+            raise self._deadline_passed()
+        self._sleep(seconds)
 
     # -- public API ---------------------------------------------------------------
 
@@ -198,15 +342,19 @@ class RegistryClient:
         """GET a small body read whole (at most ``limit`` + 1 bytes); a body dropped or cut
         short mid-read is asked for again, like a failed request."""
         for attempt in range(1, self.retry.attempts + 1):
-            resp = self._request("GET", path, repository, headers, stream=True)
+            resp = self._request("GET", path, repository, headers)
             try:
-                return _read_whole(resp, limit, decode=decode), resp
+                with self._reading(resp):
+                    body = _read_whole(resp, limit, decode=decode)
+                if len(body) > limit:
+                    resp.close()  # the rest is never read: the connection cannot be reused
+                return body, resp
             except (Urllib3Error, OSError) as exc:
                 if attempt == self.retry.attempts:
                     raise RegistryUnreachable(
                         f"{self.host}: connection lost reading {path} ({attempt} attempts)"
                     ) from exc
-                self._sleep(self.retry.delay(attempt, None))
+                self._pause(self.retry.delay(attempt, None))
             finally:
                 resp.release_conn()
         raise AssertionError("unreachable: retry.attempts >= 1")
@@ -235,43 +383,61 @@ class RegistryClient:
         repository: str,
         digest: str,
         on_bytes: Callable[[int], None] | None = None,
+        size: int | None = None,
     ) -> BlobResult:
         """Stream a blob to nowhere, hashing it: proves it is servable and warms a cache.
 
-        Dropped connections mid-stream restart the download (bounded attempts).
+        ``size`` is what the manifest declares: a blob served longer than that is cut
+        there (never streamed on) and fails the digest check.  Dropped connections
+        mid-stream restart the download (bounded attempts).
         """
         algorithm, _, want = digest.partition(":")
         if algorithm != "sha256":
             raise DigestMismatch(f"cannot verify {digest}: only sha256 digests are supported")
         path = f"/v2/{repository}/blobs/{digest}"
         transferred = 0
+        extra = (size or 0) / MIN_BLOB_RATE
         for attempt in range(1, self.retry.attempts + 1):
-            resp = self._request("GET", path, repository, {"Accept-Encoding": "identity"},
-                                 stream=True)
+            resp = self._request("GET", path, repository, {"Accept-Encoding": "identity"})
             hasher = hashlib.sha256()
-            size = 0
+            read = 0
             try:
-                for chunk in resp.stream(CHUNK, decode_content=False):
-                    hasher.update(chunk)
-                    size += len(chunk)
-                    transferred += len(chunk)
-                    if on_bytes:
-                        on_bytes(len(chunk))
+                announced = resp.headers.get("Content-Length", "")
+                if size is not None and announced.isdigit() and int(announced) > size:
+                    resp.close()
+                    raise DigestMismatch(
+                        f"blob {digest} is served as {announced} bytes; its manifest "
+                        f"declares {size}"
+                    )
+                with self._reading(resp, extra):
+                    for chunk in resp.stream(CHUNK, decode_content=False):
+                        hasher.update(chunk)
+                        read += len(chunk)
+                        transferred += len(chunk)
+                        if on_bytes:
+                            on_bytes(len(chunk))
+                        if size is not None and read > size:
+                            resp.close()  # the rest is never read
+                            raise DigestMismatch(
+                                f"blob {digest} from {repository} is longer than the {size} "
+                                "bytes its manifest declares (stopped reading there)"
+                            )
             except (Urllib3Error, OSError) as exc:
                 resp.release_conn()
                 if attempt == self.retry.attempts:
                     raise RegistryUnreachable(
                         f"{self.host}: connection lost downloading {digest} "
-                        f"({attempt} attempts): {exc}"
+                        f"({attempt} attempts): {_describe(exc)}"
                     ) from exc
-                self._sleep(self.retry.delay(attempt, None))
+                self._pause(self.retry.delay(attempt, None))
                 continue
-            resp.release_conn()
+            finally:
+                resp.release_conn()
             if hasher.hexdigest() != want:
                 raise DigestMismatch(
                     f"blob {digest} from {repository} hashed to sha256:{hasher.hexdigest()}"
                 )
-            return BlobResult(digest, size, transferred)
+            return BlobResult(digest, read, transferred)
         raise AssertionError("unreachable")
 
     # -- auth ---------------------------------------------------------------------
@@ -308,18 +474,23 @@ class RegistryClient:
         headers = {"User-Agent": USER_AGENT}
         if self.credentials:
             headers["Authorization"] = self.credentials.basic_header()
-        resp = self._send("GET", url, headers, stream=False)
+        resp = self._send("GET", url, headers)
         if resp.status != 200:
-            raise _error_from(resp.status, resp.data, realm)
+            raise _error_from(resp.status, self._drain(resp), realm,
+                              credentials_sent=self.credentials is not None)
         try:
-            data = json.loads(resp.data)
-            token = str(data.get("token") or data.get("access_token") or "")
-            expires_in = float(data.get("expires_in") or 60)
-        except (ValueError, AttributeError) as exc:
-            raise RegistryError(resp.status, "", f"token endpoint {realm} sent no JSON") from exc
-        if not token:
-            raise RegistryError(resp.status, "", f"token endpoint {realm} sent no token")
-        header = f"Bearer {token}"
+            with self._reading(resp):
+                body = _read_whole(resp, MAX_TOKEN_BODY, decode=True)
+            if len(body) > MAX_TOKEN_BODY:
+                resp.close()
+        except (Urllib3Error, OSError) as exc:
+            raise RegistryUnreachable(
+                f"{urllib.parse.urlsplit(realm).netloc}: connection lost reading a token: "
+                f"{_describe(exc)}"
+            ) from exc
+        finally:
+            resp.release_conn()
+        header, expires_in = _parse_token(body, realm)
         with self._lock:
             # renew a little early so a token never expires in flight
             self._tokens[scope] = (header, time.monotonic() + max(expires_in - 10, 1))
@@ -327,43 +498,95 @@ class RegistryClient:
 
     # -- HTTP ---------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def _reading(self, resp: urllib3.BaseHTTPResponse, extra: float = 0.0) -> Iterator[None]:
+        """Read a body within the attempt's deadline (``extra`` seconds more for a blob)."""
+        watch = _Watch(self._attempt_seconds(extra))
+        watch.conn = getattr(resp, "connection", None)
+        try:
+            with watch:
+                yield
+        except (Urllib3Error, OSError) as exc:
+            if watch.expired:
+                raise self._too_slow(watch) from exc
+            raise
+        if watch.expired:
+            raise self._too_slow(watch)
+
+    def _too_slow(self, watch: _Watch) -> DeadlineExceeded:
+        left = _remaining()
+        if left is not None and left <= 0.05:
+            return self._deadline_passed()
+        return DeadlineExceeded(
+            f"{self.host}: timed out: no complete answer within {watch.seconds:.3g} s "
+            "(the registry sends too slowly)"
+        )
+
+    def _drain(self, resp: urllib3.BaseHTTPResponse, limit: int = MAX_ERROR_BODY) -> bytes:
+        """An error/redirect body: at most ``limit`` bytes are read, within the deadline;
+        a longer one is cut and its connection closed, never read to the end."""
+        body = b""
+        try:
+            with self._reading(resp):
+                body = resp.read(limit + 1)
+        except (Urllib3Error, OSError, DeadlineExceeded):
+            resp.close()
+        else:
+            if len(body) > limit:
+                resp.close()
+        finally:
+            resp.release_conn()
+        return body[:limit]
+
     def _request(
-        self, method: str, path: str, repository: str, headers: Mapping[str, str], stream: bool
+        self, method: str, path: str, repository: str, headers: Mapping[str, str]
     ) -> urllib3.BaseHTTPResponse:
         """Send with auth, answering one challenge, following redirects; raise on errors."""
         scope = f"repository:{repository}:pull"
         url = self.base_url + path
         base_headers = {"User-Agent": USER_AGENT, **headers}
         auth = self._auth_header(scope)
-        resp = self._send(method, url, _with_auth(base_headers, auth), stream)
+        resp = self._send(method, url, _with_auth(base_headers, auth))
         if resp.status == 401:
             challenge = parse_challenge(resp.headers.get("WWW-Authenticate"))
-            first = _drain(resp)
+            first = self._drain(resp)
             answer = self._answer(challenge, scope)
             if answer is None or answer == auth:
-                raise _error_from(401, first, url)
-            resp = self._send(method, url, _with_auth(base_headers, answer), stream)
-        for _ in range(5):
+                sent = auth is not None and self.credentials is not None
+                raise _error_from(401, first, url, credentials_sent=sent)
+            resp = self._send(method, url, _with_auth(base_headers, answer))
+        seen = {url}
+        for _ in range(MAX_REDIRECTS):
             if resp.status not in REDIRECT_STATUSES:
                 break
             location = resp.headers.get("Location", "")
-            _drain(resp)
+            self._drain(resp)
             target = urllib.parse.urljoin(url, location)
+            if target in seen:
+                raise RegistryError(resp.status, "", f"redirect loop: {url} redirects back "
+                                    f"to {target}", url)
+            seen.add(target)
             same_host = urllib.parse.urlsplit(target).netloc == urllib.parse.urlsplit(url).netloc
             # object storage URLs carry their own signature; our token must not leak there
             redirect_headers = dict(base_headers) if not same_host else dict(
                 _with_auth(base_headers, self._auth_header(scope))
             )
             url = target
-            resp = self._send(method, url, redirect_headers, stream)
-        if resp.status >= 400 or resp.status in REDIRECT_STATUSES:
-            raise _error_from(resp.status, _drain(resp), url)
+            resp = self._send(method, url, redirect_headers)
+        if resp.status in REDIRECT_STATUSES:
+            self._drain(resp)
+            raise RegistryError(resp.status, "", f"redirect loop: still redirected after "
+                                f"{MAX_REDIRECTS} redirects (last to {url})", url)
+        if resp.status >= 400:
+            raise _error_from(resp.status, self._drain(resp), url,
+                              credentials_sent=self.credentials is not None)
         return resp
 
     def _send(
-        self, method: str, url: str, headers: Mapping[str, str], stream: bool
+        self, method: str, url: str, headers: Mapping[str, str]
     ) -> urllib3.BaseHTTPResponse:
-        """One request with retries on 429/5xx, dropped connections and timeouts."""
+        """One request (up to its headers) with retries on 429/5xx, dropped connections
+        and timeouts; each attempt within its deadline.  The body is the caller's to read."""
         netloc = urllib.parse.urlsplit(url).netloc
         same_registry = netloc == self.host
         last_error = ""
@@ -376,34 +599,41 @@ class RegistryClient:
                     raise RegistryUnreachable(
                         f"{netloc}: {dead} (an earlier request already failed every attempt)"
                     )
+            watch = _Watch(self._attempt_seconds())
             try:
                 with self._lock:
                     self.requests += 1
-                resp = self._http.request(
-                    method, url, headers=dict(headers), preload_content=not stream,
-                    redirect=False, timeout=self.timeout,
-                )
+                with watch:
+                    resp = self._http.request(
+                        method, url, headers=dict(headers), preload_content=False,
+                        redirect=False, timeout=self.timeout,
+                    )
             except (Urllib3Error, OSError) as exc:
-                last_error = _describe(exc)
+                if watch.expired:
+                    left = _remaining()
+                    if left is not None and left <= 0.05:
+                        raise self._deadline_passed() from exc
+                    last_error = f"timed out: no complete answer within {watch.seconds:.3g} s"
+                else:
+                    last_error = _describe(exc)
                 if attempt < self.retry.attempts:
-                    self._sleep(self.retry.delay(attempt, None))
+                    self._pause(self.retry.delay(attempt, None))
                     continue
                 if same_registry:
                     with self._lock:
                         self._dead = last_error
-                raise RegistryUnreachable(
-                    f"{netloc}: {last_error} ({attempt} attempts)"
-                ) from exc
+                kind = DeadlineExceeded if watch.expired else RegistryUnreachable
+                raise kind(f"{netloc}: {last_error} ({attempt} attempts)") from exc
             if same_registry:
                 with self._lock:
                     self._dead = None  # it answers: whatever failed before was passing
             if resp.status in RETRY_STATUSES and attempt < self.retry.attempts:
                 delay = self.retry.delay(attempt, resp.headers.get("Retry-After"))
-                _drain(resp)
+                self._drain(resp)
                 if same_registry and resp.status in HOLD_STATUSES:
                     self._hold(delay)  # the loop's _wait_for_hold does the waiting
                 else:
-                    self._sleep(delay)
+                    self._pause(delay)
                 continue
             return resp
         raise AssertionError("unreachable")
@@ -416,7 +646,38 @@ class RegistryClient:
         with self._lock:
             wait = self._hold_until - time.monotonic()
         if wait > 0:
-            self._sleep(wait)
+            self._pause(wait)
+
+
+def _parse_token(body: bytes, realm: str) -> tuple[str, float]:
+    """(``Bearer <token>``, seconds it lasts) from a token endpoint's answer."""
+    if len(body) > MAX_TOKEN_BODY:
+        raise RegistryError(200, "", f"token endpoint {realm} sent more than "
+                            f"{MAX_TOKEN_BODY} bytes", realm)
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise RegistryError(200, "", f"token endpoint {realm} sent no JSON", realm) from exc
+    if not isinstance(data, dict):
+        raise RegistryError(200, "", f"token endpoint {realm} sent JSON that is not an object",
+                            realm)
+    token = data.get("token") or data.get("access_token")
+    if not isinstance(token, str) or not token:
+        raise RegistryError(200, "", f"token endpoint {realm} sent no token", realm)
+    raw = data.get("expires_in")
+    if raw is None:
+        return f"Bearer {token}", 60.0
+    try:
+        if isinstance(raw, bool):
+            raise ValueError(raw)
+        expires_in = float(raw)
+    except (TypeError, ValueError):
+        expires_in = math.nan
+    if not math.isfinite(expires_in) or expires_in <= 0:
+        shown = json.dumps(raw)[:40]
+        raise RegistryError(200, "", f"token endpoint {realm} sent a token with a bad "
+                            f"expires_in ({shown}): not a positive number of seconds", realm)
+    return f"Bearer {token}", expires_in
 
 
 def _with_auth(headers: Mapping[str, str], auth: str | None) -> dict[str, str]:
@@ -439,16 +700,6 @@ def _read_whole(resp: urllib3.BaseHTTPResponse, limit: int, decode: bool) -> byt
             f"connection closed after {len(body)} of {expected} bytes"
         )
     return body
-
-
-def _drain(resp: urllib3.BaseHTTPResponse, limit: int = 64 * 1024) -> bytes:
-    """An error/redirect body (small JSON), read whole so the connection is reusable."""
-    try:
-        return (resp.data or b"")[:limit]
-    except (Urllib3Error, OSError):
-        return b""
-    finally:
-        resp.release_conn()
 
 
 def _describe(exc: BaseException) -> str:

@@ -10,7 +10,8 @@ moment when nobody is paging.
 - Downloads run in a bounded thread pool sharing one connection pool, and start as
   soon as an image's manifest has resolved (while other images are still checked).
 - Each blob is streamed and hashed chunk by chunk, never held in memory, and its
-  sha256 checked against the digest.
+  sha256 checked against the digest; a blob served longer than its manifest declares
+  is cut there and fails.
 """
 
 from __future__ import annotations
@@ -78,7 +79,9 @@ class Warmer:
                     self.report.transferred += done[blob.digest]
                     continue
                 job = BlobJob(repository, blob)
-                future = self._pool.submit(self._client.fetch_blob, repository, blob.digest)
+                future = self._pool.submit(
+                    self._client.fetch_blob, repository, blob.digest, None, blob.size
+                )
                 self._futures[future] = job
 
     @property

@@ -33,7 +33,7 @@ def test_single_label_registry_is_refused(
     assert main(["convert", "--registry", registry, "nginx"]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert "a registry host has a dot or a port" in captured.err
+    assert "a registry host has a dot or a port" in captured.err, captured.err
     with pytest.raises(InvalidRegistry):
         check_registry(registry)
 

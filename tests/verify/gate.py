@@ -57,6 +57,9 @@ NOT_AUTHORIZED = (
 )
 
 
+ENDLESS_LIMIT = 64 * 1024 * 1024  # an "endless" body stops here, so a test fails, not hangs
+
+
 @dataclass
 class Fault:
     """What to do with requests whose path matches ``pattern``, ``times`` times."""
@@ -68,6 +71,12 @@ class Fault:
     # | "missing" (ECR's 404 for an image it does not hold)
     # | "expired" (ECR's expired-token 403) | "name-unknown" (ECR's 404 for no repository)
     # | "ecr-401" (ECR's Basic challenge, always) | "schema1" (a signed schema 1 manifest)
+    # hostile registries (issue 14):
+    # | "drip" (200, then the body one byte per ``delay`` s) | "drip-headers" (the status
+    # line and headers one byte per ``delay`` s) | "endless-404" / "endless-500" /
+    # "endless-401" (an error status and a body that never ends) | "oversize" (the blob,
+    # then more bytes than it has, no Content-Length) | "redirect-self" (307 to itself)
+    # | "503-bare" (503 with an empty body)
     action: str
     times: int = 1_000_000
     delay: float = 0.0
@@ -87,6 +96,10 @@ class GateState:
     # when set, a manifest GET by digest is 404 until the repository's tag was pulled
     fill_by_tag_only: bool = False
     filled: set[str] = field(default_factory=set)
+    # the token endpoint: "" answers properly, "endless" never ends its body,
+    # "bad-expires" sends a token whose expires_in is not a number
+    token_action: str = ""
+    sent: Counter[str] = field(default_factory=Counter)  # body bytes of endless answers
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def take_fault(self, path: str) -> Fault | None:
@@ -140,6 +153,8 @@ def _handler(state: GateState, port_of: Callable[[], int]) -> type[BaseHTTPReque
                 self._error(404, "MANIFEST_UNKNOWN", IMAGE_NOT_FOUND)
                 return
             fault = state.take_fault(path)
+            if fault is not None and self._hostile(fault, path):
+                return
             if fault is not None:
                 if fault.action == "drop":
                     self.close_connection = True
@@ -193,6 +208,79 @@ def _handler(state: GateState, port_of: Callable[[], int]) -> type[BaseHTTPReque
                 return
             self._forward(fault.action if fault else None)
 
+        def _hostile(self, fault: Fault, path: str) -> bool:
+            """The issue-14 answers; True when the request was answered."""
+            action = fault.action
+            if action.startswith("endless-"):
+                status = int(action.split("-", 1)[1])
+                self._endless(status, path, {"Content-Type": "application/json"})
+                return True
+            if action == "drip":
+                self.send_response(200)
+                self.send_header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+                self.send_header("Content-Length", "4096")
+                self.end_headers()
+                self._trickle(b"{" + b" " * 4095, fault.delay)
+                return True
+            if action == "drip-headers":
+                head = b"HTTP/1.1 200 OK\r\n" + b"X-Slow: " + b"x" * 4096 + b"\r\n\r\n"
+                self._trickle(head, fault.delay)
+                return True
+            if action == "redirect-self":
+                self._send(307, b"", {"Location": path})
+                return True
+            if action == "503-bare":
+                self._send(503, b"")
+                return True
+            if action == "oversize":
+                upstream = http.client.HTTPConnection(state.target, timeout=30)
+                try:
+                    headers = {k: v for k, v in self.headers.items()
+                               if k.lower() not in {"host", "connection"}}
+                    upstream.request("GET", path, headers=headers)
+                    real = upstream.getresponse().read()
+                finally:
+                    upstream.close()
+                self._endless(200, path, {"Content-Type": "application/octet-stream"},
+                              first=real)
+                return True
+            return False
+
+        def _trickle(self, data: bytes, delay: float) -> None:
+            self.close_connection = True
+            try:
+                for i in range(len(data)):
+                    self.wfile.write(data[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(delay)
+            except OSError:
+                pass
+
+        def _endless(self, status: int, path: str, headers: dict[str, str],
+                     first: bytes = b"") -> None:
+            """``first``, then zeros, with no Content-Length, until the client hangs up
+            (or ENDLESS_LIMIT); bytes sent are counted in ``state.sent``."""
+            self.close_connection = True
+            self.send_response(status)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            chunk = b"\0" * 65536
+            sent = 0
+            try:
+                if first:
+                    self.wfile.write(first)
+                    sent += len(first)
+                while sent < ENDLESS_LIMIT:
+                    self.wfile.write(chunk)
+                    sent += len(chunk)
+            except OSError:
+                pass
+            finally:
+                with state.lock:
+                    state.sent[urllib.parse.urlsplit(path).path] += sent
+
         def _filled(self, path: str) -> bool:
             """ECR's rule: a digest resolves only once its repository's tag was pulled."""
             match = re.match(r"^/v2/(.+)/manifests/([^?]+)", path)
@@ -232,7 +320,12 @@ def _handler(state: GateState, port_of: Callable[[], int]) -> type[BaseHTTPReque
             if not ok or query.get("service") != ["gate"]:
                 self._error(401, "UNAUTHORIZED", "bad credentials")
                 return
-            body = json.dumps({"token": f"tok:{scope}", "expires_in": 300}).encode()
+            if state.token_action == "endless":
+                self._endless(200, "/token", {"Content-Type": "application/json"},
+                              first=b'{"token": "')
+                return
+            expires: object = "soon" if state.token_action == "bad-expires" else 300
+            body = json.dumps({"token": f"tok:{scope}", "expires_in": expires}).encode()
             self._send(200, body, {"Content-Type": "application/json"})
 
         def _forward(self, damage: str | None) -> None:
@@ -333,6 +426,8 @@ class Gate:
             self.state.authorization.clear()
             self.state.fill_by_tag_only = False
             self.state.filled.clear()
+            self.state.token_action = ""
+            self.state.sent.clear()
 
     def __enter__(self) -> Gate:
         self.thread.start()

@@ -7,7 +7,7 @@ import base64
 import boto3
 import pytest
 
-from ecr.cli.commands.verify import RegistryTarget, credentials_for
+from ecr.cli.commands.verify import credentials_for
 from ecr.registry import auth
 from tests.verify.conftest import BEARER_PASSWORD, BEARER_USER, World
 
@@ -50,8 +50,7 @@ def test_bearer_wrong_or_missing_credentials_are_unauthorized(
 def test_ecr_token_from_get_authorization_token(aws_env, monkeypatch) -> None:
     monkeypatch.delenv("REGISTRY_USERNAME", raising=False)
     monkeypatch.delenv("REGISTRY_PASSWORD", raising=False)
-    target = RegistryTarget(ECR_HOST, f"https://{ECR_HOST}", {})
-    creds = credentials_for(target, profile=None, role_arn=None)
+    creds = credentials_for(ECR_HOST, profile=None, role_arn=None)
     assert creds is not None
     assert creds.username == "AWS" and creds.password
     assert creds.source == "ecr:GetAuthorizationToken"
@@ -78,12 +77,11 @@ def test_ecr_token_failure_explains(aws_env, monkeypatch) -> None:
 def test_explicit_credentials_win_over_ecr(monkeypatch) -> None:
     monkeypatch.setenv("REGISTRY_USERNAME", "AWS")
     monkeypatch.setenv("REGISTRY_PASSWORD", "from-env")
-    target = RegistryTarget(ECR_HOST, f"https://{ECR_HOST}", {})
-    creds = credentials_for(target, None, None)
+    creds = credentials_for(ECR_HOST, None, None)
     assert creds is not None and creds.password == "from-env"
     monkeypatch.delenv("REGISTRY_PASSWORD")
     with pytest.raises(auth.CredentialsError, match="both"):
-        credentials_for(target, None, None)
+        credentials_for(ECR_HOST, None, None)
 
 
 def test_decode_ecr_token() -> None:
@@ -128,5 +126,5 @@ def test_ecr_token_for_a_dual_stack_host(aws_env, monkeypatch) -> None:
     monkeypatch.delenv("REGISTRY_USERNAME", raising=False)
     monkeypatch.delenv("REGISTRY_PASSWORD", raising=False)
     host = "123456789012.dkr-ecr.af-south-1.on.aws"
-    creds = credentials_for(RegistryTarget(host, f"https://{host}", {}), None, None)
+    creds = credentials_for(host, None, None)
     assert creds is not None and creds.username == "AWS"

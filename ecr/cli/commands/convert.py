@@ -25,10 +25,9 @@ import json
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from ecr.charts import convert as chart_convert
-from ecr.cli import image_options
+from ecr.cli import chart_options, image_options
 from ecr.cli.output import add_output_argument, format_table, print_json
 from ecr.errors import UsageError
 from ecr.images.mapping import (
@@ -39,8 +38,11 @@ from ecr.images.mapping import (
     to_cache,
 )
 from ecr.images.reference import InvalidReference, printable
-from ecr.values.files import FileOutcome, convert_file, summary, unified_diff
-from ecr.values.scan import gather
+
+if TYPE_CHECKING:
+    from ecr.values.files import FileOutcome
+
+# Imported where used: YAML and Helm code (~60 ms) is not what `convert IMAGE` runs.
 
 EPILOG = f"""\
 examples:
@@ -96,11 +98,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "directories given (refused otherwise)",
     )
     add_output_argument(parser)
-    chart_convert.add_arguments(parser)  # --chart/--values/--set/--apps (issue 7)
+    chart_options.add_convert_arguments(parser)  # --chart/--values/--set/--apps (issue 7)
 
 
 def run(args: argparse.Namespace) -> int:
-    if chart_convert.wanted(args):  # render the chart: see ecr.charts.convert
+    if chart_options.convert_renders(args):  # render the chart: see ecr.charts.convert
+        from ecr.charts import convert as chart_convert
+
         return chart_convert.run(args, *_target(args), image_options.aliases(args))
     if not args.files and (args.write or args.check or args.allow_insecure_images):
         raise UsageError(
@@ -224,6 +228,9 @@ def _convert_files(
     args: argparse.Namespace, registry: str, host_prefixes: dict[str, str],
     aliases: dict[str, str],
 ) -> int:
+    from ecr.values.files import FileOutcome, convert_file, summary, unified_diff
+    from ecr.values.scan import gather
+
     try:
         collected = gather(args.items)
     except FileNotFoundError as exc:
@@ -280,6 +287,8 @@ def _convert_charted(
 ) -> tuple[int, list[object]]:
     """Each values file beside a Chart.yaml through the chart path (render, override,
     prove by a second render): its exit status, and its JSON documents."""
+    from ecr.charts import convert as chart_convert
+
     code = 0
     documents: list[object] = []
     for path in files:
@@ -302,6 +311,8 @@ def _convert_charted(
 
 
 def _file_json(outcome: FileOutcome) -> dict[str, object]:
+    from ecr.values.files import unified_diff
+
     data: dict[str, object] = {"path": str(outcome.path), "changed": outcome.changed,
                                "written": outcome.written, "error": outcome.error,
                                "skipped": outcome.skipped, "warnings": outcome.warnings}

@@ -114,6 +114,8 @@ def options(args: argparse.Namespace) -> Options:
     if args.registry or os.environ.get("ECR_REGISTRY") or args.stack:
         try:
             target = outputs.resolve(args.registry, args.stack)
+        except outputs.BadRegistry as exc:  # given, but not a registry: say so
+            raise UsageError(str(exc)) from None
         except outputs.RegistryNotFound:
             target = None
         if target:

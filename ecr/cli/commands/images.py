@@ -26,7 +26,7 @@ from ecr.charts import helm
 from ecr.charts import images as chart_images
 from ecr.charts.helm import HelmFailure
 from ecr.charts.images import FAILING, Fetcher, Found, Release
-from ecr.cli import image_options, output
+from ecr.cli import chart_options, image_options, output
 from ecr.errors import UsageError
 
 EPILOG = """\
@@ -51,7 +51,7 @@ exit status: 0 listed; 1 with --check when any image is bypass, uncacheable or b
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = EPILOG
-    chart_images.add_input_arguments(parser)
+    chart_options.add_input_arguments(parser)
     image_options.add_registry_arguments(parser)
     image_options.add_alias_arguments(parser)
     parser.add_argument(

@@ -14,16 +14,16 @@ Exit status: 0 every image resolved, 1 at least one did not, 2 bad usage.
 from __future__ import annotations
 
 import argparse
-import os
+import math
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ecr.charts import images as chart_images
-from ecr.cli import image_options
+from ecr.cli import chart_options, image_options
 from ecr.cli import output as report
 from ecr.config import outputs
 from ecr.errors import UsageError
@@ -50,7 +50,9 @@ from ecr.values import scan as yaml_images
 DEFAULT_PLATFORM = "linux/amd64"
 DEFAULT_CONCURRENCY = 8
 DEFAULT_TIMEOUT = 30.0
+DEFAULT_IMAGE_TIMEOUT = 300.0
 DEFAULT_RETRIES = 3
+MAX_TIMEOUT = 3600.0  # an hour: anything longer is a typo, and sockets refuse huge values
 
 
 EPILOG = """\
@@ -79,13 +81,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH|IMAGE",
         help="values files, manifests or directories to scan for images, or image references",
     )
-    parser.add_argument(
-        "--registry",
-        metavar="URL",
-        help="the registry: <account>.dkr.ecr.<region>.amazonaws.com, or any OCI registry "
-        "as http(s)://HOST[:PORT] (default: ECR_REGISTRY, else the stack output)",
-    )
-    parser.add_argument("--stack", metavar="NAME", help="pulumi stack to read the registry from")
+    image_options.add_registry_arguments(parser)
     parser.add_argument(
         "--platform",
         default=DEFAULT_PLATFORM,
@@ -108,10 +104,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds("--timeout"),
         default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
-        help=f"per-request connect/read timeout (default {DEFAULT_TIMEOUT:.0f})",
+        help="per request: the connect and read timeouts, and the most one answer may take "
+        f"from the request to its last byte (blobs: more, by size) (default {DEFAULT_TIMEOUT:.0f})",
+    )
+    parser.add_argument(
+        "--image-timeout",
+        type=_seconds("--image-timeout"),
+        default=DEFAULT_IMAGE_TIMEOUT,
+        metavar="SECONDS",
+        help="the most one image's check may take, its retries and waits included: then it "
+        f"is an error (default {DEFAULT_IMAGE_TIMEOUT:.0f})",
     )
     parser.add_argument(
         "--retries",
@@ -130,7 +135,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     image_options.add_alias_arguments(parser)
     report.add_output_argument(parser)
-    chart_images.add_verify_arguments(parser)  # --chart/--values/--set/--apps (issue 7)
+    chart_options.add_verify_arguments(parser)  # --chart/--values/--set/--apps (issue 7)
+
+
+def _seconds(option: str) -> Callable[[str], float]:
+    """An argparse type: a finite number of seconds in (0, MAX_TIMEOUT], else exit 2."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or not 0 < value <= MAX_TIMEOUT:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a number of seconds from 0 (exclusive) to {MAX_TIMEOUT:.0f}"
+            )
+        return value
+
+    parse.__name__ = option  # argparse names the option in its message
+    return parse
 
 
 # -- collecting images --------------------------------------------------------------
@@ -202,39 +225,15 @@ def _looks_like_path(target: str) -> bool:
 # -- the registry and its credentials ----------------------------------------------
 
 
-@dataclass(frozen=True)
-class RegistryTarget:
-    host: str  # host[:port], as it appears in cache references
-    url: str  # scheme://host[:port]
-    host_prefixes: dict[str, str]
-
-
-def resolve_registry(value: str | None, stack: str | None) -> RegistryTarget:
-    raw = value or os.environ.get("ECR_REGISTRY") or ""
-    try:
-        target = outputs.resolve(value, stack)
-    except outputs.RegistryNotFound as exc:
-        raise UsageError(str(exc)) from exc
-    scheme = "http" if raw.strip().startswith("http://") else "https"
-    host = target.registry
-    if "/" in host:
-        raise UsageError(f"--registry {raw!r}: give a host[:port], without a path")
-    try:
-        mapping.check_registry(host)
-    except mapping.InvalidRegistry as exc:
-        raise UsageError(str(exc)) from exc
-    return RegistryTarget(host, f"{scheme}://{host}", dict(target.host_prefixes))
-
-
 def credentials_for(
-    registry: RegistryTarget, profile: str | None, role_arn: str | None
+    host: str, profile: str | None, role_arn: str | None
 ) -> auth.Credentials | None:
     """Explicit REGISTRY_USERNAME/PASSWORD, else an ECR token for ECR hosts, else none."""
     explicit = auth.from_environment()
     if explicit is not None:
         return explicit
-    if auth.ecr_host(registry.host):
-        return auth.ecr_credentials(registry.host, profile=profile, role_arn=role_arn)
+    if auth.ecr_host(host):
+        return auth.ecr_credentials(host, profile=profile, role_arn=role_arn)
     return None
 
 
@@ -268,7 +267,7 @@ class Row:
 
 
 def _target_for(
-    item: Input, registry: RegistryTarget, aliases: dict[str, str]
+    item: Input, registry: outputs.Target, aliases: dict[str, str]
 ) -> tuple[CacheTarget | None, Row]:
     """The cache target of an input, or a finished row (invalid / unsupported)."""
     if item.note:
@@ -280,7 +279,7 @@ def _target_for(
         )
         return None, Row(item, None, ImageResult(outcome))
     try:
-        cached = mapping.to_cache(item.image, registry.host, registry.host_prefixes, aliases)
+        cached = mapping.to_cache(item.image, registry.registry, registry.host_prefixes, aliases)
     except InvalidReference as exc:
         what = "not a file or directory, and not an image reference"
         reason = f"{what}: {exc}" if item.sources == ["argument"] else str(exc)
@@ -301,17 +300,19 @@ def _target_for(
 
 def verify(
     inputs: Sequence[Input],
-    registry: RegistryTarget,
+    registry: outputs.Target,
     client: RegistryClient,
     platforms: Sequence[Platform],
     aliases: dict[str, str],
     concurrency: int,
     auth_problem: str | None = None,
     warmer: oci_warm.Warmer | None = None,
+    image_timeout: float = DEFAULT_IMAGE_TIMEOUT,
 ) -> list[Row]:
     """A row per input; registry calls run ``concurrency`` at a time.
 
     With a ``warmer``, each image's blobs start downloading as soon as it resolves.
+    Each image's check ends within ``image_timeout`` seconds, with a verdict.
     """
     rows: list[Row] = []
     pending: list[tuple[Row, CacheTarget]] = []
@@ -331,7 +332,8 @@ def verify(
         def one(job: tuple[Row, CacheTarget]) -> None:
             row, target = job
             try:
-                row.result = check_image(client, target, platforms)
+                with client.deadline(image_timeout):
+                    row.result = check_image(client, target, platforms)
             except Exception as exc:  # one image's surprise must not hide the others
                 row.result = ImageResult(classify(exc, target))
             if warmer is not None and row.verdict == OK:
@@ -422,12 +424,12 @@ def run(args: argparse.Namespace) -> int:
             "give values files, manifests, directories or image references to verify, "
             "or --chart CHART -f VALUES, or --apps PATH (--help for every option)"
         )
-    if args.concurrency < 1 or args.timeout <= 0 or args.retries < 0:
-        raise UsageError("--concurrency must be >= 1, --timeout > 0 and --retries >= 0")
+    if not 1 <= args.concurrency <= 256 or not 0 <= args.retries <= 20:
+        raise UsageError("--concurrency must be 1 to 256 and --retries 0 to 20")
     platforms = _platforms(args.platform)
     aliases = image_options.aliases(args)
-    registry = resolve_registry(args.registry, args.stack)
-    if (args.role_arn or args.profile) and not auth.ecr_host(registry.host):
+    registry = image_options.registry_target(args)
+    if (args.role_arn or args.profile) and not auth.ecr_host(registry.registry):
         raise UsageError("--role-arn and --profile apply to ECR registries only")
     inputs = collect_inputs(args.targets, rendered)
     if not inputs:
@@ -435,7 +437,7 @@ def run(args: argparse.Namespace) -> int:
     auth_problem = None
     credentials = None
     try:
-        credentials = credentials_for(registry, args.profile, args.role_arn)
+        credentials = credentials_for(registry.registry, args.profile, args.role_arn)
     except auth.CredentialsSetupError as exc:
         raise UsageError(str(exc)) from None
     except auth.CredentialsError as exc:
@@ -450,7 +452,7 @@ def run(args: argparse.Namespace) -> int:
     with client:
         warmer = oci_warm.Warmer(client, args.concurrency) if args.warm else None
         rows = verify(inputs, registry, client, platforms, aliases, args.concurrency,
-                      auth_problem, warmer)
+                      auth_problem, warmer, args.image_timeout)
         warm_result = finish_warm(rows, warmer) if warmer is not None else None
     if args.output == "json":
         report.print_json([row.as_dict() for row in rows])
