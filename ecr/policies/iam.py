@@ -62,6 +62,23 @@ def partition_of(arn: str) -> str:
     return parts[1]
 
 
+# Region name prefixes of the partitions other than "aws" (botocore's endpoints.json).
+_PARTITION_PREFIXES: tuple[tuple[str, str], ...] = (
+    ("cn-", "aws-cn"),
+    ("us-gov-", "aws-us-gov"),
+    ("us-isob-", "aws-iso-b"),
+    ("us-iso-", "aws-iso"),
+    ("eu-isoe-", "aws-iso-e"),
+    ("us-isof-", "aws-iso-f"),
+)
+
+
+def registry_in(region: str, account_id: str) -> Registry:
+    """The registry of ``account_id`` in ``region``, its partition from the region."""
+    partition = next((p for prefix, p in _PARTITION_PREFIXES if region.startswith(prefix)), "aws")
+    return Registry(partition, region, account_id)
+
+
 def account_principal(partition: str, account_id: str) -> str:
     return f"arn:{partition}:iam::{account_id}:root"
 

@@ -15,19 +15,31 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from ecr import aws, catalogue
-from ecr.aws import clients as ops_clients
-from ecr.aws import inventory as ops_inventory
-from ecr.aws.inventory import Inventory, PrefixStats, RepoStats
+from ecr.aws.clients import Clients, add_aws_arguments
+from ecr.aws.inventory import (
+    DEFAULT_CONCURRENCY,
+    PRIVATE,
+    Inventory,
+    PrefixStats,
+    RepoStats,
+    by_prefix,
+    collect,
+    monthly_cost,
+)
 from ecr.cli import ops_options
-from ecr.cli import output as report
-from ecr.config import outputs as stack_outputs
+from ecr.cli.output import (
+    PendingProgress,
+    add_output_argument,
+    format_table,
+    human_bytes,
+    print_json,
+)
 from ecr.config import stackfile
+from ecr.config.outputs import stack_outputs
 from ecr.config.stackfile import CachePolicySettings
 from ecr.errors import UsageError
-from ecr.policies import lifecycle as lifecycle_policy
+from ecr.policies import lifecycle
 
 DEFAULT_PRICE = 0.10  # USD per GB-month, us-east-1 (docs/facts.md "Pricing")
 BAR_WIDTH = 30
@@ -87,12 +99,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--concurrency",
         type=int,
-        default=ops_inventory.DEFAULT_CONCURRENCY,
+        default=DEFAULT_CONCURRENCY,
         metavar="N",
-        help=f"DescribeImages calls in flight (default {ops_inventory.DEFAULT_CONCURRENCY})",
+        help=f"DescribeImages calls in flight (default {DEFAULT_CONCURRENCY})",
     )
-    ops_clients.add_aws_arguments(parser)
-    report.add_output_argument(parser)
+    add_aws_arguments(parser)
+    add_output_argument(parser)
 
 
 @dataclass(frozen=True)
@@ -102,7 +114,7 @@ class CachePolicy:
     settings: CachePolicySettings
     source: str  # the stack file read, or "the stack's defaults"
 
-    def document(self) -> lifecycle_policy.PolicyDocument:
+    def document(self) -> lifecycle.PolicyDocument:
         return self.settings.policy()
 
     def as_dict(self) -> dict[str, Any]:
@@ -127,7 +139,7 @@ def _settings(args: argparse.Namespace) -> tuple[list[str], int, CachePolicy]:
     policy = CachePolicy(chosen, str(stack.path) if stack else DEFAULTS_SOURCE)
     try:
         policy.document()
-    except lifecycle_policy.PolicyValueError as exc:
+    except lifecycle.PolicyValueError as exc:
         raise UsageError(f"{policy.source}: {exc} (cacheUnpulledDays / cacheKeepImages)") from None
     known = list(stack.caches if stack else catalogue.DEFAULT_CACHES)
     prefixes = list(args.prefix or known)
@@ -146,7 +158,7 @@ def _settings(args: argparse.Namespace) -> tuple[list[str], int, CachePolicy]:
 
 def links(stack: str | None) -> dict[str, str | None]:
     """Budget name and dashboard URL from the stack outputs, when pulumi can read them."""
-    outputs = stack_outputs.stack_outputs(stack)
+    outputs = stack_outputs(stack)
     budget = outputs.get("budget_name")
     dashboard = outputs.get("dashboard_url")
     return {
@@ -166,7 +178,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def status(
-    clients: ops_clients.Clients,
+    clients: Clients,
     region: str,
     prefixes: list[str],
     unpulled_days: int,
@@ -187,20 +199,20 @@ def status(
     """
     now = now or datetime.now(UTC)
     cache_policy = cache_policy or default_policy()
-    with report.PendingProgress("describing images") as progress:
+    with PendingProgress("describing images") as progress:
         try:
-            inventory = ops_inventory.collect(
+            inventory = collect(
                 clients.ecr, prefixes, now, unpulled_days, concurrency,
                 on_done=progress.advance, on_total=progress.start,
                 cache_policy=cache_policy.document(), only=only,
             )
-        except (ClientError, BotoCoreError) as exc:
+        except aws.ERRORS as exc:
             print(f"error: {aws.explain(exc, 'list ECR repositories')}", file=sys.stderr)
             return 1
-    groups = ops_inventory.by_prefix(inventory.repositories, only or prefixes, expiring=True)
+    groups = by_prefix(inventory.repositories, only or prefixes, expiring=True)
     registry = registry_host(clients, inventory, region)
     if output == "json":
-        report.print_json(to_json(inventory, groups, registry, region, unpulled_days, price,
+        print_json(to_json(inventory, groups, registry, region, unpulled_days, price,
                                   stack_links, cache_policy))
     else:
         print(render(inventory, groups, registry, region, unpulled_days, price, top, stack_links,
@@ -210,7 +222,7 @@ def status(
     return 1 if inventory.errors else 0
 
 
-def registry_host(clients: ops_clients.Clients, inventory: Inventory, region: str) -> str | None:
+def registry_host(clients: Clients, inventory: Inventory, region: str) -> str | None:
     """The registry host: from the listing, else (no repositories yet) from the account.
 
     An empty registry still has a host (``<account>.dkr.ecr.<region>.amazonaws.com``),
@@ -222,7 +234,7 @@ def registry_host(clients: ops_clients.Clients, inventory: Inventory, region: st
         inventory.api_calls += 1
         try:
             account = str(clients.sts.get_caller_identity()["Account"])
-        except (ClientError, BotoCoreError, aws.AwsSetupError) as exc:
+        except aws.ERRORS as exc:
             print(f"warning: {aws.explain(exc, 'sts get-caller-identity')}", file=sys.stderr)
             return None
     return catalogue.registry_host(account, region)
@@ -244,7 +256,7 @@ def _usage_json(stats: PrefixStats | RepoStats, price: float) -> dict[str, Any]:
     return {
         "images": stats.images,
         "size_bytes": stats.size_bytes,
-        "estimated_monthly_cost_usd": round(ops_inventory.monthly_cost(stats.size_bytes, price), 4),
+        "estimated_monthly_cost_usd": round(monthly_cost(stats.size_bytes, price), 4),
         "last_pull": _iso(stats.last_pull),
         "unpulled_images": stats.unpulled,
         "expiring_images": stats.expiring,
@@ -254,7 +266,7 @@ def _usage_json(stats: PrefixStats | RepoStats, price: float) -> dict[str, Any]:
 def _prefix_json(group: PrefixStats, price: float) -> dict[str, Any]:
     return {
         "prefix": group.prefix,
-        "cache": group.prefix != ops_inventory.PRIVATE,
+        "cache": group.prefix != PRIVATE,
         "repositories": group.repositories,
         **_usage_json(group, price),
     }
@@ -294,7 +306,7 @@ def to_json(
             "repositories": len(inventory.repositories),
             "images": sum(r.images for r in inventory.repositories),
             "size_bytes": total,
-            "estimated_monthly_cost_usd": round(ops_inventory.monthly_cost(total, price), 4),
+            "estimated_monthly_cost_usd": round(monthly_cost(total, price), 4),
             "unpulled_images": sum(r.unpulled for r in inventory.repositories),
             "expiring_images": sum(r.expiring or 0 for r in inventory.repositories),
         },
@@ -333,10 +345,10 @@ def size_bars(groups: list[PrefixStats], price: float, width: int = BAR_WIDTH) -
         if group.size_bytes and not filled:
             filled = 1  # something stored never looks like nothing
         bar = "#" * filled + "." * (width - filled)
-        cost = ops_inventory.monthly_cost(group.size_bytes, price)
+        cost = monthly_cost(group.size_bytes, price)
         lines.append(
             f"{group.prefix.ljust(name_width)}  [{bar}]  "
-            f"{report.human_bytes(group.size_bytes):>10}  ~{cost:.2f} USD/month"
+            f"{human_bytes(group.size_bytes):>10}  ~{cost:.2f} USD/month"
         )
     return "\n".join(lines)
 
@@ -359,7 +371,7 @@ def render(
     out = [
         f"Registry {registry or '(unknown: the account could not be read)'} in {region}: "
         f"{len(repos)} repositories, {sum(r.images for r in repos)} images, "
-        f"{report.human_bytes(total)}, ~{ops_inventory.monthly_cost(total, price):.2f} USD/month "
+        f"{human_bytes(total)}, ~{monthly_cost(total, price):.2f} USD/month "
         "(estimate)",
     ]
     if inventory.empty_registry:
@@ -370,13 +382,13 @@ def render(
         "Stored size by prefix",
         size_bars(groups, price),
         "",
-        report.format_table(
+        format_table(
             ["PREFIX", "REPOS", "IMAGES", "SIZE", "EST USD/MONTH", "LAST PULL", unpulled_header,
              "EXPIRING"],
             [
                 [
-                    g.prefix, g.repositories, g.images, report.human_bytes(g.size_bytes),
-                    ops_inventory.monthly_cost(g.size_bytes, price),
+                    g.prefix, g.repositories, g.images, human_bytes(g.size_bytes),
+                    monthly_cost(g.size_bytes, price),
                     _when(g.last_pull, g.images),
                     g.unpulled,
                     g.expiring,
@@ -393,13 +405,13 @@ def render(
         title = f"Repositories, biggest first ({len(shown)} of {len(repos)})"
         out += [
             title,
-            report.format_table(
+            format_table(
                 ["REPOSITORY", "PREFIX", "IMAGES", "SIZE", "EST USD/MONTH", "LAST PULL",
                  unpulled_header, "EXPIRING"],
                 [
                     [
-                        r.name, r.group, r.images, report.human_bytes(r.size_bytes),
-                        ops_inventory.monthly_cost(r.size_bytes, price),
+                        r.name, r.group, r.images, human_bytes(r.size_bytes),
+                        monthly_cost(r.size_bytes, price),
                         _when(r.last_pull, r.images),
                         "error" if r.error else r.unpulled,
                         "error" if r.error else r.expiring,
