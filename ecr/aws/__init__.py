@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import botocore.session
-from botocore import exceptions as boto_errors
+from botocore import exceptions
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.utils import validate_region_name
@@ -115,30 +115,30 @@ def _client_error(exc: ClientError) -> Failure:
 
 def _botocore_error(exc: BotoCoreError) -> Failure:
     kwargs: dict[str, Any] = getattr(exc, "kwargs", {}) or {}
-    if isinstance(exc, boto_errors.NoCredentialsError):
+    if isinstance(exc, exceptions.NoCredentialsError):
         return Failure("no AWS credentials found", CREDENTIALS_FIX, environment=True)
-    if isinstance(exc, boto_errors.PartialCredentialsError):
+    if isinstance(exc, exceptions.PartialCredentialsError):
         return Failure(f"incomplete AWS credentials ({exc})",
                        "set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or use a profile "
                        "(AWS_PROFILE)", environment=True)
-    if isinstance(exc, boto_errors.ProfileNotFound):
+    if isinstance(exc, exceptions.ProfileNotFound):
         return Failure(f"AWS profile {kwargs.get('profile')!r} not found",
                        "check --profile / AWS_PROFILE against 'aws configure list-profiles'",
                        environment=True)
-    if isinstance(exc, boto_errors.ConfigParseError):
+    if isinstance(exc, exceptions.ConfigParseError):
         return Failure(f"the AWS config file {kwargs.get('path')} cannot be parsed",
                        "fix its syntax ([profile NAME] sections of 'key = value' lines) or "
                        "point AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE at a valid file",
                        environment=True)
-    if isinstance(exc, boto_errors.InfiniteLoopConfigError):
+    if isinstance(exc, exceptions.InfiniteLoopConfigError):
         return Failure(f"the AWS profiles' source_profile settings form a loop ({exc})",
                        f"fix source_profile in {_config_file()}: the chain must end at a "
                        "profile with credentials", environment=True)
-    if isinstance(exc, boto_errors.InvalidConfigError):
+    if isinstance(exc, exceptions.InvalidConfigError):
         return Failure(f"the AWS profile configuration is broken ({exc})",
                        f"fix the profile in {_config_file()} (aws configure list-profiles "
                        "lists the profiles)", environment=True)
-    if isinstance(exc, boto_errors.CredentialRetrievalError):
+    if isinstance(exc, exceptions.CredentialRetrievalError):
         provider = str(kwargs.get("provider", ""))
         reason = str(kwargs.get("error_msg", "")).strip() or "no message"
         if provider == "custom-process":
@@ -147,20 +147,20 @@ def _botocore_error(exc: BotoCoreError) -> Failure:
                            "credential_process), then fix it or log in again", environment=True)
         return Failure(f"could not get AWS credentials from {provider or 'the profile'} "
                        f"({reason})", CREDENTIALS_FIX, environment=True)
-    if isinstance(exc, (boto_errors.SSOError, boto_errors.TokenRetrievalError)):
+    if isinstance(exc, (exceptions.SSOError, exceptions.TokenRetrievalError)):
         return Failure(f"the AWS SSO login is missing or expired ({exc})",
                        "log in again: aws sso login", environment=True)
-    if isinstance(exc, boto_errors.InvalidRegionError):
+    if isinstance(exc, exceptions.InvalidRegionError):
         return Failure(f"{kwargs.get('region_name')!r} is not an AWS region name",
                        "pass --region or set AWS_REGION to a region such as af-south-1",
                        environment=True)
-    if isinstance(exc, boto_errors.NoRegionError):
+    if isinstance(exc, exceptions.NoRegionError):
         return Failure("no AWS region",
                        "pass --region, or set AWS_REGION (the stack uses af-south-1)",
                        environment=True)
     if isinstance(exc, NotAwsResponse):
         return Failure(str(exc), endpoint_fix(), environment=True)
-    if isinstance(exc, (boto_errors.ConnectionError, boto_errors.HTTPClientError)):
+    if isinstance(exc, (exceptions.ConnectionError, exceptions.HTTPClientError)):
         return Failure(f"cannot reach the AWS endpoint ({exc})", endpoint_fix(),
                        environment=True)
     return Failure(str(exc))
@@ -212,7 +212,7 @@ def session(profile: str | None = None, region: str | None = None) -> Session:
     except BotoCoreError as exc:
         raise setup_error(exc) from None
     if not chosen:
-        raise setup_error(boto_errors.NoRegionError())
+        raise setup_error(exceptions.NoRegionError())
     return sess
 
 
@@ -290,8 +290,8 @@ def assume_role_session(base: Session, role_arn: str, session_name: str = "infra
 def error_code(exc: BaseException) -> str:
     if isinstance(exc, ClientError):
         return str(exc.response.get("Error", {}).get("Code", ""))
-    if isinstance(exc, boto_errors.NoCredentialsError):
+    if isinstance(exc, exceptions.NoCredentialsError):
         return "NoCredentials"
-    if isinstance(exc, boto_errors.NoRegionError):
+    if isinstance(exc, exceptions.NoRegionError):
         return "NoRegion"
     return type(exc).__name__

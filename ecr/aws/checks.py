@@ -17,8 +17,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ecr import aws, catalogue
 from ecr.aws.inventory import list_repositories, prefix_of
-from ecr.policies import iam as iam_policy
 from ecr.policies import lifecycle
+from ecr.policies.iam import Registry, account_principal
 
 PASS = "pass"
 WARN = "warn"
@@ -436,7 +436,7 @@ def _denied(iam: Any, role_arn: str, actions: Sequence[str], resource: str,
     return missing
 
 
-def role_fix(role: RoleRef, role_account: str | None, registry: iam_policy.Registry,
+def role_fix(role: RoleRef, role_account: str | None, registry: Registry,
              prefix: str, actions: Sequence[str]) -> str:
     name = role.arn.rsplit("/", 1)[-1] if role.arn else role.label
     scope = registry.cache_arn(prefix)
@@ -458,7 +458,7 @@ def check_role(
     iam: Any,
     role: RoleRef,
     caches: Sequence[str],
-    registry: iam_policy.Registry,
+    registry: Registry,
     registry_policy: str | None,
 ) -> list[Check]:
     """Can the role log in, and pull (first pulls included) under every cache prefix?"""
@@ -470,7 +470,7 @@ def check_role(
                   "infra-ecr:nodeRoleNames")
         ]
     role_account = role.arn.split(":")[4] if role.arn.count(":") >= 5 else None
-    owner = iam_policy.account_principal(registry.partition, registry.account_id)
+    owner = account_principal(registry.partition, registry.account_id)
     checks: list[Check] = []
     try:
         login = _denied(iam, role.arn, [LOGIN_ACTION], "*", None, None)

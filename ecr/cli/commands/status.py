@@ -10,6 +10,7 @@ repository reported, run concurrently.
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -168,6 +169,10 @@ def links(stack: str | None) -> dict[str, str | None]:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Everything imported so far (botocore's models and machinery) lives until exit:
+    # frozen, the collector stops re-scanning it while the responses are parsed, which
+    # measured ~8% of status's CPU (bench/status.py).
+    gc.freeze()
     prefixes, days, policy = _settings(args)
     only = [p.rstrip("/") for p in args.prefix] if args.prefix else None
     clients, region = ops_options.aws_clients(args)
