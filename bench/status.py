@@ -8,7 +8,8 @@ repositories of M images each (default 200 x 3), then runs, side by side:
 * the quick-start's own "Check storage size" loop (copied verbatim from the user's
   quick-start; one ``aws`` process per repository), and
 * ``python -m ecr status --output json`` (one process, paginated listing, bounded
-  concurrent DescribeImages with adaptive retries; the median of ``--runs``),
+  concurrent DescribeImages with adaptive retries; the median of ``--runs``), and
+* the floor: the same calls from a bare botocore client and 8 threads, nothing else,
 
 and prints the wall time of each, the ratio next to its target (>= 100x), the AWS
 API calls each made (counted from moto_server's request log) and the CPU seconds
@@ -58,6 +59,23 @@ aws ecr describe-repositories --region af-south-1 \
       --query 'imageDetails[*].[imageSizeInBytes]' --output text | \
       awk '{sum+=$1} END {print "  Size: " sum/1024/1024 " MB"}'
   done
+"""
+
+
+# The floor: the same calls from a bare botocore client and thread pool, nothing else
+# (no settings, no summaries), as its own process like the other two.
+BARE_POOL = """
+import sys
+from concurrent.futures import ThreadPoolExecutor
+import botocore.session
+ecr = botocore.session.Session().create_client("ecr")
+names = [r["repositoryName"] for page in ecr.get_paginator("describe_repositories").paginate()
+         for r in page["repositories"]]
+def size(name):
+    return sum(i.get("imageSizeInBytes", 0)
+               for i in ecr.describe_images(repositoryName=name)["imageDetails"])
+with ThreadPoolExecutor(8) as pool:
+    print(len(names), sum(pool.map(size, names)))
 """
 
 
@@ -148,6 +166,7 @@ class Pair:
     label: str
     loop: Run
     status: Run  # the median run by wall time
+    floor: Run  # the bare pool's median run
     repos_seen: int
 
 
@@ -157,11 +176,18 @@ def compare(label: str, runs: int, load: bool, env: dict[str, str], log: Path,
         print(f"[{label}] the quick-start loop (one aws process per repository) ...",
               file=sys.stderr)
         loop = measure(["bash", "-c", QUICKSTART_LOOP], env, log, server)
-        print(f"[{label}] python -m ecr status x{runs} ...", file=sys.stderr)
-        ours = sorted((measure([sys.executable, "-m", "ecr", "status", "--output", "json"],
-                               env, log, server) for _ in range(runs)),
-                      key=lambda run: run.seconds)
-    return Pair(label, loop, ours[len(ours) // 2], loop.stdout.count("Repository: "))
+        print(f"[{label}] python -m ecr status and the bare pool, x{runs} each ...",
+              file=sys.stderr)
+        ours, bare = [], []
+        for _ in range(runs):  # interleaved, so both see the same machine
+            ours.append(measure([sys.executable, "-m", "ecr", "status", "--output", "json"],
+                                env, log, server))
+            bare.append(measure([sys.executable, "-c", BARE_POOL], env, log, server))
+    return Pair(label, loop, median(ours), median(bare), loop.stdout.count("Repository: "))
+
+
+def median(runs: list[Run]) -> Run:
+    return sorted(runs, key=lambda run: run.seconds)[len(runs) // 2]
 
 
 def check_totals(pair: Pair, repos: int, images: int, stored: int) -> None:
@@ -171,6 +197,8 @@ def check_totals(pair: Pair, repos: int, images: int, stored: int) -> None:
                          f"{totals['repositories']}")
     if totals["size_bytes"] != stored or totals["images"] != repos * images:
         raise SystemExit(f"status totals wrong: {totals} (stored {stored} bytes)")
+    if pair.floor.stdout.split() != [str(repos), str(stored)]:
+        raise SystemExit(f"bare pool saw {pair.floor.stdout!r}")
 
 
 TARGET = 100
@@ -184,13 +212,17 @@ def report(pairs: list[Pair], repos: int, images: int) -> None:
     for pair in pairs:
         for name, run, processes in (("quick-start loop (aws CLI)", pair.loop,
                                       pair.repos_seen + 1),
-                                     ("python -m ecr status", pair.status, 1)):
+                                     ("python -m ecr status", pair.status, 1),
+                                     ("bare botocore pool (floor)", pair.floor, 1)):
             print(f"{pair.label:<8} {name:<28} {run.seconds:>8.2f} {run.calls:>10} "
                   f"{processes:>10} {run.cpu:>6.2f} {run.server_cpu:>11.2f}")
     for pair in pairs:
         ratio = pair.loop.seconds / pair.status.seconds
         verdict = "met" if ratio >= TARGET else "NOT met"
-        print(f"speed-up {pair.label}: {ratio:.0f}x (target >= {TARGET}x: {verdict})")
+        floor = pair.loop.seconds / pair.floor.seconds
+        print(f"speed-up {pair.label}: {ratio:.0f}x (target >= {TARGET}x: {verdict}); the bare "
+              f"pool's: {floor:.0f}x, status takes {pair.status.seconds / pair.floor.seconds:.2f}"
+              " times the floor")
     last = pairs[-1].status
     print(f"status made {last.calls - repos} listing call(s) + {repos} DescribeImages")
 
