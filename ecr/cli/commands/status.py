@@ -171,7 +171,7 @@ def links(stack: str | None) -> dict[str, str | None]:
 def run(args: argparse.Namespace) -> int:
     # Everything imported so far (botocore's models and machinery) lives until exit:
     # frozen, the collector stops re-scanning it while the responses are parsed, which
-    # measured ~8% of status's CPU (bench/status.py).
+    # measured about 7% of status's CPU (bench/status.py).
     gc.freeze()
     prefixes, days, policy = _settings(args)
     only = [p.rstrip("/") for p in args.prefix] if args.prefix else None
