@@ -204,27 +204,36 @@ def status(
     """
     now = now or datetime.now(UTC)
     cache_policy = cache_policy or default_policy()
+    try:  # making the client resolves the credentials: a broken profile fails here
+        ecr = clients.ecr
+    except aws.ERRORS as exc:
+        return listing_failed(exc)
     with PendingProgress("describing images") as progress:
         try:
             inventory = collect(
-                clients.ecr, prefixes, now, unpulled_days, concurrency,
+                ecr, prefixes, now, unpulled_days, concurrency,
                 on_done=progress.advance, on_total=progress.start,
                 cache_policy=cache_policy.document(), only=only,
             )
         except aws.ERRORS as exc:
-            print(f"error: {aws.explain(exc, 'list ECR repositories')}", file=sys.stderr)
-            return 1
+            return listing_failed(exc)
     groups = by_prefix(inventory.repositories, only or prefixes, expiring=True)
     registry = registry_host(clients, inventory, region)
     if output == "json":
         print_json(to_json(inventory, groups, registry, region, unpulled_days, price,
-                                  stack_links, cache_policy))
+                           stack_links, cache_policy))
     else:
         print(render(inventory, groups, registry, region, unpulled_days, price, top, stack_links,
                      cache_policy))
     for repo in inventory.errors:
         print(f"error: {repo.error}", file=sys.stderr)
     return 1 if inventory.errors else 0
+
+
+def listing_failed(exc: BaseException) -> int:
+    """Nothing can be reported without the listing: the one error line, exit 1."""
+    print(f"error: {aws.explain(exc, 'list ECR repositories')}", file=sys.stderr)
+    return 1
 
 
 def registry_host(clients: Clients, inventory: Inventory, region: str) -> str | None:
