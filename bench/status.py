@@ -1,5 +1,7 @@
 """Benchmark: the quick-start's storage loop against ``python -m ecr status``.
 
+    venv/bin/python bench/status.py [--repos 200] [--images 3] [--runs 3] [--load]
+
 Starts one moto_server on a free 127.0.0.1 port, fills it with N cached
 repositories of M images each (default 200 x 3), then runs, side by side:
 
@@ -7,10 +9,19 @@ repositories of M images each (default 200 x 3), then runs, side by side:
   gives it: ``aws ecr describe-repositories``, then one ``aws ecr describe-images``
   process per repository, its sizes summed with awk), and
 * ``python -m ecr status --output json`` (one process, paginated listing, bounded
-  concurrent DescribeImages with adaptive retries),
+  concurrent DescribeImages with adaptive retries; the median of ``--runs``), and
+* the floor: the same calls from a bare botocore client and 8 threads, nothing else,
 
-and prints the wall time of each, the ratio, and the AWS API calls each made
-(counted from moto_server's request log).  Run: ``venv/bin/python bench/status.py``.
+and prints the wall time of each, the ratio next to its target (>= 100x), the AWS
+API calls each made (counted from moto_server's request log) and the CPU seconds
+``status`` and moto_server spent.  With ``--load`` it measures again with a CPU hog
+(``python -c 'while True: pass'``, started and stopped here) busy on one of the
+cores, and prints the idle and the loaded ratio.
+
+Where the time goes: ``status`` cannot do fewer than one DescribeImages per
+repository; what it adds is interpreter start-up and imports (botocore), one client,
+and botocore's per-request work (signing, HTTP, parsing).  moto_server answers each
+request on a new connection and thread, so its CPU is a fixed part of both sides.
 """
 
 from __future__ import annotations
@@ -19,10 +30,14 @@ import argparse
 import hashlib
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
@@ -45,6 +60,23 @@ aws ecr describe-repositories --region af-south-1 \
       --query 'imageDetails[*].[imageSizeInBytes]' --output text | \
       awk '{sum+=$1} END {print "  Size: " sum/1024/1024 " MB"}'
   done
+"""
+
+
+# The floor: the same calls from a bare botocore client and thread pool, nothing else
+# (no settings, no summaries), as its own process like the other two.
+BARE_POOL = """
+import sys
+from concurrent.futures import ThreadPoolExecutor
+import botocore.session
+ecr = botocore.session.Session().create_client("ecr")
+names = [r["repositoryName"] for page in ecr.get_paginator("describe_repositories").paginate()
+         for r in page["repositories"]]
+def size(name):
+    return sum(i.get("imageSizeInBytes", 0)
+               for i in ecr.describe_images(repositoryName=name)["imageDetails"])
+with ThreadPoolExecutor(8) as pool:
+    print(len(names), sum(pool.map(size, names)))
 """
 
 
@@ -83,21 +115,127 @@ def requests_in(log: Path) -> int:
     return sum(1 for line in lines if ' HTTP/1.1" ' in line and "/moto-api" not in line)
 
 
-def measure(cmd: list[str], env: dict[str, str], log: Path) -> tuple[float, int, str]:
-    before = requests_in(log)
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    calls: int
+    cpu: float  # user + sys of the command and its children
+    server_cpu: float  # moto_server's
+    stdout: str
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def process_cpu(pid: int) -> float:
+    """User + system seconds of a running process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(cmd: list[str], env: dict[str, str], log: Path, server: int) -> Run:
+    before, cpu, server_cpu = requests_in(log), children_cpu(), process_cpu(server)
     start = time.perf_counter()
     done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
+    cpu, server_cpu = children_cpu() - cpu, process_cpu(server) - server_cpu
     if done.returncode != 0:
         raise SystemExit(f"{cmd[:3]} failed ({done.returncode}): {done.stderr[-2000:]}")
     time.sleep(0.5)  # let moto flush its request log
-    return elapsed, requests_in(log) - before, done.stdout
+    return Run(elapsed, requests_in(log) - before, cpu, server_cpu, done.stdout)
+
+
+@contextmanager
+def cpu_hog(on: bool) -> Iterator[None]:
+    """One process spinning on a core for the duration (nothing when ``on`` is false)."""
+    if not on:
+        yield
+        return
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.5)
+        yield
+    finally:
+        hog.kill()
+        hog.wait()
+
+
+@dataclass(frozen=True)
+class Pair:
+    label: str
+    loop: Run
+    status: Run  # the median run by wall time
+    floor: Run  # the bare pool's median run
+    repos_seen: int
+
+
+def compare(label: str, runs: int, load: bool, env: dict[str, str], log: Path,
+            server: int) -> Pair:
+    with cpu_hog(load):
+        print(f"[{label}] the quick-start loop (one aws process per repository) ...",
+              file=sys.stderr)
+        loop = measure(["bash", "-c", QUICKSTART_LOOP], env, log, server)
+        print(f"[{label}] python -m ecr status and the bare pool, x{runs} each ...",
+              file=sys.stderr)
+        ours, bare = [], []
+        for _ in range(runs):  # interleaved, so both see the same machine
+            ours.append(measure([sys.executable, "-m", "ecr", "status", "--output", "json"],
+                                env, log, server))
+            bare.append(measure([sys.executable, "-c", BARE_POOL], env, log, server))
+    return Pair(label, loop, median(ours), median(bare), loop.stdout.count("Repository: "))
+
+
+def median(runs: list[Run]) -> Run:
+    return sorted(runs, key=lambda run: run.seconds)[len(runs) // 2]
+
+
+def check_totals(pair: Pair, repos: int, images: int, stored: int) -> None:
+    totals = json.loads(pair.status.stdout)["totals"]
+    if pair.repos_seen != repos or totals["repositories"] != repos:
+        raise SystemExit(f"mismatch: loop saw {pair.repos_seen}, status saw "
+                         f"{totals['repositories']}")
+    if totals["size_bytes"] != stored or totals["images"] != repos * images:
+        raise SystemExit(f"status totals wrong: {totals} (stored {stored} bytes)")
+    if pair.floor.stdout.split() != [str(repos), str(stored)]:
+        raise SystemExit(f"bare pool saw {pair.floor.stdout!r}")
+
+
+TARGET = 100
+
+
+def report(pairs: list[Pair], repos: int, images: int) -> None:
+    print(f"\n{repos} cached repositories x {images} images, one moto_server, "
+          f"{os.cpu_count()} CPUs")
+    print(f"{'machine':<8} {'tool':<28} {'seconds':>8} {'API calls':>10} {'processes':>10} "
+          f"{'CPU s':>6} {'moto CPU s':>11}")
+    for pair in pairs:
+        for name, run, processes in (("quick-start loop (aws CLI)", pair.loop,
+                                      pair.repos_seen + 1),
+                                     ("python -m ecr status", pair.status, 1),
+                                     ("bare botocore pool (floor)", pair.floor, 1)):
+            print(f"{pair.label:<8} {name:<28} {run.seconds:>8.2f} {run.calls:>10} "
+                  f"{processes:>10} {run.cpu:>6.2f} {run.server_cpu:>11.2f}")
+    for pair in pairs:
+        ratio = pair.loop.seconds / pair.status.seconds
+        verdict = "met" if ratio >= TARGET else "NOT met"
+        floor = pair.loop.seconds / pair.floor.seconds
+        print(f"speed-up {pair.label}: {ratio:.0f}x (target >= {TARGET}x: {verdict}); the bare "
+              f"pool's: {floor:.0f}x, status takes {pair.status.seconds / pair.floor.seconds:.2f}"
+              " times the floor")
+    last = pairs[-1].status
+    print(f"status made {last.calls - repos} listing call(s) + {repos} DescribeImages")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repos", type=int, default=200)
     parser.add_argument("--images", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=3,
+                        help="status runs per machine state; the median is reported")
+    parser.add_argument("--load", action="store_true",
+                        help="also measure with a CPU hog busy on one core")
     args = parser.parse_args()
     if not (VENV_BIN / "aws").exists():
         raise SystemExit(f"the aws CLI is missing from {VENV_BIN}: pip install awscli")
@@ -130,32 +268,16 @@ def main() -> int:
             print(f"seeding {args.repos} repositories x {args.images} images on {url} ...",
                   file=sys.stderr)
             stored = seed(args.repos, args.images)
-
-            print("running the quick-start loop (one aws process per repository) ...",
-                  file=sys.stderr)
-            base_s, base_calls, base_out = measure(["bash", "-c", QUICKSTART_LOOP], env, log)
-            listed = base_out.count("Repository: ")
-
-            print("running python -m ecr status ...", file=sys.stderr)
-            ours_s, ours_calls, ours_out = measure(
-                [sys.executable, "-m", "ecr", "status", "--output", "json"], env, log
-            )
-            totals = json.loads(ours_out)["totals"]
+            states = [("idle", False)] + ([("loaded", True)] if args.load else [])
+            pairs = [compare(label, args.runs, load, env, log, server.pid)
+                     for label, load in states]
         finally:
             server.terminate()
             server.wait(timeout=10)
 
-    if listed != args.repos or totals["repositories"] != args.repos:
-        raise SystemExit(f"mismatch: loop saw {listed}, status saw {totals['repositories']}")
-    if totals["size_bytes"] != stored or totals["images"] != args.repos * args.images:
-        raise SystemExit(f"status totals wrong: {totals} (stored {stored} bytes)")
-
-    print(f"\n{args.repos} cached repositories x {args.images} images, one moto_server")
-    print(f"{'tool':<34} {'seconds':>8} {'API calls':>10} {'processes':>10}")
-    print(f"{'quick-start loop (aws CLI)':<34} {base_s:>8.2f} {base_calls:>10} {listed + 1:>10}")
-    print(f"{'python -m ecr status':<34} {ours_s:>8.2f} {ours_calls:>10} {1:>10}")
-    print(f"speed-up: {base_s / ours_s:.0f}x (target >= 100x); status made "
-          f"{ours_calls - args.repos} listing call(s) + {args.repos} DescribeImages")
+    for pair in pairs:
+        check_totals(pair, args.repos, args.images, stored)
+    report(pairs, args.repos, args.images)
     return 0
 
 

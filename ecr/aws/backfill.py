@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ecr import aws
 from ecr.aws.inventory import list_repositories, prefix_of
-from ecr.policies import lifecycle as lifecycle_policy
+from ecr.policies import lifecycle
 
 CHANGED = "changed"
 WOULD_CHANGE = "would change"
@@ -44,7 +44,7 @@ def decide(current: str | None, wanted: str, force: bool) -> tuple[str, str]:
     """
     if current is None:
         return "put", "had no lifecycle policy"
-    if lifecycle_policy.same_policy(current, wanted):
+    if lifecycle.same_policy(current, wanted):
         return "keep", "has the template's policy"
     if force:
         return "put", "had a different policy (replaced: --force)"
@@ -90,7 +90,7 @@ def backfill_one(
 def backfill(
     ecr: Any,
     prefixes: Sequence[str],
-    policy: lifecycle_policy.PolicyDocument,
+    policy: lifecycle.PolicyDocument,
     dry_run: bool,
     force: bool = False,
     concurrency: int = 8,
@@ -102,7 +102,7 @@ def backfill(
     Repositories under no prefix (private ones, other caches) are not touched and
     not reported: they are not this command's business.
     """
-    wanted = lifecycle_policy.to_json(policy)
+    wanted = lifecycle.to_json(policy)
     repos, _pages = list_repositories(ecr)
     chosen = [(r, prefix_of(str(r["repositoryName"]), prefixes)) for r in repos]
     work = [(r, p) for r, p in chosen if p is not None]

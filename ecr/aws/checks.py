@@ -13,12 +13,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from ecr import aws, catalogue
 from ecr.aws import node_roles
 from ecr.aws.inventory import list_repositories, prefix_of
-from ecr.policies import lifecycle as lifecycle_policy
+from ecr.policies import lifecycle
+from ecr.policies.iam import Registry, account_principal
 
 PASS = "pass"
 WARN = "warn"
@@ -61,24 +60,23 @@ def one_line(text: str, limit: int = 300) -> str:
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
+def failure_detail(exc: BaseException, action: str) -> str:
+    """What went wrong (``ecr.aws.failure``), as a check's detail; the fix goes apart."""
+    return one_line(f"{action}: {aws.failure(exc).what}")
+
+
 def _api_failure(area: str, name: str, exc: BaseException, action: str, permission: str) -> Check:
-    code = aws.error_code(exc)
-    denied = code in aws.ACCESS_DENIED_CODES
-    fix = f"grant the caller {permission}" if denied else "retry; if it persists, check AWS status"
-    return Check(area, name, FAIL, one_line(aws.explain(exc, action)), fix)
+    found = aws.failure(exc)
+    if aws.error_code(exc) in aws.ACCESS_DENIED_CODES:
+        fix = f"grant the caller {permission}"
+    else:
+        fix = found.fix or "retry; if it persists, check AWS status"
+    return Check(area, name, FAIL, failure_detail(exc, action), fix)
 
 
 def parse_registry(url: str) -> tuple[str, str] | None:
     """(account, region) of ``<account>.dkr.ecr.<region>.amazonaws.com``, else None."""
     return catalogue.parse_registry_host(url)
-
-
-def partition_of(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
 
 
 # --- credentials, region, registry -------------------------------------------------
@@ -90,20 +88,19 @@ def check_identity(
     """Who we are; the account id, or None when the credentials do not work."""
     try:
         ident = sts.get_caller_identity()
-    except (ClientError, BotoCoreError) as exc:
-        return (
-            Check(
-                "aws",
-                label,
-                FAIL,
-                one_line(aws.explain(exc, "sts get-caller-identity")),
-                "run 'aws sso login' or 'aws configure', or set AWS_PROFILE",
-            ),
-            None,
-        )
+    except aws.ERRORS as exc:
+        return identity_failure(exc, label), None
     account = str(ident["Account"])
     detail = f"{ident['Arn']} (account {account}, region {region})"
     return Check("aws", label, PASS, detail), account
+
+
+def identity_failure(exc: BaseException, label: str = "AWS credentials") -> Check:
+    """The identity check failed (or its client could not be made): what and the fix
+    ``ecr.aws.failure`` gives for that cause (an endpoint, a config file, a login)."""
+    found = aws.failure(exc)
+    return Check("aws", label, FAIL, failure_detail(exc, "sts get-caller-identity"),
+                 found.fix or aws.CREDENTIALS_FIX)
 
 
 def check_registry(account: str, region: str, expected: str | None, source: str) -> Check:
@@ -127,7 +124,7 @@ def check_login(ecr: Any, registry: str, region: str, label: str = "registry log
     """The quick-start's "Unauthorized: authentication required": can we get a token?"""
     try:
         ecr.get_authorization_token()
-    except (ClientError, BotoCoreError) as exc:
+    except aws.ERRORS as exc:
         return _api_failure("registry", label, exc, "ecr get-authorization-token", LOGIN_ACTION)
     return Check(
         "registry",
@@ -167,7 +164,7 @@ def check_rules(ecr: Any, caches: Sequence[str]) -> list[Check]:
     """Each expected rule exists, points upstream right, and validates."""
     try:
         rules = _rules(ecr)
-    except (ClientError, BotoCoreError) as exc:
+    except aws.ERRORS as exc:
         return [
             _api_failure(
                 "rule", "pull-through cache rules", exc, "describe pull-through cache rules",
@@ -237,11 +234,11 @@ def _validate(ecr: Any, prefix: str, upstream: catalogue.Upstream) -> Check:
     name = f"rule {prefix}"
     try:
         answer = ecr.validate_pull_through_cache_rule(ecrRepositoryPrefix=prefix)
-    except (ClientError, BotoCoreError) as exc:
+    except aws.ERRORS as exc:
         return Check(
             "rule", name, WARN,
             "exists, but could not be validated: "
-            + one_line(aws.explain(exc, "validate pull-through cache rule")),
+            + failure_detail(exc, "validate pull-through cache rule"),
             "grant the caller ecr:ValidatePullThroughCacheRule to check the upstream login",
         )
     if answer.get("isValid"):
@@ -266,7 +263,7 @@ def _validate(ecr: Any, prefix: str, upstream: catalogue.Upstream) -> Check:
 
 
 def check_templates(
-    ecr: Any, caches: Sequence[str], wanted_policy: lifecycle_policy.PolicyDocument | None
+    ecr: Any, caches: Sequence[str], wanted_policy: lifecycle.PolicyDocument | None
 ) -> list[Check]:
     """Each cache prefix has a template that keeps tags mutable and sets a lifecycle."""
     try:
@@ -275,7 +272,7 @@ def check_templates(
         for page in paginator.paginate(prefixes=list(caches)):
             for item in page.get("repositoryCreationTemplates", []):
                 templates[str(item["prefix"])] = item
-    except (ClientError, BotoCoreError) as exc:
+    except aws.ERRORS as exc:
         return [
             _api_failure(
                 "template", "creation templates", exc, "describe repository creation templates",
@@ -289,7 +286,7 @@ def check_templates(
 
 
 def _template_check(
-    prefix: str, template: dict[str, Any] | None, wanted: lifecycle_policy.PolicyDocument | None
+    prefix: str, template: dict[str, Any] | None, wanted: lifecycle.PolicyDocument | None
 ) -> Check:
     name = f"template {prefix}"
     if template is None:
@@ -326,8 +323,8 @@ def _template_check(
             "template", name, WARN, "no lifecycle policy: cached images are kept forever",
             "pulumi up",
         )
-    if wanted is not None and not lifecycle_policy.same_policy(
-        str(text), lifecycle_policy.to_json(wanted)
+    if wanted is not None and not lifecycle.same_policy(
+        str(text), lifecycle.to_json(wanted)
     ):
         return Check(
             "template", name, WARN,
@@ -417,10 +414,11 @@ def role_from_name(iam: Any, name: str) -> RoleRef:
         return RoleRef(name, name.rsplit("/", 1)[-1])
     try:
         return RoleRef(str(iam.get_role(RoleName=name)["Role"]["Arn"]), name)
-    except (ClientError, BotoCoreError) as exc:
+    except aws.ERRORS as exc:
         if aws.error_code(exc) == "NoSuchEntity":
             return RoleRef(None, name, f"IAM role {name} does not exist in this account")
-        return RoleRef(None, name, one_line(aws.explain(exc, f"iam get-role {name}")))
+        return RoleRef(None, name, failure_detail(exc, f"iam get-role {name}"),
+                       aws.failure(exc).fix)
 
 
 def _denied(iam: Any, role_arn: str, actions: Sequence[str], resource: str,
@@ -443,12 +441,11 @@ def _denied(iam: Any, role_arn: str, actions: Sequence[str], resource: str,
     return missing
 
 
-def role_fix(role: RoleRef, role_account: str | None, registry_account: str, prefix: str,
-             actions: Sequence[str], region: str) -> str:
+def role_fix(role: RoleRef, role_account: str | None, registry: Registry,
+             prefix: str, actions: Sequence[str]) -> str:
     name = role.arn.rsplit("/", 1)[-1] if role.arn else role.label
-    partition = partition_of(region)
-    scope = f"arn:{partition}:ecr:{region}:{registry_account}:repository/{prefix}/*"
-    if role_account and role_account != registry_account:
+    scope = registry.cache_arn(prefix)
+    if role_account and role_account != registry.account_id:
         return (
             f"in the cache stack: pulumi config set --path 'infra-ecr:pullAccountIds[0]' "
             f"{role_account} && pulumi up; in account {role_account}: allow {name} "
@@ -466,8 +463,7 @@ def check_role(
     iam: Any,
     role: RoleRef,
     caches: Sequence[str],
-    registry_account: str,
-    region: str,
+    registry: Registry,
     registry_policy: str | None,
 ) -> list[Check]:
     """Can the role log in, and pull (first pulls included) under every cache prefix?"""
@@ -479,7 +475,7 @@ def check_role(
                   "infra-ecr:nodeRoleNames")
         ]
     role_account = role.arn.split(":")[4] if role.arn.count(":") >= 5 else None
-    owner = f"arn:{partition_of(region)}:iam::{registry_account}:root"
+    owner = account_principal(registry.partition, registry.account_id)
     checks: list[Check] = []
     try:
         login = _denied(iam, role.arn, [LOGIN_ACTION], "*", None, None)
@@ -488,14 +484,11 @@ def check_role(
                 "node-role", f"{name} login", FAIL,
                 f"{role.arn} may not {LOGIN_ACTION} ({login[0][1]}): kubelet cannot log in, pods "
                 "fail with 'Unauthorized: authentication required' / 'no basic auth credentials'",
-                role_fix(role, role_account, registry_account, caches[0] if caches else "*",
-                         [LOGIN_ACTION], region),
+                role_fix(role, role_account, registry, caches[0] if caches else "*",
+                         [LOGIN_ACTION]),
             ))
         for prefix in caches:
-            resource = (
-                f"arn:{partition_of(region)}:ecr:{region}:{registry_account}:"
-                f"repository/{prefix}/{PROBE_REPOSITORY}"
-            )
+            resource = registry.repository_arn(f"{prefix}/{PROBE_REPOSITORY}")
             missing = _denied(iam, role.arn, CACHE_ACTIONS, resource, registry_policy, owner)
             if missing:
                 actions = [a for a, _ in missing]
@@ -504,9 +497,9 @@ def check_role(
                     "node-role", f"{name} on {prefix}/", FAIL,
                     f"missing {detail}; pods fail on the first pull of a new image "
                     "('repository does not exist' or 'not authorized to perform')",
-                    role_fix(role, role_account, registry_account, prefix, actions, region),
+                    role_fix(role, role_account, registry, prefix, actions),
                 ))
-    except (ClientError, BotoCoreError) as exc:
+    except aws.ERRORS as exc:
         return [_api_failure("node-role", name, exc, "iam simulate-principal-policy",
                              "iam:SimulatePrincipalPolicy (and iam:GetRole)")]
     if not checks:
@@ -522,12 +515,12 @@ def registry_policy_text(ecr: Any) -> tuple[str | None, Check | None]:
     """The registry permissions policy (it can grant the cache actions too), if any."""
     try:
         return str(ecr.get_registry_policy()["policyText"]), None
-    except (ClientError, BotoCoreError) as exc:
+    except aws.ERRORS as exc:
         if aws.error_code(exc) == "RegistryPolicyNotFoundException":
             return None, None
         return None, Check(
             "node-role", "registry policy", WARN,
-            one_line(aws.explain(exc, "ecr get-registry-policy"))
+            failure_detail(exc, "ecr get-registry-policy")
             + "; node-role checks count identity policies only",
             "grant the caller ecr:GetRegistryPolicy",
         )
@@ -540,7 +533,7 @@ def check_repository_names(ecr: Any, caches: Sequence[str]) -> list[Check]:
     """Names that show a wrong image path: official images without library/, hosts kept."""
     try:
         repos, _pages = list_repositories(ecr)
-    except (ClientError, BotoCoreError) as exc:
+    except aws.ERRORS as exc:
         return [_api_failure("repositories", "cached repositories", exc,
                              "describe repositories", "ecr:DescribeRepositories")]
     names = [str(r["repositoryName"]) for r in repos]

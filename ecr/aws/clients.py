@@ -1,10 +1,10 @@
 """The AWS clients the operations commands (status, lifecycle, doctor) share.
 
-A ``Clients`` holds one boto3 session and creates each service client once, with
+A ``Clients`` holds one botocore session and creates each service client once, with
 ``ecr.aws``'s adaptive retries.  Tests inject their own client per service (a
 moto-backed client for what moto implements, a ``Stubber``-wrapped one for what
 it lacks) through ``overrides``; the commands never build clients themselves.
-boto3 clients are thread-safe, sessions are not: create clients on the main
+botocore clients are thread-safe, sessions are not: create clients on the main
 thread (``Clients.get``) before handing them to worker threads.
 """
 
@@ -15,8 +15,6 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
-
 from ecr import aws
 
 
@@ -24,20 +22,23 @@ from ecr import aws
 class Clients:
     """Lazily created AWS clients; ``overrides`` (service -> client) wins."""
 
-    session: boto3.session.Session | None = None
+    session: aws.Session | None = None
     overrides: dict[str, Any] = field(default_factory=dict)
     _made: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def region(self) -> str:
-        if self.session is not None and self.session.region_name:
-            return str(self.session.region_name)
+        region: str | None = None
+        if self.session is not None:
+            region = aws.region_of(self.session)
+            if region:
+                return region
         for client in self.overrides.values():
             region = getattr(client.meta, "region_name", None)
             if region:
                 return str(region)
-        raise aws.AwsSetupError("no AWS region: pass --region, or set AWS_REGION")
+        raise aws.AwsSetupError("no AWS region", "pass --region, or set AWS_REGION")
 
     def get(self, service: str) -> Any:
         if service in self.overrides:
@@ -67,7 +68,7 @@ class Clients:
 
 
 def add_aws_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--profile`` and ``--region``; without them boto3 reads AWS_PROFILE / AWS_REGION."""
+    """``--profile`` and ``--region``; without them AWS_PROFILE / AWS_REGION are read."""
     group = parser.add_argument_group("AWS")
     group.add_argument(
         "--profile", help="AWS profile (default: AWS_PROFILE or the default credentials)"
@@ -78,8 +79,8 @@ def add_aws_arguments(parser: argparse.ArgumentParser) -> None:
 def from_args(args: argparse.Namespace) -> Clients:
     """Clients for the profile and region on the command line (or the environment).
 
-    ``AwsSetupError`` (no region) and botocore's ``ProfileNotFound`` are turned
-    into usage errors by the commands.
-    ``aws.session`` falls back to ``AWS_REGION``, which botocore alone does not read.
+    ``aws.AwsSetupError`` (a malformed config file, an unknown profile, no region or an
+    invalid one) is turned into a usage error by the commands.  ``aws.session`` falls back
+    to ``AWS_REGION``, which botocore alone does not read.
     """
     return Clients(session=aws.session(profile=args.profile, region=args.region))

@@ -11,10 +11,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from botocore.exceptions import ProfileNotFound
-
 from ecr import aws, catalogue
-from ecr.aws import clients as ops_clients
+from ecr.aws import clients
 from ecr.config import stackfile
 from ecr.errors import UsageError
 
@@ -51,14 +49,16 @@ def check_concurrency(value: int) -> None:
         raise UsageError(f"--concurrency must be 1-64, got {value}")
 
 
-def aws_clients(args: argparse.Namespace) -> tuple[ops_clients.Clients, str]:
+def aws_clients(args: argparse.Namespace) -> tuple[clients.Clients, str]:
     """Clients for ``--profile``/``--region`` (or the environment) and their region.
 
-    No region or an unknown profile is bad usage.  ``ops_clients.from_args`` is looked
-    up at call time: tests replace it with moto- or Stubber-backed clients.
+    What ``aws.session`` finds wrong before any call (a malformed config file, an
+    unknown profile, no region or an invalid one) is bad usage: exit 2, the same for
+    every command.  ``clients.from_args`` is looked up at call time: tests replace it
+    with moto- or Stubber-backed clients.
     """
     try:
-        clients = ops_clients.from_args(args)
-        return clients, clients.region
-    except (aws.AwsSetupError, ProfileNotFound) as exc:
-        raise UsageError(str(exc)) from None
+        made = clients.from_args(args)
+        return made, made.region
+    except aws.ERRORS as exc:
+        raise UsageError(str(aws.setup_error(exc))) from None

@@ -156,11 +156,12 @@ def test_pages_of_repositories_and_images_are_all_read():
     stub.add_response("describe_repositories", {"repositories": [repo2]}, {"nextToken": "t1"})
     image = {"imageDigest": "sha256:" + "a" * 64, "imageSizeInBytes": 7}
     stub.add_response("describe_images", {"imageDetails": [image], "nextToken": "i1"},
-                      {"repositoryName": "quay/a", "registryId": ACCOUNT})
+                      {"repositoryName": "quay/a", "registryId": ACCOUNT, "maxResults": 1000})
     stub.add_response("describe_images", {"imageDetails": [image, image]},
-                      {"repositoryName": "quay/a", "registryId": ACCOUNT, "nextToken": "i1"})
+                      {"repositoryName": "quay/a", "registryId": ACCOUNT, "maxResults": 1000,
+                       "nextToken": "i1"})
     stub.add_response("describe_images", {"imageDetails": []},
-                      {"repositoryName": "quay/b", "registryId": ACCOUNT})
+                      {"repositoryName": "quay/b", "registryId": ACCOUNT, "maxResults": 1000})
     with stub:
         inventory = ops_inventory.collect(ecr, PREFIXES, NOW, 90, concurrency=1)
     stub.assert_no_pending_responses()

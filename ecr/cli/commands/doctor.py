@@ -20,17 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from ecr import aws, catalogue
 from ecr.aws import checks as ops_checks
 from ecr.aws import clients
 from ecr.aws.checks import FAIL, PASS, SKIP, WARN, Check
 from ecr.cli import ops_options
-from ecr.cli import output as report
+from ecr.cli.output import add_output_argument, print_json
 from ecr.config import outputs, stackfile
 from ecr.errors import UsageError
-from ecr.policies import lifecycle as lifecycle_policy
+from ecr.policies import iam, lifecycle
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -80,7 +78,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "and login from there",
     )
     clients.add_aws_arguments(parser)
-    report.add_output_argument(parser)
+    add_output_argument(parser)
 
 
 @dataclass
@@ -90,7 +88,7 @@ class Options:
     clusters: list[str] = field(default_factory=list)
     expected_registry: str | None = None
     registry_source: str = ""
-    wanted_policy: lifecycle_policy.PolicyDocument | None = None
+    wanted_policy: lifecycle.PolicyDocument | None = None
     stack_file: Path | None = None  # the Pulumi.<stack>.yaml the settings came from
 
 
@@ -107,7 +105,7 @@ def options(args: argparse.Namespace) -> Options:
             clusters = [stack.eks_cluster_name] if stack.eks_cluster_name else []
         try:
             wanted = stackfile.cache_policy_settings(stack).policy()
-        except lifecycle_policy.PolicyValueError as exc:
+        except lifecycle.PolicyValueError as exc:
             raise UsageError(f"{stack.path}: {exc}") from None
     opts = Options(caches=caches, node_roles=roles, clusters=clusters, wanted_policy=wanted,
                    stack_file=stack.path if stack else None)
@@ -145,17 +143,28 @@ def run(args: argparse.Namespace) -> int:
             assumed = aws.assume_role_session(base.session, args.role_arn, "infra-ecr-doctor")
             consumer = clients.Clients(session=assumed)
             pre.append(Check("aws", "assume consuming role", PASS, args.role_arn))
-        except (ClientError, BotoCoreError) as exc:
+        except aws.ERRORS as exc:
             pre.append(Check(
                 "aws", "assume consuming role", FAIL,
-                ops_checks.one_line(aws.explain(exc, f"sts assume-role {args.role_arn}")),
-                "the role must trust the caller (sts:AssumeRole), or run with --profile of "
-                "the consuming account",
+                ops_checks.failure_detail(exc, f"sts assume-role {args.role_arn}"),
+                aws.failure(exc).fix or "the role must trust the caller (sts:AssumeRole), or "
+                "run with --profile of the consuming account",
             ))
     assume_failed = ops_checks.failed(pre)
     checks = pre + diagnose(base, region, opts, consumer, skip_consumer=assume_failed)
     print_report(checks, args.output)
     return 1 if ops_checks.failed(checks) else 0
+
+
+def _identity(side: clients.Clients, region: str,
+              label: str = "AWS credentials") -> tuple[Check, str | None]:
+    """``check_identity``, and a failing check too when the STS client cannot even be made
+    (making it resolves the credentials: a credential_process or profile chain fails here)."""
+    try:
+        sts = side.sts
+    except aws.ERRORS as exc:
+        return ops_checks.identity_failure(exc, label), None
+    return ops_checks.check_identity(sts, region, label)
 
 
 def diagnose(
@@ -167,7 +176,7 @@ def diagnose(
 ) -> list[Check]:
     """Every check, in the order a person would debug: who, where, rules, roles."""
     checks: list[Check] = []
-    ident, account = ops_checks.check_identity(base.sts, region)
+    ident, account = _identity(base, region)
     checks.append(ident)
     if account is None:
         checks.append(Check("registry", "everything else", SKIP, "needs working AWS credentials"))
@@ -185,9 +194,7 @@ def diagnose(
     # The side the nodes live on: the assumed role's account, else the caller's.
     side = consumer or base
     if consumer is not None:
-        consumer_ident, _ = ops_checks.check_identity(
-            consumer.sts, region, "consuming account credentials"
-        )
+        consumer_ident, _ = _identity(consumer, region, "consuming account credentials")
         checks.append(consumer_ident)
     if not skip_consumer:
         checks.append(ops_checks.check_login(side.ecr, registry, region))
@@ -241,7 +248,7 @@ def node_role_checks(
             continue
         seen.add(key)
         checks += ops_checks.check_role(
-            side.iam, ref, opts.caches, registry_account, region, registry_policy
+            side.iam, ref, opts.caches, iam.registry_in(region, registry_account), registry_policy
         )
     return checks
 
@@ -257,7 +264,7 @@ def print_report(checks: list[Check], output: str) -> None:
                 {"symptom": s, "explanation": e} for s, e in ops_checks.EXPLANATIONS
             ],
         }
-        report.print_json(data)
+        print_json(data)
         return
     print(render(checks))
 

@@ -12,24 +12,37 @@ repository reported, run concurrently.
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from ecr import aws, catalogue
-from ecr.aws import clients as ops_clients
-from ecr.aws import inventory as ops_inventory
-from ecr.aws.inventory import Inventory, PrefixStats, RepoStats
+from ecr.aws.clients import Clients, add_aws_arguments
+from ecr.aws.inventory import (
+    DEFAULT_CONCURRENCY,
+    PRIVATE,
+    Inventory,
+    PrefixStats,
+    RepoStats,
+    by_prefix,
+    collect,
+    monthly_cost,
+)
 from ecr.cli import ops_options, prune_report
-from ecr.cli import output as report
-from ecr.config import outputs as stack_outputs
+from ecr.cli.output import (
+    PendingProgress,
+    add_output_argument,
+    format_table,
+    human_bytes,
+    print_json,
+)
 from ecr.config import stackfile
+from ecr.config.outputs import stack_outputs
 from ecr.config.stackfile import CachePolicySettings
 from ecr.errors import UsageError
-from ecr.policies import lifecycle as lifecycle_policy
+from ecr.policies import lifecycle
 
 DEFAULT_PRICE = 0.10  # USD per GB-month, us-east-1 (docs/facts.md "Pricing")
 BAR_WIDTH = 30
@@ -89,12 +102,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--concurrency",
         type=int,
-        default=ops_inventory.DEFAULT_CONCURRENCY,
+        default=DEFAULT_CONCURRENCY,
         metavar="N",
-        help=f"DescribeImages calls in flight (default {ops_inventory.DEFAULT_CONCURRENCY})",
+        help=f"DescribeImages calls in flight (default {DEFAULT_CONCURRENCY})",
     )
-    ops_clients.add_aws_arguments(parser)
-    report.add_output_argument(parser)
+    add_aws_arguments(parser)
+    add_output_argument(parser)
 
 
 @dataclass(frozen=True)
@@ -104,7 +117,7 @@ class CachePolicy:
     settings: CachePolicySettings
     source: str  # the stack file read, or "the stack's defaults"
 
-    def document(self) -> lifecycle_policy.PolicyDocument:
+    def document(self) -> lifecycle.PolicyDocument:
         return self.settings.policy()
 
     def as_dict(self) -> dict[str, Any]:
@@ -129,7 +142,7 @@ def _settings(args: argparse.Namespace) -> tuple[list[str], int, CachePolicy]:
     policy = CachePolicy(chosen, str(stack.path) if stack else DEFAULTS_SOURCE)
     try:
         policy.document()
-    except lifecycle_policy.PolicyValueError as exc:
+    except lifecycle.PolicyValueError as exc:
         raise UsageError(f"{policy.source}: {exc} (cacheUnpulledDays / cacheKeepImages)") from None
     known = list(stack.caches if stack else catalogue.DEFAULT_CACHES)
     prefixes = list(args.prefix or known)
@@ -148,7 +161,7 @@ def _settings(args: argparse.Namespace) -> tuple[list[str], int, CachePolicy]:
 
 def links(stack: str | None) -> dict[str, str | None]:
     """Budget name and dashboard URL from the stack outputs, when pulumi can read them."""
-    outputs = stack_outputs.stack_outputs(stack)
+    outputs = stack_outputs(stack)
     budget = outputs.get("budget_name")
     dashboard = outputs.get("dashboard_url")
     return {
@@ -158,6 +171,10 @@ def links(stack: str | None) -> dict[str, str | None]:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Everything imported so far (botocore's models and machinery) lives until exit:
+    # frozen, the collector stops re-scanning it while the responses are parsed, which
+    # measured about 7% of status's CPU (bench/status.py).
+    gc.freeze()
     prefixes, days, policy = _settings(args)
     only = [p.rstrip("/") for p in args.prefix] if args.prefix else None
     clients, region = ops_options.aws_clients(args)
@@ -168,7 +185,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def status(
-    clients: ops_clients.Clients,
+    clients: Clients,
     region: str,
     prefixes: list[str],
     unpulled_days: int,
@@ -190,22 +207,25 @@ def status(
     now = now or datetime.now(UTC)
     cache_policy = cache_policy or default_policy()
     prune_days = cache_policy.settings.unpulled_days  # cacheUnpulledDays: 0 = pruning off
-    next_prune = prune_report.NextPrunes(clients.ecr, now, prune_days) if prune_days else None
-    with report.PendingProgress("describing images") as progress:
+    try:  # making the client resolves the credentials: a broken profile fails here
+        ecr = clients.ecr
+    except aws.ERRORS as exc:
+        return listing_failed(exc)
+    next_prune = prune_report.NextPrunes(ecr, now, prune_days) if prune_days else None
+    with PendingProgress("describing images") as progress:
         try:
-            inventory = ops_inventory.collect(
-                clients.ecr, prefixes, now, unpulled_days, concurrency,
+            inventory = collect(
+                ecr, prefixes, now, unpulled_days, concurrency,
                 on_done=progress.advance, on_total=progress.start,
                 cache_policy=cache_policy.document(), only=only, on_images=next_prune,
             )
-        except (ClientError, BotoCoreError) as exc:
-            print(f"error: {aws.explain(exc, 'list ECR repositories')}", file=sys.stderr)
-            return 1
-    groups = ops_inventory.by_prefix(inventory.repositories, only or prefixes, expiring=True)
+        except aws.ERRORS as exc:
+            return listing_failed(exc)
+    groups = by_prefix(inventory.repositories, only or prefixes, expiring=True)
     registry = registry_host(clients, inventory, region)
     if output == "json":
-        report.print_json(to_json(inventory, groups, registry, region, unpulled_days, price,
-                                  stack_links, cache_policy, next_prune))
+        print_json(to_json(inventory, groups, registry, region, unpulled_days, price,
+                           stack_links, cache_policy, next_prune))
     else:
         print(render(inventory, groups, registry, region, unpulled_days, price, top, stack_links,
                      cache_policy, next_prune))
@@ -217,7 +237,13 @@ def status(
     return 1 if inventory.errors or prune_errors else 0
 
 
-def registry_host(clients: ops_clients.Clients, inventory: Inventory, region: str) -> str | None:
+def listing_failed(exc: BaseException) -> int:
+    """Nothing can be reported without the listing: the one error line, exit 1."""
+    print(f"error: {aws.explain(exc, 'list ECR repositories')}", file=sys.stderr)
+    return 1
+
+
+def registry_host(clients: Clients, inventory: Inventory, region: str) -> str | None:
     """The registry host: from the listing, else (no repositories yet) from the account.
 
     An empty registry still has a host (``<account>.dkr.ecr.<region>.amazonaws.com``),
@@ -229,7 +255,7 @@ def registry_host(clients: ops_clients.Clients, inventory: Inventory, region: st
         inventory.api_calls += 1
         try:
             account = str(clients.sts.get_caller_identity()["Account"])
-        except (ClientError, BotoCoreError, aws.AwsSetupError) as exc:
+        except aws.ERRORS as exc:
             print(f"warning: {aws.explain(exc, 'sts get-caller-identity')}", file=sys.stderr)
             return None
     return catalogue.registry_host(account, region)
@@ -251,7 +277,7 @@ def _usage_json(stats: PrefixStats | RepoStats, price: float) -> dict[str, Any]:
     return {
         "images": stats.images,
         "size_bytes": stats.size_bytes,
-        "estimated_monthly_cost_usd": round(ops_inventory.monthly_cost(stats.size_bytes, price), 4),
+        "estimated_monthly_cost_usd": round(monthly_cost(stats.size_bytes, price), 4),
         "last_pull": _iso(stats.last_pull),
         "unpulled_images": stats.unpulled,
         "expiring_images": stats.expiring,
@@ -261,7 +287,7 @@ def _usage_json(stats: PrefixStats | RepoStats, price: float) -> dict[str, Any]:
 def _prefix_json(group: PrefixStats, price: float) -> dict[str, Any]:
     return {
         "prefix": group.prefix,
-        "cache": group.prefix != ops_inventory.PRIVATE,
+        "cache": group.prefix != PRIVATE,
         "repositories": group.repositories,
         **_usage_json(group, price),
     }
@@ -306,7 +332,7 @@ def to_json(
             "repositories": len(inventory.repositories),
             "images": sum(r.images for r in inventory.repositories),
             "size_bytes": total,
-            "estimated_monthly_cost_usd": round(ops_inventory.monthly_cost(total, price), 4),
+            "estimated_monthly_cost_usd": round(monthly_cost(total, price), 4),
             "unpulled_images": sum(r.unpulled for r in inventory.repositories),
             "expiring_images": sum(r.expiring or 0 for r in inventory.repositories),
         },
@@ -374,10 +400,10 @@ def size_bars(groups: list[PrefixStats], price: float, width: int = BAR_WIDTH) -
         if group.size_bytes and not filled:
             filled = 1  # something stored never looks like nothing
         bar = "#" * filled + "." * (width - filled)
-        cost = ops_inventory.monthly_cost(group.size_bytes, price)
+        cost = monthly_cost(group.size_bytes, price)
         lines.append(
             f"{group.prefix.ljust(name_width)}  [{bar}]  "
-            f"{report.human_bytes(group.size_bytes):>10}  ~{cost:.2f} USD/month"
+            f"{human_bytes(group.size_bytes):>10}  ~{cost:.2f} USD/month"
         )
     return "\n".join(lines)
 
@@ -401,7 +427,7 @@ def render(
     out = [
         f"Registry {registry or '(unknown: the account could not be read)'} in {region}: "
         f"{len(repos)} repositories, {sum(r.images for r in repos)} images, "
-        f"{report.human_bytes(total)}, ~{ops_inventory.monthly_cost(total, price):.2f} USD/month "
+        f"{human_bytes(total)}, ~{monthly_cost(total, price):.2f} USD/month "
         "(estimate)",
     ]
     if inventory.empty_registry:
@@ -412,13 +438,13 @@ def render(
         "Stored size by prefix",
         size_bars(groups, price),
         "",
-        report.format_table(
+        format_table(
             ["PREFIX", "REPOS", "IMAGES", "SIZE", "EST USD/MONTH", "LAST PULL", unpulled_header,
              "EXPIRING"],
             [
                 [
-                    g.prefix, g.repositories, g.images, report.human_bytes(g.size_bytes),
-                    ops_inventory.monthly_cost(g.size_bytes, price),
+                    g.prefix, g.repositories, g.images, human_bytes(g.size_bytes),
+                    monthly_cost(g.size_bytes, price),
                     _when(g.last_pull, g.images),
                     g.unpulled,
                     g.expiring,
@@ -435,13 +461,13 @@ def render(
         title = f"Repositories, biggest first ({len(shown)} of {len(repos)})"
         out += [
             title,
-            report.format_table(
+            format_table(
                 ["REPOSITORY", "PREFIX", "IMAGES", "SIZE", "EST USD/MONTH", "LAST PULL",
                  unpulled_header, "NEXT PRUNE", "EXPIRING"],
                 [
                     [
-                        r.name, r.group, r.images, report.human_bytes(r.size_bytes),
-                        ops_inventory.monthly_cost(r.size_bytes, price),
+                        r.name, r.group, r.images, human_bytes(r.size_bytes),
+                        monthly_cost(r.size_bytes, price),
                         _when(r.last_pull, r.images),
                         "error" if r.error else r.unpulled,
                         _next_prune_cell(r, next_prune),
