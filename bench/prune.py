@@ -5,7 +5,7 @@ of about I images each (default 50 x 200 = 10,000): per repository a third of th
 are multi-arch units (an OCI index and two platform manifests), the rest single images;
 one repository in five was pulled recently throughout, the others hold a mix of quiet
 and recently pulled units.  moto records no pulls, so the pruner's client is given ECR's
-pull and push times (``tests/ops/prune_seed.record_times``); every call still goes to
+pull and push times (``tests/aws/prune_seed.record_times``); every call still goes to
 moto over HTTP.  Then it runs, side by side in this process:
 
 * a dry run (``ecr.pruner.prune.prune(dry_run=True)``: list, describe, read indexes), and
@@ -41,8 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ecr.pruner import ecr_api, prune  # noqa: E402
+from tests.aws import prune_seed as seed  # noqa: E402
 from tests.netutil import free_port, wait_for_http  # noqa: E402
-from tests.ops import prune_seed as seed  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 REGION = "af-south-1"

@@ -41,8 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ecr.cli.output import human_bytes as human  # noqa: E402
-from tests.verify.oci_images import OCI_MANIFEST, Layout, push  # noqa: E402
-from tests.verify.registries import start_registry  # noqa: E402
+from tests.registry.oci_images import OCI_MANIFEST, Layout, push  # noqa: E402
+from tests.registry.registries import start_registry  # noqa: E402
 
 USER, PASSWORD = "bench", "bench-pw"
 RUNTIMES = ("python", "node", "java")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from ecr.aws import node_roles
-from tests.ops.test_doctor_cluster import diagnose_cluster, role_checks
+from tests.aws.test_doctor_cluster import diagnose_cluster, role_checks
 from tests.stack.eks_answers import EXAMPLE_CLUSTERS, stubbed_clients
 from tests.stack.harness import ACCOUNT, REGION, prefetch, run_program, scenario
 from tests.stack.harness import shutdown as shutdown_runs

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from ecr.policies import iam as iam_policies
+from tests.policies.test_iam import findings
 from tests.stack.eks_answers import EXAMPLE_CLUSTERS, EXAMPLE_ROLES
 from tests.stack.harness import ACCOUNT, REGION, ProgramRun, prefetch, run_program, scenario
 from tests.stack.harness import shutdown as shutdown_runs
-from tests.stack.test_iam_policies import findings
 
 pytestmark = pytest.mark.timeout(300)
 

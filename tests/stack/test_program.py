@@ -226,7 +226,7 @@ CHECKERS: dict[str, Callable[[ProgramRun, Settings, Resource], None]] = {
 
 
 # Components whose resources another test module checks input by input.
-CHECKED_ELSEWHERE = {"infra-ecr:stack:CostControls": "tests/cost/test_main_cost.py",
+CHECKED_ELSEWHERE = {"infra-ecr:stack:CostControls": "tests/stack/test_main_cost.py",
                      "infra-ecr:stack:CachePruner": "tests/stack/test_pruner.py"}
 OUTPUTS_CHECKED_ELSEWHERE = {"budget_name", "dashboard_url", "pruner_function_name"}
 
@@ -294,7 +294,7 @@ def test_outputs(name: str) -> None:
     if s.shares_cache:
         expected["cross_account_node_policy"] = iam.consumer_node_policy(
             registry_of(run), s.caches, s.custom_repositories)
-    # The cost component's outputs are checked by tests/cost/test_main_cost.py.
+    # The cost component's outputs are checked by tests/stack/test_main_cost.py.
     ours = {k: v for k, v in run.outputs.items() if k not in OUTPUTS_CHECKED_ELSEWHERE}
     assert ours == expected
     assert run.secret_outputs == []
