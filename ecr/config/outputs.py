@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ecr import catalogue
+from ecr.config.project import PROJECT_DIR
 from ecr.images import mapping
-
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 class RegistryNotFound(Exception):

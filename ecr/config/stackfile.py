@@ -19,6 +19,7 @@ import yaml
 
 from ecr.config import keys
 from ecr.config.problems import ConfigError
+from ecr.config.project import PROJECT_DIR
 from ecr.config.settings import Settings, validate
 from ecr.config.sources import SourceError, from_stack_file
 from ecr.policies import lifecycle
@@ -26,7 +27,6 @@ from ecr.policies import lifecycle
 NAMESPACE = keys.NAMESPACE
 DEFAULT_STACK = "prod"
 # The directory holding Pulumi.yaml (this package's parent); tests point it elsewhere.
-PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
 
 
 class StackFileError(ValueError):

@@ -169,7 +169,28 @@ def test_python_m_ecr_config_runs_with_the_standard_library_only() -> None:
     assert "DOCKERHUB_USERNAME + DOCKERHUB_TOKEN: Docker Hub" in result.stdout
 
 
-def test_the_tools_find_the_projects_own_stack_files() -> None:
+def test_the_tools_find_the_projects_own_stack_files(monkeypatch: pytest.MonkeyPatch) -> None:
     """PROJECT_DIR is the directory holding Pulumi.yaml (it pointed at ecr/ after the move)."""
+    monkeypatch.undo()  # this directory's conftest points the tools at an empty project
     assert (stackfile.default_path().parent / "Pulumi.yaml").is_file()
     assert stackfile.default_path() == ROOT / "Pulumi.prod.yaml"
+
+
+def test_stack_outputs_are_read_in_the_project(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``pulumi stack output`` runs where Pulumi.yaml is (it ran in ecr/ after the move)."""
+    import shutil
+    import subprocess
+
+    from ecr.config import outputs
+
+    seen: list[object] = []
+
+    def run(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+        seen.append(kwargs["cwd"])
+        return subprocess.CompletedProcess(cmd, 0, stdout="{}", stderr="")
+
+    monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/pulumi")
+    monkeypatch.setattr(subprocess, "run", run)
+    assert outputs.stack_outputs() == {}
+    assert seen == [ROOT]
+    assert (ROOT / "Pulumi.yaml").is_file()
