@@ -277,7 +277,7 @@ def rendered_images(
     """Every image ``found_releases`` run, with where each runs (release, workload,
     container and the values composing it), and the releases that could not be
     rendered (one problem each, carrying Helm's message).  ``cache``: (registry, host
-    prefixes) to pull ``oci://`` charts through, with ``request.charts_via_cache``."""
+    prefixes) to pull ``oci://`` charts through (``--charts-via-cache``), else None."""
     found: dict[str, list[str]] = {}
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="ecr-verify-") as work:
