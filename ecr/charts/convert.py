@@ -1,46 +1,29 @@
-"""``convert --chart`` / ``convert --apps``: the command-line side of :mod:`ecr.charts.overrides`.
+"""``convert --chart`` / ``convert --apps`` below the command line: plan, prove, write.
 
-``ecr convert`` (``scripts/convert-image-url.sh``) hands over to :func:`run` when a
-chart or ArgoCD Applications are given:
+:func:`plan_releases` renders each :class:`~ecr.charts.images.Release`, adds the
+overrides its last values file misses (:mod:`ecr.charts.overrides`) and proves them by
+a second render; :func:`write_plans` writes the proven ones atomically.  A values file
+several releases read is an error for all of them (:func:`shared_files`).  Reports are
+text (:func:`diff`, :func:`plan_lines`): printing them, flags and exit codes are the
+command line's (:mod:`ecr.cli.chart_convert`).
 
-- ``convert --chart CHART --values FILE [--set K=V]...``: one release; the overrides
-  go into the last ``--values`` file, which must exist: a mistyped path is an error,
-  never a new file (``touch`` it first to start one);
-- ``convert --apps PATH...``: every Helm Application under the paths; each one's
-  overrides go into its last ``valueFiles`` entry (``$values/...`` included).  Entries
-  missing under ``ignoreMissingValueFiles`` are skipped by ``ecr.charts.argocd`` (as
-  ArgoCD does), so the target is the last one that exists; a missing entry without
-  that flag is reported for its Application.
-
-Default: show the diff and what the proof render found, write nothing.
-``--write`` writes each file whose proof passed; ``--check`` exits 1 if any would change.
-Exit status: 0 done, 1 a proof failed (that file not written), an image is left for you
-(the rest is written) or --check found changes, 2 bad usage or a chart that could not
-be rendered.
-
-For ``convert --files`` (:mod:`ecr.cli.commands.convert`), a values file with a
-``Chart.yaml`` beside it goes through the chart too: :func:`plan_values_file`,
-:func:`write_plan` and :func:`plan_lines` are that entry point (no argparse).
+For ``convert --files``, :func:`plan_values_file` plans one values file of a local
+chart; :func:`write_plan` writes one plan.
 """
 
 from __future__ import annotations
 
-import argparse
 import difflib
-import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
 
-from ecr.charts import images, overrides
+from ecr.charts import overrides
 from ecr.charts.argocd import ValuesSpec
 from ecr.charts.helm import HelmFailure
-from ecr.charts.images import Fetcher, Release
+from ecr.charts.images import ChartRequest, Fetcher, Release
 from ecr.charts.overrides import ChartPlan
 from ecr.charts.source import ChartSource
-from ecr.cli import output
-from ecr.errors import UsageError
 from ecr.values.files import atomic_write
 
 
@@ -75,34 +58,27 @@ def write_plan(plan: ChartPlan) -> bool:
     return True
 
 
-def run(
-    args: argparse.Namespace, registry: str, host_prefixes: dict[str, str],
-    aliases: dict[str, str],
-) -> int:
-    if args.files:
-        raise UsageError("--files rewrites files as they are; --chart/--apps render a chart: "
-                         "pick one")
-    apps = [Path(p) for p in args.items] if args.apps else []
-    if args.chart and args.items:
-        raise UsageError("with --chart, give values files with --values FILE, not arguments")
-    if args.apps and not apps:
-        raise UsageError("--apps needs paths to ArgoCD Application manifests or directories")
-    if args.chart:
-        _check_values_files(args.values_files)
-    try:
-        notes: list[str] = []
-        releases, problems = images.releases_from_args(args, apps, notes)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
+def plan_releases(
+    found_releases: Sequence[Release],
+    request: ChartRequest,
+    registry: str,
+    host_prefixes: Mapping[str, str] | None = None,
+    aliases: Mapping[str, str] | None = None,
+    *,
+    advance: Callable[[], object] = lambda: None,
+) -> tuple[list[ChartPlan], list[str]]:
+    """A plan per release (its last values file gets the overrides), and the releases
+    that could not be planned (no values file, a chart that could not be fetched).
+    ``advance`` is called as each release starts (progress).  Plans of releases that
+    share a values file become errors (:func:`shared_files`).  Writes nothing."""
     plans: list[ChartPlan] = []
-    with tempfile.TemporaryDirectory(prefix="ecr-convert-") as work, output.Progress(
-        len(releases), "rendering"
-    ) as progress:
-        cache = (registry, host_prefixes) if args.charts_via_cache else None
-        fetcher = Fetcher(Path(work), args.plain_http, cache, args.dependency_build)
-        for release in releases:
-            progress.advance()
-            target = _target_file(release)
+    problems: list[str] = []
+    cache = (registry, host_prefixes or {}) if request.charts_via_cache else None
+    with tempfile.TemporaryDirectory(prefix="ecr-convert-") as work:
+        fetcher = Fetcher(Path(work), request.plain_http, cache, request.dependency_build)
+        for release in found_releases:
+            advance()
+            target = target_file(release)
             if target is None:
                 problems.append(
                     f"{release.label}: no values file to write the overrides into "
@@ -117,52 +93,17 @@ def run(
             plans.append(
                 overrides.plan(release, chart, target, registry, host_prefixes, aliases)
             )
-    _shared_files(plans)
-    written = _write(plans) if args.write else []
-    if args.output == "json":
-        output.print_json(
-            {
-                "registry": registry,
-                "releases": [
-                    {**p.as_dict(), "diff": diff(p), "written": p.target in written}
-                    for p in plans
-                ],
-                "problems": problems,
-                "notes": notes,
-            }
-        )
-    else:
-        show_diff = not (args.write or args.check)
-        if show_diff:
-            for plan in plans:
-                sys.stdout.write(diff(plan))
-        _print_report(plans, written, sys.stderr if show_diff else sys.stdout, args)
-    for note in notes:
-        print(f"note: {note}", file=sys.stderr)
-    for problem in problems:
-        print(f"error: {problem}", file=sys.stderr)
-    if problems or any(p.error for p in plans):
-        return 2
-    if any(not p.ok or p.left for p in plans) or (args.check and any(p.changed for p in plans)):
-        return 1
-    return 0
+    shared_files(plans)
+    return plans, problems
 
 
-def _check_values_files(files: list[Path]) -> None:
-    """Every ``--values`` file must exist: the last one is written, so a typo would
-    otherwise create a new file nobody reads while the real one stays unchanged."""
-    for index, path in enumerate(files):
-        if path.is_file():
-            continue
-        if path.exists():
-            raise UsageError(f"{path} is not a file; give a values file with --values")
-        if index == len(files) - 1:
-            raise UsageError(f"{path} does not exist; create it first (touch {path}) if you "
-                             "want the overrides written there")
-        raise UsageError(f"{path} does not exist; check the --values path")
+def write_plans(plans: Sequence[ChartPlan]) -> list[Path]:
+    """Write each changed file whose proof passed (a failed proof writes nothing); the
+    files written."""
+    return [plan.target for plan in plans if write_plan(plan)]
 
 
-def _shared_files(plans: list[ChartPlan]) -> None:
+def shared_files(plans: Sequence[ChartPlan]) -> None:
     """A values file several releases read is one file for all of them: a change proven
     for one is not proven for the others.  Such plans become errors, nothing written."""
     by_file: dict[Path, list[ChartPlan]] = {}
@@ -178,12 +119,14 @@ def _shared_files(plans: list[ChartPlan]) -> None:
                               "images --check, or give each its own values file")
 
 
-def _target_file(release: Release) -> Path | None:
+def target_file(release: Release) -> Path | None:
+    """The values file a release's overrides go into: its last one."""
     files = release.value_files
     return files[-1] if files else None
 
 
 def diff(plan: ChartPlan) -> str:
+    """The unified diff of ``plan.target`` (empty when nothing changes)."""
     if not plan.changed:
         return ""
     name = str(plan.target)
@@ -194,19 +137,6 @@ def diff(plan: ChartPlan) -> str:
     ):
         lines.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     return "".join(lines)
-
-
-def _write(plans: list[ChartPlan]) -> list[Path]:
-    """Write each changed file whose proof passed; a failed proof writes nothing."""
-    return [plan.target for plan in plans if write_plan(plan)]  # targets exist: checked
-
-
-def _print_report(
-    plans: list[ChartPlan], written: list[Path], out: TextIO, args: argparse.Namespace
-) -> None:
-    for plan in plans:
-        for line in plan_lines(plan, written=plan.target in written, check=args.check):
-            print(line, file=out)
 
 
 def plan_lines(plan: ChartPlan, *, written: bool, check: bool = False) -> list[str]:

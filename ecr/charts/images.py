@@ -9,8 +9,6 @@ against the registry (:mod:`ecr.images.mapping`).
 
 from __future__ import annotations
 
-import argparse
-import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,8 +21,6 @@ from ecr.charts.argocd import AppChart, ValuesSpec
 from ecr.charts.defaults import chart_defaults
 from ecr.charts.helm import HelmFailure, ValuesLayer
 from ecr.charts.source import ChartSource, chart_name
-from ecr.config import outputs
-from ecr.errors import UsageError
 from ecr.images import mapping
 from ecr.images.reference import InvalidReference, parse
 from ecr.images.workload import WorkloadImage, from_manifests
@@ -58,33 +54,62 @@ def from_app(app: AppChart) -> Release:
     return Release(app.app, app.chart, app.values, app.release, app.namespace, app.manifest)
 
 
-def has_input(args: argparse.Namespace, apps: Sequence[Path] = ()) -> bool:
-    return bool(getattr(args, "chart", None) or apps)
+@dataclass(frozen=True)
+class ChartRequest:
+    """What to render: a chart with its values (``chart`` set), or the Helm Applications
+    under ``apps``; and how to fetch charts.  The command line builds it
+    (:mod:`ecr.cli.chart_input`); nothing here reads flags."""
+
+    chart: str | None = None
+    chart_version: str | None = None
+    chart_repo: str | None = None
+    values_files: tuple[Path, ...] = ()
+    set_values: tuple[str, ...] = ()
+    release_name: str | None = None
+    namespace: str = "default"
+    apps: tuple[Path, ...] = ()  # ArgoCD Application manifests, or directories holding them
+    repo_root: Path | None = None  # what $values/... and Application chart paths refer to
+    plain_http: bool = False  # fetch oci:// charts over plain HTTP (test registries)
+    dependency_build: bool = False  # fetch a chart directory's missing dependencies first
+    charts_via_cache: bool = False  # pull oci:// charts through the cache
+
+    @property
+    def has_input(self) -> bool:
+        return bool(self.chart or self.apps)
 
 
-def releases_from_args(
-    args: argparse.Namespace, apps: Sequence[Path] | None = None,
-    notes: list[str] | None = None,
+class RequestError(ValueError):
+    """A :class:`ChartRequest` that describes nothing to render, or two things at once."""
+
+
+def releases(
+    request: ChartRequest, notes: list[str] | None = None
 ) -> tuple[list[Release], list[str]]:
-    """The releases the flags describe, and problems with Applications found
-    (``notes``: what was left alone on purpose, e.g. templated ApplicationSet parts)."""
-    if apps is None:
-        apps = getattr(args, "apps", None) or []
-    if args.chart and apps:
-        raise ValueError("give either --chart or Application paths, not both")
-    if args.chart:
-        values = [ValuesSpec(origin=str(p), path=p) for p in args.values_files]
-        values += [ValuesSpec(origin=f"--set {s}", parameter=s) for s in args.set_values]
-        source = ChartSource(args.chart, version=args.chart_version, repo_url=args.chart_repo)
-        name = args.release_name or chart_name(source)
-        return [Release(name, source, tuple(values), name, args.namespace)], []
-    if args.values_files or args.set_values:
-        raise ValueError("--values/--set go with --chart (Applications carry their own values)")
+    """The releases ``request`` describes, and problems with Applications found
+    (``notes``: what was left alone on purpose, e.g. templated ApplicationSet parts).
+
+    Raises :class:`RequestError` for a request naming nothing or both a chart and
+    Applications, :class:`ecr.charts.argocd.ApplicationError` for a missing path.
+    """
+    apps = request.apps
+    if request.chart and apps:
+        raise RequestError("give either --chart or Application paths, not both")
+    if request.chart:
+        values = [ValuesSpec(origin=str(p), path=p) for p in request.values_files]
+        values += [ValuesSpec(origin=f"--set {s}", parameter=s) for s in request.set_values]
+        source = ChartSource(request.chart, version=request.chart_version,
+                             repo_url=request.chart_repo)
+        name = request.release_name or chart_name(source)
+        return [Release(name, source, tuple(values), name, request.namespace)], []
+    if request.values_files or request.set_values:
+        raise RequestError(
+            "--values/--set go with --chart (Applications carry their own values)")
     if not apps:
-        raise ValueError("nothing to render: give --chart CHART, or paths to ArgoCD Applications")
-    found, problems = argocd.discover(list(apps), args.repo_root, notes)
+        raise RequestError(
+            "nothing to render: give --chart CHART, or paths to ArgoCD Applications")
+    found, problems = argocd.discover(list(apps), request.repo_root, notes)
     if not found and not problems and not notes:
-        raise ValueError(
+        raise RequestError(
             "no ArgoCD Application with a Helm source under " + ", ".join(map(str, apps))
         )
     return [from_app(app) for app in found], problems
@@ -244,26 +269,20 @@ class Fetcher:
 # ---------------------------------------------------------------- verify --chart / --apps
 
 
-def rendered_images(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
-    """Every image the chart/Applications given to ``verify`` run, with where it runs.
-
-    Empty when neither ``--chart`` nor ``--apps`` is given.  A chart that cannot be
-    rendered is a usage error (exit 2) carrying Helm's message.
-    """
-
-    apps = list(getattr(args, "app_paths", None) or [])
-    if not has_input(args, apps):
-        return []
-    try:
-        notes: list[str] = []
-        releases, problems = releases_from_args(args, apps, notes)
-        cache = chart_cache(args)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
+def rendered_images(
+    found_releases: Sequence[Release],
+    request: ChartRequest,
+    cache: tuple[str, Mapping[str, str]] | None = None,
+) -> tuple[list[tuple[str, list[str]]], list[str]]:
+    """Every image ``found_releases`` run, with where each runs (release, workload,
+    container and the values composing it), and the releases that could not be
+    rendered (one problem each, carrying Helm's message).  ``cache``: (registry, host
+    prefixes) to pull ``oci://`` charts through (``--charts-via-cache``), else None."""
     found: dict[str, list[str]] = {}
+    problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="ecr-verify-") as work:
-        fetcher = Fetcher(Path(work), args.plain_http, cache, args.dependency_build)
-        for release in releases:
+        fetcher = Fetcher(Path(work), request.plain_http, cache, request.dependency_build)
+        for release in found_releases:
             try:
                 images = traced(release, fetcher.get(release.chart))
             except HelmFailure as exc:
@@ -272,19 +291,4 @@ def rendered_images(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
             for item, source in images:
                 where = f"{release.label}: {item.workload} {item.container} (from {source})"
                 found.setdefault(item.image, []).append(where)
-    for note in notes:
-        print(f"note: {note}", file=sys.stderr)
-    if problems:
-        raise UsageError("\n".join(problems))
-    return list(found.items())
-
-
-def chart_cache(args: argparse.Namespace) -> tuple[str, Mapping[str, str]] | None:
-    """(registry, host prefixes) when ``--charts-via-cache`` is given, else None."""
-    if not getattr(args, "charts_via_cache", False):
-        return None
-    try:
-        target = outputs.resolve(args.registry, getattr(args, "stack", None))
-    except outputs.RegistryNotFound as exc:
-        raise ValueError(str(exc)) from exc
-    return target.registry, mapping.expand_host_prefixes(target.host_prefixes)
+    return list(found.items()), problems

@@ -1,5 +1,5 @@
 """Options for what to render (a chart, or ArgoCD Applications), shared by ``convert``,
-``images`` and ``verify``; read by :mod:`ecr.charts.images` and :mod:`ecr.charts.convert`.
+``images`` and ``verify``; read by :mod:`ecr.cli.chart_input` (into a typed request).
 
 Declared here, in the CLI layer, and importing only argparse and pathlib: every command's
 parser has them, and ``convert IMAGE`` must not pay for importing Helm and YAML code it
@@ -90,5 +90,5 @@ def add_convert_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def convert_renders(args: argparse.Namespace) -> bool:
-    """Does ``convert`` hand over to :mod:`ecr.charts.convert` (``--chart`` or ``--apps``)?"""
+    """Does ``convert`` hand over to :mod:`ecr.cli.chart_convert` (``--chart`` or ``--apps``)?"""
     return bool(getattr(args, "chart", None) or getattr(args, "apps", False))

@@ -36,15 +36,23 @@ def aliases(args: argparse.Namespace) -> dict[str, str]:
         raise UsageError(str(exc)) from None
 
 
-def add_registry_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--registry HOST`` and ``--stack NAME``, read by :func:`registry_target`."""
-    parser.add_argument(
-        "--registry", metavar="HOST",
-        help="the registry: <account>.dkr.ecr.<region>.amazonaws.com, or https://HOST[:PORT] "
-        "(http://HOST[:PORT] for a local test registry) (default: $ECR_REGISTRY, then the "
-        "stack output ecr_registry_url)",
-    )
-    parser.add_argument("--stack", metavar="NAME", help="Pulumi stack to read the registry from")
+REGISTRY_HELP = (
+    "the registry: <account>.dkr.ecr.<region>.amazonaws.com, or https://HOST[:PORT] "
+    "(http://HOST[:PORT] for a local test registry) (default: $ECR_REGISTRY, then the "
+    "stack output ecr_registry_url)"
+)
+STACK_HELP = "Pulumi stack to read the registry from"
+
+
+def add_registry_arguments(
+    parser: argparse.ArgumentParser, *, registry_help: str = REGISTRY_HELP,
+    stack_help: str = STACK_HELP,
+) -> None:
+    """``--registry HOST`` and ``--stack NAME``, read by :func:`registry_target` (or
+    :func:`ecr.config.outputs.resolve`); a command reading more from them says so in
+    its help texts."""
+    parser.add_argument("--registry", metavar="HOST", help=registry_help)
+    parser.add_argument("--stack", metavar="NAME", help=stack_help)
 
 
 def registry_target(args: argparse.Namespace) -> outputs.Target:

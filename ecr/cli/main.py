@@ -1,7 +1,8 @@
 """Command-line entry point: ``python -m ecr <command>`` and ``scripts/ecr <command>``.
 
 Each command lives in its own module under ``ecr.cli.commands`` exposing
-``add_arguments(parser)`` and ``run(args) -> int``; it is imported only when
+``add_arguments(parser)`` and ``run(args) -> int`` (and optionally ``EPILOG``, text
+shown as written after the options); it is imported only when
 chosen, so ``--help`` stays fast and a command's dependencies load on demand.
 Exit status: 0 success, 1 a check or verdict failed, 2 bad usage or input.
 """
@@ -50,10 +51,20 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     for name, (module, text) in _available().items():
         if only is not None and name != only:
             continue
+        loaded = importlib.import_module(module)
         command = sub.add_parser(name, help=text, description=text)
-        importlib.import_module(module).add_arguments(command)
+        _set_epilog(command, loaded)
+        loaded.add_arguments(command)
         command.set_defaults(_module=module, _parser=command)
     return parser
+
+
+def _set_epilog(parser: argparse.ArgumentParser, module: object) -> None:
+    """A command module's ``EPILOG`` (examples, exit status), shown as written."""
+    epilog = getattr(module, "EPILOG", None)
+    if epilog is not None:
+        parser.epilog = epilog
+        parser.formatter_class = argparse.RawDescriptionHelpFormatter
 
 
 def main(argv: Sequence[str] | None = None) -> int:

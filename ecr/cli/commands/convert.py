@@ -19,9 +19,7 @@ No arguments: usage and the table of configured caches.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
-import json
+import dataclasses
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -66,8 +64,6 @@ rendered (the rest still done).
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.epilog = EPILOG
     parser.add_argument(
         "items",
         nargs="*",
@@ -102,8 +98,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if chart_options.convert_renders(args):  # render the chart: see ecr.charts.convert
-        from ecr.charts import convert as chart_convert
+    if chart_options.convert_renders(args):  # render the chart: see ecr.cli.chart_convert
+        from ecr.cli import chart_convert
 
         return chart_convert.run(args, *_target(args), image_options.aliases(args))
     if not args.files and (args.write or args.check or args.allow_insecure_images):
@@ -286,27 +282,29 @@ def _convert_charted(
     host_prefixes: dict[str, str], aliases: dict[str, str],
 ) -> tuple[int, list[object]]:
     """Each values file beside a Chart.yaml through the chart path (render, override,
-    prove by a second render): its exit status, and its JSON documents."""
-    from ecr.charts import convert as chart_convert
+    prove by a second render), as ``convert --chart DIR -f FILE`` with the other chart
+    flags given: its exit status, and its JSON documents."""
+    if not files:
+        return 0, []
+    from ecr.cli import chart_convert, chart_input
 
+    as_json = args.output == "json"
+    given = chart_input.request(args)
     code = 0
     documents: list[object] = []
     for path in files:
-        chart_args = argparse.Namespace(**vars(args))
-        chart_args.files, chart_args.apps, chart_args.items = False, False, []
-        chart_args.chart, chart_args.values_files = str(path.parent), [path]
-        if args.output != "json":
+        wanted = dataclasses.replace(given, chart=str(path.parent), values_files=(path,))
+        if not as_json:
             print(f"{path}: beside {path.parent / 'Chart.yaml'}: rendering the chart to prove "
                   "the conversion (convert --chart)", file=sys.stderr)
-            code = max(code, chart_convert.run(chart_args, registry, host_prefixes, aliases))
-            continue
-        buffer = io.StringIO()
-        with contextlib.redirect_stdout(buffer):
-            code = max(code, chart_convert.run(chart_args, registry, host_prefixes, aliases))
-        try:
-            documents.append(json.loads(buffer.getvalue()))
-        except ValueError:
-            documents.append({"values": str(path), "output": buffer.getvalue()})
+        outcome = chart_convert.convert(wanted, registry, host_prefixes, aliases,
+                                        write=args.write)
+        if as_json:
+            documents.append(outcome.document())
+            chart_input.print_notes(outcome.notes, outcome.problems)
+        else:
+            chart_convert.show(outcome, write=args.write, check=args.check, as_json=False)
+        code = max(code, outcome.exit_code(args.check))
     return code, documents
 
 

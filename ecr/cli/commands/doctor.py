@@ -24,7 +24,7 @@ from ecr import aws, catalogue
 from ecr.aws import checks as ops_checks
 from ecr.aws import clients
 from ecr.aws.checks import FAIL, PASS, SKIP, WARN, Check
-from ecr.cli import ops_options
+from ecr.cli import image_options, ops_options
 from ecr.cli.output import add_output_argument, print_json
 from ecr.config import outputs, stackfile
 from ecr.errors import UsageError
@@ -61,14 +61,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ops_options.add_stack_file_argument(
         parser, "caches, nodeRoleNames, eksClusterName and the cache lifecycle"
     )
-    parser.add_argument(
-        "--registry", metavar="HOST",
-        help="the registry images point at (default: $ECR_REGISTRY, else the stack output "
-        "ecr_registry_url)",
-    )
-    parser.add_argument(
-        "--stack", metavar="NAME",
-        help="stack to read outputs and (without --stack-file) Pulumi.<NAME>.yaml from "
+    image_options.add_registry_arguments(
+        parser,
+        registry_help="the registry images point at (default: $ECR_REGISTRY, else the stack "
+        "output ecr_registry_url)",
+        stack_help="stack to read outputs and (without --stack-file) Pulumi.<NAME>.yaml from "
         "(default: the selected stack's outputs, and Pulumi.prod.yaml)",
     )
     parser.add_argument(

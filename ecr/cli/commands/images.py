@@ -17,7 +17,6 @@ others are still listed).
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -26,8 +25,7 @@ from ecr.charts import helm
 from ecr.charts import images as chart_images
 from ecr.charts.helm import HelmFailure
 from ecr.charts.images import FAILING, Fetcher, Found, Release
-from ecr.cli import chart_options, image_options, output
-from ecr.errors import UsageError
+from ecr.cli import chart_input, chart_options, image_options, output
 
 EPILOG = """\
 statuses:
@@ -49,8 +47,6 @@ exit status: 0 listed; 1 with --check when any image is bypass, uncacheable or b
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.epilog = EPILOG
     chart_options.add_input_arguments(parser)
     image_options.add_registry_arguments(parser)
     image_options.add_alias_arguments(parser)
@@ -65,19 +61,17 @@ def run(args: argparse.Namespace) -> int:
     target = image_options.registry_target(args)
     registry = target.registry
     aliases = image_options.aliases(args)
-    try:
-        notes: list[str] = []
-        releases, problems = chart_images.releases_from_args(args, notes=notes)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
+    notes: list[str] = []
+    wanted = chart_input.request(args, args.apps)
+    releases, problems = chart_input.releases(wanted, notes)
 
     found: list[Found] = []
     outcomes: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(prefix="ecr-images-") as work, output.Progress(
         len(releases), "rendering"
     ) as progress:
-        cache = (registry, target.host_prefixes) if args.charts_via_cache else None
-        fetcher = Fetcher(Path(work), args.plain_http, cache, args.dependency_build)
+        cache = (registry, target.host_prefixes) if wanted.charts_via_cache else None
+        fetcher = Fetcher(Path(work), wanted.plain_http, cache, wanted.dependency_build)
         for release in releases:
             try:
                 workloads = chart_images.traced(release, fetcher.get(release.chart))
@@ -108,10 +102,7 @@ def run(args: argparse.Namespace) -> int:
         )
     elif found or not problems:
         print_table(found, counts)
-    for note in notes:
-        print(f"note: {note}", file=sys.stderr)
-    for problem in problems:
-        print(f"error: {problem}", file=sys.stderr)
+    chart_input.print_notes(notes, problems)
     if problems:
         return 2
     if args.check and any(item.verdict.status in FAILING for item in found):

@@ -22,8 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ecr.charts import images as chart_images
-from ecr.cli import chart_options, image_options
+from ecr.cli import chart_input, chart_options, image_options
 from ecr.cli import output as report
 from ecr.config import outputs
 from ecr.errors import UsageError
@@ -73,8 +72,6 @@ no registry, a chart that could not be rendered).
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.epilog = EPILOG
     parser.add_argument(
         "targets",
         nargs="*",
@@ -102,21 +99,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help=f"requests in flight (default {DEFAULT_CONCURRENCY})",
     )
-    parser.add_argument(
-        "--timeout",
-        type=_seconds("--timeout"),
-        default=DEFAULT_TIMEOUT,
-        metavar="SECONDS",
-        help="per request: the connect and read timeouts, and the most one answer may take "
-        f"from the request to its last byte (blobs: more, by size) (default {DEFAULT_TIMEOUT:.0f})",
+    _add_seconds(
+        parser, "--timeout", DEFAULT_TIMEOUT,
+        "per request: the connect and read timeouts, and the most one answer may take "
+        "from the request to its last byte (blobs: more, by size)",
     )
-    parser.add_argument(
-        "--image-timeout",
-        type=_seconds("--image-timeout"),
-        default=DEFAULT_IMAGE_TIMEOUT,
-        metavar="SECONDS",
-        help="the most one image's check may take, its retries and waits included: then it "
-        f"is an error (default {DEFAULT_IMAGE_TIMEOUT:.0f})",
+    _add_seconds(
+        parser, "--image-timeout", DEFAULT_IMAGE_TIMEOUT,
+        "the most one image's check may take, its retries and waits included: then it "
+        "is an error",
     )
     parser.add_argument(
         "--retries",
@@ -136,6 +127,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     image_options.add_alias_arguments(parser)
     report.add_output_argument(parser)
     chart_options.add_verify_arguments(parser)  # --chart/--values/--set/--apps (issue 7)
+
+
+def _add_seconds(
+    parser: argparse.ArgumentParser, option: str, default: float, text: str
+) -> None:
+    """A ``SECONDS`` option checked by :func:`_seconds`; its help ends with the default."""
+    parser.add_argument(
+        option, type=_seconds(option), default=default, metavar="SECONDS",
+        help=f"{text} (default {default:.0f})",
+    )
 
 
 def _seconds(option: str) -> Callable[[str], float]:
@@ -418,7 +419,7 @@ def _platforms(text: str) -> list[Platform]:
 
 
 def run(args: argparse.Namespace) -> int:
-    rendered = chart_images.rendered_images(args)  # --chart/--apps: what Helm renders
+    rendered = chart_input.rendered_images(args)  # --chart/--apps: what Helm renders
     if not args.targets and not rendered:
         raise UsageError(
             "give values files, manifests, directories or image references to verify, "

@@ -1,0 +1,140 @@
+"""``convert --chart`` / ``convert --apps``: the command-line side of :mod:`ecr.charts.convert`.
+
+``ecr convert`` (``scripts/convert-image-url.sh``) hands over to :func:`run` when a
+chart or ArgoCD Applications are given:
+
+- ``convert --chart CHART --values FILE [--set K=V]...``: one release; the overrides
+  go into the last ``--values`` file, which must exist: a mistyped path is an error,
+  never a new file (``touch`` it first to start one);
+- ``convert --apps PATH...``: every Helm Application under the paths; each one's
+  overrides go into its last ``valueFiles`` entry (``$values/...`` included).  Entries
+  missing under ``ignoreMissingValueFiles`` are skipped by ``ecr.charts.argocd`` (as
+  ArgoCD does), so the target is the last one that exists; a missing entry without
+  that flag is reported for its Application.
+
+Default: show the diff and what the proof render found, write nothing.
+``--write`` writes each file whose proof passed; ``--check`` exits 1 if any would change.
+Exit status: 0 done, 1 a proof failed (that file not written), an image is left for you
+(the rest is written) or --check found changes, 2 bad usage or a chart that could not
+be rendered.
+
+``convert --files`` (:mod:`ecr.cli.commands.convert`) sends each values file with a
+``Chart.yaml`` beside it through :func:`convert` and :func:`show` too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ecr.charts import convert as chart_convert
+from ecr.charts.images import ChartRequest
+from ecr.charts.overrides import ChartPlan
+from ecr.cli import chart_input, output
+from ecr.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What converting one request did: its plans, what could not be planned, the
+    notes (left alone on purpose) and the files written."""
+
+    registry: str
+    plans: list[ChartPlan]
+    problems: list[str]
+    notes: list[str]
+    written: list[Path]
+
+    def document(self) -> dict[str, object]:
+        """The ``--output json`` document."""
+        return {
+            "registry": self.registry,
+            "releases": [
+                {**p.as_dict(), "diff": chart_convert.diff(p), "written": p.target in self.written}
+                for p in self.plans
+            ],
+            "problems": self.problems,
+            "notes": self.notes,
+        }
+
+    def exit_code(self, check: bool) -> int:
+        """2 a release could not be planned or a plan is an error; 1 a proof failed, an
+        image is left for the user or (``check``) a file would change; else 0."""
+        plans = self.plans
+        if self.problems or any(p.error for p in plans):
+            return 2
+        if any(not p.ok or p.left for p in plans) or (check and any(p.changed for p in plans)):
+            return 1
+        return 0
+
+
+def run(
+    args: argparse.Namespace, registry: str, host_prefixes: dict[str, str],
+    aliases: dict[str, str],
+) -> int:
+    if args.files:
+        raise UsageError("--files rewrites files as they are; --chart/--apps render a chart: "
+                         "pick one")
+    apps = [Path(p) for p in args.items] if args.apps else []
+    if args.chart and args.items:
+        raise UsageError("with --chart, give values files with --values FILE, not arguments")
+    if args.apps and not apps:
+        raise UsageError("--apps needs paths to ArgoCD Application manifests or directories")
+    if args.chart:
+        check_values_files(args.values_files)
+    outcome = convert(chart_input.request(args, apps), registry, host_prefixes, aliases,
+                      write=args.write)
+    show(outcome, write=args.write, check=args.check, as_json=args.output == "json")
+    return outcome.exit_code(args.check)
+
+
+def check_values_files(files: list[Path]) -> None:
+    """Every ``--values`` file must exist: the last one is written, so a typo would
+    otherwise create a new file nobody reads while the real one stays unchanged."""
+    for index, path in enumerate(files):
+        if path.is_file():
+            continue
+        if path.exists():
+            raise UsageError(f"{path} is not a file; give a values file with --values")
+        if index == len(files) - 1:
+            raise UsageError(f"{path} does not exist; create it first (touch {path}) if you "
+                             "want the overrides written there")
+        raise UsageError(f"{path} does not exist; check the --values path")
+
+
+def convert(
+    wanted: ChartRequest, registry: str, host_prefixes: Mapping[str, str],
+    aliases: Mapping[str, str], *, write: bool,
+) -> Outcome:
+    """Plan every release ``wanted`` describes (progress on stderr) and, with ``write``,
+    write the proven plans.  Bad usage raises :class:`UsageError`."""
+    notes: list[str] = []
+    releases, problems = chart_input.releases(wanted, notes)
+    with output.Progress(len(releases), "rendering") as progress:
+        plans, failed = chart_convert.plan_releases(
+            releases, wanted, registry, host_prefixes, aliases, advance=progress.advance
+        )
+    written = chart_convert.write_plans(plans) if write else []
+    return Outcome(registry, plans, [*problems, *failed], notes, written)
+
+
+def show(outcome: Outcome, *, write: bool, check: bool, as_json: bool) -> None:
+    """Print ``outcome``: its JSON document, or the diffs (without ``write``/``check``,
+    the report then goes to stderr) and the report; then notes and errors on stderr."""
+    if as_json:
+        output.print_json(outcome.document())
+    else:
+        show_diff = not (write or check)
+        if show_diff:
+            for plan in outcome.plans:
+                sys.stdout.write(chart_convert.diff(plan))
+        out = sys.stderr if show_diff else sys.stdout
+        for plan in outcome.plans:
+            for line in chart_convert.plan_lines(
+                plan, written=plan.target in outcome.written, check=check
+            ):
+                print(line, file=out)
+    chart_input.print_notes(outcome.notes, outcome.problems)
