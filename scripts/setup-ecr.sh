@@ -17,7 +17,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 NS=infra-ecr                    # the Pulumi project name: the config namespace
 VENV=${VENV:-$ROOT/venv}        # the virtualenv Pulumi.yaml names (runtime.options.virtualenv)
 PYTHON=${PYTHON:-python3}       # the interpreter that creates the venv
-MIN_PYTHON=(3 9)
+MIN_PYTHON=(3 11)               # what the code needs (datetime.UTC; ruff target-version py311)
 DEFAULT_STACK=prod
 DEFAULT_REGION=af-south-1
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -331,7 +332,21 @@ def test_too_old_python_is_refused(setup: Setup, tmp_path: Path) -> None:
     old.chmod(0o755)
     result = setup.run("--yes", PYTHON=str(old))
     assert result.returncode == 1
-    assert "need >= 3.9 with venv" in result.stderr
+    assert "need >= 3.11 with venv" in result.stderr
+
+
+def test_python_older_than_the_code_needs_is_refused(setup: Setup, tmp_path: Path) -> None:
+    # The code needs 3.11 (datetime.UTC in status, lifecycle and the pruner; ruff's target):
+    # a real interpreter that reports itself as 3.10 to the script's checks is refused.
+    py310 = tmp_path / "python3.10"
+    py310.write_text(
+        '#!/bin/sh\nif [ "$1" = -c ]; then\n'
+        "  code=$(printf '%s' \"$2\" | sed 's/sys.version_info\\[:2\\]/(3, 10)/g'); shift 2\n"
+        f'  exec {sys.executable} -c "$code" "$@"\nfi\nexec {sys.executable} "$@"\n')
+    py310.chmod(0o755)
+    result = setup.run("--yes", PYTHON=str(py310))
+    assert result.returncode == 1
+    assert f"{py310} is 3.10" in result.stderr and "need >= 3.11 with venv" in result.stderr
 
 
 def test_not_logged_in_says_how_and_does_not_log_in(setup: Setup) -> None:
