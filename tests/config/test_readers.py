@@ -171,6 +171,6 @@ def test_python_m_ecr_config_runs_with_the_standard_library_only() -> None:
 
 def test_the_tools_find_the_projects_own_stack_files(monkeypatch: pytest.MonkeyPatch) -> None:
     """PROJECT_DIR is the directory holding Pulumi.yaml (it pointed at ecr/ after the move)."""
-    monkeypatch.undo()  # the autouse project_dir fixture points it at an empty directory
+    monkeypatch.undo()  # this directory's conftest points the tools at an empty project
     assert (stackfile.default_path().parent / "Pulumi.yaml").is_file()
     assert stackfile.default_path() == ROOT / "Pulumi.prod.yaml"
