@@ -51,11 +51,17 @@ class Upstream:
 
     prefix: str  # our ECR repository prefix, e.g. "docker-hub"
     name: str  # human name, e.g. "Docker Hub"
-    upstream_url: str  # the rule's upstreamRegistryUrl
     hosts: tuple[str, ...]  # image hosts that map to this prefix; hosts[0] is canonical
     credentials: CredentialSpec | None = None
     # Docker Hub's official images live under library/ and ECR wants it spelled out.
     official_namespace: str | None = None
+    # The rule's upstreamRegistryUrl when it is not the canonical host (Docker Hub's is).
+    rule_host: str | None = None
+
+    @property
+    def upstream_url(self) -> str:
+        """The pull-through cache rule's ``upstreamRegistryUrl``."""
+        return self.rule_host or self.canonical_host
 
     @property
     def needs_credentials(self) -> bool:
@@ -73,7 +79,7 @@ class Upstream:
 DOCKER_HUB = Upstream(
     prefix="docker-hub",
     name="Docker Hub",
-    upstream_url="registry-1.docker.io",
+    rule_host="registry-1.docker.io",
     # registry.hub.docker.com: Docker Hub's second name for the same content
     hosts=(DOCKER_HUB_HOST, "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"),
     credentials=CredentialSpec(
@@ -89,17 +95,11 @@ DOCKER_HUB = Upstream(
     official_namespace="library",
 )
 
-QUAY = Upstream(
-    prefix="quay",
-    name="Quay",
-    upstream_url="quay.io",
-    hosts=("quay.io",),
-)
+QUAY = Upstream(prefix="quay", name="Quay", hosts=("quay.io",))
 
 GITHUB = Upstream(
     prefix="github",
     name="GitHub Container Registry",
-    upstream_url="ghcr.io",
     hosts=("ghcr.io",),
     credentials=CredentialSpec(
         username_key="githubUsername",
@@ -113,17 +113,11 @@ GITHUB = Upstream(
     ),
 )
 
-K8S = Upstream(
-    prefix="k8s",
-    name="Kubernetes registry",
-    upstream_url="registry.k8s.io",
-    hosts=("registry.k8s.io",),
-)
+K8S = Upstream(prefix="k8s", name="Kubernetes registry", hosts=("registry.k8s.io",))
 
 ECR_PUBLIC = Upstream(
     prefix="ecr-public",
     name="Amazon ECR Public",
-    upstream_url="public.ecr.aws",
     hosts=("public.ecr.aws", "ecr-public.aws.com"),  # the second is its dual-stack name
 )
 

@@ -17,7 +17,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 NS=infra-ecr                    # the Pulumi project name: the config namespace
 VENV=${VENV:-$ROOT/venv}        # the virtualenv Pulumi.yaml names (runtime.options.virtualenv)
 PYTHON=${PYTHON:-python3}       # the interpreter that creates the venv
-MIN_PYTHON=(3 9)
+MIN_PYTHON=(3 11)               # what the code needs (datetime.UTC; ruff target-version py311)
 DEFAULT_STACK=prod
 DEFAULT_REGION=af-south-1
 
@@ -183,10 +183,13 @@ elif ! python_ok "$VENV_PY"; then
     die "the virtualenv $VENV is broken or too old (its python does not run, or is < ${MIN_PYTHON[0]}.${MIN_PYTHON[1]})" \
         "remove it and re-run: rm -rf '$VENV' && $0"
 fi
-stamp="$VENV/.setup-ecr-requirements.sha256"
-# sha256 of requirements.txt and the interpreter version (python, not sha256sum: macOS lacks it).
+# The venv stamp scripts/ecr reads and writes too (one scheme, so the first scripts/ecr run
+# after setup installs nothing): line 1 the sha256 of requirements.txt, line 2 the venv's
+# Python version (python, not sha256sum: macOS lacks it).  scripts/ecr checks line 1 only.
+stamp="$VENV/.ecr-requirements.sha256"
 want=$("$VENV_PY" -c 'import hashlib, sys
-print(hashlib.sha256(open("requirements.txt", "rb").read() + sys.version.encode()).hexdigest())')
+print(hashlib.sha256(open("requirements.txt", "rb").read()).hexdigest())
+print("python %d.%d.%d" % sys.version_info[:3])')
 if [ "$(cat "$stamp" 2>/dev/null || true)" = "$want" ]; then
     note "requirements.txt already installed in $VENV"
 else

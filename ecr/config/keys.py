@@ -40,21 +40,28 @@ class KeySpec:
     secret: bool = False
 
 
+def _credential_keys() -> tuple[KeySpec, ...]:
+    """The user name and token key of every upstream that needs a login (the catalogue's)."""
+    specs: list[KeySpec] = []
+    for upstream in catalogue.CATALOGUE:
+        cred = upstream.credentials
+        if cred is None:
+            continue
+        required = f"required when {upstream.prefix} is cached"
+        specs.append(KeySpec(cred.username_key, "string", "",
+                             f"{upstream.name} user name; {required}."))
+        specs.append(KeySpec(cred.token_key, "string", "",
+                             f"{upstream.name} access token (set with --secret); {required}: "
+                             f"{cred.how_to_get}.", secret=True))
+    return tuple(specs)
+
+
 def _key_specs() -> tuple[KeySpec, ...]:
     caches = ", ".join(catalogue.DEFAULT_CACHES)
     return (
         KeySpec("caches", "array", list(catalogue.DEFAULT_CACHES),
                 f"Upstreams to cache, by cache prefix: {caches}."),
-        KeySpec("dockerHubUsername", "string", "",
-                "Docker Hub user name; required when docker-hub is cached."),
-        KeySpec("dockerHubAccessToken", "string", "",
-                "Docker Hub access token (set with --secret); required when docker-hub is cached.",
-                secret=True),
-        KeySpec("githubUsername", "string", "",
-                "GitHub user name; required when github is cached."),
-        KeySpec("githubToken", "string", "",
-                "GitHub token with read:packages (set with --secret); required when github is "
-                "cached.", secret=True),
+        *_credential_keys(),
         KeySpec("customRepositories", "array", list(DEFAULT_CUSTOM_REPOSITORIES),
                 "Custom ECR repositories for your own images."),
         KeySpec("cacheUnpulledDays", "integer", DEFAULT_CACHE_UNPULLED_DAYS,

@@ -62,6 +62,30 @@ def test_status_without_a_stack_file_uses_the_defaults(
     assert "docker-hub" in [p["prefix"] for p in data["prefixes"]]
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "status.py (r2) takes the stack's cacheUnpulledDays 0 (pruning off) as --unpulled-days "
+    "and exits 2: 'error: --unpulled-days must be at least 1, got 0'"))
+def test_status_with_pruning_off_reports_with_the_default_threshold(
+    aws_env: object, project_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # cacheUnpulledDays 0 turns the pruner off; it is not a threshold anyone asked for, so
+    # NOT PULLED counts with the default and NEXT PRUNE says off.
+    write_stack(project_dir, "prod", "  infra-ecr:cacheUnpulledDays: '0'\n")
+    add_repo(plain_ecr(), "quay/app", [1])
+    assert main.main(["status"]) == 0
+    out = capsys.readouterr().out
+    default = stackfile.default_unpulled_days()
+    assert f"NOT PULLED {default}D" in out
+    assert next(line for line in out.splitlines() if line.startswith("quay/app")).split()[-2] \
+        == "off"
+    assert main.main(["status", "-o", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["unpulled_days"] == default
+    assert data["next_prune"]["unpulled_days"] is None
+    assert main.main(["status", "--unpulled-days", "30", "-o", "json"]) == 0  # flag wins
+    assert json.loads(capsys.readouterr().out)["unpulled_days"] == 30
+
+
 def test_lifecycle_apply_reads_the_default_and_the_named_stack(
     lifecycle_env: object, project_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -90,7 +90,9 @@ def test_missing_stamp_builds_then_a_present_stamp_skips_every_check(setup: Setu
         f"python -m pip install -q -r {ROOT}/requirements.txt",
     ]
     stamp = setup.venv / ".ecr-requirements.sha256"
-    assert stamp.read_text().strip() == _sha("requirements.txt")
+    # the scheme setup-ecr.sh shares: requirements.txt's sha256, then the venv's Python
+    py = ".".join(map(str, sys.version_info[:3]))
+    assert stamp.read_text() == f"{_sha('requirements.txt')}\npython {py}\n"
 
     setup.log.unlink()
     second = setup.run("convert", "--registry", REG, "nginx:1.27")
@@ -126,7 +128,7 @@ def test_stamp_older_than_the_requirements_is_compared_by_hash(setup: Setup) -> 
     done = setup.run("convert", "--registry", REG, "nginx:1.27")
     assert done.returncode == 0 and done.stdout == CONVERTED
     assert f"python -m pip install -q -r {ROOT}/requirements.txt" in setup.calls()
-    assert stamp.read_text().strip() == _sha("requirements.txt")
+    assert stamp.read_text().splitlines()[0] == _sha("requirements.txt")
 
 
 def test_unexecutable_venv_is_explained_not_rebuilt(setup: Setup) -> None:

@@ -8,6 +8,7 @@ made in milliseconds (``--without-pip``) that sees the project venv's packages t
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -36,27 +37,29 @@ def venv_site_packages(venv: Path) -> Path:
     return venv / "lib" / version / "site-packages"
 
 
+STAMP_NAME = ".ecr-requirements.sha256"
+
+
+def stamp_text(venv: Path) -> str:
+    """What an up-to-date stamp holds, written independently of the scripts' own code."""
+    version = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import platform; print(platform.python_version())"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()
+    digest = hashlib.sha256((ROOT / "requirements.txt").read_bytes()).hexdigest()
+    return f"{digest}\npython {version}\n"
+
+
 def make_venv(path: Path, *, installed: bool) -> Path:
     """A venv seeing the project's packages; ``installed`` writes the script's up-to-date stamp."""
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True)
     site = venv_site_packages(path)
     (site / "_project_venv.pth").write_text(str(venv_site_packages(Path(sys.prefix))) + "\n")
     if installed:
-        # The script's own formula (setup-ecr.sh, "sha256 of requirements.txt and the
-        # interpreter version"), computed by the venv's interpreter as the script does.
-        digest = subprocess.run(
-            [
-                str(path / "bin" / "python"),
-                "-c",
-                "import hashlib, sys; print(hashlib.sha256(open('requirements.txt', 'rb')"
-                ".read() + sys.version.encode()).hexdigest())",
-            ],
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        (path / ".setup-ecr-requirements.sha256").write_text(digest)
+        # The stamp scheme setup-ecr.sh and scripts/ecr share: line 1 the sha256 of
+        # requirements.txt, line 2 the venv's Python version, computed by the venv's
+        # interpreter as the script does.
+        (path / STAMP_NAME).write_text(stamp_text(path))
     return path
 
 

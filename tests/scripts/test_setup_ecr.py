@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,8 +21,10 @@ from tests.scripts.conftest import (
     FAKE_PULUMI,
     GITHUB_TOKEN,
     SCRIPT,
+    STAMP_NAME,
     Setup,
     make_venv,
+    stamp_text,
 )
 
 REGISTRY = "123456789012.dkr.ecr.af-south-1.amazonaws.com"
@@ -329,7 +332,21 @@ def test_too_old_python_is_refused(setup: Setup, tmp_path: Path) -> None:
     old.chmod(0o755)
     result = setup.run("--yes", PYTHON=str(old))
     assert result.returncode == 1
-    assert "need >= 3.9 with venv" in result.stderr
+    assert "need >= 3.11 with venv" in result.stderr
+
+
+def test_python_older_than_the_code_needs_is_refused(setup: Setup, tmp_path: Path) -> None:
+    # The code needs 3.11 (datetime.UTC in status, lifecycle and the pruner; ruff's target):
+    # a real interpreter that reports itself as 3.10 to the script's checks is refused.
+    py310 = tmp_path / "python3.10"
+    py310.write_text(
+        '#!/bin/sh\nif [ "$1" = -c ]; then\n'
+        "  code=$(printf '%s' \"$2\" | sed 's/sys.version_info\\[:2\\]/(3, 10)/g'); shift 2\n"
+        f'  exec {sys.executable} -c "$code" "$@"\nfi\nexec {sys.executable} "$@"\n')
+    py310.chmod(0o755)
+    result = setup.run("--yes", PYTHON=str(py310))
+    assert result.returncode == 1
+    assert f"{py310} is 3.10" in result.stderr and "need >= 3.11 with venv" in result.stderr
 
 
 def test_not_logged_in_says_how_and_does_not_log_in(setup: Setup) -> None:
@@ -365,7 +382,7 @@ def test_aws_cli_is_used_when_present(setup: Setup, creds_env) -> None:
 
 def test_requirements_are_installed_once_then_skipped(setup: Setup, tmp_path: Path) -> None:
     venv = make_venv(tmp_path / "fresh-venv", installed=False)
-    stamp = venv / ".setup-ecr-requirements.sha256"
+    stamp = venv / STAMP_NAME
     first = setup.run(
         "--preview",
         "--yes",
@@ -377,7 +394,7 @@ def test_requirements_are_installed_once_then_skipped(setup: Setup, tmp_path: Pa
     )
     assert first.returncode == 0, first.stderr
     assert "installing requirements.txt" in first.stderr
-    assert re.fullmatch(r"[0-9a-f]{64}\n", stamp.read_text())
+    assert stamp.read_text() == stamp_text(venv)
 
     second = setup.run("--preview", "--yes", VENV=str(venv))
     assert second.returncode == 0, second.stderr
@@ -387,6 +404,54 @@ def test_requirements_are_installed_once_then_skipped(setup: Setup, tmp_path: Pa
     stamp.write_text("0" * 64 + "\n")
     third = setup.run("--preview", "--yes", VENV=str(venv))
     assert "installing requirements.txt" in third.stderr
+    assert stamp.read_text() == stamp_text(venv)
+
+    # the same requirements under another interpreter (the venv's python was upgraded)
+    digest = stamp.read_text().splitlines()[0]
+    stamp.write_text(f"{digest}\npython 3.0.0\n")
+    fourth = setup.run("--preview", "--yes", VENV=str(venv))
+    assert "installing requirements.txt" in fourth.stderr
+
+
+def _run_wrapper(setup: Setup, venv: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(ROOT / "scripts" / "ecr"), "convert", "--registry", REGISTRY, "nginx:1.27"],
+        env={**setup.env, "VENV": str(venv), **env},
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+
+
+def test_scripts_ecr_after_setup_installs_nothing(
+    setup: Setup, tmp_path: Path, creds_env: dict[str, str]
+) -> None:
+    venv = make_venv(tmp_path / "fresh-venv", installed=False)
+    done = setup.run("--preview", "--yes", VENV=str(venv), **creds_env)
+    assert done.returncode == 0, done.stderr
+    assert "installing requirements.txt" in done.stderr
+    stamp = (venv / STAMP_NAME).read_text()
+
+    # PYTHON fails the test if the wrapper tries to build the venv
+    converted = _run_wrapper(setup, venv, PYTHON="/bin/false")
+    assert converted.returncode == 0, converted.stderr
+    assert converted.stdout == f"{REGISTRY}/docker-hub/library/nginx:1.27\n"
+    assert "preparing" not in converted.stderr
+    assert (venv / STAMP_NAME).read_text() == stamp
+
+
+def test_setup_after_scripts_ecr_installs_nothing(
+    setup: Setup, tmp_path: Path, creds_env: dict[str, str]
+) -> None:
+    venv = make_venv(tmp_path / "fresh-venv", installed=False)
+    # the wrapper builds: `$PYTHON -m venv` (a no-op here: the venv exists), then pip
+    built = _run_wrapper(setup, venv, PYTHON="/bin/true")
+    assert built.returncode == 0, built.stderr
+    assert "preparing" in built.stderr
+    assert (venv / STAMP_NAME).read_text() == stamp_text(venv)
+
+    again = setup.run("--preview", "--yes", VENV=str(venv), **creds_env)
+    assert again.returncode == 0, again.stderr
+    assert "installing requirements.txt" not in again.stderr
+    assert "already installed" in again.stderr
 
 
 def test_a_missing_venv_is_created_and_a_failed_install_retried(
@@ -399,7 +464,7 @@ def test_a_missing_venv_is_created_and_a_failed_install_retried(
     assert f"creating the virtualenv {venv}" in result.stderr
     assert "pip could not install requirements.txt" in result.stderr
     assert (venv / "bin" / "python").exists()
-    assert not (venv / ".setup-ecr-requirements.sha256").exists()  # so the next run retries
+    assert not (venv / STAMP_NAME).exists()  # so the next run retries
     assert "stack select" not in result.commands()
 
     again = setup.run("--preview", "--yes", VENV=str(venv), PIP_NO_INDEX="1")

@@ -68,13 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         epilog="Exit status: 0, 1 when a repository could not be read or written, 2 for "
         "bad usage.",
     )
-    apply.add_argument(
-        "--prefix",
-        action="append",
-        metavar="P",
-        help="only repositories under this cache prefix (repeatable; default: the stack "
-        "file's caches, else " + ", ".join(catalogue.DEFAULT_CACHES) + ")",
-    )
+    add_prefix_argument(apply)
     apply.add_argument(
         "--dry-run", action="store_true", help="report what would change; write nothing"
     )
@@ -98,26 +92,49 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "0 = off (default: the stack file's "
         f"cacheKeepImages, else {stackfile.default_keep_images()})",
     )
-    ops_options.add_stack_file_argument(apply, "caches, cacheMaxAgeDays and cacheKeepImages")
-    apply.add_argument(
+    add_run_arguments(apply, "caches, cacheMaxAgeDays and cacheKeepImages",
+                      inventory.DEFAULT_CONCURRENCY, "calls in flight")
+
+
+def add_prefix_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--prefix",
+        action="append",
+        metavar="P",
+        help="only repositories under this cache prefix (repeatable; default: the stack "
+        "file's caches, else " + ", ".join(catalogue.DEFAULT_CACHES) + ")",
+    )
+
+
+def add_run_arguments(parser: argparse.ArgumentParser, stack_keys: str, concurrency: int,
+                      concurrency_help: str) -> None:
+    """The arguments both actions end with: stack file, concurrency, AWS, output."""
+    ops_options.add_stack_file_argument(parser, stack_keys)
+    parser.add_argument(
         "--stack", metavar="NAME",
         help="read Pulumi.<NAME>.yaml from the project directory (default prod)",
     )
-    apply.add_argument(
-        "--concurrency", type=int, default=inventory.DEFAULT_CONCURRENCY, metavar="N",
-        help=f"calls in flight (default {inventory.DEFAULT_CONCURRENCY})",
+    parser.add_argument(
+        "--concurrency", type=int, default=concurrency, metavar="N",
+        help=f"{concurrency_help} (default {concurrency})",
     )
-    ops_clients.add_aws_arguments(apply)
-    report.add_output_argument(apply)
-    apply.set_defaults(_parser=apply)  # errors show `ecr lifecycle apply`'s usage
+    ops_clients.add_aws_arguments(parser)
+    report.add_output_argument(parser)
+    parser.set_defaults(_parser=parser)  # errors show the action's own usage
+
+
+def prefixes_of(args: argparse.Namespace, stack: stackfile.StackSettings | None) -> list[str]:
+    """--prefix, else the stack file's caches, else every cache; checked."""
+    prefixes = [p.rstrip("/") for p in (args.prefix or (stack.caches if stack else None)
+                                         or catalogue.DEFAULT_CACHES)]
+    ops_options.check_prefixes("--prefix", prefixes)
+    return prefixes
 
 
 def settings(args: argparse.Namespace) -> tuple[list[str], lifecycle_policy.PolicyDocument]:
     """Prefixes and the wanted policy: flags first, then the stack file, then defaults."""
     stack = ops_options.stack_settings(args)
-    prefixes = [p.rstrip("/") for p in (args.prefix or (stack.caches if stack else None)
-                                         or catalogue.DEFAULT_CACHES)]
-    ops_options.check_prefixes("--prefix", prefixes)
+    prefixes = prefixes_of(args, stack)
     chosen = stackfile.cache_policy_settings(stack, args.max_age_days, args.keep_images)
     try:
         policy = chosen.policy()
@@ -133,11 +150,7 @@ def add_prune_arguments(prune: argparse.ArgumentParser) -> None:
         help="delete units nobody pulled for N days (default: the stack file's "
         f"cacheUnpulledDays, else {stackfile.default_unpulled_days()}; required when that is 0)",
     )
-    prune.add_argument(
-        "--prefix", action="append", metavar="P",
-        help="only repositories under this cache prefix (repeatable; default: the stack "
-        "file's caches, else " + ", ".join(catalogue.DEFAULT_CACHES) + ")",
-    )
+    add_prefix_argument(prune)
     mode = prune.add_mutually_exclusive_group()
     mode.add_argument("--dry-run", action="store_true",
                       help="show what would be deleted; delete nothing")
@@ -148,18 +161,8 @@ def add_prune_arguments(prune: argparse.ArgumentParser) -> None:
         help=f"storage price per GB-month for the saving (default {DEFAULT_PRICE:.2f}, as "
         "status)",
     )
-    ops_options.add_stack_file_argument(prune, "caches and cacheUnpulledDays")
-    prune.add_argument(
-        "--stack", metavar="NAME",
-        help="read Pulumi.<NAME>.yaml from the project directory (default prod)",
-    )
-    prune.add_argument(
-        "--concurrency", type=int, default=pruner.DEFAULT_CONCURRENCY, metavar="N",
-        help=f"repositories handled at once (default {pruner.DEFAULT_CONCURRENCY})",
-    )
-    ops_clients.add_aws_arguments(prune)
-    report.add_output_argument(prune)
-    prune.set_defaults(_parser=prune)
+    add_run_arguments(prune, "caches and cacheUnpulledDays", pruner.DEFAULT_CONCURRENCY,
+                      "repositories handled at once")
 
 
 def stack_unpulled_days(stack: stackfile.StackSettings | None) -> int:
@@ -184,9 +187,7 @@ def ask(question: str) -> bool:
 def prune_settings(args: argparse.Namespace) -> tuple[list[str], int, prune_report.Mode]:
     """Prefixes, days and mode from the flags, then the stack file, then the defaults."""
     stack = ops_options.stack_settings(args)
-    prefixes = [p.rstrip("/") for p in (args.prefix or (stack.caches if stack else None)
-                                         or catalogue.DEFAULT_CACHES)]
-    ops_options.check_prefixes("--prefix", prefixes)
+    prefixes = prefixes_of(args, stack)
     if args.unpulled_days is None:
         days = stack_unpulled_days(stack)
         if days == 0:
