@@ -84,14 +84,14 @@ def run(
     if args.apps and not apps:
         raise UsageError("--apps needs paths to ArgoCD Application manifests or directories")
     if args.chart:
-        check_values_files(args.values_files)
+        validate_values_files(args.values_files)
     outcome = convert(chart_input.request(args, apps), registry, host_prefixes, aliases,
                       write=args.write)
     show(outcome, write=args.write, check=args.check, as_json=args.output == "json")
     return outcome.exit_code(args.check)
 
 
-def check_values_files(files: list[Path]) -> None:
+def validate_values_files(files: list[Path]) -> None:
     """Every ``--values`` file must exist: the last one is written, so a typo would
     otherwise create a new file nobody reads while the real one stays unchanged."""
     for index, path in enumerate(files):

@@ -76,7 +76,7 @@ def run(
             return 1
     outcome = Outcome(chosen, dry_run=True, results=[RepoResult(r) for r in chosen.repositories])
     if mode == "ask":
-        print(render(outcome, price, asking=True))
+        print(format_report(outcome, price, asking=True))
         if not chosen.selected_images:
             return _exit(outcome)
         question = (f"Delete {chosen.selected_images} images "
@@ -93,7 +93,7 @@ def run(
     if output == "json":
         report.print_json(to_json(outcome, price))
     else:
-        print(render(outcome, price))
+        print(format_report(outcome, price))
     return _exit(outcome)
 
 
@@ -147,7 +147,7 @@ def _repo_json(result: RepoResult) -> dict[str, Any]:
     }
 
 
-def render(outcome: Outcome, price: float, asking: bool = False) -> str:
+def format_report(outcome: Outcome, price: float, asking: bool = False) -> str:
     """The table for people: one row per repository that loses something (or failed)."""
     chosen = outcome.plan
     would = outcome.dry_run

@@ -235,7 +235,7 @@ def dashboard_body(
     return {"start": DEFAULT_START, "periodOverride": "inherit", "widgets": widgets}
 
 
-def render(body: Mapping[str, Any]) -> str:
+def to_json_text(body: Mapping[str, Any]) -> str:
     """The body as the compact JSON string PutDashboard takes, within its size limit."""
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     size = len(text.encode("utf-8"))

@@ -69,7 +69,7 @@ class CostControls(pulumi.ComponentResource):
                 else None
             )
             body = (
-                dashboard.render(
+                dashboard.to_json_text(
                     dashboard.dashboard_body(
                         region=args.region,
                         cache_prefixes=args.cache_prefixes,

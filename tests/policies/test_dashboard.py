@@ -48,7 +48,7 @@ def test_search_expression_is_exactly_what_cloudwatch_documents():
         "RepositoryName=docker-hub', 'Sum', 86400)"
     ]
     # Serialised, the double quotes are JSON-escaped and come back unchanged.
-    text = db.render(build(prefixes=["docker-hub"], custom=()))
+    text = db.to_json_text(build(prefixes=["docker-hub"], custom=()))
     assert '\\"RepositoryPullCount\\"' in text
     assert json.loads(text)["widgets"][0]["properties"]["metrics"][0][0]["expression"] == (
         search_expressions(widget)[0]
@@ -142,20 +142,20 @@ def test_search_query_length_limit():
 def test_a_large_realistic_body_stays_under_the_size_limit():
     prefixes = [f"cache-{i:02d}" for i in range(catalogue.MAX_RULES_PER_REGISTRY)]
     private = [f"team-{i % 20}/service-{i:04d}" for i in range(2000)]
-    text = db.render(build(prefixes=prefixes, custom=private))
+    text = db.to_json_text(build(prefixes=prefixes, custom=private))
     assert len(text.encode()) < db.MAX_BODY_BYTES
     check_dashboard(json.loads(text), REGION)
 
 
 def test_render_refuses_an_oversized_body():
     with pytest.raises(db.DashboardError, match="bytes"):
-        db.render({"widgets": [], "start": "x" * db.MAX_BODY_BYTES})
+        db.to_json_text({"widgets": [], "start": "x" * db.MAX_BODY_BYTES})
 
 
 def test_render_is_compact_and_stable():
     body = build()
-    assert db.render(body) == db.render(json.loads(db.render(body)))
-    assert db.render(body) == json.dumps(body, sort_keys=True, separators=(",", ":"))
+    assert db.to_json_text(body) == db.to_json_text(json.loads(db.to_json_text(body)))
+    assert db.to_json_text(body) == json.dumps(body, sort_keys=True, separators=(",", ":"))
 
 
 @pytest.mark.parametrize(
@@ -190,7 +190,7 @@ _repo = st.from_regex(r"[a-z0-9]{1,8}([._/-][a-z0-9]{1,8}){0,3}", fullmatch=True
 @given(prefixes=st.lists(_prefix, max_size=8), private=st.lists(_repo, max_size=12))
 def test_any_valid_stack_gives_a_valid_dashboard(prefixes, private):
     body = db.dashboard_body(region=REGION, cache_prefixes=prefixes, custom_repositories=private)
-    widgets = check_dashboard(json.loads(db.render(body)), REGION)
+    widgets = check_dashboard(json.loads(db.to_json_text(body)), REGION)
     unique = list(dict.fromkeys(prefixes))
     expected_custom = math.ceil(len(set(private)) / db.METRICS_PER_WIDGET)
     assert len(widgets) == len(unique) + expected_custom

@@ -92,7 +92,7 @@ class Options:
 def options(args: argparse.Namespace) -> Options:
     stack = ops_options.stack_settings(args)
     caches = list(args.cache or (stack.caches if stack else catalogue.DEFAULT_CACHES))
-    ops_options.check_prefixes("--cache", caches)
+    ops_options.validate_prefixes("--cache", caches)
     roles = list(args.node_role)
     clusters = list(args.cluster)
     wanted = None
@@ -263,10 +263,10 @@ def print_report(checks: list[Check], output: str) -> None:
         }
         print_json(data)
         return
-    print(render(checks))
+    print(format_report(checks))
 
 
-def render(checks: list[Check]) -> str:
+def format_report(checks: list[Check]) -> str:
     counts = Counter(c.status for c in checks)
     area_w = max((len(c.area) for c in checks), default=4)
     name_w = max((len(c.name) for c in checks), default=4)

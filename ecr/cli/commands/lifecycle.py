@@ -127,7 +127,7 @@ def prefixes_of(args: argparse.Namespace, stack: stackfile.StackSettings | None)
     """--prefix, else the stack file's caches, else every cache; checked."""
     prefixes = [p.rstrip("/") for p in (args.prefix or (stack.caches if stack else None)
                                          or catalogue.DEFAULT_CACHES)]
-    ops_options.check_prefixes("--prefix", prefixes)
+    ops_options.validate_prefixes("--prefix", prefixes)
     return prefixes
 
 
@@ -140,7 +140,7 @@ def settings(args: argparse.Namespace) -> tuple[list[str], lifecycle_policy.Poli
         policy = chosen.policy()
     except lifecycle_policy.PolicyValueError as exc:
         raise UsageError(f"{exc} (--max-age-days / --keep-images)") from None
-    ops_options.check_concurrency(args.concurrency)
+    ops_options.validate_concurrency(args.concurrency)
     return prefixes, policy
 
 
@@ -200,7 +200,7 @@ def prune_settings(args: argparse.Namespace) -> tuple[list[str], int, prune_repo
         raise UsageError(f"--unpulled-days must be at least 1, got {days}")
     if args.price_per_gb < 0:
         raise UsageError(f"--price-per-gb must not be negative, got {args.price_per_gb}")
-    ops_options.check_concurrency(args.concurrency)
+    ops_options.validate_concurrency(args.concurrency)
     mode: prune_report.Mode = "dry-run" if args.dry_run else "yes" if args.yes else "ask"
     if mode == "ask" and args.output == "json":
         raise UsageError("-o json needs --dry-run or --yes (nobody can answer a question "
