@@ -99,7 +99,7 @@ def backfill(
 ) -> list[Outcome]:
     """Apply ``policy`` to every repository under ``prefixes``; one outcome each.
 
-    Repositories under no prefix (private ones, other caches) are not touched and
+    Repositories under no prefix (custom repositories, other caches) are not touched and
     not reported: they are not this command's business.
     """
     wanted = lifecycle.to_json(policy)

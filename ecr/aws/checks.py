@@ -564,7 +564,7 @@ def check_repository_names(ecr: Any, caches: Sequence[str]) -> list[Check]:
     cached = sum(1 for n in names if prefix_of(n, caches))
     checks.append(Check(
         "repositories", "cached repositories", PASS,
-        f"{cached} cached, {len(names) - cached} private; a missing cached repository is "
+        f"{cached} cached, {len(names) - cached} custom; a missing cached repository is "
         "normal before the first pull (the cache creates it, given the node-role permissions)",
     ))
     return checks

@@ -27,7 +27,7 @@ from ecr.images.workload import WorkloadImage, from_manifests
 
 # Verdicts, from good to bad.
 CACHED = "cached"  # pulled through the cache
-PRIVATE = "registry"  # in the registry, not under a cache prefix (e.g. custom-apps)
+IN_REGISTRY = "registry"  # in the registry, not under a cache prefix (e.g. custom-apps)
 BYPASS = "bypass"  # cacheable upstream, but pulled straight from it
 UNCACHEABLE = "uncacheable"  # a host the cache cannot front
 BROKEN = "broken"  # looks like the cache, but will not resolve (or not a reference)
@@ -203,7 +203,7 @@ def classify(
         if mapped.warning is None:
             return Verdict(CACHED, str(mapped.cache))
         if "under no cache prefix" in mapped.warning:
-            return Verdict(PRIVATE, str(mapped.cache))
+            return Verdict(IN_REGISTRY, str(mapped.cache))
         return Verdict(BROKEN, note=mapped.warning)
     return Verdict(BYPASS, str(mapped.cache), mapped.warning)
 

@@ -121,9 +121,6 @@ def custom_lifecycle_policy(keep_images: int) -> PolicyDocument:
     }
 
 
-# The name the tools used before the user's own repositories were called "custom".
-private_lifecycle_policy = custom_lifecycle_policy
-
 _COUNT_TYPES = ("imageCountMoreThan", "sinceImagePushed", "sinceImagePulled",
                 "sinceImageTransitioned")
 

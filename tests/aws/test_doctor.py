@@ -343,7 +343,7 @@ def test_repository_names_catch_library_and_host_mistakes(aws_env):
     assert "docker-hub/library/nginx" not in library.detail
     assert "docker-hub/library/nginx" in str(library.fix)
     assert "docker.io/bitnami/redis" in checks["upstream host in path"].detail
-    assert "3 cached, 2 private" in checks["cached repositories"].detail
+    assert "3 cached, 2 custom" in checks["cached repositories"].detail
 
 
 def test_cli_exit_status_and_json(aws_env, monkeypatch, capsys):

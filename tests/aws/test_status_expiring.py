@@ -64,7 +64,7 @@ def test_private_repositories_are_not_judged_and_unknown_policies_are_refused():
     assert inventory.summarise_images("custom-apps", None, images(400), NOW, 30,
                                           document).expiring is None
     with pytest.raises(ValueError, match="cannot predict"):
-        inventory.expiring_images([], NOW, lifecycle_policy.private_lifecycle_policy(5))
+        inventory.expiring_images([], NOW, lifecycle_policy.custom_lifecycle_policy(5))
 
 
 # --- against moto --------------------------------------------------------------------------

@@ -290,7 +290,7 @@ def _target_for(
         hosts = ", ".join(sorted(mapping.expand_host_prefixes(registry.host_prefixes)))
         first = f"{parse(item.image).domain} cannot be cached; this cache fronts only {hosts}"
         fix = (
-            "mirror the image to a cacheable registry, push it to a private repository, or "
+            "mirror the image to a cacheable registry, push it to a custom repository, or "
             "--alias the host to one that publishes the same image"
         )
         return None, Row(item, None, ImageResult(Outcome(UNSUPPORTED, first, fix)))
