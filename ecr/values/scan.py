@@ -565,6 +565,14 @@ class _Walker:
         first, slash, _ = main.value.partition("/")
         if slash and (any(c in first for c in ".:") or first == "localhost"):
             return None  # the name has its own host
+        for key, value in node.value:  # kyverno's image.defaultRegistry
+            if (isinstance(key, yaml.ScalarNode) and key.value != "registry"
+                    and "registry" in key.value.lower() and isinstance(value, yaml.ScalarNode)
+                    and value.tag == _STR_TAG and value.value.strip()):
+                return f"its registry may be {key.value} ({value.value.strip()})"
+        if registry is not None:
+            return ("its registry is empty here (null or \"\"), so the chart's template "
+                    "supplies one")
         wide = self.document.chart_registries
         if wide:
             key, value = next(iter(wide.items()))

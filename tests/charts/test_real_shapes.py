@@ -1,0 +1,95 @@
+"""Adversarial shapes modelled on the image mechanisms of widely used public charts
+(:mod:`tests.charts.real_shapes`), converted three ways and checked container by
+container with :mod:`tests.charts.exact`:
+
+* ``convert --chart DIR --values FILE --write`` with an empty values file (the
+  chart's own defaults);
+* the same with the values file a copy of the chart's ``values.yaml`` (the user
+  keeps the defaults in their own file: changed in place);
+* ``convert --files`` on a copy of ``values.yaml`` with no chart beside it: what a
+  file alone can prove; every container must then be exactly its cache reference
+  or unchanged (never a third image).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.charts import exact, real_shapes
+from tests.charts.conftest import REGISTRY
+
+
+@dataclass
+class Shape:
+    chart: Callable[[Path], Path]
+    left: set[str] = field(default_factory=set)  # containers no value composes
+
+
+SHAPES = {
+    "repository_or_registry_image": Shape(real_shapes.repository_or_registry_image),
+    "repository_with_optional_registry": Shape(real_shapes.repository_with_optional_registry),
+    "nested_default_registry": Shape(real_shapes.nested_default_registry),
+    "coalesced_registry_digest_or_tag": Shape(real_shapes.coalesced_registry_digest_or_tag),
+    "bitnami_digest_replaces_tag": Shape(real_shapes.bitnami_digest_replaces_tag),
+    "full_repository_v_tag": Shape(real_shapes.full_repository_v_tag),
+    "merged_image_map": Shape(real_shapes.merged_image_map),
+    "tag_label_and_sidecars": Shape(real_shapes.tag_label_and_sidecars),
+    "registry_prefix_with_slash": Shape(real_shapes.registry_prefix_with_slash),
+    "shared_registry_official_image": Shape(real_shapes.shared_registry_official_image),
+    "tpl_values": Shape(real_shapes.tpl_values),
+    "istio_full_image": Shape(real_shapes.istio_full_image),
+}
+
+
+def _convert(run_cli, chart: Path, values: Path, *argv: str):
+    return run_cli("convert", "--registry", REGISTRY, "--chart", str(chart),
+                   "--values", str(values), "-o", "json", *argv)
+
+
+@pytest.mark.parametrize("own", [False, True], ids=["empty-values", "own-values"])
+@pytest.mark.parametrize("name", sorted(SHAPES))
+def test_chart_defaults_convert_exactly(run_cli, tmp_path, name, own):
+    shape = SHAPES[name]
+    chart = shape.chart(tmp_path / "chart")
+    values = tmp_path / "values.yaml"
+    if own:
+        shutil.copy(chart / "values.yaml", values)
+    else:
+        values.write_text("")
+    before = exact.rendered(run_cli, chart, "-f", str(values))
+
+    result = _convert(run_cli, chart, values, "--write")
+    (plan,) = json.loads(result.out)["releases"]
+    assert plan["ok"] and not plan["unresolved"] and plan["error"] is None, plan
+    after = exact.rendered(run_cli, chart, "-f", str(values))
+    exact.assert_exact(before, after, shape.left)
+    for left in shape.left:
+        assert any(f"container {left} " in why for why in plan["left"]), plan["left"]
+
+    again = _convert(run_cli, chart, values, "--check")  # idempotent
+    (second,) = json.loads(again.out)["releases"]
+    assert not second["changed"] and second["ok"], second
+
+
+@pytest.mark.parametrize("name", sorted(SHAPES))
+def test_files_alone_never_write_a_wrong_image(run_cli, tmp_path, name):
+    chart = SHAPES[name].chart(tmp_path / "chart")
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    values = alone / "values.yaml"
+    shutil.copy(chart / "values.yaml", values)
+    before = exact.rendered(run_cli, chart, "-f", str(values))
+    result = run_cli("convert", "--registry", REGISTRY, "--files", str(values), "--write")
+    # 2: an image whose host the cache cannot front was named (the rest still written)
+    assert result.code in (0, 1, 2) and "Traceback" not in result.err, result.err
+    after = exact.rendered(run_cli, chart, "-f", str(values))
+    assert set(before) == set(after)
+    for key, image in before.items():
+        if after[key] != image:
+            assert exact.parse(after[key]) == exact.cache_of(image), (key, image, after[key])
