@@ -107,6 +107,7 @@ class Trace:
     empties: list[ValuePath] = field(default_factory=list)  # null/empty values that reach it
     touched: set[ValuePath] = field(default_factory=set)  # every value seen in it
     fixed: dict[ValuePath, str] = field(default_factory=dict)  # transformed: their text
+    absent: set[ValuePath] = field(default_factory=set)  # empties no values file spells
 
     @property
     def paths(self) -> list[ValuePath]:
@@ -124,7 +125,9 @@ class Trace:
         if self.literal:
             return f"written in {self.image.template}"
         parts = [dotted(p) for p in dict.fromkeys(self.paths)]
-        parts += [f"{dotted(p)} (when set; empty now)" for p in self.empties]
+        for path in self.empties:
+            now = "not in the values" if path in self.absent else "empty now"
+            parts.append(f"{dotted(path)} (when set; {now})")
         return " + ".join(parts)
 
 
@@ -193,6 +196,25 @@ def _empty_candidate(path: ValuePath) -> bool:
     if key == "name":  # cert-manager's image.name; but not a workload's name
         return _image_paths(path[:-1])
     return any(word in key for word in _EMPTY_KEYS if word != "name")
+
+
+def missing_registries(values: Any, path: ValuePath = ()) -> list[ValuePath]:
+    """``registry`` keys an image map lacks: a template may default a key the values
+    never spell (``{{ .Values.image.registry | default "docker.io" }}``); marked like a
+    null value, they show whether it does (and setting it is then the override)."""
+    found: list[ValuePath] = []
+    if isinstance(values, Mapping):
+        names = {str(k) for k in values}
+        key = path[-1] if path else ""
+        if (isinstance(key, str) and "image" in key.lower() and "registry" not in names
+                and ("repository" in names or "image" in names or "name" in names)):
+            found.append((*path, "registry"))
+        for k, v in values.items():
+            found += missing_registries(v, (*path, str(k)))
+    elif isinstance(values, list):
+        for index, item in enumerate(values):
+            found += missing_registries(item, (*path, index))
+    return found
 
 
 class Tracer:
@@ -286,13 +308,15 @@ class Tracer:
         by_marker = {self._marker(p): p for p, _ in strings}
         empties = [p for p, v in leaves(self.effective) if v in (None, "") and p
                    and _empty_candidate(p)]
+        absent = set(missing_registries(self.effective))
+        empties += sorted(absent, key=dotted)
         for path in empties:
             self.values.setdefault(path, "")
         reached = self._reached(empties)
         empty_by_marker = {self._marker(p): p for p in empties}
         recipes: dict[ContainerKey, Recipe | None] = {}
         for key, item in self.baseline.items():
-            trace = Trace(item, None)
+            trace = Trace(item, None, absent=absent)
             self.traces[key] = trace
             if marked is None:
                 trace.reason = "the chart does not render with marker values"

@@ -23,7 +23,15 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from ecr.charts.provenance import MARKER, ContainerKey, Recipe, Tracer, ValuePath, dotted
+from ecr.charts.provenance import (
+    MARKER,
+    ContainerKey,
+    Recipe,
+    Tracer,
+    ValuePath,
+    dotted,
+    leaves,
+)
 from ecr.images import mapping
 from ecr.images.reference import InvalidReference, embedded_suffix, parse
 
@@ -278,6 +286,12 @@ class Solver:
     def _why(self, key: ContainerKey) -> str:
         trace = self.tracer.traces[key]
         if trace.literal:
+            inside = next((path for path, value in leaves(self.tracer.effective)
+                           if isinstance(value, str) and "\n" in value
+                           and trace.image.image in value), None)
+            if inside is not None:
+                return (f"inside the text of {dotted(inside)} (a template renders it): "
+                        "change the image in that text by hand")
             return f"written in the chart's template {trace.image.template}: set it by hand"
         names = ", ".join(dotted(p) for p in [*trace.paths, *trace.empties])
         blocked = [self.blocked[p] for p in [*trace.paths, *trace.empties] if p in self.blocked]

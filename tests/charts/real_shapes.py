@@ -561,3 +561,227 @@ def istio_full_image(root: Path) -> Path:
             "discovery", '{{ if contains "/" .Values.pilot.image }}"{{ .Values.pilot.image }}"{{ else }}"{{ .Values.pilot.hub | default .Values.global.hub }}/{{ .Values.pilot.image | default "pilot" }}:{{ .Values.pilot.tag | default .Values.global.tag }}{{ with (.Values.pilot.variant | default .Values.global.variant) }}-{{ . }}{{ end }}"{{ end }}')
             + _c("proxy", '{{ if contains "/" .Values.global.proxy.image }}"{{ .Values.global.proxy.image }}"{{ else }}"{{ .Values.global.hub }}/{{ .Values.global.proxy.image }}:{{ .Values.global.tag }}"{{ end }}')),
     })
+
+
+def digests_in_odd_places(root: Path) -> Path:
+    """A tag value that carries its digest (``v1.2.3@sha256:...``), a digest-only
+    string, a full ``name:tag@digest`` string, the frozen ``k8s.gcr.io`` host and
+    ``index.docker.io`` as a registry; an image that is a map or a string
+    (``kindIs "string"``)."""
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: odd\nversion: 1.0.0\n",
+        "values.yaml": """
+            agent:
+              image:
+                repository: quay.io/cilium/cilium
+                tag: "v1.16.4@sha256:%s"
+            pause:
+              image: "busybox@sha256:%s"
+            full:
+              image: "nginx:1.27@sha256:%s"
+            legacy:
+              image:
+                repository: k8s.gcr.io/pause
+                tag: "3.9"
+            hub:
+              image:
+                registry: index.docker.io
+                repository: grafana/agent
+                tag: v0.43.4
+            either:
+              image: ghcr.io/acme/either:1.0
+        """ % (DIGEST, DIGEST, DIGEST),
+        "templates/odd.yaml": _pod("Deployment", "odd",
+            _c("agent", '"{{ .Values.agent.image.repository }}:{{ .Values.agent.image.tag }}"')
+            + _c("pause", "{{ .Values.pause.image }}")
+            + _c("full", "{{ .Values.full.image }}")
+            + _c("legacy", '"{{ .Values.legacy.image.repository }}:{{ .Values.legacy.image.tag }}"')
+            + _c("hub", '"{{ .Values.hub.image.registry }}/{{ .Values.hub.image.repository }}:{{ .Values.hub.image.tag }}"')
+            + _c("either", '{{ if kindIs "string" .Values.either.image }}{{ .Values.either.image }}{{ else }}{{ .Values.either.image.repository }}:{{ .Values.either.image.tag }}{{ end }}')),
+    })
+
+
+def hooks_tests_cronjobs(root: Path) -> Path:
+    """Images only hooks and tests run (a ``kind: Pod`` helm test, a pre-upgrade Job
+    whose tag comes from ``.Capabilities``) and a CronJob; a plain Pod."""
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: backup\nversion: 8.1.0\nappVersion: 1.15.0\n",
+        "values.yaml": """
+            image:
+              repository: velero/velero
+              tag: ""
+              digest: ""
+            kubectl:
+              image:
+                repository: docker.io/bitnami/kubectl
+            schedule:
+              image: alpine:3.20
+            tests:
+              image: busybox
+        """,
+        "templates/deploy.yaml": _pod("Deployment", "velero", _c(
+            "velero", '"{{ .Values.image.repository }}{{ if .Values.image.digest }}@{{ .Values.image.digest }}{{ else }}:{{ default (printf "v%s" .Chart.AppVersion) .Values.image.tag }}{{ end }}"')),
+        "templates/upgrade.yaml": """
+            apiVersion: batch/v1
+            kind: Job
+            metadata:
+              name: {{ .Release.Name }}-upgrade-crds
+              annotations:
+                helm.sh/hook: pre-upgrade
+            spec:
+              template:
+                spec:
+                  containers:
+                    - name: kubectl
+                      image: "{{ .Values.kubectl.image.repository }}:{{ .Capabilities.KubeVersion.Major }}.{{ .Capabilities.KubeVersion.Minor | trimSuffix "+" }}"
+        """,
+        "templates/cron.yaml": """
+            apiVersion: batch/v1
+            kind: CronJob
+            metadata:
+              name: {{ .Release.Name }}-cleanup
+            spec:
+              schedule: "0 * * * *"
+              jobTemplate:
+                spec:
+                  template:
+                    spec:
+                      containers:
+                        - name: cleanup
+                          image: {{ .Values.schedule.image }}
+        """,
+        "templates/tests/test.yaml": """
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: {{ .Release.Name }}-test
+              annotations:
+                helm.sh/hook: test
+            spec:
+              containers:
+                - name: test
+                  image: {{ .Values.tests.image }}
+        """,
+    })
+
+
+def aliased_subcharts_twice(root: Path) -> Path:
+    """One subchart used twice under two aliases (each with its own image values)
+    with a Bitnami-like ``global.imageRegistry`` the parent leaves empty."""
+    write(root, {
+        "Chart.yaml": """
+            apiVersion: v2
+            name: pair
+            version: 1.0.0
+            dependencies:
+              - name: kv
+                version: 1.x.x
+                alias: cache
+              - name: kv
+                version: 1.x.x
+                alias: queue
+        """,
+        "values.yaml": """
+            global:
+              imageRegistry: ""
+            queue:
+              image:
+                repository: bitnami/valkey
+                tag: "8.0"
+        """,
+    })
+    write(root / "charts" / "kv", {
+        "Chart.yaml": "apiVersion: v2\nname: kv\nversion: 1.2.0\n",
+        "values.yaml": """
+            image:
+              registry: docker.io
+              repository: bitnami/redis
+              tag: "7.4"
+        """,
+        "templates/kv.yaml": _pod("StatefulSet", "kv-{{ .Chart.Name }}-{{ .Values.image.repository | base }}", _c(
+            "kv", '"{{ .Values.global.imageRegistry | default .Values.image.registry }}/{{ .Values.image.repository }}:{{ .Values.image.tag }}"')),
+    })
+    return root
+
+
+def value_names_the_container(root: Path) -> Path:
+    """An operator-style chart that names the container after the same value that
+    picks the image (``component``), and a registry key missing from values that the
+    template defaults (``.Values.image.registry | default "docker.io"``)."""
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: op\nversion: 0.9.0\nappVersion: 0.9.0\n",
+        "values.yaml": """
+            registry: quay.io
+            component: operator
+            image:
+              repository: acme/app
+              tag: "1.0"
+        """,
+        "templates/op.yaml": _pod("Deployment", "op", _c(
+            "{{ .Values.component }}", '"{{ .Values.registry }}/acme/{{ .Values.component }}:{{ .Chart.AppVersion }}"')
+            + _c("app", '"{{ .Values.image.registry | default "docker.io" }}/{{ .Values.image.repository }}:{{ .Values.image.tag }}"')),
+    })
+
+
+def schema_limits_registry(root: Path) -> Path:
+    """A ``values.schema.json`` that allows only a host name in ``image.registry``:
+    ``<registry>/<prefix>`` is refused by Helm, so the conversion must go through
+    the repository or write nothing."""
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: strict\nversion: 1.0.0\n",
+        "values.yaml": """
+            image:
+              registry: docker.io
+              repository: acme/strict
+              tag: "1.0"
+        """,
+        "values.schema.json": """
+            {
+              "$schema": "http://json-schema.org/draft-07/schema#",
+              "type": "object",
+              "properties": {
+                "image": {
+                  "type": "object",
+                  "properties": {
+                    "registry": {"type": "string", "pattern": "^[a-z0-9.-]+(:[0-9]+)?$"},
+                    "repository": {"type": "string"},
+                    "tag": {"type": "string"}
+                  }
+                }
+              }
+            }
+        """,
+        "templates/strict.yaml": _pod("Deployment", "strict", _c(
+            "strict", '"{{ .Values.image.registry }}/{{ .Values.image.repository }}:{{ .Values.image.tag }}"')),
+    })
+
+
+def extra_containers_as_text(root: Path) -> Path:
+    """``extraContainers`` given as a YAML string run through ``tpl`` (the image is
+    inside text, not a value of its own), beside an ordinary image."""
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: extras\nversion: 1.0.0\n",
+        "values.yaml": """
+            image:
+              repository: acme/main
+              tag: "1.0"
+            extraContainers: |
+              - name: sidecar
+                image: busybox:1.37
+        """,
+        "templates/main.yaml": """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: {{ .Release.Name }}-main
+            spec:
+              template:
+                spec:
+                  containers:
+                    - name: main
+                      image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"
+                    {{- with .Values.extraContainers }}
+                    {{- tpl . $ | nindent 8 }}
+                    {{- end }}
+        """,
+    })

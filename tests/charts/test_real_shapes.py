@@ -29,6 +29,7 @@ from tests.charts.conftest import REGISTRY
 class Shape:
     chart: Callable[[Path], Path]
     left: set[str] = field(default_factory=set)  # containers no value composes
+    proven: bool = True  # False: the conversion cannot be proven: nothing is written
 
 
 SHAPES = {
@@ -44,6 +45,14 @@ SHAPES = {
     "shared_registry_official_image": Shape(real_shapes.shared_registry_official_image),
     "tpl_values": Shape(real_shapes.tpl_values),
     "istio_full_image": Shape(real_shapes.istio_full_image),
+    "digests_in_odd_places": Shape(real_shapes.digests_in_odd_places),
+    "hooks_tests_cronjobs": Shape(real_shapes.hooks_tests_cronjobs),
+    "aliased_subcharts_twice": Shape(real_shapes.aliased_subcharts_twice),
+    "value_names_the_container": Shape(real_shapes.value_names_the_container),
+    # Helm refuses <registry>/<prefix> in image.registry: nothing written, and why
+    "schema_limits_registry": Shape(real_shapes.schema_limits_registry, proven=False),
+    # the sidecar's image is inside a string value rendered with tpl: left, and where
+    "extra_containers_as_text": Shape(real_shapes.extra_containers_as_text, left={"sidecar"}),
 }
 
 
@@ -64,8 +73,13 @@ def test_chart_defaults_convert_exactly(run_cli, tmp_path, name, own):
         values.write_text("")
     before = exact.rendered(run_cli, chart, "-f", str(values))
 
+    text = values.read_text()
     result = _convert(run_cli, chart, values, "--write")
     (plan,) = json.loads(result.out)["releases"]
+    if not shape.proven:
+        assert not plan["ok"] and result.code != 0 and values.read_text() == text
+        assert plan["error"] or plan["unresolved"]
+        return
     assert plan["ok"] and not plan["unresolved"] and plan["error"] is None, plan
     after = exact.rendered(run_cli, chart, "-f", str(values))
     exact.assert_exact(before, after, shape.left)

@@ -51,3 +51,31 @@ def test_no_registry_key_at_all_is_still_docker_hub() -> None:
     text = "app:\n  image:\n    repository: velero/velero\n    tag: v1.15.0\n"
     result = rewrite(text, "values.yaml", REG)
     assert f"repository: {REG}/docker-hub/velero/velero\n" in result.text
+
+
+@pytest.mark.parametrize("wide", ['global:\n  imageRegistry: ""\n',
+                                  "global:\n  imageRegistry: ~\n"])
+def test_an_empty_chart_wide_registry_means_the_chart_joins_its_own(wide: str) -> None:
+    # A subchart's image under the parent's key: the subchart's own image.registry
+    # (docker.io) is joined in front; a full reference written here would be nested.
+    text = wide + "queue:\n  image:\n    repository: bitnami/valkey\n    tag: '8.0'\n"
+    result = rewrite(text, "values.yaml", REG)
+    assert result.text == text
+    [skip] = result.skips
+    assert skip.kind == "unproven" and "global.imageRegistry (empty)" in skip.reason
+
+
+@pytest.mark.parametrize("wide", ["registry: quay.io\n", "global:\n  registry: quay.io\n",
+                                  "imageRegistryHost: quay.io\n"])
+def test_any_top_level_or_global_registry_key_blocks_host_less_names(wide: str) -> None:
+    text = wide + "image:\n  repository: acme/app\n  tag: '1.0'\n"
+    result = rewrite(text, "values.yaml", REG)
+    assert result.text == text
+    assert [s.kind for s in result.skips] == ["unproven"]
+
+
+def test_an_empty_chart_wide_registry_keeps_images_with_their_own_registry() -> None:
+    text = ('global:\n  imageRegistry: ""\n'
+            "image:\n  registry: docker.io\n  repository: bitnami/redis\n")
+    result = rewrite(text, "values.yaml", REG)
+    assert f"registry: {REG}\n  repository: docker-hub/bitnami/redis\n" in result.text
