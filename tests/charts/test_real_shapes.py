@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from ecr.images.reference import parse
 from tests.charts import exact, real_shapes
 from tests.charts.conftest import REGISTRY
 
@@ -106,4 +107,4 @@ def test_files_alone_never_write_a_wrong_image(run_cli, tmp_path, name):
     assert set(before) == set(after)
     for key, image in before.items():
         if after[key] != image:
-            assert exact.parse(after[key]) == exact.cache_of(image), (key, image, after[key])
+            assert parse(after[key]) == exact.cache_of(image), (key, image, after[key])
