@@ -785,3 +785,130 @@ def extra_containers_as_text(root: Path) -> Path:
                     {{- end }}
         """,
     })
+
+
+def internal_defaults(root: Path) -> Path:
+    """istio 1.22+: every default sits under ``_internal_defaults_do_not_set`` and a
+    template merges it under ``.Values`` (``deepCopy`` + ``merge``) before use."""
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: istiod\nversion: 1.24.1\nappVersion: 1.24.1\n",
+        "values.yaml": """
+            _internal_defaults_do_not_set:
+              pilot:
+                image: pilot
+                hub: ""
+                tag: ""
+              global:
+                hub: docker.io/istio
+                tag: 1.24.1
+                proxy:
+                  image: proxyv2
+        """,
+        "templates/zzz_profile.yaml": """
+            {{- $defaults := $.Values._internal_defaults_do_not_set }}
+            {{- $_ := unset $.Values "_internal_defaults_do_not_set" }}
+            {{- $merged := deepCopy $defaults | merge $.Values }}
+            {{- $_ := set $ "Values" $merged }}
+        """,
+        "templates/pilot.yaml": _pod("Deployment", "istiod", _c(
+            "discovery", '"{{ .Values.pilot.hub | default .Values.global.hub }}/{{ .Values.pilot.image | default "pilot" }}:{{ .Values.pilot.tag | default .Values.global.tag }}"')
+            + _c("proxy", '"{{ .Values.global.hub }}/{{ .Values.global.proxy.image }}:{{ .Values.global.tag }}"')),
+    })
+
+
+def full_image_name_override(root: Path) -> Path:
+    """nats: ``repository:tag`` with an optional per-image or global registry put in
+    front, and ``fullImageName`` that replaces everything when set; official
+    ``nats`` (needs ``library/``) beside namespaced images."""
+    helper = '"{{ include "n.image" (merge (pick .Values.%s "registry" "repository" "tag" "fullImageName") (dict "global" .Values.global)) }}"'
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: msg\nversion: 1.2.6\nappVersion: 2.10.22\n",
+        "values.yaml": """
+            global:
+              image:
+                registry:
+            container:
+              image:
+                repository: nats
+                tag: 2.10.22-alpine
+                fullImageName:
+            reloader:
+              image:
+                repository: natsio/nats-server-config-reloader
+                tag: 0.16.0
+            natsBox:
+              container:
+                image:
+                  repository: natsio/nats-box
+                  tag: 0.14.5
+                  registry: docker.io
+        """,
+        "templates/_helpers.tpl": """
+            {{- define "n.image" }}
+            {{- $image := printf "%s:%s" .repository .tag }}
+            {{- if or .registry .global.image.registry }}
+            {{- $image = printf "%s/%s" (.registry | default .global.image.registry) $image }}
+            {{- end -}}
+            {{- if .fullImageName }}{{- $image = .fullImageName }}{{- end }}
+            {{- $image }}
+            {{- end }}
+        """,
+        "templates/nats.yaml": _pod("StatefulSet", "nats",
+            _c("nats", helper % "container.image") + _c("reloader", helper % "reloader.image")),
+        "templates/box.yaml": _pod("Deployment", "box", _c("box", helper % "natsBox.container.image")),
+    })
+
+
+def repository_or_name_with_suffix(root: Path) -> Path:
+    """datadog / tigera-operator: ``registry`` chart-wide + ``image.name`` unless
+    ``image.repository`` is set, ``tagSuffix`` appended; tigera's
+    ``registry``/``image``/``version`` keys; airflow's ``defaultAirflowRepository``
+    shared by several containers, with official redis from the same map."""
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: agents\nversion: 3.80.0\n",
+        "values.yaml": """
+            registry: public.ecr.aws/datadog
+            agents:
+              image:
+                name: agent
+                tag: 7.59.0
+                tagSuffix: ""
+                repository:
+            clusterAgent:
+              image:
+                name: cluster-agent
+                tag: 7.59.0
+                repository:
+            tigeraOperator:
+              image: tigera/operator
+              version: v1.36.2
+              registry: quay.io
+            defaultAirflowRepository: apache/airflow
+            defaultAirflowTag: 2.10.3
+            images:
+              airflow:
+                repository: ~
+                tag: ~
+              redis:
+                repository: redis
+                tag: 7.2-bookworm
+        """,
+        "templates/_helpers.tpl": """
+            {{- define "d.image" -}}
+            {{- if .image.repository -}}{{ .image.repository }}{{- else -}}{{ .registry }}/{{ .image.name }}{{- end -}}:{{ .image.tag }}{{ if .image.tagSuffix }}-{{ .image.tagSuffix }}{{ end }}
+            {{- end -}}
+            {{- define "a.image" -}}
+            {{ .Values.images.airflow.repository | default .Values.defaultAirflowRepository }}:{{ .Values.images.airflow.tag | default .Values.defaultAirflowTag }}
+            {{- end -}}
+        """,
+        "templates/agent.yaml": _pod("DaemonSet", "agent", _c(
+            "agent", '"{{ include "d.image" (dict "image" .Values.agents.image "registry" .Values.registry) }}"')),
+        "templates/cluster.yaml": _pod("Deployment", "cluster-agent", _c(
+            "cluster-agent", '"{{ include "d.image" (dict "image" .Values.clusterAgent.image "registry" .Values.registry) }}"')
+            + _c("operator", '"{{ .Values.tigeraOperator.registry }}/{{ .Values.tigeraOperator.image }}:{{ .Values.tigeraOperator.version }}"')),
+        "templates/airflow.yaml": _pod(
+            "Deployment", "scheduler",
+            _c("scheduler", '"{{ include "a.image" . }}"') + _c("triggerer", '"{{ include "a.image" . }}"')
+            + _c("redis", '"{{ .Values.images.redis.repository }}:{{ .Values.images.redis.tag }}"'),
+            init=_c("migrate", '"{{ include "a.image" . }}"', 16)),
+    })

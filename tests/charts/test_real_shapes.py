@@ -54,6 +54,9 @@ SHAPES = {
     "schema_limits_registry": Shape(real_shapes.schema_limits_registry, proven=False),
     # the sidecar's image is inside a string value rendered with tpl: left, and where
     "extra_containers_as_text": Shape(real_shapes.extra_containers_as_text, left={"sidecar"}),
+    "internal_defaults": Shape(real_shapes.internal_defaults),
+    "full_image_name_override": Shape(real_shapes.full_image_name_override),
+    "repository_or_name_with_suffix": Shape(real_shapes.repository_or_name_with_suffix),
 }
 
 
@@ -108,3 +111,16 @@ def test_files_alone_never_write_a_wrong_image(run_cli, tmp_path, name):
     for key, image in before.items():
         if after[key] != image:
             assert parse(after[key]) == exact.cache_of(image), (key, image, after[key])
+
+
+@pytest.mark.parametrize("name", sorted(n for n, s in SHAPES.items() if s.proven))
+def test_files_on_the_charts_own_values_file(run_cli, tmp_path, name):
+    """``convert --files chart/values.yaml``: beside its Chart.yaml, so the chart path
+    converts the chart's own defaults in place, proven by a render."""
+    shape = SHAPES[name]
+    chart = shape.chart(tmp_path / "chart")
+    before = exact.rendered(run_cli, chart)
+    result = run_cli("convert", "--registry", REGISTRY, "--files", str(chart / "values.yaml"),
+                     "--write")
+    assert "Traceback" not in result.err, result.err
+    exact.assert_exact(before, exact.rendered(run_cli, chart), shape.left)
