@@ -309,10 +309,14 @@ class Tracer:
         empties = [p for p, v in leaves(self.effective) if v in (None, "") and p
                    and _empty_candidate(p)]
         absent = set(missing_registries(self.effective))
+        present = list(empties)
         empties += sorted(absent, key=dotted)
         for path in empties:
             self.values.setdefault(path, "")
-        reached = self._reached(empties)
+        # keys the values lack apart: a schema that refuses unknown keys must not cost
+        # the null/empty values their render together
+        reached = [*self._reached(present),
+                   *self._reached(sorted(absent, key=dotted), alone=False)]
         empty_by_marker = {self._marker(p): p for p in empties}
         recipes: dict[ContainerKey, Recipe | None] = {}
         for key, item in self.baseline.items():
@@ -358,15 +362,17 @@ class Tracer:
         return both
 
     def _reached(
-        self, empties: Sequence[ValuePath]
+        self, empties: Sequence[ValuePath], *, alone: bool = True
     ) -> list[dict[ContainerKey, WorkloadImage]]:
-        """Renders with null/empty values marked: all at once, else one at a time (a
-        value may decide whether a container exists at all)."""
+        """Renders with null/empty values marked: all at once, else (``alone``) one at
+        a time (a value may decide whether a container exists at all)."""
         if not empties:
             return []
         together = self._marked(empties)
         if together is not None:
             return [together]
+        if not alone:
+            return []
         alone = [self._marked([path]) for path in empties[:_MAX_ALONE]]
         return [found for found in alone if found is not None]
 

@@ -912,3 +912,29 @@ def repository_or_name_with_suffix(root: Path) -> Path:
             + _c("redis", '"{{ .Values.images.redis.repository }}:{{ .Values.images.redis.tag }}"'),
             init=_c("migrate", '"{{ include "a.image" . }}"', 16)),
     })
+
+
+def strict_schema_image_maps(root: Path) -> Path:
+    """A ``values.schema.json`` with ``additionalProperties: false`` on image maps (no
+    key may be added), a ``null`` registry the template defaults to quay.io, and an
+    official image with no registry key at all."""
+    strict = '{"type": "object", "additionalProperties": false, "properties": {%s}}'
+    app = strict % '"registry": {"type": ["string", "null"]}, "repository": {"type": "string"}, "tag": {"type": "string"}'
+    side = strict % '"repository": {"type": "string"}, "tag": {"type": "string"}'
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: schemed\nversion: 1.0.0\n",
+        "values.yaml": """
+            image:
+              registry: null
+              repository: acme/app
+              tag: "1.0"
+            sidecar:
+              image:
+                repository: busybox
+                tag: "1.37"
+        """,
+        "values.schema.json": '{"type": "object", "properties": {"image": %s, "sidecar": {"type": "object", "properties": {"image": %s}}}}' % (app, side),
+        "templates/app.yaml": _pod("Deployment", "app", _c(
+            "app", '"{{ .Values.image.registry | default "quay.io" }}/{{ .Values.image.repository }}:{{ .Values.image.tag }}"')
+            + _c("sidecar", '"{{ .Values.sidecar.image.repository }}:{{ .Values.sidecar.image.tag }}"')),
+    })

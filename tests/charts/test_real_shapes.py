@@ -57,6 +57,7 @@ SHAPES = {
     "internal_defaults": Shape(real_shapes.internal_defaults),
     "full_image_name_override": Shape(real_shapes.full_image_name_override),
     "repository_or_name_with_suffix": Shape(real_shapes.repository_or_name_with_suffix),
+    "strict_schema_image_maps": Shape(real_shapes.strict_schema_image_maps),
 }
 
 
