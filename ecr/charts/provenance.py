@@ -373,8 +373,8 @@ class Tracer:
             return [together]
         if not alone:
             return []
-        alone = [self._marked([path]) for path in empties[:_MAX_ALONE]]
-        return [found for found in alone if found is not None]
+        each = [self._marked([path]) for path in empties[:_MAX_ALONE]]
+        return [found for found in each if found is not None]
 
     def _align(
         self, recipe: Recipe, image: str
