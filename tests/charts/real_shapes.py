@@ -938,3 +938,39 @@ def strict_schema_image_maps(root: Path) -> Path:
             "app", '"{{ .Values.image.registry | default "quay.io" }}/{{ .Values.image.repository }}:{{ .Values.image.tag }}"')
             + _c("sidecar", '"{{ .Values.sidecar.image.repository }}:{{ .Values.sidecar.image.tag }}"')),
     })
+
+
+def helm2_requirements_alias(root: Path) -> Path:
+    """An ``apiVersion: v1`` chart whose dependencies (and the alias its values use)
+    are declared in ``requirements.yaml``, as charts written for Helm 2 still do."""
+    write(root, {
+        "Chart.yaml": "apiVersion: v1\nname: legacy\nversion: 0.5.0\nappVersion: 0.5.0\n",
+        "requirements.yaml": """
+            dependencies:
+              - name: store
+                version: 0.x.x
+                alias: database
+        """,
+        "values.yaml": """
+            image:
+              repository: acme/legacy
+              tag: 0.5.0
+            database:
+              image:
+                tag: "16.4"
+        """,
+        "templates/app.yaml": _pod("Deployment", "legacy", _c(
+            "legacy", '"{{ .Values.image.repository }}:{{ .Values.image.tag }}"')),
+    })
+    write(root / "charts" / "store", {
+        "Chart.yaml": "apiVersion: v1\nname: store\nversion: 0.3.0\n",
+        "values.yaml": """
+            image:
+              registry: docker.io
+              repository: postgres
+              tag: "16"
+        """,
+        "templates/db.yaml": _pod("StatefulSet", "store", _c(
+            "postgres", '"{{ .Values.image.registry }}/{{ .Values.image.repository }}:{{ .Values.image.tag }}"')),
+    })
+    return root

@@ -58,6 +58,7 @@ SHAPES = {
     "full_image_name_override": Shape(real_shapes.full_image_name_override),
     "repository_or_name_with_suffix": Shape(real_shapes.repository_or_name_with_suffix),
     "strict_schema_image_maps": Shape(real_shapes.strict_schema_image_maps),
+    "helm2_requirements_alias": Shape(real_shapes.helm2_requirements_alias),
 }
 
 
