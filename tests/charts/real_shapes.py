@@ -723,10 +723,12 @@ def value_names_the_container(root: Path) -> Path:
     })
 
 
-def schema_limits_registry(root: Path) -> Path:
+def schema_limits_registry(root: Path, repository_pattern: str = "") -> Path:
     """A ``values.schema.json`` that allows only a host name in ``image.registry``:
     ``<registry>/<prefix>`` is refused by Helm, so the conversion must go through
-    the repository or write nothing."""
+    the repository (or, when a pattern refuses that too, write nothing)."""
+    repository = '{"type": "string"%s}' % (
+        f', "pattern": "{repository_pattern}"' if repository_pattern else "")
     return write(root, {
         "Chart.yaml": "apiVersion: v2\nname: strict\nversion: 1.0.0\n",
         "values.yaml": """
@@ -744,13 +746,13 @@ def schema_limits_registry(root: Path) -> Path:
                   "type": "object",
                   "properties": {
                     "registry": {"type": "string", "pattern": "^[a-z0-9.-]+(:[0-9]+)?$"},
-                    "repository": {"type": "string"},
+                    "repository": %s,
                     "tag": {"type": "string"}
                   }
                 }
               }
             }
-        """,
+        """ % repository,
         "templates/strict.yaml": _pod("Deployment", "strict", _c(
             "strict", '"{{ .Values.image.registry }}/{{ .Values.image.repository }}:{{ .Values.image.tag }}"')),
     })
@@ -974,3 +976,9 @@ def helm2_requirements_alias(root: Path) -> Path:
             "postgres", '"{{ .Values.image.registry }}/{{ .Values.image.repository }}:{{ .Values.image.tag }}"')),
     })
     return root
+
+
+def schema_refuses_every_way(root: Path) -> Path:
+    """:func:`schema_limits_registry` whose schema also allows only ``owner/name`` in
+    ``image.repository``: no value change can give the cache reference."""
+    return schema_limits_registry(root, "^[a-z0-9-]+/[a-z0-9-]+$")
