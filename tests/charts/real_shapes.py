@@ -982,3 +982,25 @@ def schema_refuses_every_way(root: Path) -> Path:
     """:func:`schema_limits_registry` whose schema also allows only ``owner/name`` in
     ``image.repository``: no value change can give the cache reference."""
     return schema_limits_registry(root, "^[a-z0-9-]+/[a-z0-9-]+$")
+
+
+def shared_value_uncacheable_twin(root: Path) -> Path:
+    """One repository value composes a Docker Hub image and, behind a host the cache
+    cannot front, a mirror's copy: with a registry value the Docker Hub image is
+    converted through it; without one, converting it would change the mirror's
+    image, so it is left alone (and says why)."""
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: twins\nversion: 1.0.0\n",
+        "values.yaml": """
+            main:
+              registry: docker.io
+              repository: acme/main
+            solo:
+              repository: acme/solo
+        """,
+        "templates/twins.yaml": _pod("Deployment", "twins",
+            _c("main", '"{{ .Values.main.registry }}/{{ .Values.main.repository }}:1.0"')
+            + _c("main-mirror", '"mirror.gcr.io/{{ .Values.main.repository }}:1.0"')
+            + _c("solo", '"{{ .Values.solo.repository }}:2.0"')
+            + _c("solo-mirror", '"mirror.gcr.io/{{ .Values.solo.repository }}:2.0"')),
+    })
