@@ -592,7 +592,7 @@ class _Walker:
         if wide:
             key, value = next(iter(wide.items()))
             return f"its registry may be the chart-wide {key} ({value})"
-        if self.document.empty_registries and registry is None:
+        if self.document.empty_registries and registry is None and shape == "repository":
             key = self.document.empty_registries[0]
             return (f"this file has the chart-wide {key} (empty), so the chart joins a "
                     "registry of its own to this name")

@@ -79,3 +79,11 @@ def test_an_empty_chart_wide_registry_keeps_images_with_their_own_registry() -> 
             "image:\n  registry: docker.io\n  repository: bitnami/redis\n")
     result = rewrite(text, "values.yaml", REG)
     assert f"registry: {REG}\n  repository: docker-hub/bitnami/redis\n" in result.text
+
+
+def test_an_empty_chart_wide_registry_leaves_raw_container_images_to_convert() -> None:
+    # Bitnami's sidecars/initContainers are whole containers rendered as written.
+    text = ('global:\n  imageRegistry: ""\n'
+            "sidecars:\n  - name: shell\n    image: busybox:1.37\n")
+    result = rewrite(text, "values.yaml", REG)
+    assert f"image: {REG}/docker-hub/library/busybox:1.37\n" in result.text
