@@ -1004,3 +1004,26 @@ def shared_value_uncacheable_twin(root: Path) -> Path:
             + _c("solo", '"{{ .Values.solo.repository }}:2.0"')
             + _c("solo-mirror", '"mirror.gcr.io/{{ .Values.solo.repository }}:2.0"')),
     })
+
+
+def anchored_values(root: Path) -> Path:
+    """Values that share image maps through YAML anchors and merge keys (``<<: *base``),
+    in flow style: an override lands once for every image the anchor feeds, or the
+    map gets its own key."""
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: anchors\nversion: 1.0.0\n",
+        "values.yaml": """
+            base: &base {registry: docker.io, repository: acme/api, tag: "3.1"}
+            api:
+              image: *base
+            worker:
+              image:
+                <<: *base
+                repository: acme/worker
+            probe: {image: {registry: quay.io, repository: acme/probe, tag: "1"}}
+        """,
+        "templates/all.yaml": _pod("Deployment", "all",
+            _c("api", '"{{ .Values.api.image.registry }}/{{ .Values.api.image.repository }}:{{ .Values.api.image.tag }}"')
+            + _c("worker", '"{{ .Values.worker.image.registry }}/{{ .Values.worker.image.repository }}:{{ .Values.worker.image.tag }}"')
+            + _c("probe", '"{{ .Values.probe.image.registry }}/{{ .Values.probe.image.repository }}:{{ .Values.probe.image.tag }}"')),
+    })

@@ -63,6 +63,7 @@ SHAPES = {
     "helm2_requirements_alias": Shape(real_shapes.helm2_requirements_alias),
     "shared_value_uncacheable_twin": Shape(real_shapes.shared_value_uncacheable_twin,
                                            left={"solo"}),
+    "anchored_values": Shape(real_shapes.anchored_values),
 }
 
 
