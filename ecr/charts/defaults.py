@@ -58,6 +58,9 @@ def _defaults(directory: Path, work: Path) -> dict[str, Any]:
     values = dict(values) if isinstance(values, dict) else {}
     metadata = _read_yaml(directory / "Chart.yaml")
     declared = metadata.get("dependencies") if isinstance(metadata, dict) else None
+    if not declared:  # apiVersion v1 charts declare them in requirements.yaml
+        requirements = _read_yaml(directory / "requirements.yaml")
+        declared = requirements.get("dependencies") if isinstance(requirements, dict) else None
     subcharts: dict[str, Path] = {}
     charts_dir = directory / "charts"
     if charts_dir.is_dir():

@@ -147,8 +147,30 @@ def _plan(
     }
     prefixes = set(mapping.expand_host_prefixes(host_prefixes).values())
     blocked = _later_inputs(result, tracer)
-    solution = relocate.Solver(tracer, expected, registry, prefixes, blocked).solve()
-    text = write_changes(result.original, solution.changes, tracer.effective)
+
+    def proof_render(current: str) -> list[WorkloadImage]:
+        return images.workloads(release, chart, {target: current})
+
+    refused: dict[tuple[ValuePath, str], str] = {}
+    after: list[WorkloadImage] | None = None
+    for _ in range(_RETRIES):
+        solution = relocate.Solver(tracer, expected, registry, prefixes, blocked,
+                                   refused).solve()
+        text = write_changes(result.original, solution.changes, tracer.effective)
+        try:
+            after = proof_render(text)
+            break
+        except HelmFailure as exc:
+            if "allowInsecureImages" in str(exc):
+                after = None  # Bitnami's verification: answered below
+                break
+            new = _refused_by(exc, solution.changes, refused)
+            if not new:
+                raise
+            refused.update(new)
+    else:
+        raise HelmFailure(f"the chart refused every way of setting its image values: "
+                          f"{'; '.join(sorted(set(refused.values())))}")
     for path, value in solution.changes.items():
         users = [describe(k) for k, t in tracer.traces.items()
                  if path in t.paths or path in t.empties]
@@ -158,14 +180,7 @@ def _plan(
     for key, why in solution.left.items():
         result.left.append(f"{expected[key].before} ({describe(key)}): {why}")
 
-    def proof_render(current: str) -> list[WorkloadImage]:
-        return images.workloads(release, chart, {target: current})
-
-    try:
-        after = proof_render(text)
-    except HelmFailure as exc:
-        if "allowInsecureImages" not in str(exc):
-            raise
+    if after is None:
         text = insert.set_keys(text, ALLOW_INSECURE[:-1], {ALLOW_INSECURE[-1]: True})
         result.settings.append(
             f"{target}: global.security.allowInsecureImages: true (the chart refused the "
@@ -178,6 +193,23 @@ def _plan(
         for w in after
     ]
     _compare(result, tracer, expected, keyed(after), solution.left)
+
+
+_RETRIES = 4  # solutions tried when the chart refuses some values (schema, fail)
+
+
+def _refused_by(
+    exc: HelmFailure, changes: Mapping[ValuePath, str],
+    refused: Mapping[tuple[ValuePath, str], str],
+) -> dict[tuple[ValuePath, str], str]:
+    """The (value, text) pairs a failed render refused: those whose text Helm's message
+    quotes (a schema names the value it rejects), else every new one."""
+    message = str(exc)
+    line = next((s.strip() for s in message.splitlines() if "/" in s and "'" in s),
+                message.splitlines()[0] if message else "refused")
+    fresh = {(p, v) for p, v in changes.items() if (p, v) not in refused}
+    named = {(p, v) for p, v in fresh if v in message}
+    return {pair: line for pair in (named or fresh)}
 
 
 def _compare(

@@ -107,6 +107,7 @@ class Trace:
     empties: list[ValuePath] = field(default_factory=list)  # null/empty values that reach it
     touched: set[ValuePath] = field(default_factory=set)  # every value seen in it
     fixed: dict[ValuePath, str] = field(default_factory=dict)  # transformed: their text
+    absent: set[ValuePath] = field(default_factory=set)  # empties no values file spells
 
     @property
     def paths(self) -> list[ValuePath]:
@@ -124,7 +125,9 @@ class Trace:
         if self.literal:
             return f"written in {self.image.template}"
         parts = [dotted(p) for p in dict.fromkeys(self.paths)]
-        parts += [f"{dotted(p)} (when set; empty now)" for p in self.empties]
+        for path in self.empties:
+            now = "not in the values" if path in self.absent else "empty now"
+            parts.append(f"{dotted(path)} (when set; {now})")
         return " + ".join(parts)
 
 
@@ -193,6 +196,25 @@ def _empty_candidate(path: ValuePath) -> bool:
     if key == "name":  # cert-manager's image.name; but not a workload's name
         return _image_paths(path[:-1])
     return any(word in key for word in _EMPTY_KEYS if word != "name")
+
+
+def missing_registries(values: Any, path: ValuePath = ()) -> list[ValuePath]:
+    """``registry`` keys an image map lacks: a template may default a key the values
+    never spell (``{{ .Values.image.registry | default "docker.io" }}``); marked like a
+    null value, they show whether it does (and setting it is then the override)."""
+    found: list[ValuePath] = []
+    if isinstance(values, Mapping):
+        names = {str(k) for k in values}
+        key = path[-1] if path else ""
+        if (isinstance(key, str) and "image" in key.lower() and "registry" not in names
+                and ("repository" in names or "image" in names or "name" in names)):
+            found.append((*path, "registry"))
+        for k, v in values.items():
+            found += missing_registries(v, (*path, str(k)))
+    elif isinstance(values, list):
+        for index, item in enumerate(values):
+            found += missing_registries(item, (*path, index))
+    return found
 
 
 class Tracer:
@@ -286,13 +308,19 @@ class Tracer:
         by_marker = {self._marker(p): p for p, _ in strings}
         empties = [p for p, v in leaves(self.effective) if v in (None, "") and p
                    and _empty_candidate(p)]
+        absent = set(missing_registries(self.effective))
+        present = list(empties)
+        empties += sorted(absent, key=dotted)
         for path in empties:
             self.values.setdefault(path, "")
-        reached = self._reached(empties)
+        # keys the values lack apart: a schema that refuses unknown keys must not cost
+        # the null/empty values their render together
+        reached = [*self._reached(present),
+                   *self._reached(sorted(absent, key=dotted), alone=False)]
         empty_by_marker = {self._marker(p): p for p in empties}
         recipes: dict[ContainerKey, Recipe | None] = {}
         for key, item in self.baseline.items():
-            trace = Trace(item, None)
+            trace = Trace(item, None, absent=absent)
             self.traces[key] = trace
             if marked is None:
                 trace.reason = "the chart does not render with marker values"
@@ -334,17 +362,19 @@ class Tracer:
         return both
 
     def _reached(
-        self, empties: Sequence[ValuePath]
+        self, empties: Sequence[ValuePath], *, alone: bool = True
     ) -> list[dict[ContainerKey, WorkloadImage]]:
-        """Renders with null/empty values marked: all at once, else one at a time (a
-        value may decide whether a container exists at all)."""
+        """Renders with null/empty values marked: all at once, else (``alone``) one at
+        a time (a value may decide whether a container exists at all)."""
         if not empties:
             return []
         together = self._marked(empties)
         if together is not None:
             return [together]
-        alone = [self._marked([path]) for path in empties[:_MAX_ALONE]]
-        return [found for found in alone if found is not None]
+        if not alone:
+            return []
+        each = [self._marked([path]) for path in empties[:_MAX_ALONE]]
+        return [found for found in each if found is not None]
 
     def _align(
         self, recipe: Recipe, image: str

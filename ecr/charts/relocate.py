@@ -23,7 +23,15 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from ecr.charts.provenance import MARKER, ContainerKey, Recipe, Tracer, ValuePath, dotted
+from ecr.charts.provenance import (
+    MARKER,
+    ContainerKey,
+    Recipe,
+    Tracer,
+    ValuePath,
+    dotted,
+    leaves,
+)
 from ecr.images import mapping
 from ecr.images.reference import InvalidReference, embedded_suffix, parse
 
@@ -89,10 +97,13 @@ class Solver:
     def __init__(
         self, tracer: Tracer, expected: Mapping[ContainerKey, Expected], registry: str,
         prefixes: set[str], blocked: Mapping[ValuePath, str] | None = None,
+        refused: Mapping[tuple[ValuePath, str], str] | None = None,
     ) -> None:
         """``blocked``: values the file being written cannot set (a later input sets
-        them and wins), with the reason."""
+        them and wins), with the reason; ``refused``: (value, new text) pairs the chart
+        refused in a render (a schema pattern, a ``fail``), with Helm's words."""
         self.blocked = dict(blocked or {})
+        self.refused = dict(refused or {})
         self.tracer = tracer
         self.expected = expected
         self.registry = registry
@@ -150,6 +161,8 @@ class Solver:
         before = self.statuses(changes)
         best: tuple[tuple[int, int, int, int], dict[ValuePath, str]] | None = None
         for candidate in self.candidates(key, changes):
+            if any(pair in self.refused for pair in candidate.items()):
+                continue
             new = self._repair({**changes, **candidate}, before)
             if new is None:
                 continue
@@ -178,6 +191,8 @@ class Solver:
                 return changes
             fixed = None
             for candidate in self.candidates(wrong[0], changes):
+                if any(pair in self.refused for pair in candidate.items()):
+                    continue
                 trial = {**changes, **candidate}
                 result = self.statuses(trial)
                 if result[wrong[0]] == "ok" and all(
@@ -278,11 +293,22 @@ class Solver:
     def _why(self, key: ContainerKey) -> str:
         trace = self.tracer.traces[key]
         if trace.literal:
+            inside = next((path for path, value in leaves(self.tracer.effective)
+                           if isinstance(value, str) and "\n" in value
+                           and trace.image.image in value), None)
+            if inside is not None:
+                return (f"inside the text of {dotted(inside)} (a template renders it): "
+                        "change the image in that text by hand")
             return f"written in the chart's template {trace.image.template}: set it by hand"
         names = ", ".join(dotted(p) for p in [*trace.paths, *trace.empties])
         blocked = [self.blocked[p] for p in [*trace.paths, *trace.empties] if p in self.blocked]
         if blocked:
             return blocked[0]
+        refused = [f"the chart refuses {dotted(p)}: {v} ({why})"
+                   for (p, v), why in self.refused.items()
+                   if p in [*trace.paths, *trace.empties]]
+        if refused:
+            return refused[0]
         return (f"no change of the values that compose it ({names}) gives exactly "
                 f"{self.expected[key].target} without changing another image")
 

@@ -135,6 +135,9 @@ class Document:
     # chart-wide registry keys with a value (global.imageRegistry, global.image.registry,
     # imageRegistry): key path -> value
     chart_registries: dict[str, str] = field(default_factory=dict)
+    # chart-wide registry keys present but null or empty (global.imageRegistry: ""): the
+    # chart then joins each image's own registry, which may be a default of the chart
+    empty_registries: list[str] = field(default_factory=list)
     allow_insecure: Scalar | None = None  # global.security.allowInsecureImages
 
 
@@ -386,9 +389,21 @@ def _document_facts(result: Scan, document: Document) -> None:
         "global.image.registry": child(child(glob, "image"), "registry"),
         "imageRegistry": None if child(root, "imageNamespace") else child(root, "imageRegistry"),
     }
+    if not document.is_manifest:  # registry/hub keys at the top or under global
+        for prefix, holder in (("", root), ("global.", glob)):
+            if isinstance(holder, yaml.MappingNode):
+                for key_node, node in holder.value:
+                    name = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else ""
+                    if "registry" in name.lower() or name.lower() == "hub":
+                        wide.setdefault(prefix + name, node)
     for key, node in wide.items():
-        if isinstance(node, yaml.ScalarNode) and node.tag == _STR_TAG and node.value.strip():
+        if not isinstance(node, yaml.ScalarNode):
+            continue
+        if node.tag == _STR_TAG and node.value.strip():
             document.chart_registries[key] = node.value.strip()
+        elif key.lower().endswith("imageregistry") and (
+                node.tag == _NULL_TAG or not node.value.strip()):
+            document.empty_registries.append(key)
     allow = child(child(glob, "security"), "allowInsecureImages")
     if isinstance(allow, yaml.ScalarNode):
         document.allow_insecure = _scalar(result, allow)
@@ -565,10 +580,22 @@ class _Walker:
         first, slash, _ = main.value.partition("/")
         if slash and (any(c in first for c in ".:") or first == "localhost"):
             return None  # the name has its own host
+        for key, value in node.value:  # kyverno's image.defaultRegistry
+            if (isinstance(key, yaml.ScalarNode) and key.value != "registry"
+                    and "registry" in key.value.lower() and isinstance(value, yaml.ScalarNode)
+                    and value.tag == _STR_TAG and value.value.strip()):
+                return f"its registry may be {key.value} ({value.value.strip()})"
+        if registry is not None:
+            return ("its registry is empty here (null or \"\"), so the chart's template "
+                    "supplies one")
         wide = self.document.chart_registries
         if wide:
             key, value = next(iter(wide.items()))
             return f"its registry may be the chart-wide {key} ({value})"
+        if self.document.empty_registries and registry is None and shape == "repository":
+            key = self.document.empty_registries[0]
+            return (f"this file has the chart-wide {key} (empty), so the chart joins a "
+                    "registry of its own to this name")
         text = self.result.text
         start = self.result.offset(node.start_mark.line, 0)
         end = self.result.offset(node.end_mark.line, node.end_mark.column)

@@ -173,11 +173,13 @@ def test_images_and_verify_show_which_values_compose_each_image(run_cli, tmp_pat
     chart = shapes.chart_wide_registry(tmp_path / "chart")
     result = run_cli("images", "--registry", REGISTRY, "-o", "json", "--chart", str(chart))
     values = {i["container"]: i["values"] for i in json.loads(result.out)["images"]}
+    # the per-image registry is only a comment: the template takes it when set
     assert values["controller"] == (
-        "global.image.registry + controller.image.image + controller.image.tag")
+        "global.image.registry + controller.image.image + controller.image.tag + "
+        "controller.image.registry (when set; not in the values)")
     assert values["webhook"] == (
         "global.image.registry + webhook.image.image + webhook.image.tag + "
-        "webhook.image.digest")
+        "webhook.image.digest + webhook.image.registry (when set; not in the values)")
     literal = shapes.lists_literal_uncacheable(tmp_path / "mixed")
     result = run_cli("images", "--registry", REGISTRY, "-o", "json", "--chart", str(literal))
     values = {i["container"]: i["values"] for i in json.loads(result.out)["images"]}

@@ -1,0 +1,167 @@
+"""Adversarial shapes modelled on the image mechanisms of widely used public charts
+(:mod:`tests.charts.real_shapes`), converted three ways and checked container by
+container with :mod:`tests.charts.exact`:
+
+* ``convert --chart DIR --values FILE --write`` with an empty values file (the
+  chart's own defaults);
+* the same with the values file a copy of the chart's ``values.yaml`` (the user
+  keeps the defaults in their own file: changed in place);
+* ``convert --files`` on a copy of ``values.yaml`` with no chart beside it: what a
+  file alone can prove; every container must then be exactly its cache reference
+  or unchanged (never a third image).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from ecr.images.reference import parse
+from tests.charts import charts, exact, real_shapes, shapes
+from tests.charts.conftest import REGISTRY
+
+
+@dataclass
+class Shape:
+    chart: Callable[[Path], Path]
+    left: set[str] = field(default_factory=set)  # containers no value composes
+    proven: bool = True  # False: the conversion cannot be proven: nothing is written
+
+
+SHAPES = {
+    "repository_or_registry_image": Shape(real_shapes.repository_or_registry_image),
+    "repository_with_optional_registry": Shape(real_shapes.repository_with_optional_registry),
+    "nested_default_registry": Shape(real_shapes.nested_default_registry),
+    "coalesced_registry_digest_or_tag": Shape(real_shapes.coalesced_registry_digest_or_tag),
+    "bitnami_digest_replaces_tag": Shape(real_shapes.bitnami_digest_replaces_tag),
+    "full_repository_v_tag": Shape(real_shapes.full_repository_v_tag),
+    "merged_image_map": Shape(real_shapes.merged_image_map),
+    "tag_label_and_sidecars": Shape(real_shapes.tag_label_and_sidecars),
+    "registry_prefix_with_slash": Shape(real_shapes.registry_prefix_with_slash),
+    "shared_registry_official_image": Shape(real_shapes.shared_registry_official_image),
+    "tpl_values": Shape(real_shapes.tpl_values),
+    "istio_full_image": Shape(real_shapes.istio_full_image),
+    "digests_in_odd_places": Shape(real_shapes.digests_in_odd_places),
+    "hooks_tests_cronjobs": Shape(real_shapes.hooks_tests_cronjobs),
+    "aliased_subcharts_twice": Shape(real_shapes.aliased_subcharts_twice),
+    "value_names_the_container": Shape(real_shapes.value_names_the_container),
+    # Helm refuses <registry>/<prefix> in image.registry: registry + repository instead
+    "schema_limits_registry": Shape(real_shapes.schema_limits_registry),
+    # ... and only owner/name in image.repository: nothing can be written, and why
+    "schema_refuses_every_way": Shape(real_shapes.schema_refuses_every_way, left={"strict"}),
+    # the sidecar's image is inside a string value rendered with tpl: left, and where
+    "extra_containers_as_text": Shape(real_shapes.extra_containers_as_text, left={"sidecar"}),
+    "internal_defaults": Shape(real_shapes.internal_defaults),
+    "full_image_name_override": Shape(real_shapes.full_image_name_override),
+    "repository_or_name_with_suffix": Shape(real_shapes.repository_or_name_with_suffix),
+    "strict_schema_image_maps": Shape(real_shapes.strict_schema_image_maps),
+    "helm2_requirements_alias": Shape(real_shapes.helm2_requirements_alias),
+    "shared_value_uncacheable_twin": Shape(real_shapes.shared_value_uncacheable_twin,
+                                           left={"solo"}),
+    "anchored_values": Shape(real_shapes.anchored_values),
+}
+
+
+EARLIER: dict[str, Callable[[Path], Path]] = {
+    "chart_wide_registry": shapes.chart_wide_registry,
+    "null_global_registry": shapes.null_global_registry,
+    "null_defaults": shapes.null_defaults,
+    "cert_manager_style": shapes.cert_manager_style,
+    "istio_hub": shapes.istio_hub,
+    "bare_digest": shapes.bare_digest,
+    "lists_literal_uncacheable": shapes.lists_literal_uncacheable,
+    "transformed_values": shapes.transformed_values,
+    "branching_value": shapes.branching_value,
+    "argo_cd_style": shapes.argo_cd_style,
+    "prometheus_stack_style": shapes.prometheus_stack_style,
+    "webapp": charts.webapp_chart,
+    "chat": charts.chat_chart,
+}
+
+
+def _convert(run_cli, chart: Path, values: Path, *argv: str):
+    return run_cli("convert", "--registry", REGISTRY, "--chart", str(chart),
+                   "--values", str(values), "-o", "json", *argv)
+
+
+@pytest.mark.parametrize("own", [False, True], ids=["empty-values", "own-values"])
+@pytest.mark.parametrize("name", sorted(SHAPES))
+def test_chart_defaults_convert_exactly(run_cli, tmp_path, name, own):
+    shape = SHAPES[name]
+    chart = shape.chart(tmp_path / "chart")
+    values = tmp_path / "values.yaml"
+    if own:
+        shutil.copy(chart / "values.yaml", values)
+    else:
+        values.write_text("")
+    before = exact.rendered(run_cli, chart, "-f", str(values))
+
+    text = values.read_text()
+    result = _convert(run_cli, chart, values, "--write")
+    (plan,) = json.loads(result.out)["releases"]
+    if not shape.proven:
+        assert not plan["ok"] and result.code != 0 and values.read_text() == text
+        assert plan["error"] or plan["unresolved"]
+        return
+    assert plan["ok"] and not plan["unresolved"] and plan["error"] is None, plan
+    after = exact.rendered(run_cli, chart, "-f", str(values))
+    exact.assert_exact(before, after, shape.left)
+    for left in shape.left:
+        assert any(f"container {left} " in why for why in plan["left"]), plan["left"]
+
+    again = _convert(run_cli, chart, values, "--check")  # idempotent
+    (second,) = json.loads(again.out)["releases"]
+    assert not second["changed"] and second["ok"], second
+
+
+def _files_alone(run_cli, tmp_path: Path, make: Callable[[Path], Path]) -> None:
+    chart = make(tmp_path / "chart")
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    values = alone / "values.yaml"
+    shutil.copy(chart / "values.yaml", values)
+    before = exact.rendered(run_cli, chart, "-f", str(values))
+    result = run_cli("convert", "--registry", REGISTRY, "--files", str(values), "--write",
+                     "--allow-insecure-images")  # Bitnami charts refuse relocated images
+    # 2: an image whose host the cache cannot front was named (the rest still written)
+    assert result.code in (0, 1, 2) and "Traceback" not in result.err, result.err
+    after = exact.rendered(run_cli, chart, "-f", str(values))
+    assert set(before) == set(after)
+    for key, image in before.items():
+        if after[key] != image:
+            assert parse(after[key]) == exact.cache_of(image), (key, image, after[key])
+
+
+# What a file alone cannot know (the chart path can): the chart's values.schema.json,
+# and a repository value the templates also put behind another host (--files writes
+# registry: <registry> + repository: <prefix>/<path>, so that copy changes too).
+FILE_BLIND = {"schema_refuses_every_way", "shared_value_uncacheable_twin"}
+
+
+@pytest.mark.parametrize("name", sorted(set(SHAPES) - FILE_BLIND))
+def test_files_alone_never_write_a_wrong_image(run_cli, tmp_path, name):
+    _files_alone(run_cli, tmp_path, SHAPES[name].chart)
+
+
+@pytest.mark.parametrize("name", sorted(EARLIER))
+def test_files_alone_on_the_earlier_shapes(run_cli, tmp_path, name):
+    """The same check on the shapes of :mod:`tests.charts.shapes` and :mod:`charts`."""
+    _files_alone(run_cli, tmp_path, EARLIER[name])
+
+
+@pytest.mark.parametrize("name", sorted(n for n, s in SHAPES.items() if s.proven))
+def test_files_on_the_charts_own_values_file(run_cli, tmp_path, name):
+    """``convert --files chart/values.yaml``: beside its Chart.yaml, so the chart path
+    converts the chart's own defaults in place, proven by a render."""
+    shape = SHAPES[name]
+    chart = shape.chart(tmp_path / "chart")
+    before = exact.rendered(run_cli, chart)
+    result = run_cli("convert", "--registry", REGISTRY, "--files", str(chart / "values.yaml"),
+                     "--write")
+    assert "Traceback" not in result.err, result.err
+    exact.assert_exact(before, exact.rendered(run_cli, chart), shape.left)

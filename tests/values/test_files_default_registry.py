@@ -1,0 +1,89 @@
+"""``convert --files`` on a host-less name whose registry the template supplies from
+somewhere the file shows but does not name ``registry`` (kyverno's
+``default (default .image.defaultRegistry .globalRegistry) .image.registry``), or
+from a ``registry`` left null or empty: the file alone cannot prove the host, so the
+image is left alone with a note (it was written as Docker Hub before: a wrong image)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ecr.values.rewrite import rewrite
+
+REG = "123456789012.dkr.ecr.af-south-1.amazonaws.com"
+
+
+@pytest.mark.parametrize("registry", ["~", "null", '""', "''"])
+def test_a_sibling_default_registry_is_where_the_host_comes_from(registry: str) -> None:
+    text = (
+        "admission:\n  image:\n"
+        f"    registry: {registry}\n    defaultRegistry: ghcr.io\n"
+        "    repository: kyverno/kyverno\n    tag: ~\n"
+    )
+    result = rewrite(text, "values.yaml", REG)
+    assert result.text == text
+    [skip] = result.skips
+    assert skip.kind == "unproven"
+    assert "defaultRegistry (ghcr.io)" in skip.reason
+
+
+@pytest.mark.parametrize("registry", ["~", "null", '""'])
+def test_a_null_or_empty_registry_is_filled_by_the_template(registry: str) -> None:
+    text = f"app:\n  image:\n    registry: {registry}\n    repository: acme/app\n    tag: '1'\n"
+    result = rewrite(text, "values.yaml", REG)
+    assert result.text == text
+    [skip] = result.skips
+    assert skip.kind == "unproven"
+    assert "registry is empty here" in skip.reason
+
+
+def test_a_set_registry_wins_over_the_default_one() -> None:
+    text = (
+        "admission:\n  image:\n    registry: quay.io\n    defaultRegistry: ghcr.io\n"
+        "    repository: kyverno/kyverno\n    tag: v1\n"
+    )
+    result = rewrite(text, "values.yaml", REG)
+    assert f"registry: {REG}\n" in result.text
+    assert "repository: quay/kyverno/kyverno\n" in result.text
+
+
+def test_no_registry_key_at_all_is_still_docker_hub() -> None:
+    text = "app:\n  image:\n    repository: velero/velero\n    tag: v1.15.0\n"
+    result = rewrite(text, "values.yaml", REG)
+    assert f"repository: {REG}/docker-hub/velero/velero\n" in result.text
+
+
+@pytest.mark.parametrize("wide", ['global:\n  imageRegistry: ""\n',
+                                  "global:\n  imageRegistry: ~\n"])
+def test_an_empty_chart_wide_registry_means_the_chart_joins_its_own(wide: str) -> None:
+    # A subchart's image under the parent's key: the subchart's own image.registry
+    # (docker.io) is joined in front; a full reference written here would be nested.
+    text = wide + "queue:\n  image:\n    repository: bitnami/valkey\n    tag: '8.0'\n"
+    result = rewrite(text, "values.yaml", REG)
+    assert result.text == text
+    [skip] = result.skips
+    assert skip.kind == "unproven" and "global.imageRegistry (empty)" in skip.reason
+
+
+@pytest.mark.parametrize("wide", ["registry: quay.io\n", "global:\n  registry: quay.io\n",
+                                  "imageRegistryHost: quay.io\n"])
+def test_any_top_level_or_global_registry_key_blocks_host_less_names(wide: str) -> None:
+    text = wide + "image:\n  repository: acme/app\n  tag: '1.0'\n"
+    result = rewrite(text, "values.yaml", REG)
+    assert result.text == text
+    assert [s.kind for s in result.skips] == ["unproven"]
+
+
+def test_an_empty_chart_wide_registry_keeps_images_with_their_own_registry() -> None:
+    text = ('global:\n  imageRegistry: ""\n'
+            "image:\n  registry: docker.io\n  repository: bitnami/redis\n")
+    result = rewrite(text, "values.yaml", REG)
+    assert f"registry: {REG}\n  repository: docker-hub/bitnami/redis\n" in result.text
+
+
+def test_an_empty_chart_wide_registry_leaves_raw_container_images_to_convert() -> None:
+    # Bitnami's sidecars/initContainers are whole containers rendered as written.
+    text = ('global:\n  imageRegistry: ""\n'
+            "sidecars:\n  - name: shell\n    image: busybox:1.37\n")
+    result = rewrite(text, "values.yaml", REG)
+    assert f"image: {REG}/docker-hub/library/busybox:1.37\n" in result.text
