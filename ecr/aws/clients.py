@@ -18,6 +18,16 @@ from typing import Any
 from ecr import aws
 
 
+class _Service:
+    """``Clients.<service>``: that service's client (``Clients.get``), named by the attribute."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.service = name
+
+    def __get__(self, clients: Clients, owner: type | None = None) -> Any:
+        return clients.get(self.service)
+
+
 @dataclass
 class Clients:
     """Lazily created AWS clients; ``overrides`` (service -> client) wins."""
@@ -50,21 +60,11 @@ class Clients:
                 self._made[service] = aws.client(self.session, service)
             return self._made[service]
 
-    @property
-    def ecr(self) -> Any:
-        return self.get("ecr")
-
-    @property
-    def sts(self) -> Any:
-        return self.get("sts")
-
-    @property
-    def iam(self) -> Any:
-        return self.get("iam")
-
-    @property
-    def eks(self) -> Any:
-        return self.get("eks")
+    # One client per service, made on first use: ``clients.ecr``, ``clients.sts`` ...
+    ecr = _Service()
+    sts = _Service()
+    iam = _Service()
+    eks = _Service()
 
 
 def add_aws_arguments(parser: argparse.ArgumentParser) -> None:

@@ -9,7 +9,7 @@ functions of the API responses, so they are tested without AWS.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,6 +19,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ecr import aws
 from ecr.policies.lifecycle import PolicyDocument
+from ecr.pruner.ecr_api import PAGE_SIZE
+from ecr.pruner.ecr_api import prefix_of as prefix_of  # one rule for status and the pruner
 
 # ECR bills storage per GB-month where a GB is 2**30 bytes.
 BYTES_PER_GB = 1024**3
@@ -71,16 +73,6 @@ class Inventory:
     @property
     def errors(self) -> list[RepoStats]:
         return [r for r in self.repositories if r.error]
-
-
-def prefix_of(name: str, prefixes: Iterable[str]) -> str | None:
-    """The longest cache prefix ``name`` is under (``docker-hub/x`` -> ``docker-hub``)."""
-    best: str | None = None
-    for prefix in prefixes:
-        stem = prefix.rstrip("/")
-        if name.startswith(stem + "/") and (best is None or len(stem) > len(best)):
-            best = stem
-    return best
 
 
 def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
@@ -180,36 +172,44 @@ def monthly_cost(size_bytes: int, price_per_gb_month: float) -> float:
     return size_bytes / BYTES_PER_GB * price_per_gb_month
 
 
+def _pages(call: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Every page of a ``nextToken`` call, ``PAGE_SIZE`` items each.
+
+    Called directly rather than through a paginator: ``status`` cannot make fewer calls
+    than one per page, and a paginator costs its model's loading and an object per call.
+    """
+    kwargs["maxResults"] = PAGE_SIZE
+    while True:
+        page: dict[str, Any] = call(**kwargs)
+        yield page
+        token = page.get("nextToken")
+        if not token:
+            return
+        kwargs["nextToken"] = token
+
+
 def list_repositories(ecr: Any) -> tuple[list[dict[str, Any]], int]:
-    """Every repository (all pages) and the number of pages it took."""
+    """Every repository (all pages, 1000 a page, where ECR's default is 100) and the
+    number of pages it took."""
     repos: list[dict[str, Any]] = []
     pages = 0
-    for page in ecr.get_paginator("describe_repositories").paginate():
+    for page in _pages(ecr.describe_repositories):
         pages += 1
         repos.extend(page.get("repositories", []))
     return repos, pages
 
 
 def describe_images(ecr: Any, name: str, registry_id: str | None) -> tuple[list[Any], int]:
-    """Every image of one repository (all pages) and the number of pages.
-
-    Calls ``describe_images`` itself rather than through a paginator: one call per
-    repository is the floor of ``status``, and a paginator object per repository is
-    measurable overhead there.
-    """
-    kwargs: dict[str, Any] = {"repositoryName": name, "maxResults": 1000}
+    """Every image of one repository (all pages) and the number of pages."""
+    kwargs: dict[str, Any] = {"repositoryName": name}
     if registry_id:
         kwargs["registryId"] = registry_id
     details: list[Any] = []
     pages = 0
-    while True:
-        page = ecr.describe_images(**kwargs)
+    for page in _pages(ecr.describe_images, **kwargs):
         pages += 1
         details.extend(page.get("imageDetails", []))
-        token = page.get("nextToken")
-        if not token:
-            return details, pages
-        kwargs["nextToken"] = token
+    return details, pages
 
 
 def collect(

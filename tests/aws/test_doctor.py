@@ -92,7 +92,7 @@ def stubbed_ecr(
         "repositoryCreationTemplates": GOOD_TEMPLATES if templates is None else templates,
     }, {"prefixes": CACHES})
     stub.add_response("describe_repositories", {"repositories": [
-        {"repositoryName": n, "registryId": ACCOUNT} for n in repositories]}, {})
+        {"repositoryName": n, "registryId": ACCOUNT} for n in repositories]}, {"maxResults": 1000})
     if registry_policy is None:
         stub.add_client_error("get_registry_policy", "RegistryPolicyNotFoundException",
                               "no policy", 400)

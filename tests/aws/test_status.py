@@ -152,8 +152,10 @@ def test_pages_of_repositories_and_images_are_all_read():
             "repositoryArn": f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/quay/a"}
     repo2 = {**repo, "repositoryName": "quay/b",
              "repositoryArn": f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/quay/b"}
-    stub.add_response("describe_repositories", {"repositories": [repo], "nextToken": "t1"}, {})
-    stub.add_response("describe_repositories", {"repositories": [repo2]}, {"nextToken": "t1"})
+    stub.add_response("describe_repositories", {"repositories": [repo], "nextToken": "t1"},
+                      {"maxResults": 1000})
+    stub.add_response("describe_repositories", {"repositories": [repo2]},
+                      {"maxResults": 1000, "nextToken": "t1"})
     image = {"imageDigest": "sha256:" + "a" * 64, "imageSizeInBytes": 7}
     stub.add_response("describe_images", {"imageDetails": [image], "nextToken": "i1"},
                       {"repositoryName": "quay/a", "registryId": ACCOUNT, "maxResults": 1000})

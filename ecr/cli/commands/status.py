@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,7 +39,6 @@ from ecr.cli.output import (
     print_json,
 )
 from ecr.config import stackfile
-from ecr.config.outputs import stack_outputs
 from ecr.config.stackfile import CachePolicySettings
 from ecr.errors import UsageError
 from ecr.policies import lifecycle
@@ -161,6 +160,8 @@ def _settings(args: argparse.Namespace) -> tuple[list[str], int, CachePolicy]:
 
 def links(stack: str | None) -> dict[str, str | None]:
     """Budget name and dashboard URL from the stack outputs, when pulumi can read them."""
+    from ecr.config.outputs import stack_outputs  # here: the registry resolver is not needed
+
     outputs = stack_outputs(stack)
     budget = outputs.get("budget_name")
     dashboard = outputs.get("dashboard_url")
@@ -223,12 +224,12 @@ def status(
             return listing_failed(exc)
     groups = by_prefix(inventory.repositories, only or prefixes, expiring=True)
     registry = registry_host(clients, inventory, region)
+    report = Report(inventory, groups, registry, region, unpulled_days, price, stack_links,
+                    cache_policy, next_prune)
     if output == "json":
-        print_json(to_json(inventory, groups, registry, region, unpulled_days, price,
-                           stack_links, cache_policy, next_prune))
+        print_json(to_json(report))
     else:
-        print(render(inventory, groups, registry, region, unpulled_days, price, top, stack_links,
-                     cache_policy, next_prune))
+        print(render(report, top))
     for repo in inventory.errors:
         print(f"error: {repo.error}", file=sys.stderr)
     prune_errors = next_prune.errors() if next_prune else []
@@ -259,6 +260,26 @@ def registry_host(clients: Clients, inventory: Inventory, region: str) -> str | 
             print(f"warning: {aws.explain(exc, 'sts get-caller-identity')}", file=sys.stderr)
             return None
     return catalogue.registry_host(account, region)
+
+
+@dataclass(frozen=True)
+class Report:
+    """What ``status`` found and the settings it was judged by: the table's and the
+    JSON's one input."""
+
+    inventory: Inventory
+    groups: list[PrefixStats]
+    registry: str | None
+    region: str
+    unpulled_days: int
+    price: float
+    stack_links: dict[str, str | None]
+    cache_policy: CachePolicy = field(default_factory=default_policy)
+    next_prune: prune_report.NextPrunes | None = None
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(r.size_bytes for r in self.inventory.repositories)
 
 
 def _when(value: datetime | None, images: int) -> str | None:
@@ -306,24 +327,15 @@ def _repo_json(repo: RepoStats, price: float,
     }
 
 
-def to_json(
-    inventory: Inventory,
-    groups: list[PrefixStats],
-    registry: str | None,
-    region: str,
-    unpulled_days: int,
-    price: float,
-    stack_links: dict[str, str | None],
-    cache_policy: CachePolicy | None = None,
-    next_prune: prune_report.NextPrunes | None = None,
-) -> dict[str, Any]:
-    total = sum(r.size_bytes for r in inventory.repositories)
-    cache_policy = cache_policy or default_policy()
+def to_json(report: Report) -> dict[str, Any]:
+    inventory, price, cache_policy, next_prune = (report.inventory, report.price,
+                                                   report.cache_policy, report.next_prune)
+    total = report.total_bytes
     pruned = list(next_prune.found.values()) if next_prune else []
     return {
-        "registry": registry,
-        "region": region,
-        "unpulled_days": unpulled_days,
+        "registry": report.registry,
+        "region": report.region,
+        "unpulled_days": report.unpulled_days,
         "cache_policy": cache_policy.as_dict(),
         "price_per_gb_month_usd": price,
         "cost_is_estimate": True,
@@ -341,9 +353,9 @@ def to_json(
             "images": sum(p.images for p in pruned),
             "size_bytes": sum(p.size_bytes for p in pruned),
         },
-        "prefixes": [_prefix_json(g, price) for g in groups],
+        "prefixes": [_prefix_json(g, price) for g in report.groups],
         "repositories": [_repo_json(r, price, next_prune) for r in inventory.repositories],
-        "links": stack_links,
+        "links": report.stack_links,
         "api_calls": inventory.api_calls,
     }
 
@@ -408,24 +420,15 @@ def size_bars(groups: list[PrefixStats], price: float, width: int = BAR_WIDTH) -
     return "\n".join(lines)
 
 
-def render(
-    inventory: Inventory,
-    groups: list[PrefixStats],
-    registry: str | None,
-    region: str,
-    unpulled_days: int,
-    price: float,
-    top: int,
-    stack_links: dict[str, str | None],
-    cache_policy: CachePolicy | None = None,
-    next_prune: prune_report.NextPrunes | None = None,
-) -> str:
+def render(report: Report, top: int) -> str:
+    inventory, registry, price, cache_policy, next_prune = (
+        report.inventory, report.registry, report.price, report.cache_policy, report.next_prune)
+    unpulled_days, groups, stack_links = report.unpulled_days, report.groups, report.stack_links
     repos = inventory.repositories
-    total = sum(r.size_bytes for r in repos)
-    cache_policy = cache_policy or default_policy()
+    total = report.total_bytes
     unpulled_header = f"NOT PULLED {unpulled_days}D"
     out = [
-        f"Registry {registry or '(unknown: the account could not be read)'} in {region}: "
+        f"Registry {registry or '(unknown: the account could not be read)'} in {report.region}: "
         f"{len(repos)} repositories, {sum(r.images for r in repos)} images, "
         f"{human_bytes(total)}, ~{monthly_cost(total, price):.2f} USD/month "
         "(estimate)",
