@@ -33,7 +33,8 @@ RETRY_CONFIG = Config(
     retries={"mode": "adaptive", "max_attempts": 10},
     connect_timeout=10,
     read_timeout=30,
-    max_pool_connections=32,
+    # One kept-alive connection per worker thread: --concurrency goes up to 64.
+    max_pool_connections=64,
 )
 
 # The error codes AWS services answer "not allowed" with (IAM/STS, ECR, EC2-style).

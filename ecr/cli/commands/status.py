@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -179,10 +180,13 @@ def run(args: argparse.Namespace) -> int:
     prefixes, days, policy = _settings(args)
     only = [p.rstrip("/") for p in args.prefix] if args.prefix else None
     clients, region = ops_options.aws_clients(args)
-    return status(
-        clients, region, prefixes, days, args.price_per_gb, args.concurrency,
-        args.output, args.top, links(args.stack), only=only, cache_policy=policy,
-    )
+    # The stack outputs (a pulumi process, when the CLI is there) are read while AWS answers.
+    with ThreadPoolExecutor(max_workers=1) as background:
+        return status(
+            clients, region, prefixes, days, args.price_per_gb, args.concurrency,
+            args.output, args.top, background.submit(links, args.stack), only=only,
+            cache_policy=policy,
+        )
 
 
 def status(
@@ -194,13 +198,14 @@ def status(
     concurrency: int,
     output: str,
     top: int,
-    stack_links: dict[str, str | None],
+    stack_links: dict[str, str | None] | Future[dict[str, str | None]],
     now: datetime | None = None,
     only: list[str] | None = None,
     cache_policy: CachePolicy | None = None,
 ) -> int:
     """Collect and print; 0 when every repository was read, 1 otherwise.
 
+    ``stack_links``: the budget and dashboard (:func:`links`), or their future.
     ``only`` (``--prefix``): report just the repositories under these cache prefixes;
     ``prefixes`` still holds every known one, so the others are recognised and left out
     without describing their images.
@@ -224,6 +229,8 @@ def status(
             return listing_failed(exc)
     groups = by_prefix(inventory.repositories, only or prefixes, expiring=True)
     registry = registry_host(clients, inventory, region)
+    if isinstance(stack_links, Future):
+        stack_links = stack_links.result()
     report = Report(inventory, groups, registry, region, unpulled_days, price, stack_links,
                     cache_policy, next_prune)
     if output == "json":
