@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 from concurrent.futures import Future
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,7 @@ def test_repositories_are_listed_1000_a_page_without_a_paginator(monkeypatch):
     stub.add_response("describe_images", {"imageDetails": []},
                       {"repositoryName": "quay/a", "registryId": ACCOUNT, "maxResults": 1000})
     with stub:
-        inventory = ops_inventory.collect(ecr, PREFIXES, status_cmd.datetime.now(), 90, 1)
+        inventory = ops_inventory.collect(ecr, PREFIXES, datetime.now(UTC), 90, 1)
     stub.assert_no_pending_responses()
     assert inventory.api_calls == 2
 
