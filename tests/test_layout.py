@@ -63,14 +63,7 @@ RULES: tuple[Rule, ...] = (
          files=("ecr/catalogue.py", "ecr/errors.py"), forbid=("ecr",)),
 )
 
-# Violations present on this branch, each to be fixed in the file named (by its owner).
-# Each is an explicit strict xfail: when the import is gone the test XPASSes and fails,
-# saying to delete the entry here.
-KNOWN_BROKEN: dict[tuple[str, str, str], str] = {
-    ("argparse-stops-at-the-cli", "ecr/aws/clients.py", "argparse"):
-        "fix ecr/aws/clients.py: add_aws_arguments and from_args take argparse; move them to "
-        "ecr/cli/ops_options.py (callers: status, lifecycle, doctor, their tests' monkeypatch)",
-}
+
 
 STDLIB = frozenset(sys.stdlib_module_names)
 
@@ -157,31 +150,15 @@ def rule_named(name: str) -> Rule:
 
 @pytest.mark.parametrize("rule", RULES, ids=[rule.name for rule in RULES])
 def test_rule_holds(rule: Rule) -> None:
-    unexpected = {(f, m) for f, m in violations(rule, SOURCES)
-                  if (rule.name, f, m) not in KNOWN_BROKEN}
+    unexpected = set(violations(rule, SOURCES))
     assert not unexpected, (
         f"{rule.name} ({rule.why}) is broken by:\n"
         + "\n".join(f"  {f} imports {m}" for f, m in sorted(unexpected)))
 
 
-@pytest.mark.parametrize(
-    ("name", "path", "module"),
-    [pytest.param(*key, marks=pytest.mark.xfail(strict=True, reason=reason),
-                  id=f"{key[0]}:{key[1]}")
-     for key, reason in KNOWN_BROKEN.items()])
-def test_known_violation_fixed(name: str, path: str, module: str) -> None:
-    assert (path, module) not in violations(rule_named(name), SOURCES), (
-        f"{path} still imports {module}")
-
-
 def test_every_rule_governs_real_files() -> None:
-    """A rule whose paths match nothing checks nothing: catch typos in RULES.
-
-    ``ecr/pruner/`` is the exception while it is being built (it then governs no file).
-    """
+    """A rule whose paths match nothing checks nothing: catch typos in RULES."""
     for rule in RULES:
-        if rule.files == ("ecr/pruner/",):
-            continue
         assert any(governed(rule, path) for path in SOURCES), rule.name
 
 

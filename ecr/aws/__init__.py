@@ -17,13 +17,14 @@ broken environment reads the same everywhere and never as a traceback.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 import botocore.session
-from botocore import exceptions
+from botocore import exceptions, loaders
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, DataNotFoundError
 from botocore.utils import validate_region_name
 
 Session = botocore.session.Session
@@ -32,7 +33,8 @@ RETRY_CONFIG = Config(
     retries={"mode": "adaptive", "max_attempts": 10},
     connect_timeout=10,
     read_timeout=30,
-    max_pool_connections=32,
+    # One kept-alive connection per worker thread: --concurrency goes up to 64.
+    max_pool_connections=64,
 )
 
 # The error codes AWS services answer "not allowed" with (IAM/STS, ECR, EC2-style).
@@ -113,51 +115,58 @@ def _client_error(exc: ClientError) -> Failure:
     return Failure(str(exc))
 
 
+class _Fields(dict[str, Any]):
+    """An exception's fields for a message template; a field it lacks reads as None."""
+
+    def __missing__(self, key: str) -> None:
+        return None
+
+
+# The setup errors botocore raises, first match wins: (types, what, fix).  Templates read
+# the exception (``{exc}``), its fields (``{profile}``, ``{path}``, ``{region_name}``) and
+# the AWS config file in use (``{config}``).
+_SETUP_ERRORS: tuple[tuple[type[Exception] | tuple[type[Exception], ...], str, str], ...] = (
+    (exceptions.NoCredentialsError, "no AWS credentials found", CREDENTIALS_FIX),
+    (exceptions.PartialCredentialsError, "incomplete AWS credentials ({exc})",
+     "set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or use a profile (AWS_PROFILE)"),
+    (exceptions.ProfileNotFound, "AWS profile {profile!r} not found",
+     "check --profile / AWS_PROFILE against 'aws configure list-profiles'"),
+    (exceptions.ConfigParseError, "the AWS config file {path} cannot be parsed",
+     "fix its syntax ([profile NAME] sections of 'key = value' lines) or point "
+     "AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE at a valid file"),
+    (exceptions.InfiniteLoopConfigError,
+     "the AWS profiles' source_profile settings form a loop ({exc})",
+     "fix source_profile in {config}: the chain must end at a profile with credentials"),
+    (exceptions.InvalidConfigError, "the AWS profile configuration is broken ({exc})",
+     "fix the profile in {config} (aws configure list-profiles lists the profiles)"),
+    ((exceptions.SSOError, exceptions.TokenRetrievalError),
+     "the AWS SSO login is missing or expired ({exc})", "log in again: aws sso login"),
+    (exceptions.InvalidRegionError, "{region_name!r} is not an AWS region name",
+     "pass --region or set AWS_REGION to a region such as af-south-1"),
+    (exceptions.NoRegionError, "no AWS region",
+     "pass --region, or set AWS_REGION (the stack uses af-south-1)"),
+)
+
+
+def _credential_process_error(kwargs: dict[str, Any]) -> Failure:
+    provider = str(kwargs.get("provider", ""))
+    reason = str(kwargs.get("error_msg", "")).strip() or "no message"
+    if provider == "custom-process":
+        return Failure(f"the profile's credential_process failed ({reason})",
+                       "run that command by hand to see why (aws configure get "
+                       "credential_process), then fix it or log in again", environment=True)
+    return Failure(f"could not get AWS credentials from {provider or 'the profile'} "
+                   f"({reason})", CREDENTIALS_FIX, environment=True)
+
+
 def _botocore_error(exc: BotoCoreError) -> Failure:
     kwargs: dict[str, Any] = getattr(exc, "kwargs", {}) or {}
-    if isinstance(exc, exceptions.NoCredentialsError):
-        return Failure("no AWS credentials found", CREDENTIALS_FIX, environment=True)
-    if isinstance(exc, exceptions.PartialCredentialsError):
-        return Failure(f"incomplete AWS credentials ({exc})",
-                       "set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or use a profile "
-                       "(AWS_PROFILE)", environment=True)
-    if isinstance(exc, exceptions.ProfileNotFound):
-        return Failure(f"AWS profile {kwargs.get('profile')!r} not found",
-                       "check --profile / AWS_PROFILE against 'aws configure list-profiles'",
-                       environment=True)
-    if isinstance(exc, exceptions.ConfigParseError):
-        return Failure(f"the AWS config file {kwargs.get('path')} cannot be parsed",
-                       "fix its syntax ([profile NAME] sections of 'key = value' lines) or "
-                       "point AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE at a valid file",
-                       environment=True)
-    if isinstance(exc, exceptions.InfiniteLoopConfigError):
-        return Failure(f"the AWS profiles' source_profile settings form a loop ({exc})",
-                       f"fix source_profile in {_config_file()}: the chain must end at a "
-                       "profile with credentials", environment=True)
-    if isinstance(exc, exceptions.InvalidConfigError):
-        return Failure(f"the AWS profile configuration is broken ({exc})",
-                       f"fix the profile in {_config_file()} (aws configure list-profiles "
-                       "lists the profiles)", environment=True)
     if isinstance(exc, exceptions.CredentialRetrievalError):
-        provider = str(kwargs.get("provider", ""))
-        reason = str(kwargs.get("error_msg", "")).strip() or "no message"
-        if provider == "custom-process":
-            return Failure(f"the profile's credential_process failed ({reason})",
-                           "run that command by hand to see why (aws configure get "
-                           "credential_process), then fix it or log in again", environment=True)
-        return Failure(f"could not get AWS credentials from {provider or 'the profile'} "
-                       f"({reason})", CREDENTIALS_FIX, environment=True)
-    if isinstance(exc, (exceptions.SSOError, exceptions.TokenRetrievalError)):
-        return Failure(f"the AWS SSO login is missing or expired ({exc})",
-                       "log in again: aws sso login", environment=True)
-    if isinstance(exc, exceptions.InvalidRegionError):
-        return Failure(f"{kwargs.get('region_name')!r} is not an AWS region name",
-                       "pass --region or set AWS_REGION to a region such as af-south-1",
-                       environment=True)
-    if isinstance(exc, exceptions.NoRegionError):
-        return Failure("no AWS region",
-                       "pass --region, or set AWS_REGION (the stack uses af-south-1)",
-                       environment=True)
+        return _credential_process_error(kwargs)
+    for types, what, fix in _SETUP_ERRORS:
+        if isinstance(exc, types):
+            fields = _Fields(kwargs, exc=exc, config=_config_file())
+            return Failure(what.format_map(fields), fix.format_map(fields), environment=True)
     if isinstance(exc, NotAwsResponse):
         return Failure(str(exc), endpoint_fix(), environment=True)
     if isinstance(exc, (exceptions.ConnectionError, exceptions.HTTPClientError)):
@@ -192,6 +201,63 @@ def setup_error(exc: BaseException) -> AwsSetupError:
     return AwsSetupError(found.what, found.fix or "")
 
 
+class _KnownServices(Sequence[str]):
+    """botocore's list of the services with a ``type_name`` model, read only as far as needed.
+
+    ``name in`` looks in that service's own directory; iterating (the message of an
+    unknown service, ``get_available_services``) does botocore's full scan.
+    """
+
+    def __init__(self, loader: ServiceLoader, type_name: str) -> None:
+        self.loader, self.type_name = loader, type_name
+
+    def __contains__(self, name: object) -> bool:
+        try:
+            return isinstance(name, str) and bool(self.loader.list_api_versions(name,
+                                                                                self.type_name))
+        except DataNotFoundError:
+            return False
+
+    def _all(self) -> list[str]:
+        return list(loaders.Loader.list_available_services(self.loader, self.type_name))
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+
+class ServiceLoader(loaders.Loader):
+    """botocore's data loader, without its scan of every service before each model.
+
+    Before loading a service's model, its endpoint rules or its paginators, botocore's
+    loader lists all ~400 service directories to check the name is known: ~7 ms of CPU
+    each time, three times in a ``status`` run.  This one checks the one service's own
+    directories (the same search paths); an unknown service still fails the same way.
+    """
+
+    # botocore's callers only test membership, iterate and join: a lazy sequence will do.
+    def list_available_services(self, type_name: str) -> Sequence[str]:  # type: ignore[override]
+        return _KnownServices(self, type_name)
+
+
+def _new_session(profile: str | None = None) -> Session:
+    """A botocore session whose data loader is :class:`ServiceLoader` (same search paths)."""
+    sess = Session(profile=profile)
+    default = loaders.create_loader(sess.get_config_variable("data_path"))
+    sess.register_component("data_loader", ServiceLoader(
+        extra_search_paths=default.search_paths, include_default_search_paths=False))
+    return sess
+
+
 def session(profile: str | None = None, region: str | None = None) -> Session:
     """A session for ``profile`` (else ``AWS_PROFILE``) in ``region`` (else ``AWS_REGION``,
     ``AWS_DEFAULT_REGION``, the profile's region).
@@ -202,7 +268,7 @@ def session(profile: str | None = None, region: str | None = None) -> Session:
     # botocore reads AWS_DEFAULT_REGION; the AWS CLI v2 and SDKs also honour AWS_REGION.
     region = region or os.environ.get("AWS_REGION") or None
     try:
-        sess = Session(profile=profile)
+        sess = _new_session(profile)
         sess.get_scoped_config()  # parses the config file; the profile must be in it
         if region:
             sess.set_config_variable("region", region)
@@ -278,7 +344,7 @@ def assume_role_session(base: Session, role_arn: str, session_name: str = "infra
     creds = client(base, "sts").assume_role(RoleArn=role_arn, RoleSessionName=session_name)[
         "Credentials"
     ]
-    assumed = Session()
+    assumed = _new_session()
     assumed.set_credentials(creds["AccessKeyId"], creds["SecretAccessKey"],
                             creds["SessionToken"])
     region = region_of(base)

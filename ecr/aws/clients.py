@@ -10,12 +10,21 @@ thread (``Clients.get``) before handing them to worker threads.
 
 from __future__ import annotations
 
-import argparse
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from ecr import aws
+
+
+class _Service:
+    """``Clients.<service>``: that service's client (``Clients.get``), named by the attribute."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.service = name
+
+    def __get__(self, clients: Clients, owner: type | None = None) -> Any:
+        return clients.get(self.service)
 
 
 @dataclass
@@ -50,37 +59,18 @@ class Clients:
                 self._made[service] = aws.client(self.session, service)
             return self._made[service]
 
-    @property
-    def ecr(self) -> Any:
-        return self.get("ecr")
-
-    @property
-    def sts(self) -> Any:
-        return self.get("sts")
-
-    @property
-    def iam(self) -> Any:
-        return self.get("iam")
-
-    @property
-    def eks(self) -> Any:
-        return self.get("eks")
+    # One client per service, made on first use: ``clients.ecr``, ``clients.sts`` ...
+    ecr = _Service()
+    sts = _Service()
+    iam = _Service()
+    eks = _Service()
 
 
-def add_aws_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--profile`` and ``--region``; without them AWS_PROFILE / AWS_REGION are read."""
-    group = parser.add_argument_group("AWS")
-    group.add_argument(
-        "--profile", help="AWS profile (default: AWS_PROFILE or the default credentials)"
-    )
-    group.add_argument("--region", help="AWS region (default: AWS_REGION, e.g. af-south-1)")
-
-
-def from_args(args: argparse.Namespace) -> Clients:
-    """Clients for the profile and region on the command line (or the environment).
+def for_profile(profile: str | None = None, region: str | None = None) -> Clients:
+    """Clients for an AWS profile and region (``None``: the environment's).
 
     ``aws.AwsSetupError`` (a malformed config file, an unknown profile, no region or an
     invalid one) is turned into a usage error by the commands.  ``aws.session`` falls back
     to ``AWS_REGION``, which botocore alone does not read.
     """
-    return Clients(session=aws.session(profile=args.profile, region=args.region))
+    return Clients(session=aws.session(profile=profile, region=region))

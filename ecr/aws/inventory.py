@@ -9,7 +9,7 @@ functions of the API responses, so they are tested without AWS.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,10 +19,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ecr import aws
 from ecr.policies.lifecycle import PolicyDocument
+from ecr.pruner.ecr_api import PAGE_SIZE
+from ecr.pruner.ecr_api import prefix_of as prefix_of  # one rule for status and the pruner
 
 # ECR bills storage per GB-month where a GB is 2**30 bytes.
 BYTES_PER_GB = 1024**3
-PRIVATE = "(private)"  # the group of repositories under no cache prefix
+CUSTOM = "(custom)"  # the group of repositories under no cache prefix: the user's own
 DEFAULT_CONCURRENCY = 8
 
 
@@ -31,7 +33,7 @@ class RepoStats:
     """One repository: image count, stored size, pulls."""
 
     name: str
-    prefix: str | None  # the cache prefix, or None for a private repository
+    prefix: str | None  # the cache prefix, or None for a custom repository
     images: int = 0
     size_bytes: int = 0
     last_pull: datetime | None = None
@@ -41,12 +43,12 @@ class RepoStats:
 
     @property
     def group(self) -> str:
-        return self.prefix if self.prefix is not None else PRIVATE
+        return self.prefix if self.prefix is not None else CUSTOM
 
 
 @dataclass
 class PrefixStats:
-    """Every repository under one cache prefix (or all private ones), added up."""
+    """Every repository under one cache prefix (or all custom ones), added up."""
 
     prefix: str
     repositories: int = 0
@@ -54,7 +56,7 @@ class PrefixStats:
     size_bytes: int = 0
     last_pull: datetime | None = None
     unpulled: int = 0
-    expiring: int | None = None  # None for the private group: the cache policy is not theirs
+    expiring: int | None = None  # None for the custom group: the cache policy is not theirs
 
 
 @dataclass
@@ -71,16 +73,6 @@ class Inventory:
     @property
     def errors(self) -> list[RepoStats]:
         return [r for r in self.repositories if r.error]
-
-
-def prefix_of(name: str, prefixes: Iterable[str]) -> str | None:
-    """The longest cache prefix ``name`` is under (``docker-hub/x`` -> ``docker-hub``)."""
-    best: str | None = None
-    for prefix in prefixes:
-        stem = prefix.rstrip("/")
-        if name.startswith(stem + "/") and (best is None or len(stem) > len(best)):
-            best = stem
-    return best
 
 
 def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
@@ -152,10 +144,10 @@ def summarise_images(
 def by_prefix(
     repos: Iterable[RepoStats], prefixes: Sequence[str], expiring: bool = False
 ) -> list[PrefixStats]:
-    """One row per cache prefix (all of them, even empty), then the private group.
+    """One row per cache prefix (all of them, even empty), then the custom group.
 
     ``expiring``: the repositories were judged against the cache policy, so every cache
-    prefix group counts its expiring images (0 when empty); the private group never does.
+    prefix group counts its expiring images (0 when empty); the custom group never does.
     """
     start = 0 if expiring else None
     groups: dict[str, PrefixStats] = {p: PrefixStats(p, expiring=start) for p in prefixes}
@@ -169,10 +161,10 @@ def by_prefix(
             group.expiring = (group.expiring or 0) + repo.expiring
         group.last_pull = _latest(group.last_pull, repo.last_pull)
     ordered = [groups.pop(p) for p in prefixes]
-    private = groups.pop(PRIVATE, None)
+    custom = groups.pop(CUSTOM, None)
     ordered.extend(sorted(groups.values(), key=lambda g: g.prefix))
-    if private is not None:
-        ordered.append(private)
+    if custom is not None:
+        ordered.append(custom)
     return ordered
 
 
@@ -180,36 +172,44 @@ def monthly_cost(size_bytes: int, price_per_gb_month: float) -> float:
     return size_bytes / BYTES_PER_GB * price_per_gb_month
 
 
+def _pages(call: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Every page of a ``nextToken`` call, ``PAGE_SIZE`` items each.
+
+    Called directly rather than through a paginator: ``status`` cannot make fewer calls
+    than one per page, and a paginator costs its model's loading and an object per call.
+    """
+    kwargs["maxResults"] = PAGE_SIZE
+    while True:
+        page: dict[str, Any] = call(**kwargs)
+        yield page
+        token = page.get("nextToken")
+        if not token:
+            return
+        kwargs["nextToken"] = token
+
+
 def list_repositories(ecr: Any) -> tuple[list[dict[str, Any]], int]:
-    """Every repository (all pages) and the number of pages it took."""
+    """Every repository (all pages, 1000 a page, where ECR's default is 100) and the
+    number of pages it took."""
     repos: list[dict[str, Any]] = []
     pages = 0
-    for page in ecr.get_paginator("describe_repositories").paginate():
+    for page in _pages(ecr.describe_repositories):
         pages += 1
         repos.extend(page.get("repositories", []))
     return repos, pages
 
 
 def describe_images(ecr: Any, name: str, registry_id: str | None) -> tuple[list[Any], int]:
-    """Every image of one repository (all pages) and the number of pages.
-
-    Calls ``describe_images`` itself rather than through a paginator: one call per
-    repository is the floor of ``status``, and a paginator object per repository is
-    measurable overhead there.
-    """
-    kwargs: dict[str, Any] = {"repositoryName": name, "maxResults": 1000}
+    """Every image of one repository (all pages) and the number of pages."""
+    kwargs: dict[str, Any] = {"repositoryName": name}
     if registry_id:
         kwargs["registryId"] = registry_id
     details: list[Any] = []
     pages = 0
-    while True:
-        page = ecr.describe_images(**kwargs)
+    for page in _pages(ecr.describe_images, **kwargs):
         pages += 1
         details.extend(page.get("imageDetails", []))
-        token = page.get("nextToken")
-        if not token:
-            return details, pages
-        kwargs["nextToken"] = token
+    return details, pages
 
 
 def collect(
@@ -228,7 +228,7 @@ def collect(
 
     ``only``: describe just the repositories under these cache prefixes (``prefixes``
     still holds every known one, so a repository under another cache is recognised and
-    skipped without a ``DescribeImages`` call, never taken for a private one).
+    skipped without a ``DescribeImages`` call, never taken for a custom one).
     ``cache_policy``: judge cached repositories against it (``RepoStats.expiring``).
     ``on_images(stats, details)``: called (on the worker thread) with each cached
     repository's image details; returns the API calls it made itself, counted here.

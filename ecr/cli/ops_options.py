@@ -49,21 +49,26 @@ def validate_concurrency(value: int) -> None:
         raise UsageError(f"--concurrency must be 1-64, got {value}")
 
 
+def add_aws_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--profile`` and ``--region``; without them AWS_PROFILE / AWS_REGION are read."""
+    group = parser.add_argument_group("AWS")
+    group.add_argument(
+        "--profile", help="AWS profile (default: AWS_PROFILE or the default credentials)"
+    )
+    group.add_argument("--region", help="AWS region (default: AWS_REGION, e.g. af-south-1)")
+
+
 def aws_clients(args: argparse.Namespace) -> tuple[clients.Clients, str]:
     """Clients for ``--profile``/``--region`` (or the environment) and their region.
 
     What ``aws.session`` finds wrong before any call (a malformed config file, an
     unknown profile, no region or an invalid one) is bad usage: exit 2, the same for
-    every command.  ``clients.from_args`` is looked up at call time: tests replace it
+    every command.  ``clients.for_profile`` is looked up at call time: tests replace it
     with moto- or Stubber-backed clients.
     """
     try:
-        made = clients.from_args(args)
+        made = clients.for_profile(args.profile, args.region)
         return made, made.region
     except aws.ERRORS as exc:
         raise UsageError(str(aws.setup_error(exc))) from None
 
-
-# status.py still calls the old name until its branch lands; removed at that merge.
-check_prefixes = validate_prefixes
-check_concurrency = validate_concurrency

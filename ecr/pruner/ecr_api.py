@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -57,6 +56,8 @@ DELETE_ROUNDS = 4
 
 def client(region: str | None = None) -> Any:
     """An ECR client with adaptive retries (``AWS_ENDPOINT_URL`` is honoured by boto3)."""
+    import boto3  # here, not above: ``status`` imports this module and never needs boto3
+
     return boto3.session.Session(region_name=region).client(
         "ecr", config=RETRY_CONFIG
     )

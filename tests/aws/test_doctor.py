@@ -92,7 +92,7 @@ def stubbed_ecr(
         "repositoryCreationTemplates": GOOD_TEMPLATES if templates is None else templates,
     }, {"prefixes": CACHES})
     stub.add_response("describe_repositories", {"repositories": [
-        {"repositoryName": n, "registryId": ACCOUNT} for n in repositories]}, {})
+        {"repositoryName": n, "registryId": ACCOUNT} for n in repositories]}, {"maxResults": 1000})
     if registry_policy is None:
         stub.add_client_error("get_registry_policy", "RegistryPolicyNotFoundException",
                               "no policy", 400)
@@ -348,7 +348,7 @@ def test_repository_names_catch_library_and_host_mistakes(aws_env):
 
 def test_cli_exit_status_and_json(aws_env, monkeypatch, capsys):
     ecr, _ = stubbed_ecr(validations={"quay": (False, "UPSTREAM_UNREACHABLE")})
-    monkeypatch.setattr(ops_clients, "from_args", lambda args: make_clients(ecr))
+    monkeypatch.setattr(ops_clients, "for_profile", lambda profile, region: make_clients(ecr))
     code = main.main(["doctor", "--cache", "docker-hub", "--cache", "quay", "-o", "json"])
     data = json.loads(capsys.readouterr().out)
     assert code == 1
@@ -357,7 +357,7 @@ def test_cli_exit_status_and_json(aws_env, monkeypatch, capsys):
     assert data["explanations"][0]["symptom"] == "Repository does not exist"
 
     ecr, _ = stubbed_ecr()
-    monkeypatch.setattr(ops_clients, "from_args", lambda args: make_clients(ecr))
+    monkeypatch.setattr(ops_clients, "for_profile", lambda profile, region: make_clients(ecr))
     assert main.main(["doctor", "--cache", "docker-hub", "--cache", "quay"]) == 0
     out = capsys.readouterr().out
     assert "PASS  rule" in out and "0 failed" in out and "Common symptoms" in out
@@ -380,7 +380,7 @@ def test_stack_file_supplies_caches_and_roles(aws_env, tmp_path, monkeypatch, ca
         stub.add_response("simulate_principal_policy", allow(list(ops_checks.CACHE_ACTIONS)),
                           {"PolicySourceArn": ROLE, "ActionNames": ANY, "ResourceArns": ANY})
     stub.activate()
-    monkeypatch.setattr(ops_clients, "from_args", lambda args: make_clients(ecr, iam))
+    monkeypatch.setattr(ops_clients, "for_profile", lambda profile, region: make_clients(ecr, iam))
     assert main.main(["doctor", "--stack-file", str(stack), "-o", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert any(c["name"] == "node role nodes" for c in data["checks"])
@@ -409,7 +409,7 @@ def test_parse_registry(url, expected):
 
 def test_role_arn_assumes_the_consuming_role_end_to_end(aws_env, monkeypatch, capsys):
     ecr, stub = stubbed_ecr(login=False)  # the login is checked from the consuming side
-    monkeypatch.setattr(ops_clients, "from_args", lambda args: make_clients(ecr))
+    monkeypatch.setattr(ops_clients, "for_profile", lambda profile, region: make_clients(ecr))
     role = "arn:aws:iam::111111111111:role/ecr-doctor"
     code = main.main(["doctor", "--role-arn", role, "--cache", "docker-hub", "--cache", "quay",
                      "-o", "json"])

@@ -147,7 +147,7 @@ def test_failed_writes_make_the_command_exit_1(registry, monkeypatch, capsys):
     clients = moto_clients()
     inject(clients.ecr, "PutLifecyclePolicy",
            lambda body: error_response("AccessDeniedException", "no ecr:PutLifecyclePolicy"))
-    monkeypatch.setattr(ops_clients, "from_args", lambda args: clients)
+    monkeypatch.setattr(ops_clients, "for_profile", lambda profile, region: clients)
     assert main.main(["lifecycle", "apply", "--prefix", "docker-hub"]) == 1
     captured = capsys.readouterr()
     assert "failed" in captured.out

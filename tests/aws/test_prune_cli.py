@@ -47,11 +47,11 @@ def cache(aws_env: object, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         app1: NOW - timedelta(days=60), custom: NOW - timedelta(days=365)})
     made: list[object] = []
 
-    def from_args(args: object) -> ops_clients.Clients:
-        made.append(args)
+    def for_profile(profile: str | None, region: str | None) -> ops_clients.Clients:
+        made.append((profile, region))
         return ops_clients.Clients(session=aws.session(region=REGION), overrides={"ecr": client})
 
-    monkeypatch.setattr(ops_clients, "from_args", from_args)
+    monkeypatch.setattr(ops_clients, "for_profile", for_profile)
     return {"ecr": ecr, "client": client, "made": made, "old": {old_index, *old_children},
             "new": {new_index, *new_children}, "app1": app1, "app2": app2, "custom": custom}
 

@@ -62,7 +62,7 @@ def test_by_prefix_lists_every_prefix_and_private_last():
     repos = [RepoStats("quay/a", "quay", 2, 10), RepoStats("custom-apps", None, 1, 5),
              RepoStats("quay/b", "quay", 1, 1)]
     groups = ops_inventory.by_prefix(repos, PREFIXES)
-    assert [g.prefix for g in groups] == [*PREFIXES, ops_inventory.PRIVATE]
+    assert [g.prefix for g in groups] == [*PREFIXES, ops_inventory.CUSTOM]
     quay = groups[1]
     assert (quay.repositories, quay.images, quay.size_bytes) == (2, 3, 11)
     assert groups[-1].size_bytes == 5
@@ -112,7 +112,7 @@ def test_cached_and_private_repositories_with_sizes_and_cost(clients, capsys):
     k8s = next(p for p in data["prefixes"] if p["prefix"] == "k8s")
     assert (k8s["repositories"], k8s["images"]) == (1, 0)
     private = data["prefixes"][-1]
-    assert private["prefix"] == "(private)" and not private["cache"]
+    assert private["prefix"] == "(custom)" and not private["cache"]
     assert (private["images"], private["size_bytes"]) == (2, 5000)
     repos = {r["name"]: r for r in data["repositories"]}
     assert repos["custom-apps"]["prefix"] is None
@@ -152,8 +152,10 @@ def test_pages_of_repositories_and_images_are_all_read():
             "repositoryArn": f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/quay/a"}
     repo2 = {**repo, "repositoryName": "quay/b",
              "repositoryArn": f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/quay/b"}
-    stub.add_response("describe_repositories", {"repositories": [repo], "nextToken": "t1"}, {})
-    stub.add_response("describe_repositories", {"repositories": [repo2]}, {"nextToken": "t1"})
+    stub.add_response("describe_repositories", {"repositories": [repo], "nextToken": "t1"},
+                      {"maxResults": 1000})
+    stub.add_response("describe_repositories", {"repositories": [repo2]},
+                      {"maxResults": 1000, "nextToken": "t1"})
     image = {"imageDigest": "sha256:" + "a" * 64, "imageSizeInBytes": 7}
     stub.add_response("describe_images", {"imageDetails": [image], "nextToken": "i1"},
                       {"repositoryName": "quay/a", "registryId": ACCOUNT, "maxResults": 1000})
@@ -234,7 +236,7 @@ def test_stack_file_sets_caches_and_days(aws_env, tmp_path, capsys):
     assert main.main(["status", "--stack-file", str(stack), "-o", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["unpulled_days"] == 30
-    assert [p["prefix"] for p in data["prefixes"]] == ["quay", "(private)"]
+    assert [p["prefix"] for p in data["prefixes"]] == ["quay", "(custom)"]
 
 
 def test_python_m_ecr_and_scripts_ecr_honour_the_aws_environment(aws_env):

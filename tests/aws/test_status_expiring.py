@@ -97,9 +97,10 @@ def test_expiring_per_repository_prefix_and_total(cached: None,
     assert repos["custom-apps"]["expiring_images"] is None  # not the cache policy's
     groups = {g["prefix"]: g for g in data["prefixes"]}
     assert groups["docker-hub"]["expiring_images"] == 3 and groups["k8s"]["expiring_images"] == 0
-    assert groups["(private)"]["expiring_images"] is None
+    assert groups["(custom)"]["expiring_images"] is None
     assert data["totals"]["expiring_images"] == 4
-    assert data["cache_policy"] == {"unpulled_days": 90, "keep_images": 0, "source": "test"}
+    assert data["cache_policy"] == {"unpulled_days": 90, "max_age_days": 90, "keep_images": 0,
+                                    "source": "test"}
 
     longer = policy(stackfile.CachePolicySettings(120, 0))
     assert run_json(clients, capsys, now=later, cache_policy=longer)["totals"][
@@ -135,11 +136,13 @@ def test_stack_file_settings_drive_expiring_not_unpulled_days(
                      "-o", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["unpulled_days"] == 7
-    assert data["cache_policy"] == {"unpulled_days": 90, "keep_images": 2, "source": str(stack)}
+    assert data["cache_policy"] == {"unpulled_days": 90, "max_age_days": 365, "keep_images": 2,
+                                    "source": str(stack)}
     assert data["totals"]["expiring_images"] == 1  # nginx: 3 images, the newest 2 kept
 
-    stack.write_text("config:\n  infra-ecr:cacheUnpulledDays: '0'\n")
-    assert main.main(["status", "--stack-file", str(stack)]) == 2
+    # cacheUnpulledDays 0 turns the pruner off (tests/config covers status then); an
+    # explicit threshold of 0 is still no threshold.
+    assert main.main(["status", "--stack-file", str(stack), "--unpulled-days", "0"]) == 2
     assert "unpulled-days must be at least 1" in capsys.readouterr().err
 
 

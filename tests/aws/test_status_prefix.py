@@ -34,7 +34,7 @@ def test_table_never_calls_another_cache_private(
 ) -> None:
     assert main.main(["status", "--prefix", "docker-hub"]) == 0
     out = capsys.readouterr().out
-    assert "(private)" not in out and "quay/jetstack" not in out
+    assert "(custom)" not in out and "quay/jetstack" not in out
 
 
 def test_without_prefix_every_repository_is_grouped(
@@ -43,7 +43,7 @@ def test_without_prefix_every_repository_is_grouped(
     assert main.main(["status", "-o", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     groups = {p["prefix"]: p["repositories"] for p in data["prefixes"]}
-    assert groups["docker-hub"] == 1 and groups["quay"] == 1 and groups["(private)"] == 1
+    assert groups["docker-hub"] == 1 and groups["quay"] == 1 and groups["(custom)"] == 1
 
 
 def test_notes_are_true_about_links_and_the_lifecycle(

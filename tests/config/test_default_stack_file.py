@@ -62,9 +62,6 @@ def test_status_without_a_stack_file_uses_the_defaults(
     assert "docker-hub" in [p["prefix"] for p in data["prefixes"]]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "status.py (r2) takes the stack's cacheUnpulledDays 0 (pruning off) as --unpulled-days "
-    "and exits 2: 'error: --unpulled-days must be at least 1, got 0'"))
 def test_status_with_pruning_off_reports_with_the_default_threshold(
     aws_env: object, project_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -116,7 +113,7 @@ def test_doctor_reads_caches_from_pulumi_prod_yaml_and_says_so(
 ) -> None:
     stack = write_stack(project_dir, "prod", "  infra-ecr:caches: [docker-hub, quay]\n")
     ecr, _ = stubbed_ecr()
-    monkeypatch.setattr(clients, "from_args", lambda args: make_clients(ecr))
+    monkeypatch.setattr(clients, "for_profile", lambda profile, region: make_clients(ecr))
     assert main.main(["doctor", "-o", "json"]) == 0
     checks = json.loads(capsys.readouterr().out)["checks"]
     assert {"area": "stack", "name": "stack file", "status": "pass"}.items() <= checks[0].items()

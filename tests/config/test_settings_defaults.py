@@ -82,7 +82,7 @@ def test_status_uses_the_settings_defaults(
     assert main.main(["status", "-o", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["unpulled_days"] == 45
-    assert data["cache_policy"] == {"unpulled_days": 45, "keep_images": 3,
+    assert data["cache_policy"] == {"unpulled_days": 45, "max_age_days": 45, "keep_images": 3,
                                     "source": status_cmd.DEFAULTS_SOURCE}
     assert data["totals"]["expiring_images"] == 1
 

@@ -74,7 +74,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="assume this role in the consuming (cluster) account and check its node roles "
         "and login from there",
     )
-    clients.add_aws_arguments(parser)
+    ops_options.add_aws_arguments(parser)
     add_output_argument(parser)
 
 
@@ -135,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
     if opts.stack_file is not None:
         pre.append(Check("stack", "stack file", PASS, f"settings from {opts.stack_file}"))
     if args.role_arn:
-        assert base.session is not None  # from_args always makes a session
+        assert base.session is not None  # for_profile always makes a session
         try:
             assumed = aws.assume_role_session(base.session, args.role_arn, "infra-ecr-doctor")
             consumer = clients.Clients(session=assumed)

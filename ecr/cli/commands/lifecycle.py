@@ -118,7 +118,7 @@ def add_run_arguments(parser: argparse.ArgumentParser, stack_keys: str, concurre
         "--concurrency", type=int, default=concurrency, metavar="N",
         help=f"{concurrency_help} (default {concurrency})",
     )
-    ops_clients.add_aws_arguments(parser)
+    ops_options.add_aws_arguments(parser)
     report.add_output_argument(parser)
     parser.set_defaults(_parser=parser)  # errors show the action's own usage
 

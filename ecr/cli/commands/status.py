@@ -4,7 +4,7 @@ Per cache prefix and per repository: image count, stored size, last pull, images
 not pulled for N days, what the next prune deletes (``NEXT PRUNE``: the pruner's rules on
 the same image details, plus ``BatchGetImage`` for index manifests where something is
 quiet), images the cache lifecycle policy expires next and an *estimated* monthly storage
-cost.  Private repositories (under no cache prefix) are
+cost.  Custom repositories (under no cache prefix) are
 shown too.  One paginated repository listing plus one ``DescribeImages`` per
 repository reported, run concurrently.
 """
@@ -14,15 +14,16 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from ecr import aws, catalogue
-from ecr.aws.clients import Clients, add_aws_arguments
+from ecr.aws.clients import Clients
 from ecr.aws.inventory import (
+    CUSTOM,
     DEFAULT_CONCURRENCY,
-    PRIVATE,
     Inventory,
     PrefixStats,
     RepoStats,
@@ -39,7 +40,6 @@ from ecr.cli.output import (
     print_json,
 )
 from ecr.config import stackfile
-from ecr.config.outputs import stack_outputs
 from ecr.config.stackfile import CachePolicySettings
 from ecr.errors import UsageError
 from ecr.policies import lifecycle
@@ -84,7 +84,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="only repositories under this cache prefix (repeatable; default: every "
         "repository, grouped by the stack file's caches, else "
         + ", ".join(catalogue.DEFAULT_CACHES)
-        + ", and private ones)",
+        + ", and custom ones)",
     )
     ops_options.add_stack_file_argument(parser, "caches, cacheUnpulledDays and cacheKeepImages")
     parser.add_argument(
@@ -106,7 +106,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help=f"DescribeImages calls in flight (default {DEFAULT_CONCURRENCY})",
     )
-    add_aws_arguments(parser)
+    ops_options.add_aws_arguments(parser)
     add_output_argument(parser)
 
 
@@ -122,6 +122,7 @@ class CachePolicy:
 
     def as_dict(self) -> dict[str, Any]:
         return {"unpulled_days": self.settings.unpulled_days,
+                "max_age_days": self.settings.max_age_days,
                 "keep_images": self.settings.keep_images, "source": self.source}
 
 
@@ -135,7 +136,7 @@ def default_policy() -> CachePolicy:
 
 def _settings(args: argparse.Namespace) -> tuple[list[str], int, CachePolicy]:
     """The cache prefixes to group by (all known ones, so a repository under a prefix not
-    asked for is never taken for a private one), the unpulled-days threshold, and the
+    asked for is never taken for a custom one), the unpulled-days threshold, and the
     cache policy the stack deploys (from the same settings the creation templates use)."""
     stack = ops_options.stack_settings(args)
     chosen = stackfile.cache_policy_settings(stack)
@@ -143,16 +144,18 @@ def _settings(args: argparse.Namespace) -> tuple[list[str], int, CachePolicy]:
     try:
         policy.document()
     except lifecycle.PolicyValueError as exc:
-        raise UsageError(f"{policy.source}: {exc} (cacheUnpulledDays / cacheKeepImages)") from None
+        raise UsageError(f"{policy.source}: {exc} (cacheMaxAgeDays / cacheKeepImages)") from None
     known = list(stack.caches if stack else catalogue.DEFAULT_CACHES)
     prefixes = list(args.prefix or known)
-    ops_options.check_prefixes("--prefix", prefixes, strip=True)
-    days = chosen.unpulled_days if args.unpulled_days is None else args.unpulled_days
+    ops_options.validate_prefixes("--prefix", prefixes, strip=True)
+    days = args.unpulled_days
+    if days is None:  # the stack's cacheUnpulledDays; 0 turns the pruner off, not this column
+        days = chosen.unpulled_days or stackfile.default_unpulled_days()
     if days < 1:
         raise UsageError(f"--unpulled-days must be at least 1, got {days}")
     if args.price_per_gb < 0:
         raise UsageError(f"--price-per-gb must not be negative, got {args.price_per_gb}")
-    ops_options.check_concurrency(args.concurrency)
+    ops_options.validate_concurrency(args.concurrency)
     if args.top < 0:
         raise UsageError(f"--top must be 0 (all) or more, got {args.top}")
     wanted = [p.rstrip("/") for p in prefixes]
@@ -161,6 +164,8 @@ def _settings(args: argparse.Namespace) -> tuple[list[str], int, CachePolicy]:
 
 def links(stack: str | None) -> dict[str, str | None]:
     """Budget name and dashboard URL from the stack outputs, when pulumi can read them."""
+    from ecr.config.outputs import stack_outputs  # here: the registry resolver is not needed
+
     outputs = stack_outputs(stack)
     budget = outputs.get("budget_name")
     dashboard = outputs.get("dashboard_url")
@@ -178,10 +183,13 @@ def run(args: argparse.Namespace) -> int:
     prefixes, days, policy = _settings(args)
     only = [p.rstrip("/") for p in args.prefix] if args.prefix else None
     clients, region = ops_options.aws_clients(args)
-    return status(
-        clients, region, prefixes, days, args.price_per_gb, args.concurrency,
-        args.output, args.top, links(args.stack), only=only, cache_policy=policy,
-    )
+    # The stack outputs (a pulumi process, when the CLI is there) are read while AWS answers.
+    with ThreadPoolExecutor(max_workers=1) as background:
+        return status(
+            clients, region, prefixes, days, args.price_per_gb, args.concurrency,
+            args.output, args.top, background.submit(links, args.stack), only=only,
+            cache_policy=policy,
+        )
 
 
 def status(
@@ -193,13 +201,14 @@ def status(
     concurrency: int,
     output: str,
     top: int,
-    stack_links: dict[str, str | None],
+    stack_links: dict[str, str | None] | Future[dict[str, str | None]],
     now: datetime | None = None,
     only: list[str] | None = None,
     cache_policy: CachePolicy | None = None,
 ) -> int:
     """Collect and print; 0 when every repository was read, 1 otherwise.
 
+    ``stack_links``: the budget and dashboard (:func:`links`), or their future.
     ``only`` (``--prefix``): report just the repositories under these cache prefixes;
     ``prefixes`` still holds every known one, so the others are recognised and left out
     without describing their images.
@@ -223,12 +232,14 @@ def status(
             return listing_failed(exc)
     groups = by_prefix(inventory.repositories, only or prefixes, expiring=True)
     registry = registry_host(clients, inventory, region)
+    if isinstance(stack_links, Future):
+        stack_links = stack_links.result()
+    report = Report(inventory, groups, registry, region, unpulled_days, price, stack_links,
+                    cache_policy, next_prune)
     if output == "json":
-        print_json(to_json(inventory, groups, registry, region, unpulled_days, price,
-                           stack_links, cache_policy, next_prune))
+        print_json(to_json(report))
     else:
-        print(render(inventory, groups, registry, region, unpulled_days, price, top, stack_links,
-                     cache_policy, next_prune))
+        print(render(report, top))
     for repo in inventory.errors:
         print(f"error: {repo.error}", file=sys.stderr)
     prune_errors = next_prune.errors() if next_prune else []
@@ -261,6 +272,26 @@ def registry_host(clients: Clients, inventory: Inventory, region: str) -> str | 
     return catalogue.registry_host(account, region)
 
 
+@dataclass(frozen=True)
+class Report:
+    """What ``status`` found and the settings it was judged by: the table's and the
+    JSON's one input."""
+
+    inventory: Inventory
+    groups: list[PrefixStats]
+    registry: str | None
+    region: str
+    unpulled_days: int
+    price: float
+    stack_links: dict[str, str | None]
+    cache_policy: CachePolicy = field(default_factory=default_policy)
+    next_prune: prune_report.NextPrunes | None = None
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(r.size_bytes for r in self.inventory.repositories)
+
+
 def _when(value: datetime | None, images: int) -> str | None:
     """A pull time for the table: 'never' for images never pulled, '-' for none."""
     if value is None:
@@ -287,7 +318,7 @@ def _usage_json(stats: PrefixStats | RepoStats, price: float) -> dict[str, Any]:
 def _prefix_json(group: PrefixStats, price: float) -> dict[str, Any]:
     return {
         "prefix": group.prefix,
-        "cache": group.prefix != PRIVATE,
+        "cache": group.prefix != CUSTOM,
         "repositories": group.repositories,
         **_usage_json(group, price),
     }
@@ -306,24 +337,15 @@ def _repo_json(repo: RepoStats, price: float,
     }
 
 
-def to_json(
-    inventory: Inventory,
-    groups: list[PrefixStats],
-    registry: str | None,
-    region: str,
-    unpulled_days: int,
-    price: float,
-    stack_links: dict[str, str | None],
-    cache_policy: CachePolicy | None = None,
-    next_prune: prune_report.NextPrunes | None = None,
-) -> dict[str, Any]:
-    total = sum(r.size_bytes for r in inventory.repositories)
-    cache_policy = cache_policy or default_policy()
+def to_json(report: Report) -> dict[str, Any]:
+    inventory, price, cache_policy, next_prune = (report.inventory, report.price,
+                                                   report.cache_policy, report.next_prune)
+    total = report.total_bytes
     pruned = list(next_prune.found.values()) if next_prune else []
     return {
-        "registry": registry,
-        "region": region,
-        "unpulled_days": unpulled_days,
+        "registry": report.registry,
+        "region": report.region,
+        "unpulled_days": report.unpulled_days,
         "cache_policy": cache_policy.as_dict(),
         "price_per_gb_month_usd": price,
         "cost_is_estimate": True,
@@ -341,9 +363,9 @@ def to_json(
             "images": sum(p.images for p in pruned),
             "size_bytes": sum(p.size_bytes for p in pruned),
         },
-        "prefixes": [_prefix_json(g, price) for g in groups],
+        "prefixes": [_prefix_json(g, price) for g in report.groups],
         "repositories": [_repo_json(r, price, next_prune) for r in inventory.repositories],
-        "links": stack_links,
+        "links": report.stack_links,
         "api_calls": inventory.api_calls,
     }
 
@@ -362,7 +384,7 @@ def expiring_note(cache_policy: CachePolicy) -> str:
         f"what the cache lifecycle policy expires next: {rule}, from {cache_policy.source}). "
         "ECR removes them within about a day; a later pull fetches them again from upstream. "
         "Counted for repositories that have the policy (scripts/ecr lifecycle apply gives it "
-        "to ones cached before the template); '-' for private repositories, whose policy "
+        "to ones cached before the template); '-' for custom repositories, whose policy "
         "keeps the last customKeepImages tagged images."
     )
 
@@ -408,24 +430,15 @@ def size_bars(groups: list[PrefixStats], price: float, width: int = BAR_WIDTH) -
     return "\n".join(lines)
 
 
-def render(
-    inventory: Inventory,
-    groups: list[PrefixStats],
-    registry: str | None,
-    region: str,
-    unpulled_days: int,
-    price: float,
-    top: int,
-    stack_links: dict[str, str | None],
-    cache_policy: CachePolicy | None = None,
-    next_prune: prune_report.NextPrunes | None = None,
-) -> str:
+def render(report: Report, top: int) -> str:
+    inventory, registry, price, cache_policy, next_prune = (
+        report.inventory, report.registry, report.price, report.cache_policy, report.next_prune)
+    unpulled_days, groups, stack_links = report.unpulled_days, report.groups, report.stack_links
     repos = inventory.repositories
-    total = sum(r.size_bytes for r in repos)
-    cache_policy = cache_policy or default_policy()
+    total = report.total_bytes
     unpulled_header = f"NOT PULLED {unpulled_days}D"
     out = [
-        f"Registry {registry or '(unknown: the account could not be read)'} in {region}: "
+        f"Registry {registry or '(unknown: the account could not be read)'} in {report.region}: "
         f"{len(repos)} repositories, {sum(r.images for r in repos)} images, "
         f"{human_bytes(total)}, ~{monthly_cost(total, price):.2f} USD/month "
         "(estimate)",
