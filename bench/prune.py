@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from ecr.pruner import ecr_api, prune  # noqa: E402
 from tests.aws import prune_seed as seed  # noqa: E402
-from tests.netutil import free_port, wait_for_http  # noqa: E402
+from tests.netutil import free_port, moto_server_process  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 REGION = "af-south-1"
@@ -155,13 +154,7 @@ def main() -> int:
     os.environ.pop("AWS_PROFILE", None)
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "moto.log"
-        with log.open("w") as sink:
-            server = subprocess.Popen(
-                [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                stdout=sink, stderr=subprocess.STDOUT,
-            )
-        try:
-            wait_for_http(f"{url}/moto-api/")
+        with moto_server_process(VENV_BIN / "moto_server", port, log):
             total = args.repos * args.images
             print(f"seeding {args.repos} repositories x {args.images} images on {url} ...",
                   file=sys.stderr)
@@ -183,9 +176,6 @@ def main() -> int:
             real_s, real, real_logged = run(client, log, dry_run=False)
             left = {name: seed.digests(ecr, name) for name in names}
             custom_left = seed.digests(ecr, "custom-apps")
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
 
     seeded = sum(registry.images.values())
     wanted = {d for digests in registry.quiet.values() for d in digests}

@@ -49,7 +49,7 @@ import boto3
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.netutil import free_port, wait_for_http  # noqa: E402
+from tests.netutil import free_port, moto_server_process  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 REGION = "af-south-1"
@@ -262,22 +262,13 @@ def main() -> int:
     os.environ.update({k: env[k] for k in env if k.startswith("AWS_")})
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "moto.log"
-        with log.open("w") as sink:
-            server = subprocess.Popen(
-                [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                stdout=sink, stderr=subprocess.STDOUT,
-            )
-        try:
-            wait_for_http(f"{url}/moto-api/")
+        with moto_server_process(VENV_BIN / "moto_server", port, log) as server:
             print(f"seeding {args.repos} repositories x {args.images} images on {url} ...",
                   file=sys.stderr)
             stored = seed(args.repos, args.images)
             states = [("idle", False)] + ([("loaded", True)] if args.load else [])
             pairs = [compare(label, args.runs, load, env, log, server.pid)
                      for label, load in states]
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
 
     for pair in pairs:
         check_totals(pair, args.repos, args.images, stored)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -28,3 +32,22 @@ def wait_for_http(url: str, timeout: float = 20.0) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
+
+
+@contextmanager
+def moto_server_process(
+    moto_server: Path, port: int, log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A ``moto_server`` process on 127.0.0.1:``port`` logging to ``log``, yielded once it
+    answers and stopped on the way out (the benchmarks count its request log and CPU)."""
+    with log.open("w") as sink:
+        server = subprocess.Popen(
+            [str(moto_server), "-H", "127.0.0.1", "-p", str(port)],
+            stdout=sink, stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/moto-api/")
+        yield server
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
