@@ -117,7 +117,7 @@ def parse_registry(value: str, source: str = "--registry") -> tuple[str, str]:
     if (port or rest.endswith(":")) and bad_port:
         raise BadRegistry(f"{what}: the port must be a number from 1 to 65535")
     try:  # the host grammar and the single-name rule (``nginx``) have one home: mapping
-        mapping.check_registry(rest)
+        mapping.validated_registry(rest)
     except mapping.InvalidRegistry as exc:
         raise BadRegistry(f"{source}: {exc}") from None
     return scheme, rest

@@ -79,7 +79,7 @@ class CacheImage:
         return any(part in _BITNAMI_NAMESPACES for part in candidates)
 
 
-def check_registry(registry: str) -> str:
+def validated_registry(registry: str) -> str:
     """The registry host, validated; raise :class:`InvalidRegistry` with what to give.
 
     A single label (``nginx``) is refused: an image reference would read it as a
@@ -164,7 +164,7 @@ def to_cache(
     Raises :class:`InvalidReference` (bad text), :class:`UnsupportedRegistry` (a host
     ECR cannot cache, and no alias), :class:`InvalidRegistry` (bad ``registry``).
     """
-    check_registry(registry)
+    validated_registry(registry)
     source = parse(image) if isinstance(image, str) else image
     mapping = expand_host_prefixes(host_prefixes)
     if catalogue.same_registry(source.domain, registry):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ecr.cli.main import main
-from ecr.images.mapping import InvalidRegistry, check_registry
+from ecr.images.mapping import InvalidRegistry, validated_registry
 from ecr.images.reference import InvalidReference, parse, printable
 
 REG = "123456789012.dkr.ecr.af-south-1.amazonaws.com"
@@ -35,13 +35,13 @@ def test_single_label_registry_is_refused(
     assert captured.out == ""
     assert "a registry host has a dot or a port" in captured.err, captured.err
     with pytest.raises(InvalidRegistry):
-        check_registry(registry)
+        validated_registry(registry)
 
 
 @pytest.mark.parametrize("registry", [REG, "localhost", "localhost:5000", "127.0.0.1:5000",
                                       "registry:5000", "[::1]:5000"])
 def test_registry_hosts_still_accepted(registry: str) -> None:
-    assert check_registry(registry) == registry
+    assert validated_registry(registry) == registry
 
 
 def test_digest_alone_needs_a_name(capsys: pytest.CaptureFixture[str]) -> None:

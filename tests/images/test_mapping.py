@@ -12,12 +12,12 @@ from ecr.images.mapping import (
     InvalidRegistry,
     UnsupportedRegistry,
     cacheable_hosts_text,
-    check_registry,
     expand_host_prefixes,
     from_cache,
     load_aliases,
     parse_alias,
     to_cache,
+    validated_registry,
 )
 from ecr.images.reference import InvalidReference, parse
 
@@ -148,7 +148,7 @@ def test_bad_registry(registry: str) -> None:
     with pytest.raises(InvalidRegistry, match="not a host name"):
         to_cache("nginx", registry)
     with pytest.raises(InvalidRegistry):
-        check_registry(registry)
+        validated_registry(registry)
 
 
 def test_from_cache_inverts_to_cache() -> None:
