@@ -1,12 +1,11 @@
-"""botocore sessions and clients for the operations tools, and the one error path.
+"""The one error path of the operations tools' AWS work.
 
-One place decides how the tools talk to AWS: the standard environment
-(``AWS_PROFILE``, ``AWS_REGION``/``AWS_DEFAULT_REGION``, ``AWS_ENDPOINT_URL``,
-which botocore honours itself) and botocore's *adaptive* retry mode, so throttling
-slows a report down instead of failing it.  botocore is used directly: boto3 adds
-nothing the tools use and costs a tenth of ``status``'s start-up.
+Sessions and clients are made in :mod:`ecr.aws.sessions` (botocore) and, for
+``status``'s reads in a static environment, :mod:`ecr.aws.ecr_json`; both raise the
+exceptions named here, and this module imports only ``botocore.exceptions`` (cheap),
+so the error path costs nothing until something fails.
 
-And one place says what went wrong.  :func:`failure` turns anything AWS work raises
+One place says what went wrong.  :func:`failure` turns anything AWS work raises
 for a reason outside this program (:data:`ERRORS`: a broken config file, a profile
 loop, a failing ``credential_process``, an unreachable or non-AWS endpoint, a
 refused call) into what is wrong and what to do; :func:`explain` makes that one
@@ -17,25 +16,11 @@ broken environment reads the same everywhere and never as a traceback.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import Any
 
-import botocore.session
-from botocore import exceptions, loaders
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, DataNotFoundError
-from botocore.utils import validate_region_name
-
-Session = botocore.session.Session
-
-RETRY_CONFIG = Config(
-    retries={"mode": "adaptive", "max_attempts": 10},
-    connect_timeout=10,
-    read_timeout=30,
-    # One kept-alive connection per worker thread: --concurrency goes up to 64.
-    max_pool_connections=64,
-)
+from botocore import exceptions
+from botocore.exceptions import BotoCoreError, ClientError
 
 # The error codes AWS services answer "not allowed" with (IAM/STS, ECR, EC2-style).
 ACCESS_DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
@@ -78,7 +63,7 @@ class Failure:
     environment: bool = False  # the setup (config, credentials, endpoint), not this call
 
 
-def _endpoint_settings() -> str:
+def endpoint_settings() -> str:
     """The endpoint variables set in the environment, as the fix should name them."""
     found = [f"{k}={v}" for k, v in sorted(os.environ.items())
              if k == "AWS_ENDPOINT_URL" or k.startswith("AWS_ENDPOINT_URL_")]
@@ -87,7 +72,7 @@ def _endpoint_settings() -> str:
 
 def endpoint_fix() -> str:
     """What to check when the endpoint cannot be reached or is not AWS."""
-    settings = _endpoint_settings()
+    settings = endpoint_settings()
     if settings:
         return (f"check {settings}: it must be the AWS (or a compatible) endpoint; unset it "
                 "to use AWS itself")
@@ -199,158 +184,6 @@ def explain(exc: BaseException, action: str) -> str:
 def setup_error(exc: BaseException) -> AwsSetupError:
     found = failure(exc)
     return AwsSetupError(found.what, found.fix or "")
-
-
-class _KnownServices(Sequence[str]):
-    """botocore's list of the services with a ``type_name`` model, read only as far as needed.
-
-    ``name in`` looks in that service's own directory; iterating (the message of an
-    unknown service, ``get_available_services``) does botocore's full scan.
-    """
-
-    def __init__(self, loader: ServiceLoader, type_name: str) -> None:
-        self.loader, self.type_name = loader, type_name
-
-    def __contains__(self, name: object) -> bool:
-        try:
-            return isinstance(name, str) and bool(self.loader.list_api_versions(name,
-                                                                                self.type_name))
-        except DataNotFoundError:
-            return False
-
-    def _all(self) -> list[str]:
-        return list(loaders.Loader.list_available_services(self.loader, self.type_name))
-
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[str]: ...
-    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
-        return self._all()[index]
-
-    def __len__(self) -> int:
-        return len(self._all())
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._all())
-
-
-class ServiceLoader(loaders.Loader):
-    """botocore's data loader, without its scan of every service before each model.
-
-    Before loading a service's model, its endpoint rules or its paginators, botocore's
-    loader lists all ~400 service directories to check the name is known: ~7 ms of CPU
-    each time, three times in a ``status`` run.  This one checks the one service's own
-    directories (the same search paths); an unknown service still fails the same way.
-    """
-
-    # botocore's callers only test membership, iterate and join: a lazy sequence will do.
-    def list_available_services(self, type_name: str) -> Sequence[str]:  # type: ignore[override]
-        return _KnownServices(self, type_name)
-
-
-def _new_session(profile: str | None = None) -> Session:
-    """A botocore session whose data loader is :class:`ServiceLoader` (same search paths)."""
-    sess = Session(profile=profile)
-    default = loaders.create_loader(sess.get_config_variable("data_path"))
-    sess.register_component("data_loader", ServiceLoader(
-        extra_search_paths=default.search_paths, include_default_search_paths=False))
-    return sess
-
-
-def session(profile: str | None = None, region: str | None = None) -> Session:
-    """A session for ``profile`` (else ``AWS_PROFILE``) in ``region`` (else ``AWS_REGION``,
-    ``AWS_DEFAULT_REGION``, the profile's region).
-
-    Reads the config file now, so a malformed file, an unknown profile, no region or
-    a region that is no region name is an :class:`AwsSetupError` before any call.
-    """
-    # botocore reads AWS_DEFAULT_REGION; the AWS CLI v2 and SDKs also honour AWS_REGION.
-    region = region or os.environ.get("AWS_REGION") or None
-    try:
-        sess = _new_session(profile)
-        sess.get_scoped_config()  # parses the config file; the profile must be in it
-        if region:
-            sess.set_config_variable("region", region)
-        chosen = sess.get_config_variable("region")
-        if chosen:
-            validate_region_name(chosen)
-    except BotoCoreError as exc:
-        raise setup_error(exc) from None
-    if not chosen:
-        raise setup_error(exceptions.NoRegionError())
-    return sess
-
-
-def region_of(sess: Session) -> str | None:
-    region = sess.get_config_variable("region")
-    return str(region) if region else None
-
-
-def _check_response(endpoint: str) -> Any:
-    """A ``before-parse`` handler: a 2xx body that is no AWS answer is :class:`NotAwsResponse`.
-
-    Without it botocore takes an HTML page for an empty JSON answer (``status`` would
-    report an empty registry), or fails inside its parser with ``KeyError`` or
-    ``UnicodeDecodeError``.  Error statuses are left to botocore, which reads non-AWS
-    error pages as errors already.
-    """
-
-    def check(operation_model: Any, response_dict: dict[str, Any], **_: Any) -> None:
-        status = int(response_dict.get("status_code") or 0)
-        body = response_dict.get("body")
-        if not 200 <= status < 300 or not isinstance(body, bytes) or not body:
-            return
-        protocol = operation_model.service_model.protocol
-        head = body[:512].lstrip()
-        if protocol in ("json", "rest-json"):
-            ok = head.startswith((b"{", b"["))
-            if ok:
-                try:
-                    body.decode("utf-8")
-                except UnicodeDecodeError:
-                    ok = False
-        elif protocol in ("query", "ec2"):
-            ok = f"<{operation_model.name}Response".encode() in head
-        else:
-            return
-        if not ok:
-            headers = response_dict.get("headers") or {}
-            kind = str(headers.get("content-type") or headers.get("Content-Type") or "")
-            raise NotAwsResponse(endpoint=endpoint, operation=operation_model.name,
-                                 status=status, content=f"({kind or 'no content type'})")
-
-    return check
-
-
-def client(sess: Session, service: str) -> Any:
-    """A client with adaptive retries that rejects non-AWS answers; ``AWS_ENDPOINT_URL``
-    is honoured by botocore.  Creating it resolves the credentials, so a failing
-    ``credential_process`` or profile chain raises here (one of :data:`ERRORS`)."""
-    try:
-        made = sess.create_client(service, config=RETRY_CONFIG)
-    except BotoCoreError:
-        raise
-    except ValueError as exc:  # botocore's URL parsing: AWS_ENDPOINT_URL=http://[x
-        settings = _endpoint_settings() or "endpoint_url in the AWS config file"
-        raise AwsSetupError(f"the AWS endpoint URL is not valid ({exc}; from {settings})",
-                            "fix or unset it") from None
-    made.meta.events.register_first("before-parse", _check_response(made.meta.endpoint_url))
-    return made
-
-
-def assume_role_session(base: Session, role_arn: str, session_name: str = "infra-ecr") -> Session:
-    """A session in another account (the consuming cluster's), from ``role_arn``."""
-    creds = client(base, "sts").assume_role(RoleArn=role_arn, RoleSessionName=session_name)[
-        "Credentials"
-    ]
-    assumed = _new_session()
-    assumed.set_credentials(creds["AccessKeyId"], creds["SecretAccessKey"],
-                            creds["SessionToken"])
-    region = region_of(base)
-    if region:
-        assumed.set_config_variable("region", region)
-    return assumed
 
 
 def error_code(exc: BaseException) -> str:

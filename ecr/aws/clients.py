@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecr import aws
+from ecr.aws import sessions
 
 
 class _Service:
@@ -31,7 +32,7 @@ class _Service:
 class Clients:
     """Lazily created AWS clients; ``overrides`` (service -> client) wins."""
 
-    session: aws.Session | None = None
+    session: sessions.Session | None = None
     overrides: dict[str, Any] = field(default_factory=dict)
     _made: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -40,7 +41,7 @@ class Clients:
     def region(self) -> str:
         region: str | None = None
         if self.session is not None:
-            region = aws.region_of(self.session)
+            region = sessions.region_of(self.session)
             if region:
                 return region
         for client in self.overrides.values():
@@ -56,7 +57,7 @@ class Clients:
             if service not in self._made:
                 if self.session is None:
                     raise aws.AwsSetupError(f"no AWS session to create a {service} client")
-                self._made[service] = aws.client(self.session, service)
+                self._made[service] = sessions.client(self.session, service)
             return self._made[service]
 
     # One client per service, made on first use: ``clients.ecr``, ``clients.sts`` ...
@@ -70,7 +71,7 @@ def for_profile(profile: str | None = None, region: str | None = None) -> Client
     """Clients for an AWS profile and region (``None``: the environment's).
 
     ``aws.AwsSetupError`` (a malformed config file, an unknown profile, no region or an
-    invalid one) is turned into a usage error by the commands.  ``aws.session`` falls back
+    invalid one) is turned into a usage error by the commands.  ``sessions.session`` falls back
     to ``AWS_REGION``, which botocore alone does not read.
     """
-    return Clients(session=aws.session(profile=profile, region=region))
+    return Clients(session=sessions.session(profile=profile, region=region))

@@ -43,6 +43,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ecr import aws
+from ecr.aws import sessions
 
 # Access entry types whose principal is a node's role (EKS CreateAccessEntry "type").
 NODE_ENTRY_TYPES = ("EC2_LINUX", "EC2_WINDOWS", "EC2", "HYBRID_LINUX")
@@ -259,8 +260,8 @@ def aws_auth_caveat(discovery: Discovery, add_role_command: str) -> str | None:
 def cluster_clients(region: str, profile: str | None = None) -> tuple[Any, Any]:
     """(eks, iam) boto3 clients for ``region`` with the standard credential chain (or
     ``profile``), the same the Pulumi AWS provider uses."""
-    sess = aws.session(profile, region)
-    return aws.client(sess, "eks"), aws.client(sess, "iam")
+    sess = sessions.session(profile, region)
+    return sessions.client(sess, "eks"), sessions.client(sess, "iam")
 
 
 @dataclass

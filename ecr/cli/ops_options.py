@@ -61,7 +61,7 @@ def add_aws_arguments(parser: argparse.ArgumentParser) -> None:
 def aws_clients(args: argparse.Namespace) -> tuple[clients.Clients, str]:
     """Clients for ``--profile``/``--region`` (or the environment) and their region.
 
-    What ``aws.session`` finds wrong before any call (a malformed config file, an
+    What ``sessions.session`` finds wrong before any call (a malformed config file, an
     unknown profile, no region or an invalid one) is bad usage: exit 2, the same for
     every command.  ``clients.for_profile`` is looked up at call time: tests replace it
     with moto- or Stubber-backed clients.

@@ -105,16 +105,17 @@ def ecr_credentials(
     from botocore.exceptions import BotoCoreError, ClientError
 
     from ecr import aws
+    from ecr.aws import sessions
 
     found = ecr_host(host)
     if found is None:
         raise CredentialsError(f"{host} is not an ECR registry host")
     account, region = found
     try:
-        sess = aws.session(profile=profile, region=region)
+        sess = sessions.session(profile=profile, region=region)
         if role_arn:
-            sess = aws.assume_role_session(sess, role_arn, "infra-ecr-verify")
-        ecr: Any = aws.client(sess, "ecr")
+            sess = sessions.assume_role_session(sess, role_arn, "infra-ecr-verify")
+        ecr: Any = sessions.client(sess, "ecr")
         data = ecr.get_authorization_token(registryIds=[account])["authorizationData"]
     except aws.AwsSetupError as exc:  # a profile that does not exist: the same message and
         raise CredentialsSetupError(str(exc)) from exc  # exit 2 as the operations tools

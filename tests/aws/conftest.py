@@ -11,7 +11,7 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 
-from ecr import aws
+from ecr.aws import sessions
 from ecr.aws.clients import Clients
 from ecr.config import stackfile
 from tests.conftest import MotoServer
@@ -54,7 +54,7 @@ def add_repo(ecr: Any, name: str, sizes: list[int]) -> None:
 
 def moto_clients() -> Clients:
     """Clients on the moto server the environment points at (adaptive retries included)."""
-    return Clients(session=aws.session(region=REGION))
+    return Clients(session=sessions.session(region=REGION))
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from ecr import aws
+from ecr.aws import sessions
 from ecr.cli import main
 
 
@@ -20,7 +21,7 @@ def no_profiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_unknown_profile_names_it_and_the_fix(no_profiles: None) -> None:
     with pytest.raises(aws.AwsSetupError, match=r"'nope' not found.*aws configure list-profiles"):
-        aws.session(profile="nope")
+        sessions.session(profile="nope")
 
 
 @pytest.mark.parametrize("argv", [["status", "--profile", "nope"],

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from botocore.config import Config
 
-from ecr import aws
+from ecr.aws import sessions
 from ecr.cli import main
 from tests.netutil import free_port
 
@@ -83,8 +83,8 @@ def aws_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("AWS_REGION", REGION)
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
     # One attempt: the cases are about the message, not botocore's patience.
-    monkeypatch.setattr(aws, "RETRY_CONFIG", Config(retries={"mode": "standard",
-                                                             "max_attempts": 1}))
+    monkeypatch.setattr(sessions, "RETRY_CONFIG", Config(retries={"mode": "standard",
+                                                                  "max_attempts": 1}))
     return tmp_path
 
 

@@ -14,9 +14,9 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from ecr import aws
 from ecr.aws import checks as ops_checks
 from ecr.aws import clients as ops_clients
+from ecr.aws import sessions
 from ecr.aws.clients import Clients
 from ecr.cli import main
 from ecr.cli.commands import doctor
@@ -63,7 +63,7 @@ def stubbed_ecr(
     login: bool = True,
 ) -> tuple[Any, Stubber]:
     """An ECR client answering doctor's calls, in doctor's order."""
-    ecr = aws.client(aws.session(region=REGION), "ecr")
+    ecr = sessions.client(sessions.session(region=REGION), "ecr")
     stub = Stubber(ecr)
     if login:
         stub.add_response("get_authorization_token", {"authorizationData": [{
@@ -114,7 +114,7 @@ def stubbed_iam(role_arn: str = ROLE, deny: dict[str, dict[str, str]] | None = N
                 registry_account: str = ACCOUNT, resource_policy: str | None = None,
                 caches: list[str] = CACHES) -> tuple[Any, Stubber]:
     """IAM answering SimulatePrincipalPolicy for one role: login, then each prefix."""
-    iam = aws.client(aws.session(region=REGION), "iam")
+    iam = sessions.client(sessions.session(region=REGION), "iam")
     stub = Stubber(iam)
     deny = deny or {}
     stub.add_response("simulate_principal_policy", allow([ops_checks.LOGIN_ACTION],
@@ -254,7 +254,7 @@ def test_cluster_without_node_groups_and_missing_role_fail(aws_env):
     eks.create_cluster(name="empty", roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks",
                        resourcesVpcConfig={"subnetIds": ["subnet-1"]})
     ecr, _ = stubbed_ecr()
-    iam = aws.client(aws.session(region=REGION), "iam")
+    iam = sessions.client(sessions.session(region=REGION), "iam")
     stub = Stubber(iam)
     stub.add_client_error("get_role", "NoSuchEntity", "cannot find role", 404,
                           expected_params={"RoleName": "gone"})
@@ -285,7 +285,7 @@ def test_access_denied_on_rules_says_which_permission(aws_env):
 
 
 def test_expired_credentials_stop_early(aws_env):
-    sts = aws.client(aws.session(region=REGION), "sts")
+    sts = sessions.client(sessions.session(region=REGION), "sts")
     stub = Stubber(sts)
     stub.add_client_error("get_caller_identity", "ExpiredToken", "expired", 403)
     stub.activate()
@@ -313,7 +313,7 @@ def test_cross_account_role_checks_nodes_in_the_consuming_account(aws_env):
     consumer_account = "111111111111"
     base = moto_clients()
     assert base.session is not None
-    assumed = aws.assume_role_session(
+    assumed = sessions.assume_role_session(
         base.session, f"arn:aws:iam::{consumer_account}:role/ecr-doctor")
     node_role = f"arn:aws:iam::{consumer_account}:role/cluster-nodes"
     policy = json.dumps({"Version": "2012-10-17", "Statement": []})
@@ -369,7 +369,7 @@ def test_stack_file_supplies_caches_and_roles(aws_env, tmp_path, monkeypatch, ca
                      "  infra-ecr:nodeRoleNames:\n    - nodes\n"
                      "  infra-ecr:dockerHubAccessToken:\n    secure: AAAA\n")
     ecr, _ = stubbed_ecr()
-    iam = aws.client(aws.session(region=REGION), "iam")
+    iam = sessions.client(sessions.session(region=REGION), "iam")
     stub = Stubber(iam)
     role = {"Path": "/", "RoleName": "nodes", "RoleId": "AROAXXXXXXXXXXXXXXXX", "Arn": ROLE,
             "CreateDate": NOW}

@@ -14,9 +14,8 @@ from typing import Any
 import pytest
 from botocore.stub import ANY, Stubber
 
-from ecr import aws
 from ecr.aws import checks as ops_checks
-from ecr.aws import node_roles
+from ecr.aws import node_roles, sessions
 from ecr.aws.clients import Clients
 from ecr.cli.commands import doctor
 from tests.aws.conftest import ACCOUNT, REGION, moto_clients
@@ -189,7 +188,7 @@ def test_a_role_given_and_discovered_is_simulated_once(aws_env: object) -> None:
 
 def test_session_region_is_used(aws_env: object) -> None:
     # The eks client's region names the region in the error (not a hard-coded one).
-    eks = aws.client(aws.session(region="eu-west-1"), "eks")
+    eks = sessions.client(sessions.session(region="eu-west-1"), "eks")
     stub = Stubber(eks)
     stub.add_client_error("describe_cluster", "ResourceNotFoundException", "no", 404)
     with stub, pytest.raises(node_roles.DiscoveryError, match="in region eu-west-1"):

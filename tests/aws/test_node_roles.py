@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from ecr import aws
 from ecr.aws import node_roles as nr
+from ecr.aws import sessions
 from tests.stack.eks_answers import EXAMPLE_CLUSTERS, EXAMPLE_ROLES, stubbed_clients
 
 REGION = "af-south-1"
@@ -141,7 +141,7 @@ def test_access_entries_are_not_read_under_config_map_mode() -> None:
 
 
 def test_non_role_principals_are_ignored_with_a_note() -> None:
-    eks = aws.client(aws.session(region=REGION), "eks")
+    eks = sessions.client(sessions.session(region=REGION), "eks")
     stub = Stubber(eks)
     stub.add_response("describe_cluster", {"cluster": {
         "name": "c", "accessConfig": {"authenticationMode": "API"}}}, {"name": "c"})
@@ -209,7 +209,7 @@ def test_missing_cluster_names_the_region() -> None:
 
 
 def test_other_errors_are_explained() -> None:
-    eks = aws.client(aws.session(region=REGION), "eks")
+    eks = sessions.client(sessions.session(region=REGION), "eks")
     stub = Stubber(eks)
     stub.add_client_error("describe_cluster", "ServerException", "try later", 500)
     with stub, pytest.raises(nr.DiscoveryError) as caught:
@@ -229,7 +229,7 @@ def test_aws_auth_caveat_only_when_the_cluster_reads_aws_auth() -> None:
 
 
 def test_pagination_reads_every_page() -> None:
-    eks = aws.client(aws.session(region=REGION), "eks")
+    eks = sessions.client(sessions.session(region=REGION), "eks")
     stub = Stubber(eks)
     stub.add_response("describe_cluster", {"cluster": {"name": "c"}}, {"name": "c"})
     stub.add_response("list_nodegroups", {"nodegroups": ["a"], "nextToken": "t"},
@@ -248,7 +248,7 @@ def test_pagination_reads_every_page() -> None:
 def test_denied_instance_profile_read_names_the_iam_permission() -> None:
     profile = f"{A}:instance-profile/legacy"
     eks, _, _, _ = stubbed_clients(REGION, "c", {"accessEntries": {profile: "EC2_LINUX"}})
-    iam = aws.client(aws.session(region=REGION), "iam")
+    iam = sessions.client(sessions.session(region=REGION), "iam")
     iam_stub = Stubber(iam)
     iam_stub.add_client_error("get_instance_profile", "AccessDenied", "no", 403,
                               expected_params={"InstanceProfileName": "legacy"})

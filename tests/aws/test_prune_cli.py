@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from ecr import aws
 from ecr.aws import clients as ops_clients
+from ecr.aws import sessions
 from ecr.aws.inventory import monthly_cost
 from ecr.cli import main
 from ecr.cli.commands import lifecycle
@@ -49,7 +49,8 @@ def cache(aws_env: object, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 
     def for_profile(profile: str | None, region: str | None) -> ops_clients.Clients:
         made.append((profile, region))
-        return ops_clients.Clients(session=aws.session(region=REGION), overrides={"ecr": client})
+        return ops_clients.Clients(session=sessions.session(region=REGION),
+                                   overrides={"ecr": client})
 
     monkeypatch.setattr(ops_clients, "for_profile", for_profile)
     return {"ecr": ecr, "client": client, "made": made, "old": {old_index, *old_children},

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ecr import aws
+from ecr.aws import sessions
 from ecr.aws.clients import Clients
 from ecr.cli.commands import status as status_cmd
 from ecr.config import stackfile
@@ -46,7 +46,8 @@ def registry(aws_env: object) -> dict[str, Any]:
 
 
 def run(registry: dict[str, Any], capsys: pytest.CaptureFixture[str], output: str) -> Any:
-    clients = Clients(session=aws.session(region=REGION), overrides={"ecr": registry["client"]})
+    clients = Clients(session=sessions.session(region=REGION),
+                      overrides={"ecr": registry["client"]})
     code = status_cmd.status(clients, REGION, PREFIXES, 90, 0.10, 4, output, 0, NO_LINKS,
                              cache_policy=POLICY)
     out, err = capsys.readouterr()

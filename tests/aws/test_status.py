@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from botocore.stub import Stubber
 
-from ecr import aws
 from ecr.aws import inventory as ops_inventory
+from ecr.aws import sessions
 from ecr.aws.clients import Clients
 from ecr.aws.inventory import BYTES_PER_GB, PrefixStats, RepoStats
 from ecr.cli import main
@@ -146,7 +146,7 @@ def test_table_shows_bars_estimate_and_where_budget_and_dashboard_are(clients, c
 
 
 def test_pages_of_repositories_and_images_are_all_read():
-    ecr = aws.client(aws.session(region=REGION), "ecr")
+    ecr = sessions.client(sessions.session(region=REGION), "ecr")
     stub = Stubber(ecr)
     repo = {"repositoryName": "quay/a", "registryId": ACCOUNT,
             "repositoryArn": f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/quay/a"}

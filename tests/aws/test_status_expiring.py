@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from ecr import aws
-from ecr.aws import inventory
+from ecr.aws import inventory, sessions
 from ecr.aws.clients import Clients
 from ecr.cli import main
 from ecr.cli.commands import status as status_cmd
@@ -192,11 +191,11 @@ def test_empty_registry_table_names_the_host(aws_env: object,
 def test_empty_registry_without_sts_says_so_and_still_reports(
     aws_env: object, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sts = aws.client(aws.session(region=REGION), "sts")
+    sts = sessions.client(sessions.session(region=REGION), "sts")
     stub = Stubber(sts)
     stub.add_client_error("get_caller_identity", "AccessDenied", "not allowed", 403)
     stub.activate()
-    clients = Clients(session=aws.session(region=REGION), overrides={"sts": sts})
+    clients = Clients(session=sessions.session(region=REGION), overrides={"sts": sts})
     code = status_cmd.status(clients, REGION, PREFIXES, 90, 0.10, 4, "table", 0, NO_LINKS)
     captured = capsys.readouterr()
     assert code == 0

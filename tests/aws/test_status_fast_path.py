@@ -21,8 +21,8 @@ from botocore import loaders
 from botocore.exceptions import UnknownServiceError
 from botocore.stub import Stubber
 
-from ecr import aws
 from ecr.aws import inventory as ops_inventory
+from ecr.aws import sessions
 from ecr.cli import ops_options
 from ecr.cli.commands import status as status_cmd
 from ecr.errors import UsageError
@@ -48,11 +48,11 @@ def _no_full_scan(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_a_client_and_its_calls_never_scan_every_service(aws_env, monkeypatch):
     add_repo(plain_ecr(), "quay/app", [10])  # boto3's own client scans; ours must not
     scans = _no_full_scan(monkeypatch)
-    ecr = aws.client(aws.session(region=REGION), "ecr")
+    ecr = sessions.client(sessions.session(region=REGION), "ecr")
     repos, pages = ops_inventory.list_repositories(ecr)
     assert ([r["repositoryName"] for r in repos], pages) == (["quay/app"], 1)
     ecr.get_paginator("describe_images")  # the paginators model: looked up the same way
-    sts = aws.client(aws.session(region=REGION), "sts")
+    sts = sessions.client(sessions.session(region=REGION), "sts")
     assert sts.meta.service_model.service_name == "sts"
     assert scans == []
 
@@ -60,24 +60,24 @@ def test_a_client_and_its_calls_never_scan_every_service(aws_env, monkeypatch):
 def test_an_unknown_service_still_fails_as_in_botocore(aws_env, monkeypatch):
     scans = _no_full_scan(monkeypatch)
     with pytest.raises(UnknownServiceError) as raised:
-        aws.client(aws.session(region=REGION), "no-such-service")
+        sessions.client(sessions.session(region=REGION), "no-such-service")
     assert "'no-such-service'" in str(raised.value) and "ecr" in str(raised.value)
     assert scans == ["service-2"]  # the full list, only to say which names are valid
-    assert "ecr" in aws.session(region=REGION).get_available_services()
+    assert "ecr" in sessions.session(region=REGION).get_available_services()
 
 
 def test_the_session_loader_searches_the_same_paths_as_botocores(monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))
     monkeypatch.setenv("AWS_REGION", REGION)
-    sess = aws.session()
+    sess = sessions.session()
     loader = sess.get_component("data_loader")
-    assert isinstance(loader, aws.ServiceLoader)
+    assert isinstance(loader, sessions.ServiceLoader)
     assert loader.search_paths == loaders.create_loader(str(tmp_path)).search_paths
     assert loader.search_paths[0] == str(tmp_path)
 
 
 def test_repositories_are_listed_1000_a_page_without_a_paginator(monkeypatch):
-    ecr = aws.client(aws.session(region=REGION), "ecr")
+    ecr = sessions.client(sessions.session(region=REGION), "ecr")
     monkeypatch.setattr(ecr, "get_paginator", lambda *_: pytest.fail("paginator used"))
     stub = Stubber(ecr)
     repo = {"repositoryName": "quay/a", "registryId": ACCOUNT}
@@ -100,7 +100,7 @@ def test_the_connection_pool_holds_the_most_concurrency_status_accepts():
         except UsageError:
             break
         most += 1
-    client = aws.client(aws.session(region=REGION), "ecr")
+    client = sessions.client(sessions.session(region=REGION), "ecr")
     assert client.meta.config.max_pool_connections >= most == 64
 
 

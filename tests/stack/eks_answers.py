@@ -27,8 +27,7 @@ from typing import Any
 
 from botocore.stub import Stubber
 
-from ecr import aws
-from ecr.aws import node_roles
+from ecr.aws import node_roles, sessions
 
 DENIED_CODE = "AccessDeniedException"
 
@@ -131,8 +130,8 @@ def _instance_profile(iam_stub: Stubber | None, principal: str,
 def stubbed_clients(region: str, cluster: str,
                     facts: dict[str, Any] | None) -> tuple[Any, Stubber, Any, Stubber]:
     """(eks, its stub, iam, its stub), activated, answering ``discover`` for ``cluster``."""
-    sess = aws.session(region=region)
-    eks, iam = aws.client(sess, "eks"), aws.client(sess, "iam")
+    sess = sessions.session(region=region)
+    eks, iam = sessions.client(sess, "eks"), sessions.client(sess, "iam")
     eks_stub, iam_stub = Stubber(eks), Stubber(iam)
     queue(eks_stub, iam_stub, cluster, facts)
     eks_stub.activate()

@@ -22,7 +22,7 @@ from typing import Any
 
 from ecr import aws, catalogue
 from ecr.aws import checks as ops_checks
-from ecr.aws import clients
+from ecr.aws import clients, sessions
 from ecr.aws.checks import FAIL, PASS, SKIP, WARN, Check
 from ecr.cli import image_options, ops_options
 from ecr.cli.output import add_output_argument, print_json
@@ -137,7 +137,8 @@ def run(args: argparse.Namespace) -> int:
     if args.role_arn:
         assert base.session is not None  # for_profile always makes a session
         try:
-            assumed = aws.assume_role_session(base.session, args.role_arn, "infra-ecr-doctor")
+            assumed = sessions.assume_role_session(base.session, args.role_arn,
+                                                   "infra-ecr-doctor")
             consumer = clients.Clients(session=assumed)
             pre.append(Check("aws", "assume consuming role", PASS, args.role_arn))
         except aws.ERRORS as exc:
