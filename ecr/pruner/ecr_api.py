@@ -18,17 +18,18 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ecr.pruner import rules
 
-RETRY_CONFIG = Config(
-    retries={"mode": "adaptive", "max_attempts": 10},
-    connect_timeout=10,
-    read_timeout=30,
-    max_pool_connections=32,
-)
+# botocore.config.Config's settings for :func:`client` (made there: importing botocore's
+# config costs status, which imports this module, a tenth of a second).
+RETRY_SETTINGS: dict[str, Any] = {
+    "retries": {"mode": "adaptive", "max_attempts": 10},
+    "connect_timeout": 10,
+    "read_timeout": 30,
+    "max_pool_connections": 32,
+}
 PAGE_SIZE = 1000  # DescribeRepositories / DescribeImages maximum maxResults
 BATCH = 100  # BatchGetImage / BatchDeleteImage maximum imageIds
 # BatchGetImage: ask for the index types too, or ECR answers with a single manifest.
@@ -57,9 +58,10 @@ DELETE_ROUNDS = 4
 def client(region: str | None = None) -> Any:
     """An ECR client with adaptive retries (``AWS_ENDPOINT_URL`` is honoured by boto3)."""
     import boto3  # here, not above: ``status`` imports this module and never needs boto3
+    from botocore.config import Config
 
     return boto3.session.Session(region_name=region).client(
-        "ecr", config=RETRY_CONFIG
+        "ecr", config=Config(**RETRY_SETTINGS)
     )
 
 

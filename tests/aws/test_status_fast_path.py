@@ -113,23 +113,44 @@ def test_stack_links_may_arrive_while_aws_answers(aws_env, capsys):
     assert json.loads(capsys.readouterr().out)["links"]["budget_name"] == "infra-ecr-prod"
 
 
-def test_python_m_ecr_status_never_imports_boto3(aws_env):
-    """botocore is all status needs; boto3 (and s3transfer with it) was ~15 ms of start-up,
-    pulled in by the pruner's client helper."""
-    add_repo(plain_ecr(), "quay/app", [10])
+def _status_modules(env: dict[str, str]) -> list[str]:
+    """Run ``status -o json`` in a new process; the modules it had loaded by the end."""
     probe = textwrap.dedent("""
         import json, sys
         from ecr.cli.main import main
         code = main(["status", "-o", "json"])
         print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stderr)
     """)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env,
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT,
+                          env={**env, "PYTHONPATH": str(ROOT)},
                           capture_output=True, text=True, timeout=60)
     found = json.loads(done.stderr.strip().splitlines()[-1])
     assert found["code"] == 0, done.stderr
     assert json.loads(done.stdout)["totals"]["repositories"] == 1
-    assert "botocore.client" in found["modules"]
     assert "ecr.pruner.rules" in found["modules"]  # the NEXT PRUNE column still ran
+    return list(found["modules"])
+
+
+def test_python_m_ecr_status_never_imports_boto3(aws_env, tmp_path):
+    """botocore is all status needs; boto3 (and s3transfer with it) was ~15 ms of start-up,
+    pulled in by the pruner's client helper.  Here the config file sets something the
+    static environment leaves to botocore, so botocore's client does the calls."""
+    add_repo(plain_ecr(), "quay/app", [10])
+    config = tmp_path / "config"
+    config.write_text("[default]\nparameter_validation = true\n")
+    modules = _status_modules({**os.environ, "AWS_CONFIG_FILE": str(config)})
+    assert "botocore.client" in modules
     for module in ("boto3", "s3transfer"):
-        assert module not in found["modules"]
+        assert module not in modules
+
+
+def test_status_in_a_static_environment_never_imports_botocores_client(aws_env):
+    """Keys, region and endpoint all from the environment: ecr.aws.ecr_json does the calls
+    and botocore's session, client, configuration and urllib3 (a third of start-up) are
+    never imported; botocore.exceptions (the error path) is."""
+    add_repo(plain_ecr(), "quay/app", [10])
+    modules = _status_modules(dict(os.environ))
+    assert "ecr.aws.ecr_json" in modules
+    for module in ("botocore.session", "botocore.client", "botocore.config", "urllib3",
+                   "ecr.aws.sessions", "boto3"):
+        assert module not in modules, module

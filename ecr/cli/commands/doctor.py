@@ -135,9 +135,8 @@ def run(args: argparse.Namespace) -> int:
     if opts.stack_file is not None:
         pre.append(Check("stack", "stack file", PASS, f"settings from {opts.stack_file}"))
     if args.role_arn:
-        assert base.session is not None  # for_profile always makes a session
         try:
-            assumed = sessions.assume_role_session(base.session, args.role_arn,
+            assumed = sessions.assume_role_session(base.botocore_session(), args.role_arn,
                                                    "infra-ecr-doctor")
             consumer = clients.Clients(session=assumed)
             pre.append(Check("aws", "assume consuming role", PASS, args.role_arn))

@@ -217,7 +217,7 @@ def status(
     cache_policy = cache_policy or default_policy()
     prune_days = cache_policy.settings.unpulled_days  # cacheUnpulledDays: 0 = pruning off
     try:  # making the client resolves the credentials: a broken profile fails here
-        ecr = clients.ecr
+        ecr = clients.ecr_reader
     except aws.ERRORS as exc:
         return listing_failed(exc)
     next_prune = prune_report.NextPrunes(ecr, now, prune_days) if prune_days else None

@@ -1,0 +1,332 @@
+"""ECR's JSON API for ``status``'s reads, without botocore's per-call machinery.
+
+``status`` makes one ``DescribeImages`` call per repository, so what each call costs
+on this side is most of what ``status`` adds to ECR's own time: botocore spends about
+a millisecond of CPU a call (events, parameter validation, endpoint rules, its HTTP
+layer and model-driven parsing) and a tenth of a second to import.  This client
+speaks the protocol those reads use and nothing else: a JSON body POSTed to ``/``
+with ``X-Amz-Target``, signed with Signature Version 4, over one kept-alive
+connection per thread, the answer parsed with :func:`json.loads`.
+
+It is made only from a :class:`~ecr.aws.environment.StaticEnvironment` (the
+environment alone decides credentials, region and endpoint, exactly as botocore
+would), and it answers like a botocore client: the same method names and
+parameters, the same response shapes (timestamps as aware datetimes), and the same
+exceptions (``ClientError`` with the service's code and message,
+``EndpointConnectionError``, ``ReadTimeoutError``, :class:`ecr.aws.NotAwsResponse`
+for a body no AWS service sends), so :mod:`ecr.aws` explains its failures like any
+other.  Retries follow botocore's standard mode: throttling and transient errors
+(HTTP 429/500/502/503/504, dropped connections) are retried with full-jitter
+exponential backoff, :data:`MAX_ATTEMPTS` attempts in all; a connection that cannot
+be made at all is given :data:`CONNECT_ATTEMPTS`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import json
+import random
+import ssl  # http.client imports it anyway
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from botocore import exceptions
+
+from ecr import aws
+from ecr.aws.environment import StaticEnvironment
+
+TARGET_PREFIX = "AmazonEC2ContainerRegistry_V20150921."
+CONTENT_TYPE = "application/x-amz-json-1.1"
+SERVICE = "ecr"  # the SigV4 signing name
+USER_AGENT = "infra-ecr (status)"
+MAX_ATTEMPTS = 10  # as ecr.aws.sessions.RETRY_CONFIG
+CONNECT_ATTEMPTS = 3  # a refused or unresolvable endpoint rarely recovers within seconds
+MAX_BACKOFF = 20.0  # seconds, botocore's standard mode
+CONNECT_TIMEOUT = 10.0
+READ_TIMEOUT = 30.0
+MAX_BODY = 64 * 1024 * 1024  # a DescribeImages page of 1,000 images is about 1 MB
+
+# botocore's standard retry mode: these codes (and 429) are throttling, these are transient.
+THROTTLING_CODES = frozenset({
+    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
+    "TooManyRequestsException", "ProvisionedThroughputExceededException",
+    "TransactionInProgressException", "RequestLimitExceeded", "BandwidthLimitExceeded",
+    "LimitExceededException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete",
+    "EC2ThrottledException",
+})
+TRANSIENT_CODES = frozenset({"RequestTimeout", "RequestTimeoutException",
+                             "PriorRequestNotComplete"})
+TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
+
+# The timestamp members of the answers read here (ECR's model: DescribeRepositories,
+# DescribeImages, BatchGetImage; tests/aws/test_ecr_json.py checks the list against it).
+TIMESTAMPS = frozenset({
+    "createdAt", "imagePushedAt", "lastRecordedPullTime", "lastArchivedAt",
+    "lastActivatedAt", "imageScanCompletedAt", "vulnerabilitySourceUpdatedAt",
+})
+
+
+def _hmac(key: bytes, text: str) -> bytes:
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).digest()
+
+
+def sign(
+    env: StaticEnvironment, host: str, target: str, body: bytes, now: datetime
+) -> dict[str, str]:
+    """The headers of a signed JSON request (Signature Version 4), ``Authorization`` included.
+
+    Signed: ``Content-Type``, ``Host``, ``X-Amz-Date``, ``X-Amz-Target`` and, with a
+    session token, ``X-Amz-Security-Token``, as botocore signs them.
+    """
+    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    day = stamp[:8]
+    headers = {"content-type": CONTENT_TYPE, "host": host, "x-amz-date": stamp,
+               "x-amz-target": target}
+    creds = env.credentials
+    if creds.token:
+        headers["x-amz-security-token"] = creds.token
+    names = sorted(headers)
+    canonical = "\n".join([
+        "POST", "/", "", "".join(f"{name}:{' '.join(headers[name].split())}\n" for name in names),
+        ";".join(names), hashlib.sha256(body).hexdigest(),
+    ])
+    scope = f"{day}/{env.region}/{SERVICE}/aws4_request"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", stamp, scope,
+                         hashlib.sha256(canonical.encode("utf-8")).hexdigest()])
+    key = _hmac(_hmac(_hmac(_hmac(f"AWS4{creds.secret_key}".encode(), day), env.region),
+                      SERVICE), "aws4_request")
+    signature = hmac.new(key, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+    headers["authorization"] = (f"AWS4-HMAC-SHA256 Credential={creds.access_key}/{scope}, "
+                                f"SignedHeaders={';'.join(names)}, Signature={signature}")
+    return headers
+
+
+def _timestamps(value: Any) -> Any:
+    """``value`` with every :data:`TIMESTAMPS` member (epoch seconds) an aware datetime."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in TIMESTAMPS and isinstance(item, (int, float)) and not isinstance(item, bool):
+                value[key] = datetime.fromtimestamp(item, UTC)
+            elif isinstance(item, (dict, list)):
+                _timestamps(item)
+    elif isinstance(value, list):
+        for item in value:
+            _timestamps(item)
+    return value
+
+
+def _error_code(body: Any, headers: Mapping[str, str], status: int) -> tuple[str, str]:
+    """The error code and message of a failed call, read as botocore reads JSON errors."""
+    code, message = "", ""
+    if isinstance(body, dict):
+        code = str(body.get("__type") or body.get("code") or "")
+        message = str(body.get("message") or body.get("Message") or "")
+    code = code or str(headers.get("x-amzn-errortype") or "").split(":")[0]
+    code = code.rsplit("#", 1)[-1]
+    return code or str(status), message or http.client.responses.get(status, "")
+
+
+class _Answer:
+    """One HTTP answer: status, lower-case headers, body (at most :data:`MAX_BODY`)."""
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status, self.headers, self.body = status, headers, body
+
+
+class _Retry(Exception):
+    """An attempt that failed in a way worth another: ``error`` if it was the last."""
+
+    def __init__(self, error: Exception, connect: bool = False) -> None:
+        super().__init__(str(error))
+        self.error, self.connect = error, connect
+
+
+class EcrJsonClient:
+    """A botocore-like ECR client for ``DescribeRepositories``, ``DescribeImages`` and
+    ``BatchGetImage`` in a static environment.  Thread-safe: one connection per thread."""
+
+    def __init__(
+        self, env: StaticEnvironment, clock: Callable[[], datetime] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.env = env
+        parts = urlsplit(env.endpoint)
+        self._https = parts.scheme == "https"
+        self._host = parts.netloc
+        self._connect_host = parts.hostname or ""
+        self._port = parts.port
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._sleep = sleep
+        self._local = threading.local()
+        self._context: Any = None
+        self._lock = threading.Lock()
+        self.meta = _Meta(env.region, env.endpoint)
+
+    # The operations, named and called as botocore names them.
+    def describe_repositories(self, **params: Any) -> dict[str, Any]:
+        return self.call("DescribeRepositories", params)
+
+    def describe_images(self, **params: Any) -> dict[str, Any]:
+        return self.call("DescribeImages", params)
+
+    def batch_get_image(self, **params: Any) -> dict[str, Any]:
+        return self.call("BatchGetImage", params)
+
+    def call(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """One operation, retried as botocore's standard mode would; its parsed answer."""
+        body = json.dumps(params, separators=(",", ":")).encode("utf-8")
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._attempt(operation, body)
+            except _Retry as retry:
+                limit = CONNECT_ATTEMPTS if retry.connect else MAX_ATTEMPTS
+                if attempt >= limit:
+                    raise retry.error from None
+                self._sleep(min(MAX_BACKOFF, random.random() * 2 ** (attempt - 1)))
+
+    def _attempt(self, operation: str, body: bytes) -> dict[str, Any]:
+        headers = sign(self.env, self._host, TARGET_PREFIX + operation, body, self._clock())
+        headers["user-agent"] = USER_AGENT
+        answer = self._send(body, headers)
+        parsed: Any = None
+        if answer.body:
+            try:
+                parsed = json.loads(answer.body)
+            except ValueError:  # also bytes that are not UTF-8
+                parsed = None
+        if 200 <= answer.status < 300:
+            if not isinstance(parsed, dict):
+                kind = answer.headers.get("content-type") or "no content type"
+                raise aws.NotAwsResponse(endpoint=self.env.endpoint, operation=operation,
+                                         status=answer.status, content=f"({kind})")
+            parsed["ResponseMetadata"] = self._metadata(answer)
+            return _timestamps(parsed)  # type: ignore[no-any-return]
+        code, message = _error_code(parsed, answer.headers, answer.status)
+        error = exceptions.ClientError(
+            {"Error": {"Code": code, "Message": message},
+             "ResponseMetadata": self._metadata(answer)}, operation)  # type: ignore[typeddict-item]
+        if (answer.status == 429 or answer.status in TRANSIENT_STATUSES
+                or code in THROTTLING_CODES or code in TRANSIENT_CODES):
+            raise _Retry(error)
+        raise error
+
+    @staticmethod
+    def _metadata(answer: _Answer) -> dict[str, Any]:
+        return {"HTTPStatusCode": answer.status, "HTTPHeaders": answer.headers,
+                "RequestId": answer.headers.get("x-amzn-requestid", ""), "RetryAttempts": 0}
+
+    def _connection(self) -> http.client.HTTPConnection:
+        conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            if self._https:
+                conn = http.client.HTTPSConnection(self._connect_host, self._port,
+                                                   timeout=CONNECT_TIMEOUT,
+                                                   context=self._ssl_context())
+            else:
+                conn = http.client.HTTPConnection(self._connect_host, self._port,
+                                                  timeout=CONNECT_TIMEOUT)
+            self._local.conn = conn
+        return conn
+
+    def _drop(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            conn.close()
+
+    def _connect(self, conn: http.client.HTTPConnection) -> None:
+        """Open ``conn`` (TCP, and TLS for https) within :data:`CONNECT_TIMEOUT`."""
+        url = self.env.endpoint
+        try:
+            conn.connect()
+        except ssl.SSLError as exc:  # a certificate not trusted: not worth another try
+            self._drop()
+            raise exceptions.SSLError(endpoint_url=url, error=exc) from None
+        except TimeoutError as exc:
+            self._drop()
+            raise _Retry(exceptions.ConnectTimeoutError(endpoint_url=url, error=exc),
+                         connect=True) from exc
+        except OSError as exc:  # refused, unreachable, a name that does not resolve
+            self._drop()
+            raise _Retry(exceptions.EndpointConnectionError(endpoint_url=url, error=exc),
+                         connect=True) from exc
+        conn.sock.settimeout(READ_TIMEOUT)
+
+    def _send(self, body: bytes, headers: dict[str, str]) -> _Answer:
+        """POST ``body``; a kept-alive connection the server closed meanwhile is redialled."""
+        url = self.env.endpoint
+        for first in (True, False):
+            conn = self._connection()
+            reused = conn.sock is not None
+            if not reused:
+                self._connect(conn)
+            try:
+                conn.request("POST", "/", body, headers)
+                response = conn.getresponse()
+                data = response.read(MAX_BODY + 1)
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
+                self._drop()
+                if reused and first:
+                    continue  # the server closed an idle connection: once more, new
+                raise _Retry(exceptions.ConnectionClosedError(endpoint_url=url)) from exc
+            except TimeoutError as exc:
+                self._drop()
+                raise _Retry(exceptions.ReadTimeoutError(endpoint_url=url, error=exc)) from exc
+            except (OSError, http.client.HTTPException) as exc:
+                self._drop()
+                raise _Retry(exceptions.ConnectionClosedError(endpoint_url=url)) from exc
+            if len(data) > MAX_BODY:
+                self._drop()
+                raise aws.NotAwsResponse(
+                    endpoint=url, operation=headers["x-amz-target"].removeprefix(TARGET_PREFIX),
+                    status=response.status, content=f"(more than {MAX_BODY // 2**20} MiB)")
+            answer = _Answer(response.status, {k.lower(): v for k, v in response.getheaders()},
+                             data)
+            if response.will_close:
+                self._drop()
+            return answer
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _ssl_context(self) -> Any:
+        """botocore's trust store: ``AWS_CA_BUNDLE`` (a file or a directory of
+        certificates), else certifi's bundle when installed, else botocore's own."""
+        with self._lock:
+            if self._context is None:
+                import os
+
+                chosen = self.env.ca_bundle or ca_bundle()
+                if os.path.isdir(chosen):
+                    self._context = ssl.create_default_context(capath=chosen)
+                else:
+                    self._context = ssl.create_default_context(cafile=chosen)
+            return self._context
+
+
+def ca_bundle() -> str:
+    """The CA bundle botocore verifies against by default (botocore.httpsession.where)."""
+    try:
+        import certifi
+
+        return str(certifi.where())
+    except ImportError:
+        import importlib.util
+        from pathlib import Path
+
+        spec = importlib.util.find_spec("botocore")
+        assert spec is not None and spec.origin is not None
+        return str(Path(spec.origin).parent / "cacert.pem")
+
+
+class _Meta:
+    """``client.meta``'s parts the tools read."""
+
+    def __init__(self, region_name: str, endpoint_url: str) -> None:
+        self.region_name, self.endpoint_url = region_name, endpoint_url
