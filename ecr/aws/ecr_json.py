@@ -51,6 +51,7 @@ MAX_BACKOFF = 20.0  # seconds, botocore's standard mode
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 30.0
 MAX_BODY = 64 * 1024 * 1024  # a DescribeImages page of 1,000 images is about 1 MB
+MAX_MESSAGE = 4096  # characters of an error body that is not JSON
 
 # botocore's standard retry mode: these codes (and 429) are throttling, these are transient.
 THROTTLING_CODES = frozenset({
@@ -107,6 +108,18 @@ def sign(
     return headers
 
 
+def signed_host(url: str) -> str:
+    """The ``Host`` header botocore signs for ``url``: the host in lower case, an IPv6
+    address in brackets, the port unless it is the scheme's default."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    if parts.port is not None and parts.port != {"http": 80, "https": 443}.get(parts.scheme):
+        host = f"{host}:{parts.port}"
+    return host
+
+
 def _timestamps(value: Any) -> Any:
     """``value`` with every :data:`TIMESTAMPS` member (epoch seconds) an aware datetime."""
     if isinstance(value, dict):
@@ -121,15 +134,30 @@ def _timestamps(value: Any) -> Any:
     return value
 
 
-def _error_code(body: Any, headers: Mapping[str, str], status: int) -> tuple[str, str]:
-    """The error code and message of a failed call, read as botocore reads JSON errors."""
-    code, message = "", ""
-    if isinstance(body, dict):
-        code = str(body.get("__type") or body.get("code") or "")
-        message = str(body.get("message") or body.get("Message") or "")
-    code = code or str(headers.get("x-amzn-errortype") or "").split(":")[0]
-    code = code.rsplit("#", 1)[-1]
-    return code or str(status), message or http.client.responses.get(status, "")
+def error_of(status: int, body: bytes) -> tuple[str, str]:
+    """The error code and message of a failed call, as botocore's JSON parser reads them.
+
+    A 5xx answer that is empty or an HTML page is generic: its status and reason.
+    Otherwise the JSON body's ``__type`` (its ``prefix#`` and ``:suffix`` removed) and
+    ``message``; a body that is not JSON becomes the message (at most
+    :data:`MAX_MESSAGE` characters), the status the code.
+    """
+    stripped = body.strip()
+    if status >= 500 and (not stripped or stripped.startswith(b"<html>")):
+        return str(status), http.client.responses.get(status, "")
+    parsed: Any = {}
+    if body:
+        text = body.decode("utf-8", errors="replace")
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = {"message": text[:MAX_MESSAGE]}
+    if not isinstance(parsed, dict):
+        parsed = {}
+    message = parsed.get("message", parsed.get("Message", ""))
+    code = str(parsed.get("__type") or status)
+    code = code.split(":", 1)[0].rsplit("#", 1)[-1]
+    return code, str(message)
 
 
 class _Answer:
@@ -158,7 +186,7 @@ class EcrJsonClient:
         self.env = env
         parts = urlsplit(env.endpoint)
         self._https = parts.scheme == "https"
-        self._host = parts.netloc
+        self._host = signed_host(env.endpoint)
         self._connect_host = parts.hostname or ""
         self._port = parts.port
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -196,20 +224,19 @@ class EcrJsonClient:
         headers = sign(self.env, self._host, TARGET_PREFIX + operation, body, self._clock())
         headers["user-agent"] = USER_AGENT
         answer = self._send(body, headers)
-        parsed: Any = None
-        if answer.body:
+        if 200 <= answer.status < 300:
+            parsed: Any = None
             try:
-                parsed = json.loads(answer.body)
+                parsed = json.loads(answer.body) if answer.body else None
             except ValueError:  # also bytes that are not UTF-8
                 parsed = None
-        if 200 <= answer.status < 300:
             if not isinstance(parsed, dict):
                 kind = answer.headers.get("content-type") or "no content type"
                 raise aws.NotAwsResponse(endpoint=self.env.endpoint, operation=operation,
                                          status=answer.status, content=f"({kind})")
             parsed["ResponseMetadata"] = self._metadata(answer)
             return _timestamps(parsed)  # type: ignore[no-any-return]
-        code, message = _error_code(parsed, answer.headers, answer.status)
+        code, message = error_of(answer.status, answer.body)
         error = exceptions.ClientError(
             {"Error": {"Code": code, "Message": message},
              "ResponseMetadata": self._metadata(answer)}, operation)  # type: ignore[typeddict-item]

@@ -19,8 +19,9 @@ So it returns None (botocore decides) when:
   whose ECR endpoint is known here (aws, aws-cn, aws-us-gov);
 * an endpoint URL is set that botocore would refuse or use with a path;
 * a setting that changes the endpoint or the transport is present: FIPS or dual-stack
-  endpoints, a proxy variable, ``AWS_DATA_PATH`` (``AWS_CA_BUNDLE`` is honoured: it is
-  carried in :attr:`StaticEnvironment.ca_bundle`);
+  endpoints, a proxy variable, ``AWS_DATA_PATH`` (``AWS_CA_BUNDLE``, else
+  ``REQUESTS_CA_BUNDLE``, which botocore honours too, is carried in
+  :attr:`StaticEnvironment.ca_bundle`);
 * the config or credentials file cannot be read or parsed, the profile named by
   ``AWS_PROFILE`` is in neither, or that profile holds any key outside
   :data:`IGNORED_KEYS` (``endpoint_url``, ``services``, ``ca_bundle``, ...).
@@ -68,6 +69,7 @@ IGNORED_KEYS = frozenset({
 
 # Variables that change botocore's endpoint or transport for every service.
 TRANSPORT_VARIABLES = ("AWS_DATA_PATH",)
+CA_VARIABLES = ("AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE")  # botocore's order
 PROFILE_VARIABLES = ("AWS_DEFAULT_PROFILE", "AWS_PROFILE")  # botocore's order
 BOOLEAN_VARIABLES = ("AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT")
 
@@ -84,9 +86,10 @@ class StaticEnvironment:
     """What botocore would use for ECR calls, when the environment alone decides it."""
 
     region: str
-    endpoint: str  # scheme://host[:port], no path
+    endpoint: str  # scheme://host[:port], no path (as given, or ECR's for the region)
     credentials: Credentials = field(repr=False)
-    ca_bundle: str | None = None  # AWS_CA_BUNDLE (a file or a directory), else botocore's
+    # AWS_CA_BUNDLE, else REQUESTS_CA_BUNDLE (a file or a directory); None: botocore's default
+    ca_bundle: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,18 +116,17 @@ def _endpoint_url(environ: Mapping[str, str]) -> str | None:
 
 
 def _usable_url(url: str) -> str:
-    """``scheme://host[:port]`` of an endpoint URL botocore would take as it is, else ""."""
+    """An endpoint URL botocore would take as it is (without a trailing ``/``), else ""."""
     try:
         parts = urlsplit(url)
-        port = parts.port  # raises for a port that is no number or out of range
+        parts.port  # noqa: B018 - raises for a port that is no number or out of range
     except ValueError:
         return ""
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return ""
     if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
         return ""
-    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
-    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
+    return url.removesuffix("/")
 
 
 def default_endpoint(region: str) -> str | None:
@@ -138,11 +140,11 @@ def default_endpoint(region: str) -> str | None:
 def _profile_keys(text: str | None, profile: str, config_file: bool) -> set[str] | None:
     """The keys of ``profile``'s sections in one file, as botocore's parser reads it.
 
-    None: the file cannot be parsed, or the profile is not in it (``set()`` for a file
-    that does not exist or a profile with no keys).
+    None: the file does not exist or the profile is not in it.  A file botocore could
+    not parse raises :class:`_Unparseable`.
     """
     if text is None:
-        return set()
+        return None
     parser = configparser.RawConfigParser(strict=True, interpolation=None)
     try:
         parser.read_string(text)
@@ -199,8 +201,10 @@ def static_environment(
     if endpoint is None:
         return None
     token = environ.get("AWS_SECURITY_TOKEN") or environ.get("AWS_SESSION_TOKEN") or None
-    return StaticEnvironment(chosen, endpoint, Credentials(access, secret, token),
-                             environ.get("AWS_CA_BUNDLE") or None)
+    if any(environ.get(name) == "" for name in CA_VARIABLES):
+        return None  # an empty CA bundle setting: botocore's own answer
+    bundle = next((environ[name] for name in CA_VARIABLES if environ.get(name)), None)
+    return StaticEnvironment(chosen, endpoint, Credentials(access, secret, token), bundle)
 
 
 def _read(path: Path) -> str | None:

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from botocore.config import Config
 
-from ecr.aws import sessions
+from ecr.aws import ecr_json, sessions
 from ecr.cli import main
 from tests.netutil import free_port
 
@@ -85,6 +85,8 @@ def aws_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     # One attempt: the cases are about the message, not botocore's patience.
     monkeypatch.setattr(sessions, "RETRY_CONFIG", Config(retries={"mode": "standard",
                                                                   "max_attempts": 1}))
+    monkeypatch.setattr(ecr_json, "MAX_ATTEMPTS", 1)  # status's reads here: static keys
+    monkeypatch.setattr(ecr_json, "CONNECT_ATTEMPTS", 1)
     return tmp_path
 
 
