@@ -68,8 +68,9 @@ def _is_number(text: str) -> bool:
 
 
 def print_json(data: Any, stream: TextIO | None = None) -> None:
-    json.dump(data, stream or sys.stdout, indent=2, sort_keys=False, default=str)
-    (stream or sys.stdout).write("\n")
+    # One write: json.dump would write each of the encoder's thousands of chunks.
+    text = json.dumps(data, indent=2, sort_keys=False, default=str)
+    (stream or sys.stdout).write(text + "\n")
 
 
 def human_bytes(size: float) -> str:
