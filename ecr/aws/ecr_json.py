@@ -49,7 +49,8 @@ MAX_ATTEMPTS = 10  # as ecr.aws.sessions.RETRY_CONFIG
 CONNECT_ATTEMPTS = 3  # a refused or unresolvable endpoint rarely recovers within seconds
 MAX_BACKOFF = 20.0  # seconds, botocore's standard mode
 CONNECT_TIMEOUT = 10.0
-READ_TIMEOUT = 30.0
+READ_TIMEOUT = 30.0  # each read
+BODY_DEADLINE = 120.0  # the whole body of one answer: a server trickling bytes is cut off
 MAX_BODY = 64 * 1024 * 1024  # a DescribeImages page of 1,000 images is about 1 MB
 MAX_MESSAGE = 4096  # characters of an error body that is not JSON
 
@@ -158,6 +159,22 @@ def error_of(status: int, body: bytes) -> tuple[str, str]:
     code = str(parsed.get("__type") or status)
     code = code.split(":", 1)[0].rsplit("#", 1)[-1]
     return code, str(message)
+
+
+def _read_body(response: http.client.HTTPResponse, deadline: float) -> bytes:
+    """The body, read in chunks until :data:`MAX_BODY` + 1 bytes or ``deadline``
+    (``TimeoutError`` then: each read has its own limit, the whole body this one)."""
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_BODY:
+        chunk = response.read1(min(65536, MAX_BODY + 1 - size))  # what has arrived
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the answer took more than {BODY_DEADLINE:.0f} s to arrive")
+    return b"".join(chunks)
 
 
 class _Answer:
@@ -298,7 +315,7 @@ class EcrJsonClient:
             try:
                 conn.request("POST", "/", body, headers)
                 response = conn.getresponse()
-                data = response.read(MAX_BODY + 1)
+                data = _read_body(response, time.monotonic() + BODY_DEADLINE)
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
                 self._drop()
                 if reused and first:

@@ -416,6 +416,30 @@ def test_a_silent_server_is_a_read_timeout(scripted, monkeypatch):
         release.set()
 
 
+def test_a_body_trickling_in_is_cut_off_at_the_deadline(scripted, monkeypatch):
+    monkeypatch.setattr(ecr_json, "BODY_DEADLINE", 0.5)
+    monkeypatch.setattr(ecr_json, "MAX_ATTEMPTS", 1)
+    stop = threading.Event()
+
+    def trickle(handler: Any) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", ecr_json.CONTENT_TYPE)
+        handler.send_header("Content-Length", str(10**6))
+        handler.end_headers()
+        handler.wfile.write(b'{"repositories": [')
+        while not stop.is_set():  # one byte every 50 ms: each read is quick, the whole never
+            handler.wfile.write(b" ")
+            handler.wfile.flush()
+            stop.wait(0.05)
+
+    server = scripted([trickle])
+    try:
+        with pytest.raises(exceptions.ReadTimeoutError):
+            _client(server.url).describe_repositories()
+    finally:
+        stop.set()
+
+
 @pytest.fixture(scope="module")
 def tls_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[ssl.SSLContext, Path]:
     """A server context for 127.0.0.1 and the self-signed certificate to trust it."""
