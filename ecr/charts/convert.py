@@ -147,8 +147,9 @@ def plan_lines(plan: ChartPlan, *, written: bool, check: bool = False) -> list[s
     for override in plan.overrides:
         before = override.before or "(null or empty)"
         users = len(override.containers)
+        named = (f", {len(override.named)} named in args/env" if override.named else "")
         lines.append(f"  set {override.key_path}: {before} -> {override.after} "
-                     f"({users} container image{'s' if users != 1 else ''})")
+                     f"({users} container image{'s' if users != 1 else ''}{named})")
     lines.extend(f"  set {setting}" for setting in plan.settings)
     exact = sum(1 for c in plan.containers if c["exact"])
     lines.append(f"  proof: rendered again, container by container: {exact} of "
@@ -157,6 +158,8 @@ def plan_lines(plan: ChartPlan, *, written: bool, check: bool = False) -> list[s
     lines.extend(f"  cannot be cached (mirror it, or --alias its host): {where}"
                  for where in plan.uncacheable)
     lines.extend(f"  left for you: {where}" for where in plan.left)
+    lines.extend(f"  named in args/env (the workload launches it), left as it is: {where}"
+                 for where in plan.launched)
     if plan.unresolved:
         lines.append("  PROOF FAILED, nothing written:")
         lines.extend(f"    {where}" for where in plan.unresolved)

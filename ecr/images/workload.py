@@ -12,6 +12,7 @@ Pure: text in, records out.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,10 @@ import yaml
 
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 HOOK_ANNOTATION = "helm.sh/hook"
+# Words of a container's ``args`` and ``env`` values (``--flag=IMAGE``, ``3.9=IMAGE``):
+# operators name there the images they will launch.
+EMBEDDED = ("args", "env")
+_WORD = re.compile(r"[^\s=,;\"']+")
 
 
 class ManifestError(ValueError):
@@ -54,12 +59,27 @@ class WorkloadImage:
         }
 
 
-def from_manifests(manifests: Mapping[str, str]) -> list[WorkloadImage]:
-    """Images of every rendered template (template path -> YAML stream)."""
+def from_manifests(
+    manifests: Mapping[str, str], *, embedded: bool = False
+) -> list[WorkloadImage]:
+    """Images of every rendered template (template path -> YAML stream).
+
+    ``embedded``: also every word of each container's ``args`` and ``env`` values
+    (``container_type`` ``args`` or ``env``, ``container`` ``<name> <field>#<word>``),
+    after all the containers; the caller decides which words are images."""
     found: list[WorkloadImage] = []
     for template, text in manifests.items():
         found.extend(from_text(text, template))
+    if embedded:
+        found.extend(found_words(manifests))
     return found
+
+
+def found_words(manifests: Mapping[str, str]) -> Iterator[WorkloadImage]:
+    for template, text in manifests.items():
+        for doc in yaml.safe_load_all(text):
+            if isinstance(doc, Mapping):
+                yield from from_object(doc, template, words=True)
 
 
 def from_text(text: str, template: str = "-") -> list[WorkloadImage]:
@@ -74,12 +94,15 @@ def from_text(text: str, template: str = "-") -> list[WorkloadImage]:
     return found
 
 
-def from_object(obj: Mapping[str, Any], template: str = "-") -> Iterator[WorkloadImage]:
+def from_object(
+    obj: Mapping[str, Any], template: str = "-", *, words: bool = False
+) -> Iterator[WorkloadImage]:
+    """Each container's image; ``words``: instead each word of its args and env values."""
     kind = str(obj.get("kind") or "")
     if kind.endswith("List") and isinstance(obj.get("items"), list):
         for item in obj["items"]:
             if isinstance(item, Mapping):
-                yield from from_object(item, template)
+                yield from from_object(item, template, words=words)
         return
     metadata = _map(obj.get("metadata"))
     name = str(metadata.get("name") or "")
@@ -92,6 +115,16 @@ def from_object(obj: Mapping[str, Any], template: str = "-") -> Iterator[Workloa
                 continue
             for container in containers:
                 if not isinstance(container, Mapping):
+                    continue
+                if words:
+                    for field_type, where, word in _words(container):
+                        yield WorkloadImage(
+                            image=word, kind=kind or "?", name=name,
+                            namespace=str(namespace) if namespace else None,
+                            container=f"{container.get('name') or ''} {where}",
+                            container_type=field_type, template=template,
+                            hook=str(hook) if hook else None,
+                        )
                     continue
                 image = container.get("image")
                 if not isinstance(image, str) or not image.strip():
@@ -106,6 +139,22 @@ def from_object(obj: Mapping[str, Any], template: str = "-") -> Iterator[Workloa
                     template=template,
                     hook=str(hook) if hook else None,
                 )
+
+
+def _words(container: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """(``args``|``env``, ``args[1]#0``|``env.NAME#2``, word) for every word."""
+    args = container.get("args")
+    fields: list[tuple[str, str, Any]] = []
+    if isinstance(args, list):
+        fields += [("args", f"args[{i}]", arg) for i, arg in enumerate(args)]
+    env = container.get("env")
+    if isinstance(env, list):
+        fields += [("env", f"env.{item.get('name')}", item.get("value"))
+                   for item in env if isinstance(item, Mapping)]
+    for field_type, where, value in fields:
+        if isinstance(value, str):
+            for n, match in enumerate(_WORD.finditer(value)):
+                yield field_type, f"{where}#{n}", match.group(0)
 
 
 def pod_specs(obj: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:

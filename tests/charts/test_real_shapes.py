@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from ecr.images.reference import parse
-from tests.charts import charts, exact, real_shapes, shapes
+from tests.charts import charts, exact, operator_shapes, real_shapes, shapes
 from tests.charts.conftest import REGISTRY
 
 
@@ -64,6 +64,14 @@ SHAPES = {
     "shared_value_uncacheable_twin": Shape(real_shapes.shared_value_uncacheable_twin,
                                            left={"solo"}),
     "anchored_values": Shape(real_shapes.anchored_values),
+    # images the operator launches, named in container args and env values
+    "operator_args_images": Shape(operator_shapes.operator_args_images),
+    "operator_env_images": Shape(operator_shapes.operator_env_images),
+    "registry_shared_with_arg_image": Shape(operator_shapes.registry_shared_with_arg_image),
+    "cilium_use_digest": Shape(operator_shapes.cilium_use_digest),
+    "images_in_value_lists": Shape(operator_shapes.images_in_value_lists),
+    "registry_host_spellings": Shape(operator_shapes.registry_host_spellings),
+    "traefik_app_version_tag": Shape(operator_shapes.traefik_app_version_tag),
 }
 
 
@@ -100,6 +108,7 @@ def test_chart_defaults_convert_exactly(run_cli, tmp_path, name, own):
     else:
         values.write_text("")
     before = exact.rendered(run_cli, chart, "-f", str(values))
+    embedded = exact.embedded(chart, values)
 
     text = values.read_text()
     result = _convert(run_cli, chart, values, "--write")
@@ -111,6 +120,7 @@ def test_chart_defaults_convert_exactly(run_cli, tmp_path, name, own):
     assert plan["ok"] and not plan["unresolved"] and plan["error"] is None, plan
     after = exact.rendered(run_cli, chart, "-f", str(values))
     exact.assert_exact(before, after, shape.left)
+    exact.assert_embedded_exact(embedded, exact.embedded(chart, values))
     for left in shape.left:
         assert any(f"container {left} " in why for why in plan["left"]), plan["left"]
 
@@ -126,6 +136,7 @@ def _files_alone(run_cli, tmp_path: Path, make: Callable[[Path], Path]) -> None:
     values = alone / "values.yaml"
     shutil.copy(chart / "values.yaml", values)
     before = exact.rendered(run_cli, chart, "-f", str(values))
+    embedded = exact.embedded(chart, values)
     result = run_cli("convert", "--registry", REGISTRY, "--files", str(values), "--write",
                      "--allow-insecure-images")  # Bitnami charts refuse relocated images
     # 2: an image whose host the cache cannot front was named (the rest still written)
@@ -135,6 +146,7 @@ def _files_alone(run_cli, tmp_path: Path, make: Callable[[Path], Path]) -> None:
     for key, image in before.items():
         if after[key] != image:
             assert parse(after[key]) == exact.cache_of(image), (key, image, after[key])
+    exact.assert_embedded_exact(embedded, exact.embedded(chart, values))
 
 
 # What a file alone cannot know (the chart path can): the chart's values.schema.json,
@@ -161,7 +173,9 @@ def test_files_on_the_charts_own_values_file(run_cli, tmp_path, name):
     shape = SHAPES[name]
     chart = shape.chart(tmp_path / "chart")
     before = exact.rendered(run_cli, chart)
+    embedded = exact.embedded(chart)
     result = run_cli("convert", "--registry", REGISTRY, "--files", str(chart / "values.yaml"),
                      "--write")
     assert "Traceback" not in result.err, result.err
     exact.assert_exact(before, exact.rendered(run_cli, chart), shape.left)
+    exact.assert_embedded_exact(embedded, exact.embedded(chart))
