@@ -147,7 +147,8 @@ def plan_lines(plan: ChartPlan, *, written: bool, check: bool = False) -> list[s
     for override in plan.overrides:
         before = override.before or "(null or empty)"
         users = len(override.containers)
-        named = (f", {len(override.named)} named in args/env" if override.named else "")
+        n = len(override.named)
+        named = f", {n} image{'s' if n != 1 else ''} an operator launches" if n else ""
         lines.append(f"  set {override.key_path}: {before} -> {override.after} "
                      f"({users} container image{'s' if users != 1 else ''}{named})")
     lines.extend(f"  set {setting}" for setting in plan.settings)
@@ -158,8 +159,8 @@ def plan_lines(plan: ChartPlan, *, written: bool, check: bool = False) -> list[s
     lines.extend(f"  cannot be cached (mirror it, or --alias its host): {where}"
                  for where in plan.uncacheable)
     lines.extend(f"  left for you: {where}" for where in plan.left)
-    lines.extend(f"  named in args/env (the workload launches it), left as it is: {where}"
-                 for where in plan.launched)
+    lines.extend(f"  an image an operator launches (named in args, env or a custom resource), "
+                 f"left as it is: {where}" for where in plan.launched)
     if plan.unresolved:
         lines.append("  PROOF FAILED, nothing written:")
         lines.extend(f"    {where}" for where in plan.unresolved)

@@ -142,7 +142,8 @@ def workloads(
     embedded: bool = False,
 ) -> list[WorkloadImage]:
     """Every container image of ``release``, rendered by Helm from a fetched chart
-    (``embedded``: and every word of the containers' args and env values)."""
+    (``embedded``: and every word of the containers' args and env values, and the images
+    custom resources name)."""
     manifests = helm.render(
         chart_path,
         [*layers(release, overrides), *extra],

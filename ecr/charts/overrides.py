@@ -58,7 +58,7 @@ class Override:
     after: str
     values: Mapping[str, str]  # dotted key path written -> value
     containers: tuple[str, ...] = ()  # the containers whose image it composes
-    named: tuple[str, ...] = ()  # images it composes in containers' args/env values
+    named: tuple[str, ...] = ()  # images it composes in args/env values, custom resources
 
 
 @dataclass
@@ -71,7 +71,8 @@ class ChartPlan:
     settings: list[str] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)  # the proof failed: nothing written
     left: list[str] = field(default_factory=list)  # cannot be converted by values, and why
-    # images named in containers' args/env (an operator launches them) left as they are
+    # images named in args/env values or custom resources (an operator launches them)
+    # that no value change converts: left as they are
     launched: list[str] = field(default_factory=list)
     uncacheable: list[str] = field(default_factory=list)
     proof: list[Found] = field(default_factory=list)

@@ -21,9 +21,10 @@ import yaml
 
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 HOOK_ANNOTATION = "helm.sh/hook"
-# Words of a container's ``args`` and ``env`` values (``--flag=IMAGE``, ``3.9=IMAGE``):
-# operators name there the images they will launch.
-EMBEDDED = ("args", "env")
+# Words of a container's ``args`` and ``env`` values (``--flag=IMAGE``, ``3.9=IMAGE``),
+# and ``*image``/``imageName`` strings in a custom resource's ``spec`` (``Prometheus``,
+# a CloudNativePG ``Cluster``): operators name there the images they will launch.
+EMBEDDED = ("args", "env", "resource")
 _WORD = re.compile(r"[^\s=,;\"']+")
 
 
@@ -65,7 +66,8 @@ def from_manifests(
     """Images of every rendered template (template path -> YAML stream).
 
     ``embedded``: also every word of each container's ``args`` and ``env`` values
-    (``container_type`` ``args`` or ``env``, ``container`` ``<name> <field>#<word>``),
+    (``container_type`` ``args`` or ``env``, ``container`` ``<name> <field>#<word>``)
+    and each image string of a custom resource's spec (``resource``, ``spec.image``),
     after all the containers; the caller decides which words are images."""
     found: list[WorkloadImage] = []
     for template, text in manifests.items():
@@ -97,7 +99,8 @@ def from_text(text: str, template: str = "-") -> list[WorkloadImage]:
 def from_object(
     obj: Mapping[str, Any], template: str = "-", *, words: bool = False
 ) -> Iterator[WorkloadImage]:
-    """Each container's image; ``words``: instead each word of its args and env values."""
+    """Each container's image; ``words``: instead each word of its args and env values,
+    or (a custom resource) each image its spec names."""
     kind = str(obj.get("kind") or "")
     if kind.endswith("List") and isinstance(obj.get("items"), list):
         for item in obj["items"]:
@@ -108,6 +111,15 @@ def from_object(
     name = str(metadata.get("name") or "")
     namespace = metadata.get("namespace")
     hook = _map(metadata.get("annotations")).get(HOOK_ANNOTATION)
+    if words and kind not in _CORE and not any(True for _ in pod_specs(obj)):
+        for where, value in _resource_images(_map(obj.get("spec")), "spec"):
+            yield WorkloadImage(
+                image=value, kind=kind or "?", name=name,
+                namespace=str(namespace) if namespace else None,
+                container=where, container_type="resource", template=template,
+                hook=str(hook) if hook else None,
+            )
+        return
     for pod_spec in pod_specs(obj):
         for list_name in CONTAINER_LISTS:
             containers = pod_spec.get(list_name)
@@ -139,6 +151,25 @@ def from_object(
                     template=template,
                     hook=str(hook) if hook else None,
                 )
+
+
+_CORE = {"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob",
+         "ConfigMap", "Secret", "Service", "ServiceAccount"}
+
+
+def _resource_images(node: Any, where: str) -> Iterator[tuple[str, str]]:
+    """(``spec.kafka.image``, value) for each string under a key that names an image."""
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            path = f"{where}.{key}"
+            lowered = str(key).lower()
+            if isinstance(value, str) and (lowered.endswith("image") or lowered == "imagename"):
+                yield path, value.strip()
+            else:
+                yield from _resource_images(value, path)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _resource_images(value, f"{where}[{index}]")
 
 
 def _words(container: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:

@@ -56,9 +56,10 @@ def assert_exact(
 
 
 def embedded(chart: Path, values: Path | None = None) -> dict[tuple[str, ...], str]:
-    """Every ``args`` entry and ``env`` value of every container the chart renders:
-    operators name the images they will launch there (``--prometheus-config-reloader=
-    quay.io/...``, ``RELATED_IMAGE_*``)."""
+    """Every ``args`` entry and ``env`` value of every container the chart renders, and
+    every ``*image`` string of a custom resource's spec: operators name the images they
+    will launch there (``--prometheus-config-reloader=quay.io/...``, ``RELATED_IMAGE_*``,
+    ``kind: Prometheus`` ``spec.image``)."""
     from ecr.charts import helm
     from ecr.images.workload import pod_specs
 
@@ -69,6 +70,8 @@ def embedded(chart: Path, values: Path | None = None) -> dict[tuple[str, ...], s
             if not isinstance(doc, Mapping):
                 continue
             where = f"{template}:{doc.get('kind')}/{doc.get('metadata', {}).get('name')}"
+            if doc.get("kind") not in ("ConfigMap", "Secret") and not list(pod_specs(doc)):
+                out.update(((where, path), value) for path, value in _images_in(doc.get("spec")))
             for spec in pod_specs(doc):
                 for group in ("initContainers", "containers"):
                     for container in spec.get(group) or []:
@@ -79,6 +82,21 @@ def embedded(chart: Path, values: Path | None = None) -> dict[tuple[str, ...], s
                             if "value" in env:
                                 out[(where, name, f"env.{env['name']}")] = str(env["value"])
     return out
+
+
+def _images_in(node: object, where: str = "spec") -> list[tuple[str, str]]:
+    """A custom resource's ``*image`` / ``imageName`` strings (an operator runs them)."""
+    found: list[tuple[str, str]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(value, str) and (key.lower().endswith("image") or key == "imageName"):
+                found.append((f"{where}.{key}", value))
+            else:
+                found += _images_in(value, f"{where}.{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _images_in(value, f"{where}[{index}]")
+    return found
 
 
 def assert_embedded_exact(before: Mapping[tuple[str, ...], str],

@@ -406,3 +406,106 @@ def traefik_app_version_tag(root: Path) -> Path:
             + _c("ksm", '"{{ .Values.global.imageRegistry | default .Values.ksm.image.registry }}/{{ .Values.ksm.image.repository }}:{{ .Values.ksm.image.tag | default (printf "v%s" "2.14.0") }}{{ if .Values.ksm.image.sha }}@sha256:{{ .Values.ksm.image.sha }}{{ end }}"')
             + _c("pause", '"{{ .Values.pause.image.repository }}:{{ .Values.pause.image.tag }}"')),
     })
+
+
+def custom_resource_images(root: Path) -> Path:
+    """kube-prometheus-stack's ``Prometheus`` and ``Alertmanager`` resources whose
+    ``spec.image`` the operator runs (``global.imageRegistry`` over per-image
+    registries, ``sha`` appended); a CloudNativePG ``Cluster`` whose ``imageName`` is a
+    full reference in values; a redis-operator chart whose chart-wide ``registry``
+    composes both its own namespaced image and the official ``redis`` in its
+    resource (``library/`` must appear there, or the value must not change)."""
+    image = '"{{ $r := .Values.global.imageRegistry | default .Values.%s.registry }}{{ $r }}/{{ .Values.%s.repository }}{{ if .Values.%s.sha }}@sha256:{{ .Values.%s.sha }}{{ else }}:{{ .Values.%s.tag }}{{ end }}"'
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: crs\nversion: 66.3.0\nappVersion: 0.79.2\n",
+        "values.yaml": """
+            global:
+              imageRegistry: ""
+            operator:
+              image:
+                registry: quay.io
+                repository: prometheus-operator/prometheus-operator
+                tag: v0.79.2
+                sha: ""
+            prometheus:
+              prometheusSpec:
+                image:
+                  registry: quay.io
+                  repository: prometheus/prometheus
+                  tag: v3.0.1
+                  sha: ""
+            alertmanager:
+              alertmanagerSpec:
+                image:
+                  registry: quay.io
+                  repository: prometheus/alertmanager
+                  tag: v0.27.0
+                  sha: "%s"
+            cluster:
+              imageName: ghcr.io/cloudnative-pg/postgresql:17.2
+            registry: docker.io
+            redisOperator:
+              repository: ot-container-kit/redis-operator
+              tag: v0.18.0
+            redis:
+              repository: redis
+              tag: 7.4.1
+        """ % DIGEST,
+        "templates/operator.yaml": _pod("Deployment", "operator", _c("operator", image % (("operator.image",) * 5))),
+        "templates/prometheus.yaml": """
+            apiVersion: monitoring.coreos.com/v1
+            kind: Prometheus
+            metadata:
+              name: {{ .Release.Name }}-prometheus
+            spec:
+              image: %s
+              version: v3.0.1
+            ---
+            apiVersion: monitoring.coreos.com/v1
+            kind: Alertmanager
+            metadata:
+              name: {{ .Release.Name }}-alertmanager
+            spec:
+              image: %s
+            ---
+            apiVersion: postgresql.cnpg.io/v1
+            kind: Cluster
+            metadata:
+              name: {{ .Release.Name }}-db
+            spec:
+              instances: 3
+              imageName: {{ .Values.cluster.imageName }}
+        """ % (image % (("prometheus.prometheusSpec.image",) * 5), image % (("alertmanager.alertmanagerSpec.image",) * 5)),
+        "templates/redis.yaml": _pod("Deployment", "redis-operator", _c(
+            "redis-operator", '"{{ .Values.registry }}/{{ .Values.redisOperator.repository }}:{{ .Values.redisOperator.tag }}"')),
+        "templates/redis-cr.yaml": """
+            apiVersion: redis.redis.opstreelabs.in/v1beta2
+            kind: Redis
+            metadata:
+              name: {{ .Release.Name }}-redis
+            spec:
+              kubernetesConfig:
+                image: "{{ .Values.registry }}/{{ .Values.redis.repository }}:{{ .Values.redis.tag }}"
+        """,
+    })
+
+
+def shared_registry_literal_operand(root: Path) -> Path:
+    """A chart-wide ``imageRegistry: docker.io`` joined to the operator's image and, in
+    its args, to an official image whose name is written in the template: no value
+    change converts the operator without breaking the operand (``<registry>/docker-hub/
+    busybox`` has no ``library/``), so the operator is left, with the reason."""
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: literalarg\nversion: 1.0.0\nappVersion: 2.3.0\n",
+        "values.yaml": """
+            imageRegistry: docker.io
+            operator:
+              repository: acme/operator
+            sidecar:
+              image: quay.io/acme/sidecar:1.0
+        """,
+        "templates/operator.yaml": _pod("Deployment", "operator", _c(
+            "operator", '"{{ .Values.imageRegistry }}/{{ .Values.operator.repository }}:{{ .Chart.AppVersion }}"')
+            + "\n                  args:\n                    - --helper-image={{ .Values.imageRegistry }}/busybox:1.37"
+            + _c("sidecar", "{{ .Values.sidecar.image }}")),
+    })

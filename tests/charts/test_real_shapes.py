@@ -72,6 +72,10 @@ SHAPES = {
     "images_in_value_lists": Shape(operator_shapes.images_in_value_lists),
     "registry_host_spellings": Shape(operator_shapes.registry_host_spellings),
     "traefik_app_version_tag": Shape(operator_shapes.traefik_app_version_tag),
+    "custom_resource_images": Shape(operator_shapes.custom_resource_images),
+    # the operand's name is in the template: the shared registry cannot change
+    "shared_registry_literal_operand": Shape(operator_shapes.shared_registry_literal_operand,
+                                             left={"operator"}),
 }
 
 

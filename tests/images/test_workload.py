@@ -99,3 +99,49 @@ def test_manifests_by_template_and_unique_images():
 def test_invalid_rendered_yaml_names_the_template():
     with pytest.raises(ManifestError, match=r"broken\.yaml"):
         from_manifests({"broken.yaml": "kind: Pod\n  spec: [\n"})
+
+
+OPERATOR = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: op}
+spec:
+  template:
+    spec:
+      containers:
+        - name: op
+          image: quay.io/acme/op:1.0
+          args: ["--reloader=quay.io/acme/reloader:v1", "--port=8080"]
+          env:
+            - {name: IMAGES, value: "a=docker.io/x/a:1\\nb=ghcr.io/y/b:2"}
+            - {name: FROM_SECRET, valueFrom: {secretKeyRef: {name: s, key: k}}}
+---
+apiVersion: monitoring.coreos.com/v1
+kind: Prometheus
+metadata: {name: prom}
+spec:
+  image: quay.io/prometheus/prometheus:v3.0.1
+  thanos: {baseImage: quay.io/thanos/thanos:v0.37.2, version: v0.37.2}
+  containers: [{name: sidecar, image: quay.io/acme/sidecar:1}]  # merged by the operator
+"""
+
+
+def test_embedded_words_come_after_the_containers_and_only_when_asked():
+    plain = from_manifests({"t.yaml": OPERATOR})
+    assert [(w.container_type, w.image) for w in plain] == [("containers", "quay.io/acme/op:1.0")]
+    words = from_manifests({"t.yaml": OPERATOR}, embedded=True)
+    assert words[0] == plain[0]
+    got = [(w.kind, w.container_type, w.container, w.image) for w in words[1:]]
+    assert got == [
+        ("Deployment", "args", "op args[0]#0", "--reloader"),
+        ("Deployment", "args", "op args[0]#1", "quay.io/acme/reloader:v1"),
+        ("Deployment", "args", "op args[1]#0", "--port"),
+        ("Deployment", "args", "op args[1]#1", "8080"),
+        ("Deployment", "env", "op env.IMAGES#0", "a"),
+        ("Deployment", "env", "op env.IMAGES#1", "docker.io/x/a:1"),
+        ("Deployment", "env", "op env.IMAGES#2", "b"),
+        ("Deployment", "env", "op env.IMAGES#3", "ghcr.io/y/b:2"),
+        ("Prometheus", "resource", "spec.image", "quay.io/prometheus/prometheus:v3.0.1"),
+        ("Prometheus", "resource", "spec.thanos.baseImage", "quay.io/thanos/thanos:v0.37.2"),
+        ("Prometheus", "resource", "spec.containers[0].image", "quay.io/acme/sidecar:1"),
+    ]
