@@ -440,19 +440,23 @@ def _containers(keys: Iterable[ContainerKey]) -> set[ContainerKey]:
 
 def image_word(item: WorkloadImage) -> bool:
     """Whether a word of a container's args or env (``item.image``) names an image: a
-    reference with a ``/``, a tag or digest, and a registry host or a field that says
-    ``image`` (``--thanos-image=thanos/thanos:v0.37``, ``RELATED_IMAGE_X``)."""
+    reference with a tag or digest, and a ``/`` after a registry host, or a field that
+    says ``image`` (``--thanos-image=thanos/thanos:v0.37``, ``RELATED_IMAGE_X``, a
+    custom resource's ``spec.image``)."""
     word = item.image
-    if "/" not in word:
-        return False
     try:
         ref = parse(word)
     except InvalidReference:
         return False
-    first = word.split("/", 1)[0]
-    field = item.container.rsplit(" ", 1)[-1]
-    return bool(ref.tag or ref.digest) and (
-        "." in first or ":" in first or first == "localhost" or "image" in field.lower())
+    if not (ref.tag or ref.digest):
+        return False
+    first, slash, _ = word.partition("/")
+    field = item.container.rsplit(" ", 1)[-1].lower()
+    host = bool(slash) and ("." in first or ":" in first or first == "localhost")
+    return host or ("image" in field and not _HOST_PORT.fullmatch(word))
+
+
+_HOST_PORT = re.compile(r"[\w.-]+:[0-9]+")  # localhost:5000, 0.0.0.0:8080: not images
 
 
 def _fix(recipe: Recipe, fixed: Mapping[ValuePath, str]) -> Recipe:

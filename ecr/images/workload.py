@@ -26,6 +26,7 @@ HOOK_ANNOTATION = "helm.sh/hook"
 # a CloudNativePG ``Cluster``): operators name there the images they will launch.
 EMBEDDED = ("args", "env", "resource")
 _WORD = re.compile(r"[^\s=,;\"']+")
+_FLAG = re.compile(r"(-{1,2}[A-Za-z0-9][\w.-]*)=")
 
 
 class ManifestError(ValueError):
@@ -173,11 +174,16 @@ def _resource_images(node: Any, where: str) -> Iterator[tuple[str, str]]:
 
 
 def _words(container: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
-    """(``args``|``env``, ``args[1]#0``|``env.NAME#2``, word) for every word."""
-    args = container.get("args")
+    """(``args``|``env``, ``args[1]#0``|``env.NAME#2``, word) for every word; an arg
+    ``--flag=...`` is named with its flag (``args[1](--thanos-image)#1``)."""
     fields: list[tuple[str, str, Any]] = []
-    if isinstance(args, list):
-        fields += [("args", f"args[{i}]", arg) for i, arg in enumerate(args)]
+    for key in ("command", "args"):
+        items = container.get(key)
+        if isinstance(items, list):
+            for i, arg in enumerate(items):
+                flag = _FLAG.match(arg) if isinstance(arg, str) else None
+                named = f"({flag.group(1)})" if flag else ""
+                fields.append(("args", f"{key}[{i}]{named}", arg))
     env = container.get("env")
     if isinstance(env, list):
         fields += [("env", f"env.{item.get('name')}", item.get("value"))

@@ -509,3 +509,30 @@ def shared_registry_literal_operand(root: Path) -> Path:
             + "\n                  args:\n                    - --helper-image={{ .Values.imageRegistry }}/busybox:1.37"
             + _c("sidecar", "{{ .Values.sidecar.image }}")),
     })
+
+
+def empty_global_registry_operand(root: Path) -> Path:
+    """Bitnami-like ``global.imageRegistry: ""`` that, when set, goes in front of every
+    image, the operands named in ``env`` included (``RELATED_IMAGE_SHELL: busybox:1.37``
+    with no host while it is empty): a chart-wide ``<registry>/docker-hub`` would break
+    the official operand, so each container image is converted through its own values."""
+    reg = '{{ with .Values.global.imageRegistry }}{{ . }}/{{ end }}'
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: emptyglobal\nversion: 1.0.0\n",
+        "values.yaml": """
+            global:
+              imageRegistry: ""
+            image:
+              repository: acme/operator
+              tag: "1.0"
+            worker:
+              image:
+                repository: acme/worker
+                tag: "1.0"
+        """,
+        "templates/operator.yaml": _pod("Deployment", "operator", _c(
+            "operator", f'"{reg}{{{{ .Values.image.repository }}}}:{{{{ .Values.image.tag }}}}"')
+            + "\n                  env:\n                    - name: RELATED_IMAGE_SHELL\n"
+            + f'                      value: "{reg}busybox:1.37"'
+            + _c("worker", f'"{reg}{{{{ .Values.worker.image.repository }}}}:{{{{ .Values.worker.image.tag }}}}"')),
+    })

@@ -16,8 +16,10 @@ def _word(text: str, field: str = "op args[0]#1") -> WorkloadImage:
     ("quay.io/prometheus-operator/prometheus-config-reloader:v0.79.2", "op args[1]#1"),
     ("localhost:5000/acme/x:1", "op env.X#0"),
     ("hashicorp/vault:1.18.1", "op env.AGENT_INJECT_VAULT_IMAGE#0"),
-    ("busybox/x@sha256:" + "a" * 64, "op args[0]#1 image"),
+    ("busybox/x@sha256:" + "a" * 64, "op args[0](--helper-image)#1"),
     ("quay.io/prometheus/prometheus:v3.0.1", "spec.image"),
+    ("nginx:1.27", "op env.RELATED_IMAGE_NGINX#0"),  # a field that says image
+    ("alpine:3.20", "spec.kubernetesConfig.image"),
 ])
 def test_images(text, field):
     assert image_word(_word(text, field))
@@ -26,10 +28,12 @@ def test_images(text, field):
 @pytest.mark.parametrize(("text", "field"), [
     ("kube-system/r-kubelet", "op args[0]#1"),  # no tag: a namespace/name
     ("default/r-webhook:443", "op args[0]#1"),  # no host, field says nothing of images
-    ("0.0.0.0:8080", "op env.LISTEN_IMAGE#0"),  # no "/"
+    ("0.0.0.0:8080", "op env.LISTEN_IMAGE#0"),  # host:port
+    ("localhost:5000", "op args[0](--image-registry)#1"),
     ("http://svc:8080/x", "op env.IMAGE_URL#0"),  # not a reference
     ("quay.io/acme/app", "op env.IMAGE#0"),  # a repository without tag
-    ("nginx:1.27", "op env.IMAGE#0"),  # no "/": too like host:port to trust
+    ("nginx:1.27", "op env.UPSTREAM#0"),  # no "/" and nothing says image
+    ("backend:443", "op args[0](--upstream)#1"),
 ])
 def test_not_images(text, field):
     assert not image_word(_word(text, field))

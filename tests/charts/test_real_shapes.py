@@ -76,6 +76,7 @@ SHAPES = {
     # the operand's name is in the template: the shared registry cannot change
     "shared_registry_literal_operand": Shape(operator_shapes.shared_registry_literal_operand,
                                              left={"operator"}),
+    "empty_global_registry_operand": Shape(operator_shapes.empty_global_registry_operand),
 }
 
 
