@@ -442,18 +442,20 @@ def image_word(item: WorkloadImage) -> bool:
     """Whether a word of a container's args or env (``item.image``) names an image: a
     reference with a tag or digest, and a ``/`` after a registry host, or a field that
     says ``image`` (``--thanos-image=thanos/thanos:v0.37``, ``RELATED_IMAGE_X``, a
-    custom resource's ``spec.image``)."""
+    custom resource's ``spec.image``); a base image the operator adds its own tag to
+    (``--prometheus-default-base-image=quay.io/prometheus/prometheus``) when both."""
     word = item.image
     try:
         ref = parse(word)
     except InvalidReference:
         return False
-    if not (ref.tag or ref.digest):
-        return False
     first, slash, _ = word.partition("/")
     field = item.container.rsplit(" ", 1)[-1].lower()
     host = bool(slash) and ("." in first or ":" in first or first == "localhost")
-    return host or ("image" in field and not _HOST_PORT.fullmatch(word))
+    says = "image" in field and not _HOST_PORT.fullmatch(word)
+    if not (ref.tag or ref.digest):
+        return host and says
+    return host or says
 
 
 _HOST_PORT = re.compile(r"[\w.-]+:[0-9]+")  # localhost:5000, 0.0.0.0:8080: not images

@@ -20,7 +20,8 @@ from tests.charts.shapes import DIGEST
 def operator_args_images(root: Path) -> Path:
     """kube-prometheus-stack's operator: ``global.imageRegistry`` (empty) over
     per-image ``registry`` values; the config-reloader image (its own map) and a
-    thanos image passed to the operator as container *args*; the admission
+    thanos image passed to the operator as container *args*, and a base image with
+    no tag (the operator adds the version); the admission
     webhook's certgen job from registry.k8s.io; tags default to ``v``+appVersion."""
     image = '{{ $r := .Values.global.imageRegistry | default .Values.%s.registry }}{{ printf "%%s/%%s:%%s" $r .Values.%s.repository (.Values.%s.tag | default (printf "v%%s" .Chart.AppVersion)) }}'
     one = lambda path: image % ((path,) * 3)  # noqa: E731
@@ -43,6 +44,8 @@ def operator_args_images(root: Path) -> Path:
                 registry: quay.io
                 repository: thanos/thanos
                 tag: v0.37.2
+              prometheusDefaultBaseImageRegistry: quay.io
+              prometheusDefaultBaseImage: prometheus/prometheus
               admissionWebhooks:
                 patch:
                   image:
@@ -65,6 +68,7 @@ def operator_args_images(root: Path) -> Path:
                         - --kubelet-service=kube-system/{{ .Release.Name }}-kubelet
                         - --prometheus-config-reloader=%s
                         - --thanos-default-base-image=%s
+                        - --prometheus-default-base-image={{ .Values.global.imageRegistry | default .Values.prometheusOperator.prometheusDefaultBaseImageRegistry }}/{{ .Values.prometheusOperator.prometheusDefaultBaseImage }}
         """ % (one("prometheusOperator.image"), one("prometheusOperator.prometheusConfigReloader.image"),
                one("prometheusOperator.thanosImage")),
         "templates/patch.yaml": """

@@ -20,6 +20,7 @@ def _word(text: str, field: str = "op args[0]#1") -> WorkloadImage:
     ("quay.io/prometheus/prometheus:v3.0.1", "spec.image"),
     ("nginx:1.27", "op env.RELATED_IMAGE_NGINX#0"),  # a field that says image
     ("alpine:3.20", "spec.kubernetesConfig.image"),
+    ("quay.io/prometheus/prometheus", "op args[3](--prometheus-default-base-image)#1"),
 ])
 def test_images(text, field):
     assert image_word(_word(text, field))
@@ -31,7 +32,8 @@ def test_images(text, field):
     ("0.0.0.0:8080", "op env.LISTEN_IMAGE#0"),  # host:port
     ("localhost:5000", "op args[0](--image-registry)#1"),
     ("http://svc:8080/x", "op env.IMAGE_URL#0"),  # not a reference
-    ("quay.io/acme/app", "op env.IMAGE#0"),  # a repository without tag
+    ("quay.io/acme/app", "op env.UPSTREAM#0"),  # a repository, no tag, nothing says image
+    ("prometheus/prometheus", "op args[0](--base-image)#1"),  # no tag and no host
     ("nginx:1.27", "op env.UPSTREAM#0"),  # no "/" and nothing says image
     ("backend:443", "op args[0](--upstream)#1"),
 ])
