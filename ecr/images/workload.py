@@ -71,30 +71,28 @@ def from_manifests(
     and each image string of a custom resource's spec (``resource``, ``spec.image``),
     after all the containers; the caller decides which words are images."""
     found: list[WorkloadImage] = []
+    words: list[WorkloadImage] = []
     for template, text in manifests.items():
-        found.extend(from_text(text, template))
-    if embedded:
-        found.extend(found_words(manifests))
-    return found
-
-
-def found_words(manifests: Mapping[str, str]) -> Iterator[WorkloadImage]:
-    for template, text in manifests.items():
-        for doc in yaml.safe_load_all(text):
-            if isinstance(doc, Mapping):
-                yield from from_object(doc, template, words=True)
+        for doc in _documents(text, template):
+            found.extend(from_object(doc, template))
+            if embedded:
+                words.extend(from_object(doc, template, words=True))
+    return found + words
 
 
 def from_text(text: str, template: str = "-") -> list[WorkloadImage]:
+    found: list[WorkloadImage] = []
+    for doc in _documents(text, template):
+        found.extend(from_object(doc, template))
+    return found
+
+
+def _documents(text: str, template: str) -> list[Mapping[str, Any]]:
     try:
         documents = list(yaml.safe_load_all(text))
     except yaml.YAMLError as exc:
         raise ManifestError(f"{template}: rendered output is not valid YAML: {exc}") from exc
-    found: list[WorkloadImage] = []
-    for doc in documents:
-        if isinstance(doc, Mapping):
-            found.extend(from_object(doc, template))
-    return found
+    return [doc for doc in documents if isinstance(doc, Mapping)]
 
 
 def from_object(

@@ -540,3 +540,70 @@ def empty_global_registry_operand(root: Path) -> Path:
             + f'                      value: "{reg}busybox:1.37"'
             + _c("worker", f'"{reg}{{{{ .Values.worker.image.repository }}}}:{{{{ .Values.worker.image.tag }}}}"')),
     })
+
+
+def nested_subcharts(root: Path) -> Path:
+    """An umbrella chart whose subchart (under an alias) has its own subchart (under
+    another alias): the leaf's images are set at ``app.db.image``; a ``global.registry``
+    the parent sets and both levels read; a registry value that holds the namespace
+    (``docker.io/bitnami`` + ``nginx``), and one value written twice in an image
+    (``minio`` + ``/`` + ``minio``)."""
+    write(root, {
+        "Chart.yaml": """
+            apiVersion: v2
+            name: umbrella
+            version: 1.0.0
+            dependencies:
+              - name: mid
+                version: 1.x.x
+                alias: app
+        """,
+        "values.yaml": """
+            global:
+              registry: quay.io
+            proxy:
+              image:
+                registry: docker.io/bitnami
+                repository: nginx
+                tag: "1.27"
+            store:
+              image:
+                name: minio
+                tag: RELEASE.2024-11-07T00-52-20Z
+        """,
+        "templates/proxy.yaml": _pod("Deployment", "proxy", _c(
+            "proxy", '"{{ .Values.proxy.image.registry }}/{{ .Values.proxy.image.repository }}:{{ .Values.proxy.image.tag }}"')
+            + _c("store", '"{{ .Values.store.image.name }}/{{ .Values.store.image.name }}:{{ .Values.store.image.tag }}"')),
+    })
+    write(root / "charts" / "mid", {
+        "Chart.yaml": """
+            apiVersion: v2
+            name: mid
+            version: 1.2.0
+            dependencies:
+              - name: leaf
+                version: 2.x.x
+                alias: db
+        """,
+        "values.yaml": """
+            image:
+              repository: acme/mid
+              tag: "1.2"
+        """,
+        "templates/mid.yaml": _pod("Deployment", "mid", _c(
+            "mid", '"{{ .Values.global.registry }}/{{ .Values.image.repository }}:{{ .Values.image.tag }}"')),
+    })
+    write(root / "charts" / "mid" / "charts" / "leaf", {
+        "Chart.yaml": "apiVersion: v2\nname: leaf\nversion: 2.0.0\n",
+        "values.yaml": """
+            image:
+              repository: postgres
+              tag: "16.4"
+            exporter:
+              image: quay.io/prometheuscommunity/postgres-exporter:v0.16.0
+        """,
+        "templates/leaf.yaml": _pod("StatefulSet", "leaf", _c(
+            "postgres", '"{{ .Values.image.repository }}:{{ .Values.image.tag }}"')
+            + _c("exporter", "{{ .Values.exporter.image }}")),
+    })
+    return root

@@ -77,6 +77,8 @@ SHAPES = {
     "shared_registry_literal_operand": Shape(operator_shapes.shared_registry_literal_operand,
                                              left={"operator"}),
     "empty_global_registry_operand": Shape(operator_shapes.empty_global_registry_operand),
+    # one value twice in an image (minio/minio from image.name): no value change does it
+    "nested_subcharts": Shape(operator_shapes.nested_subcharts, left={"store"}),
 }
 
 
@@ -184,3 +186,14 @@ def test_files_on_the_charts_own_values_file(run_cli, tmp_path, name):
     assert "Traceback" not in result.err, result.err
     exact.assert_exact(before, exact.rendered(run_cli, chart), shape.left)
     exact.assert_embedded_exact(embedded, exact.embedded(chart))
+
+
+def test_a_value_shown_twice_is_left_with_why(run_cli, tmp_path):
+    chart = operator_shapes.nested_subcharts(tmp_path / "chart")
+    values = tmp_path / "values.yaml"
+    values.write_text("")
+    result = _convert(run_cli, chart, values)
+    (plan,) = json.loads(result.out)["releases"]
+    (left,) = plan["left"]
+    assert "store.image.name shows 2 times in the image: no one value of it gives exactly " \
+        f"{REGISTRY}/docker-hub/minio/minio:" in left, left
