@@ -254,10 +254,13 @@ def images_in_value_lists(root: Path) -> Path:
     """velero: plugin init containers given verbatim as a list of maps in values
     (``toYaml``); a list of plugins ranged over with ``image: {repository, tag}``
     maps; grafana-like ``extraInitContainers`` with a full ``docker.io/library/``
-    image; a sidecar list whose items carry only ``image: name`` strings."""
+    image; a sidecar list whose items carry only ``image: name`` strings; a
+    ``nameOverride`` whose text is also the image's (it names, never pulls)."""
     return write(root, {
         "Chart.yaml": "apiVersion: v2\nname: backups\nversion: 8.1.0\nappVersion: 1.15.0\n",
         "values.yaml": """
+            nameOverride: velero
+            fullnameOverride: ""
             image:
               repository: velero/velero
               tag: v1.15.0
@@ -294,7 +297,7 @@ def images_in_value_lists(root: Path) -> Path:
             apiVersion: apps/v1
             kind: Deployment
             metadata:
-              name: {{ .Release.Name }}-velero
+              name: {{ .Values.fullnameOverride | default (printf "%s-%s" .Release.Name .Values.nameOverride) }}
             spec:
               template:
                 spec:
