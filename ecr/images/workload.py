@@ -27,6 +27,7 @@ HOOK_ANNOTATION = "helm.sh/hook"
 EMBEDDED = ("args", "env", "resource")
 _WORD = re.compile(r"[^\s=,;\"']+")
 _FLAG = re.compile(r"(-{1,2}[A-Za-z0-9][\w.-]*)=")
+_ALONE = re.compile(r"(-{1,2}[A-Za-z0-9][\w.-]*)")
 
 
 class ManifestError(ValueError):
@@ -173,13 +174,17 @@ def _resource_images(node: Any, where: str) -> Iterator[tuple[str, str]]:
 
 def _words(container: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
     """(``args``|``env``, ``args[1]#0``|``env.NAME#2``, word) for every word; an arg
-    ``--flag=...`` is named with its flag (``args[1](--thanos-image)#1``)."""
+    ``--flag=...``, or one after a ``--flag`` alone, is named with that flag
+    (``args[1](--thanos-image)#1``)."""
     fields: list[tuple[str, str, Any]] = []
     for key in ("command", "args"):
         items = container.get(key)
         if isinstance(items, list):
             for i, arg in enumerate(items):
                 flag = _FLAG.match(arg) if isinstance(arg, str) else None
+                before = items[i - 1] if i else None  # ["--executor-image", IMAGE]
+                if flag is None and isinstance(before, str) and _ALONE.fullmatch(before):
+                    flag = _ALONE.fullmatch(before)
                 named = f"({flag.group(1)})" if flag else ""
                 fields.append(("args", f"{key}[{i}]{named}", arg))
     env = container.get("env")

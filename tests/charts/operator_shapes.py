@@ -610,3 +610,39 @@ def nested_subcharts(root: Path) -> Path:
             + _c("exporter", "{{ .Values.exporter.image }}")),
     })
     return root
+
+
+def separate_flag_arg_images(root: Path) -> Path:
+    """argo-workflows / tekton: the image an operator launches given as the arg *after*
+    its flag (``--executor-image``, then the image), the tag from ``images.tag`` or
+    appVersion; tekton's ``-shell-image`` with an official image pinned by digest and
+    no host, so only the flag before it says it is an image."""
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: workflows\nversion: 0.45.0\nappVersion: v3.6.2\n",
+        "values.yaml": """
+            images:
+              tag: ""
+            controller:
+              image:
+                registry: quay.io
+                repository: argoproj/workflow-controller
+                tag: ""
+            executor:
+              image:
+                registry: quay.io
+                repository: argoproj/argoexec
+                tag: ""
+            tekton:
+              shellImage: busybox@sha256:%s
+        """ % DIGEST,
+        "templates/controller.yaml": _pod("Deployment", "workflow-controller", _c(
+            "controller", '"{{ .Values.controller.image.registry }}/{{ .Values.controller.image.repository }}:{{ .Values.controller.image.tag | default .Values.images.tag | default .Chart.AppVersion }}"')
+            + """
+                  args:
+                    - --configmap
+                    - {{ .Release.Name }}-workflow-controller-configmap
+                    - --executor-image
+                    - "{{ .Values.executor.image.registry }}/{{ .Values.executor.image.repository }}:{{ .Values.executor.image.tag | default .Values.images.tag | default .Chart.AppVersion }}"
+                    - -shell-image
+                    - {{ .Values.tekton.shellImage }}"""),
+    })

@@ -79,6 +79,7 @@ SHAPES = {
     "empty_global_registry_operand": Shape(operator_shapes.empty_global_registry_operand),
     # one value twice in an image (minio/minio from image.name): no value change does it
     "nested_subcharts": Shape(operator_shapes.nested_subcharts, left={"store"}),
+    "separate_flag_arg_images": Shape(operator_shapes.separate_flag_arg_images),
 }
 
 
@@ -197,3 +198,23 @@ def test_a_value_shown_twice_is_left_with_why(run_cli, tmp_path):
     (left,) = plan["left"]
     assert "store.image.name shows 2 times in the image: no one value of it gives exactly " \
         f"{REGISTRY}/docker-hub/minio/minio:" in left, left
+
+
+def test_operand_images_are_converted_with_their_own_values(run_cli, tmp_path):
+    """Images an operator launches (an arg after its flag, an arg with host, an env
+    value, a custom resource) become exactly their cache reference, not just unbroken."""
+    for make in (operator_shapes.separate_flag_arg_images, operator_shapes.operator_env_images,
+                 operator_shapes.custom_resource_images):
+        chart = make(tmp_path / make.__name__)
+        values = tmp_path / f"{make.__name__}.yaml"
+        values.write_text("")
+        before = exact.embedded(chart, values)
+        result = _convert(run_cli, chart, values, "--write")
+        assert result.code == 0, result.out
+        after = exact.embedded(chart, values)
+        exact.assert_embedded_exact(before, after)
+        images = {key: text for key, text in before.items()
+                  if "image" in key[-1].lower() or "@sha256" in text}
+        literal = {k for k, text in images.items() if "cloudnative-pg/postgresql" in text}
+        assert images and all(after[k] != before[k] for k in images if k not in literal), \
+            [(k, before[k], after[k]) for k in images if after[k] == before[k]]

@@ -111,7 +111,7 @@ spec:
       containers:
         - name: op
           image: quay.io/acme/op:1.0
-          args: ["--reloader=quay.io/acme/reloader:v1", "--port=8080"]
+          args: ["--reloader=quay.io/acme/reloader:v1", "--port=8080", --exec-image, "a/b:1"]
           env:
             - {name: IMAGES, value: "a=docker.io/x/a:1\\nb=ghcr.io/y/b:2"}
             - {name: FROM_SECRET, valueFrom: {secretKeyRef: {name: s, key: k}}}
@@ -137,6 +137,8 @@ def test_embedded_words_come_after_the_containers_and_only_when_asked():
         ("Deployment", "args", "op args[0](--reloader)#1", "quay.io/acme/reloader:v1"),
         ("Deployment", "args", "op args[1](--port)#0", "--port"),
         ("Deployment", "args", "op args[1](--port)#1", "8080"),
+        ("Deployment", "args", "op args[2]#0", "--exec-image"),
+        ("Deployment", "args", "op args[3](--exec-image)#0", "a/b:1"),
         ("Deployment", "env", "op env.IMAGES#0", "a"),
         ("Deployment", "env", "op env.IMAGES#1", "docker.io/x/a:1"),
         ("Deployment", "env", "op env.IMAGES#2", "b"),
