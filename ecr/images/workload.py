@@ -174,8 +174,8 @@ def _resource_images(node: Any, where: str) -> Iterator[tuple[str, str]]:
 
 def _words(container: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
     """(``args``|``env``, ``args[1]#0``|``env.NAME#2``, word) for every word; an arg
-    ``--flag=...``, or one after a ``--flag`` alone, is named with that flag
-    (``args[1](--thanos-image)#1``)."""
+    ``--flag=...``, or one after a ``--flag`` alone, is named by that flag instead of
+    its position (``args(--thanos-image)#1``)."""
     fields: list[tuple[str, str, Any]] = []
     for key in ("command", "args"):
         items = container.get(key)
@@ -185,8 +185,9 @@ def _words(container: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
                 before = items[i - 1] if i else None  # ["--executor-image", IMAGE]
                 if flag is None and isinstance(before, str) and _ALONE.fullmatch(before):
                     flag = _ALONE.fullmatch(before)
-                named = f"({flag.group(1)})" if flag else ""
-                fields.append(("args", f"{key}[{i}]{named}", arg))
+                # by flag, not position: an arg a value switches on must not move them
+                where = f"{key}({flag.group(1)})" if flag else f"{key}[{i}]"
+                fields.append(("args", where, arg))
     env = container.get("env")
     if isinstance(env, list):
         fields += [("env", f"env.{item.get('name')}", item.get("value"))

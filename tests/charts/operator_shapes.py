@@ -646,3 +646,47 @@ def separate_flag_arg_images(root: Path) -> Path:
                     - -shell-image
                     - {{ .Values.tekton.shellImage }}"""),
     })
+
+
+def conditional_operand_args(root: Path) -> Path:
+    """opentelemetry-operator: ``--collector-image`` from ``manager.collectorImage``,
+    and before it ``--target-allocator-image`` / ``--auto-instrumentation-java-image``
+    only when their (empty) ``repository`` is set: tracing sets empty values, which
+    switches those args on, and must not lose the others; kube-rbac-proxy beside."""
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: otelop\nversion: 0.74.0\nappVersion: 0.114.0\n",
+        "values.yaml": """
+            manager:
+              image:
+                repository: ghcr.io/open-telemetry/opentelemetry-operator/opentelemetry-operator
+                tag: ""
+              collectorImage:
+                repository: otel/opentelemetry-collector-k8s
+                tag: 0.114.0
+              targetAllocatorImage:
+                repository: ""
+                tag: ""
+              autoInstrumentationImage:
+                java:
+                  repository: ""
+                  tag: ""
+            kubeRBACProxy:
+              image:
+                repository: quay.io/brancz/kube-rbac-proxy
+                tag: v0.18.1
+        """,
+        "templates/operator.yaml": _pod("Deployment", "operator", _c(
+            "manager", '"{{ .Values.manager.image.repository }}:{{ .Values.manager.image.tag | default .Chart.AppVersion }}"')
+            + """
+                  args:
+                    - --metrics-addr=127.0.0.1:8080
+                    {{- with .Values.manager.targetAllocatorImage }}{{ if .repository }}
+                    - --target-allocator-image={{ .repository }}:{{ .tag | default $.Chart.AppVersion }}
+                    {{- end }}{{ end }}
+                    {{- with .Values.manager.autoInstrumentationImage.java }}{{ if .repository }}
+                    - --auto-instrumentation-java-image={{ .repository }}:{{ .tag | default "2.10.0" }}
+                    {{- end }}{{ end }}
+                    - --collector-image={{ .Values.manager.collectorImage.repository }}:{{ .Values.manager.collectorImage.tag }}
+                    - --enable-leader-election"""
+            + _c("kube-rbac-proxy", '"{{ .Values.kubeRBACProxy.image.repository }}:{{ .Values.kubeRBACProxy.image.tag }}"')),
+    })

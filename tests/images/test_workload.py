@@ -133,12 +133,12 @@ def test_embedded_words_come_after_the_containers_and_only_when_asked():
     assert words[0] == plain[0]
     got = [(w.kind, w.container_type, w.container, w.image) for w in words[1:]]
     assert got == [
-        ("Deployment", "args", "op args[0](--reloader)#0", "--reloader"),
-        ("Deployment", "args", "op args[0](--reloader)#1", "quay.io/acme/reloader:v1"),
-        ("Deployment", "args", "op args[1](--port)#0", "--port"),
-        ("Deployment", "args", "op args[1](--port)#1", "8080"),
+        ("Deployment", "args", "op args(--reloader)#0", "--reloader"),
+        ("Deployment", "args", "op args(--reloader)#1", "quay.io/acme/reloader:v1"),
+        ("Deployment", "args", "op args(--port)#0", "--port"),
+        ("Deployment", "args", "op args(--port)#1", "8080"),
         ("Deployment", "args", "op args[2]#0", "--exec-image"),
-        ("Deployment", "args", "op args[3](--exec-image)#0", "a/b:1"),
+        ("Deployment", "args", "op args(--exec-image)#0", "a/b:1"),
         ("Deployment", "env", "op env.IMAGES#0", "a"),
         ("Deployment", "env", "op env.IMAGES#1", "docker.io/x/a:1"),
         ("Deployment", "env", "op env.IMAGES#2", "b"),
