@@ -227,3 +227,19 @@ def test_operand_images_are_converted_with_their_own_values(run_cli, tmp_path, m
     for text in OPERANDS[make]:
         keys = [k for k, v in before.items() if text in v or text in json.dumps(v)]
         assert keys and all(after[k] != before[k] for k in keys), (text, keys)
+
+
+def test_an_operand_written_in_a_template_is_listed_not_failed(run_cli, tmp_path):
+    chart = operator_shapes.operator_env_images(tmp_path / "chart")
+    values = tmp_path / "values.yaml"
+    values.write_text("")
+    result = _convert(run_cli, chart, values)
+    (plan,) = json.loads(result.out)["releases"]
+    assert result.code == 0 and plan["ok"] and not plan["left"], plan
+    (launched,) = plan["launched"]
+    assert launched.startswith("ghcr.io/cloudnative-pg/postgresql:17.2 (") and \
+        "env.POSTGRES_IMAGE_NAME" in launched and "written in the chart's template" in launched
+    text = run_cli("convert", "--registry", REGISTRY, "--chart", str(chart), "--values",
+                   str(values)).out
+    assert "an image an operator launches (named in args, env or a custom resource), left " \
+        "as it is: ghcr.io/cloudnative-pg/postgresql:17.2" in text, text
