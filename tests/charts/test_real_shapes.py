@@ -239,7 +239,8 @@ def test_an_operand_written_in_a_template_is_listed_not_failed(run_cli, tmp_path
     (launched,) = plan["launched"]
     assert launched.startswith("ghcr.io/cloudnative-pg/postgresql:17.2 (") and \
         "env.POSTGRES_IMAGE_NAME" in launched and "written in the chart's template" in launched
-    text = run_cli("convert", "--registry", REGISTRY, "--chart", str(chart), "--values",
-                   str(values)).out
+    shown = run_cli("convert", "--registry", REGISTRY, "--chart", str(chart), "--values",
+                    str(values))
+    text = shown.out + shown.err
     assert "an image an operator launches (named in args, env or a custom resource), left " \
         "as it is: ghcr.io/cloudnative-pg/postgresql:17.2" in text, text
