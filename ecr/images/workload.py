@@ -153,8 +153,12 @@ def from_object(
                 )
 
 
+# Kinds whose spec names no image an operator runs (a CRD's schema is large, too).
 _CORE = {"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob",
-         "ConfigMap", "Secret", "Service", "ServiceAccount"}
+         "ConfigMap", "Secret", "Service", "ServiceAccount", "CustomResourceDefinition",
+         "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "Ingress",
+         "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "NetworkPolicy",
+         "PodDisruptionBudget", "PersistentVolumeClaim", "HorizontalPodAutoscaler"}
 
 
 def _resource_images(node: Any, where: str) -> Iterator[tuple[str, str]]:

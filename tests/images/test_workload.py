@@ -147,3 +147,16 @@ def test_embedded_words_come_after_the_containers_and_only_when_asked():
         ("Prometheus", "resource", "spec.thanos.baseImage", "quay.io/thanos/thanos:v0.37.2"),
         ("Prometheus", "resource", "spec.containers[0].image", "quay.io/acme/sidecar:1"),
     ]
+
+
+def test_a_crd_schema_is_not_read_for_images():
+    crd = """\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: things.example.com}
+spec:
+  versions:
+    - name: v1
+      schema: {openAPIV3Schema: {properties: {image: {type: string}, baseImage: "quay.io/x/y:1"}}}
+"""
+    assert from_manifests({"crd.yaml": crd}, embedded=True) == []
