@@ -237,7 +237,7 @@ def _compare(
             continue
         must_change = want.kind == relocate.CONVERT and key not in left
         good = _same(now.image, want.target) if must_change else now.image == want.before
-        if key[3] in EMBEDDED:  # a word of its args or env: exact, or as it was
+        if key[3] in EMBEDDED:  # an image an operator launches: exact, or as it was
             if not good:
                 result.unresolved.append(
                     f"{where}: would name {now.image}, not "

@@ -222,11 +222,12 @@ class Tracer:
     """Renders one release with markers and keeps what it learnt.
 
     ``layers`` are the release's values (Helm order); ``defaults`` the chart's own
-    values with subcharts under their alias keys.  ``embedded``: the images containers
-    name in their ``args`` and ``env`` values (an operator's config-reloader,
-    ``RELATED_IMAGE_*``) are traced too, as if containers (``container_type`` ``args``
-    or ``env``), so a value they share with a container is never changed in a way that
-    breaks them.
+    values with subcharts under their alias keys.  ``embedded``: the images an operator
+    launches, named in containers' ``args``/``env`` values (a config-reloader,
+    ``RELATED_IMAGE_*``) or a custom resource's spec (``Prometheus`` ``spec.image``),
+    are traced too, as if containers (``container_type`` ``args``, ``env`` or
+    ``resource``; :func:`image_word` picks them), so a value they share with a container
+    is never changed in a way that breaks them.
     """
 
     def __init__(
@@ -277,7 +278,7 @@ class Tracer:
         wanted = set(self._unnamed.values())
         if _containers(found) != _containers(wanted):
             return None  # markers changed which containers exist: not usable
-        # an args/env word the markers moved is only that word's loss (not proven)
+        # an args/env word the markers moved is that word's loss only (not proven)
         return {key: item for key, item in found.items() if key in wanted}
 
     def _marker(self, path: ValuePath) -> str:
@@ -340,6 +341,7 @@ class Tracer:
             shown = marked.get(self._unnamed[key])
             if shown is None:
                 trace.reason = "the render with markers moved this word of its args or env"
+                # (a container's key never goes missing: _marked refuses that render)
                 recipes[key] = None
                 continue
             raw = _recipe(shown.image, by_marker)
@@ -439,7 +441,8 @@ def _containers(keys: Iterable[ContainerKey]) -> set[ContainerKey]:
 
 
 def image_word(item: WorkloadImage) -> bool:
-    """Whether a word of a container's args or env (``item.image``) names an image: a
+    """Whether a word of a container's args or env, or a custom resource's image string
+    (``item.image``), names an image: a
     reference with a tag or digest, and a ``/`` after a registry host, or a field that
     says ``image`` (``--thanos-image=thanos/thanos:v0.37``, ``RELATED_IMAGE_X``, a
     custom resource's ``spec.image``); a base image the operator adds its own tag to
