@@ -159,8 +159,8 @@ def plan_lines(plan: ChartPlan, *, written: bool, check: bool = False) -> list[s
     lines.extend(f"  cannot be cached (mirror it, or --alias its host): {where}"
                  for where in plan.uncacheable)
     lines.extend(f"  left for you: {where}" for where in plan.left)
-    lines.extend(f"  an image an operator launches (named in args, env or a custom resource), "
-                 f"left as it is: {where}" for where in plan.launched)
+    lines.extend(f"  an image an operator launches (named in args, env, a custom resource or "
+                 f"a ConfigMap), left as it is: {where}" for where in plan.launched)
     if plan.unresolved:
         lines.append("  PROOF FAILED, nothing written:")
         lines.extend(f"    {where}" for where in plan.unresolved)

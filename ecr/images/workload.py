@@ -22,12 +22,16 @@ import yaml
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 HOOK_ANNOTATION = "helm.sh/hook"
 # Words of a container's ``args`` and ``env`` values (``--flag=IMAGE``, ``3.9=IMAGE``),
-# and ``*image``/``imageName`` strings in a custom resource's ``spec`` (``Prometheus``,
-# a CloudNativePG ``Cluster``): operators name there the images they will launch.
-EMBEDDED = ("args", "env", "resource")
+# ``*image``/``imageName`` strings in a custom resource's ``spec`` (``Prometheus``, a
+# CloudNativePG ``Cluster``) and ``image: X`` lines in a ConfigMap's text (a CI agent's
+# pod template): operators name there the images they will launch.
+EMBEDDED = ("args", "env", "resource", "config")
 _WORD = re.compile(r"[^\s=,;\"']+")
 _FLAG = re.compile(r"(-{1,2}[A-Za-z0-9][\w.-]*)=")
 _ALONE = re.compile(r"(-{1,2}[A-Za-z0-9][\w.-]*)")
+# the key's length is bounded: "a-a-a-..." must not cost a scan of the rest per "a"
+_CONFIG_IMAGE = re.compile(
+    r"""\b([\w.-]{0,60}?[Ii]mage)["']?[ \t]*[:=][ \t]*["']?([^\s"',}\]]+)""")
 
 
 class ManifestError(ValueError):
@@ -69,8 +73,9 @@ def from_manifests(
 
     ``embedded``: also every word of each container's ``args`` and ``env`` values
     (``container_type`` ``args`` or ``env``, ``container`` ``<name> <field>#<word>``)
-    and each image string of a custom resource's spec (``resource``, ``spec.image``),
-    after all the containers; the caller decides which words are images."""
+    each image string of a custom resource's spec (``resource``, ``spec.image``) and each
+    ``image: X`` in a ConfigMap's text (``config``, ``data.KEY(image)#0``), after all
+    the containers; the caller decides which words are images."""
     found: list[WorkloadImage] = []
     words: list[WorkloadImage] = []
     for template, text in manifests.items():
@@ -100,7 +105,7 @@ def from_object(
     obj: Mapping[str, Any], template: str = "-", *, words: bool = False
 ) -> Iterator[WorkloadImage]:
     """Each container's image; ``words``: instead each word of its args and env values,
-    or (a custom resource) each image its spec names."""
+    each image a custom resource's spec names, each ``image: X`` of a ConfigMap's text."""
     kind = str(obj.get("kind") or "")
     if kind.endswith("List") and isinstance(obj.get("items"), list):
         for item in obj["items"]:
@@ -111,15 +116,20 @@ def from_object(
     name = str(metadata.get("name") or "")
     namespace = metadata.get("namespace")
     hook = _map(metadata.get("annotations")).get(HOOK_ANNOTATION)
-    if words and kind not in _CORE and not any(True for _ in pod_specs(obj)):
-        for where, value in _resource_images(_map(obj.get("spec")), "spec"):
+    if words:
+        found: list[tuple[str, str, str]] = []
+        if kind == "ConfigMap":
+            found = list(_config_images(_map(obj.get("data"))))
+        elif kind not in _CORE and not any(True for _ in pod_specs(obj)):
+            found = [(where, value, "resource")
+                     for where, value in _resource_images(_map(obj.get("spec")), "spec")]
+        for where, value, field_type in found:
             yield WorkloadImage(
                 image=value, kind=kind or "?", name=name,
                 namespace=str(namespace) if namespace else None,
-                container=where, container_type="resource", template=template,
+                container=where, container_type=field_type, template=template,
                 hook=str(hook) if hook else None,
             )
-        return
     for pod_spec in pod_specs(obj):
         for list_name in CONTAINER_LISTS:
             containers = pod_spec.get(list_name)
@@ -159,6 +169,16 @@ _CORE = {"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "
          "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "Ingress",
          "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "NetworkPolicy",
          "PodDisruptionBudget", "PersistentVolumeClaim", "HorizontalPodAutoscaler"}
+
+
+def _config_images(data: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """(``data.KEY(image)#0``, value, ``config``) for each ``image: X`` / ``image = "X"`` /
+    ``"agentImage": "X"`` in a ConfigMap's text (a CI agent's pod template, a runner's
+    ``config.toml``): images an operator or controller launches."""
+    for key, text in data.items():
+        if isinstance(text, str):
+            for n, match in enumerate(_CONFIG_IMAGE.finditer(text)):
+                yield f"data.{key}({match.group(1)})#{n}", match.group(2), "config"
 
 
 def _resource_images(node: Any, where: str) -> Iterator[tuple[str, str]]:

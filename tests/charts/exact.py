@@ -57,9 +57,9 @@ def assert_exact(
 
 def embedded(chart: Path, values: Path | None = None) -> dict[tuple[str, ...], str]:
     """Every ``args`` entry and ``env`` value of every container the chart renders, and
-    every ``*image`` string of a custom resource's spec: operators name the images they
-    will launch there (``--prometheus-config-reloader=quay.io/...``, ``RELATED_IMAGE_*``,
-    ``kind: Prometheus`` ``spec.image``)."""
+    every ``*image`` string of a custom resource's spec, and every ConfigMap text:
+    operators name the images they will launch there (``--prometheus-config-reloader=
+    quay.io/...``, ``RELATED_IMAGE_*``, ``kind: Prometheus`` ``spec.image``)."""
     from ecr.charts import helm
     from ecr.images.workload import pod_specs
 
@@ -70,7 +70,10 @@ def embedded(chart: Path, values: Path | None = None) -> dict[tuple[str, ...], s
             if not isinstance(doc, Mapping):
                 continue
             where = f"{template}:{doc.get('kind')}/{doc.get('metadata', {}).get('name')}"
-            if doc.get("kind") not in ("ConfigMap", "Secret") and not list(pod_specs(doc)):
+            if doc.get("kind") == "ConfigMap":
+                data = doc.get("data") or {}
+                out.update(((where, f"data.{k}"), str(v)) for k, v in data.items())
+            elif doc.get("kind") != "Secret" and not list(pod_specs(doc)):
                 out.update(((where, path), value) for path, value in _images_in(doc.get("spec")))
             for spec in pod_specs(doc):
                 for group in ("initContainers", "containers"):
@@ -115,4 +118,4 @@ def assert_embedded_exact(before: Mapping[tuple[str, ...], str],
 
 
 def _words(text: str) -> list[str]:
-    return [w for w in re.split(r"[\s=]+", text) if w]
+    return [w for w in re.split(r"[\s=,;\"']+", text) if w]

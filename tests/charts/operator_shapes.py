@@ -690,3 +690,55 @@ def conditional_operand_args(root: Path) -> Path:
                     - --enable-leader-election"""
             + _c("kube-rbac-proxy", '"{{ .Values.kubeRBACProxy.image.repository }}:{{ .Values.kubeRBACProxy.image.tag }}"')),
     })
+
+
+def config_map_agent_images(root: Path) -> Path:
+    """jenkins / gitlab-runner / airflow: images a controller launches, written in a
+    ConfigMap's text: a JCasC pod template (``image: "{{ agent.image }}"``, the agent's
+    own values), a runner's ``config.toml`` from a text value (``image = "ubuntu:22.04"``,
+    left: inside text), and a chart-wide ``registry`` that composes both the controller's
+    image and, in the ConfigMap, an official image (which must get ``library/``)."""
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: ci\nversion: 5.7.0\nappVersion: 2.479.1\n",
+        "values.yaml": """
+            registry: docker.io
+            controller:
+              image:
+                repository: jenkins/jenkins
+                tag: 2.479.1-jdk17
+            agent:
+              image:
+                repository: jenkins/inbound-agent
+                tag: 3273.v4cfe589b_fd83-1
+            helper:
+              repository: alpine
+              tag: "3.20"
+            runners:
+              config: |
+                [[runners]]
+                  [runners.kubernetes]
+                    image = "ubuntu:22.04"
+        """,
+        "templates/controller.yaml": _pod("StatefulSet", "controller", _c(
+            "jenkins", '"{{ .Values.registry }}/{{ .Values.controller.image.repository }}:{{ .Values.controller.image.tag }}"')),
+        "templates/jcasc.yaml": """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata:
+              name: {{ .Release.Name }}-jcasc
+            data:
+              jcasc.yaml: |-
+                jenkins:
+                  clouds:
+                    - kubernetes:
+                        templates:
+                          - name: default
+                            containers:
+                              - name: jnlp
+                                image: "{{ .Values.agent.image.repository }}:{{ .Values.agent.image.tag }}"
+                              - name: helper
+                                image: {{ .Values.registry }}/{{ .Values.helper.repository }}:{{ .Values.helper.tag }}
+              config.toml: |
+                {{- .Values.runners.config | nindent 4 }}
+        """,
+    })

@@ -81,6 +81,7 @@ SHAPES = {
     "nested_subcharts": Shape(operator_shapes.nested_subcharts, left={"store"}),
     "separate_flag_arg_images": Shape(operator_shapes.separate_flag_arg_images),
     "conditional_operand_args": Shape(operator_shapes.conditional_operand_args),
+    "config_map_agent_images": Shape(operator_shapes.config_map_agent_images),
 }
 
 
@@ -207,6 +208,7 @@ OPERANDS = {  # text of each image an operator launches (args, env, custom resou
     operator_shapes.custom_resource_images: ["prometheus/prometheus:", "alertmanager@",
                                              "redis:7.4.1"],
     operator_shapes.conditional_operand_args: ["--collector-image="],
+    operator_shapes.config_map_agent_images: ["jenkins/inbound-agent:", "/alpine:3.20"],
     operator_shapes.operator_args_images: ["config-reloader:", "thanos/thanos:",
                                            "base-image=quay.io/prometheus/prometheus"],
 }
@@ -242,5 +244,5 @@ def test_an_operand_written_in_a_template_is_listed_not_failed(run_cli, tmp_path
     shown = run_cli("convert", "--registry", REGISTRY, "--chart", str(chart), "--values",
                     str(values))
     text = shown.out + shown.err
-    assert "an image an operator launches (named in args, env or a custom resource), left " \
-        "as it is: ghcr.io/cloudnative-pg/postgresql:17.2" in text, text
+    assert "an image an operator launches (named in args, env, a custom resource or a " \
+        "ConfigMap), left as it is: ghcr.io/cloudnative-pg/postgresql:17.2" in text, text

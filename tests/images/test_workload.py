@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from ecr.images.workload import ManifestError, from_manifests, from_text, unique_images
+from ecr.images.workload import (
+    ManifestError,
+    from_manifests,
+    from_object,
+    from_text,
+    unique_images,
+)
 
 STREAM = """
 apiVersion: v1
@@ -160,3 +166,42 @@ spec:
       schema: {openAPIV3Schema: {properties: {image: {type: string}, baseImage: "quay.io/x/y:1"}}}
 """
     assert from_manifests({"crd.yaml": crd}, embedded=True) == []
+
+
+def test_config_map_image_lines():
+    config = """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cfg}
+data:
+  jcasc.yaml: |
+    containers:
+      - image: "jenkins/inbound-agent:3273"
+        imagePullPolicy: Always
+  config.toml: |
+    image = "ubuntu:22.04"
+    helper_image = 'gitlab/gitlab-runner-helper:x86_64-v17.6.0'
+  values.json: '{"defaultImage": "busybox:1.37", "hub": "docker.io/istio"}'
+"""
+    got = [(w.container_type, w.container, w.image)
+           for w in from_manifests({"cm.yaml": config}, embedded=True)]
+    assert got == [
+        ("config", "data.jcasc.yaml(image)#0", "jenkins/inbound-agent:3273"),
+        ("config", "data.config.toml(image)#0", "ubuntu:22.04"),
+        ("config", "data.config.toml(helper_image)#1",
+         "gitlab/gitlab-runner-helper:x86_64-v17.6.0"),
+        ("config", "data.values.json(defaultImage)#0", "busybox:1.37"),
+    ]
+
+
+def test_config_map_scan_stays_linear():
+    """A key-like run such as ``a-a-a-...`` once cost a scan of the rest per word."""
+    import time
+
+    text = "a-" * 20000 + "\nimage: busybox:1.37\n"
+    config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"},
+              "data": {"big": text}}
+    started = time.perf_counter()
+    found = list(from_object(config, words=True))
+    assert time.perf_counter() - started < 1.0
+    assert [w.image for w in found] == ["busybox:1.37"]
