@@ -147,8 +147,10 @@ def plan_lines(plan: ChartPlan, *, written: bool, check: bool = False) -> list[s
     for override in plan.overrides:
         before = override.before or "(null or empty)"
         users = len(override.containers)
+        n = len(override.named)
+        named = f", {n} image{'s' if n != 1 else ''} an operator launches" if n else ""
         lines.append(f"  set {override.key_path}: {before} -> {override.after} "
-                     f"({users} container image{'s' if users != 1 else ''})")
+                     f"({users} container image{'s' if users != 1 else ''}{named})")
     lines.extend(f"  set {setting}" for setting in plan.settings)
     exact = sum(1 for c in plan.containers if c["exact"])
     lines.append(f"  proof: rendered again, container by container: {exact} of "
@@ -157,6 +159,8 @@ def plan_lines(plan: ChartPlan, *, written: bool, check: bool = False) -> list[s
     lines.extend(f"  cannot be cached (mirror it, or --alias its host): {where}"
                  for where in plan.uncacheable)
     lines.extend(f"  left for you: {where}" for where in plan.left)
+    lines.extend(f"  an image an operator launches (named in args, env, a custom resource or "
+                 f"a ConfigMap), left as it is: {where}" for where in plan.launched)
     if plan.unresolved:
         lines.append("  PROOF FAILED, nothing written:")
         lines.extend(f"    {where}" for where in plan.unresolved)

@@ -138,8 +138,12 @@ def workloads(
     chart_path: Path,
     overrides: Mapping[Path, str] | None = None,
     extra: Sequence[ValuesLayer] = (),
+    *,
+    embedded: bool = False,
 ) -> list[WorkloadImage]:
-    """Every container image of ``release``, rendered by Helm from a fetched chart."""
+    """Every container image of ``release``, rendered by Helm from a fetched chart
+    (``embedded``: and every word of the containers' args and env values, and the images
+    custom resources name)."""
     manifests = helm.render(
         chart_path,
         [*layers(release, overrides), *extra],
@@ -147,7 +151,7 @@ def workloads(
         namespace=release.namespace,
     )
     try:
-        return from_manifests(manifests)
+        return from_manifests(manifests, embedded=embedded)
     except ValueError as exc:
         raise HelmFailure(str(exc)) from exc
 

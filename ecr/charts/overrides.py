@@ -41,7 +41,7 @@ from ecr.charts.images import Found, Release
 from ecr.charts.provenance import ContainerKey, ValuePath, describe, dotted, keyed
 from ecr.images import mapping
 from ecr.images.reference import InvalidReference, parse
-from ecr.images.workload import WorkloadImage
+from ecr.images.workload import EMBEDDED, WorkloadImage
 from ecr.values import insert, scan
 
 ALLOW_INSECURE = ("global", "security", "allowInsecureImages")
@@ -58,6 +58,7 @@ class Override:
     after: str
     values: Mapping[str, str]  # dotted key path written -> value
     containers: tuple[str, ...] = ()  # the containers whose image it composes
+    named: tuple[str, ...] = ()  # images it composes in args/env values, custom resources
 
 
 @dataclass
@@ -70,6 +71,9 @@ class ChartPlan:
     settings: list[str] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)  # the proof failed: nothing written
     left: list[str] = field(default_factory=list)  # cannot be converted by values, and why
+    # images named in args/env values or custom resources (an operator launches them)
+    # that no value change converts: left as they are
+    launched: list[str] = field(default_factory=list)
     uncacheable: list[str] = field(default_factory=list)
     proof: list[Found] = field(default_factory=list)
     containers: list[dict[str, Any]] = field(default_factory=list)  # before/after, each
@@ -91,12 +95,14 @@ class ChartPlan:
             "changed": self.changed,
             "overrides": [
                 {"key_path": o.key_path, "before": o.before, "after": o.after,
-                 "values": dict(o.values), "containers": list(o.containers)}
+                 "values": dict(o.values), "containers": list(o.containers),
+                 "named": list(o.named)}
                 for o in self.overrides
             ],
             "settings": self.settings,
             "unresolved": self.unresolved,
             "left": self.left,
+            "launched": self.launched,
             "uncacheable": self.uncacheable,
             "containers": self.containers,
             "proof": [item.as_dict() for item in self.proof],
@@ -139,7 +145,7 @@ def _plan(
     release, target = result.release, result.target
     tracer = provenance.Tracer(
         chart, images.layers(release, {target: result.original}), chart_defaults(chart),
-        release=release.release, namespace=release.namespace,
+        release=release.release, namespace=release.namespace, embedded=True,
     )
     expected = {
         key: relocate.expect(item.image, registry, host_prefixes, aliases)
@@ -149,7 +155,7 @@ def _plan(
     blocked = _later_inputs(result, tracer)
 
     def proof_render(current: str) -> list[WorkloadImage]:
-        return images.workloads(release, chart, {target: current})
+        return images.workloads(release, chart, {target: current}, embedded=True)
 
     refused: dict[tuple[ValuePath, str], str] = {}
     after: list[WorkloadImage] | None = None
@@ -172,13 +178,14 @@ def _plan(
         raise HelmFailure(f"the chart refused every way of setting its image values: "
                           f"{'; '.join(sorted(set(refused.values())))}")
     for path, value in solution.changes.items():
-        users = [describe(k) for k, t in tracer.traces.items()
-                 if path in t.paths or path in t.empties]
+        users = [k for k, t in tracer.traces.items() if path in t.paths or path in t.empties]
         result.overrides.append(Override(
             dotted(path), tracer.values.get(path, ""), value, {dotted(path): value},
-            tuple(users)))
+            tuple(describe(k) for k in users if k[3] not in EMBEDDED),
+            tuple(describe(k) for k in users if k[3] in EMBEDDED)))
     for key, why in solution.left.items():
-        result.left.append(f"{expected[key].before} ({describe(key)}): {why}")
+        line = f"{expected[key].before} ({describe(key)}): {why}"
+        (result.launched if key[3] in EMBEDDED else result.left).append(line)
 
     if after is None:
         text = insert.set_keys(text, ALLOW_INSECURE[:-1], {ALLOW_INSECURE[-1]: True})
@@ -190,7 +197,7 @@ def _plan(
     result.text = text
     result.proof = [
         Found(release.label, w, images.classify(w.image, registry, host_prefixes, aliases))
-        for w in after
+        for w in after if w.container_type not in EMBEDDED
     ]
     _compare(result, tracer, expected, keyed(after), solution.left)
 
@@ -230,6 +237,12 @@ def _compare(
             continue
         must_change = want.kind == relocate.CONVERT and key not in left
         good = _same(now.image, want.target) if must_change else now.image == want.before
+        if key[3] in EMBEDDED:  # an image an operator launches: exact, or as it was
+            if not good:
+                result.unresolved.append(
+                    f"{where}: would name {now.image}, not "
+                    f"{want.target if must_change else want.before}")
+            continue
         result.containers.append({
             "container": where, "before": want.before, "after": now.image,
             "expected": want.target if must_change else want.before,
@@ -249,7 +262,7 @@ def _compare(
                 f"{where}: would run {now.image}, not {want.target if must_change else want.before}"
             )
     for key, now in after.items():
-        if key not in tracer.baseline:
+        if key not in tracer.baseline and key[3] not in EMBEDDED:
             result.unresolved.append(f"{describe(key)}: a new container ({now.image})")
 
 

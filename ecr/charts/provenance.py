@@ -25,14 +25,15 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ecr.charts import helm
 from ecr.charts.helm import HelmFailure, Values, ValuesLayer
-from ecr.images.workload import WorkloadImage, from_manifests
+from ecr.images.reference import InvalidReference, parse
+from ecr.images.workload import EMBEDDED, WorkloadImage, from_manifests
 
 ValuePath = tuple[str | int, ...]
 Segment = str | ValuePath  # literal template text, or the value at a path
@@ -221,14 +222,20 @@ class Tracer:
     """Renders one release with markers and keeps what it learnt.
 
     ``layers`` are the release's values (Helm order); ``defaults`` the chart's own
-    values with subcharts under their alias keys.
+    values with subcharts under their alias keys.  ``embedded``: the images an operator
+    launches, named in containers' ``args``/``env`` values (a config-reloader,
+    ``RELATED_IMAGE_*``) or a custom resource's spec (``Prometheus`` ``spec.image``),
+    are traced too, as if containers (``container_type`` ``args``, ``env`` or
+    ``resource``; :func:`image_word` picks them), so a value they share with a container
+    is never changed in a way that breaks them.
     """
 
     def __init__(
         self, chart: Path, layers: Sequence[ValuesLayer], defaults: Mapping[str, Any],
-        *, release: str, namespace: str,
+        *, release: str, namespace: str, embedded: bool = False,
     ) -> None:
         self.chart = chart
+        self.embedded = embedded
         self.layers = [*layers, ALLOW_INSECURE_LAYER]
         self.release = release
         self.namespace = namespace
@@ -238,9 +245,12 @@ class Tracer:
         except HelmFailure:  # a chart whose schema refuses Bitnami's flag: render without
             self.layers = list(layers)
             rendered = self.images()
-        self.baseline = keyed(rendered)
         # the same containers keyed without workload names (markers may reach a name)
-        self._unnamed = dict(zip(self.baseline, keyed(rendered, with_name=False), strict=True))
+        pairs = zip(keyed(rendered).items(), keyed(rendered, with_name=False), strict=True)
+        kept = [(key, item, unnamed) for (key, item), unnamed in pairs
+                if item.container_type not in EMBEDDED or image_word(item)]
+        self.baseline = {key: item for key, item, _ in kept}
+        self._unnamed = {key: unnamed for key, _, unnamed in kept}
         self.values: dict[ValuePath, str] = {}  # baseline text of every traced value
         self.traces: dict[ContainerKey, Trace] = {}
         self._regimes: dict[frozenset[ValuePath], dict[ContainerKey, Recipe | None]] = {}
@@ -254,7 +264,7 @@ class Tracer:
             self.chart, [*self.layers, *extra], release=self.release, namespace=self.namespace
         )
         try:
-            return from_manifests(manifests)
+            return from_manifests(manifests, embedded=self.embedded)
         except ValueError as exc:
             raise HelmFailure(str(exc)) from exc
 
@@ -265,9 +275,11 @@ class Tracer:
             found = keyed(self.images([layer]), with_name=False)
         except HelmFailure:
             return None
-        if set(found) != set(self._unnamed.values()):
+        wanted = set(self._unnamed.values())
+        if _containers(found) != _containers(wanted):
             return None  # markers changed which containers exist: not usable
-        return found
+        # an args/env word the markers moved is that word's loss only (not proven)
+        return {key: item for key, item in found.items() if key in wanted}
 
     def _marker(self, path: ValuePath) -> str:
         if path not in self._markers:
@@ -326,13 +338,20 @@ class Tracer:
                 trace.reason = "the chart does not render with marker values"
                 recipes[key] = None
                 continue
-            raw = _recipe(marked[self._unnamed[key]].image, by_marker)
+            shown = marked.get(self._unnamed[key])
+            if shown is None:
+                trace.reason = "the render with markers moved this word of its args or env"
+                # (a container's key never goes missing: _marked refuses that render)
+                recipes[key] = None
+                continue
+            raw = _recipe(shown.image, by_marker)
             trace.touched = set(raw.paths)
             aligned, why, trace.fixed = self._align(raw, item.image)
             trace.recipe, trace.reason = aligned, why
             recipes[key] = aligned
             for marked_images in reached:
-                for n in MARKER.findall(marked_images[self._unnamed[key]].image):
+                seen = marked_images.get(self._unnamed[key])
+                for n in MARKER.findall(seen.image if seen else ""):
                     empty = empty_by_marker.get(f"ecrm{n}x")
                     if empty is not None and empty not in trace.empties:
                         trace.empties.append(empty)
@@ -407,13 +426,42 @@ class Tracer:
             by_marker = {self._marker(p): p for p in [*self.direct, *regime]}
             out: dict[ContainerKey, Recipe | None] = {}
             for key, trace in self.traces.items():
-                if marked is None or trace.recipe is None:
+                shown = marked.get(self._unnamed[key]) if marked is not None else None
+                if shown is None or trace.recipe is None:
                     out[key] = None
                     continue
-                raw = _recipe(marked[self._unnamed[key]].image, by_marker)
+                raw = _recipe(shown.image, by_marker)
                 out[key] = _fix(raw, trace.fixed)
             self._regimes[regime] = out
         return self._regimes[regime]
+
+
+def _containers(keys: Iterable[ContainerKey]) -> set[ContainerKey]:
+    return {key for key in keys if key[3] not in EMBEDDED}
+
+
+def image_word(item: WorkloadImage) -> bool:
+    """Whether a word of a container's args or env, or a custom resource's image string
+    (``item.image``), names an image: a
+    reference with a tag or digest, and a ``/`` after a registry host, or a field that
+    says ``image`` (``--thanos-image=thanos/thanos:v0.37``, ``RELATED_IMAGE_X``, a
+    custom resource's ``spec.image``); a base image the operator adds its own tag to
+    (``--prometheus-default-base-image=quay.io/prometheus/prometheus``) when both."""
+    word = item.image
+    try:
+        ref = parse(word)
+    except InvalidReference:
+        return False
+    first, slash, _ = word.partition("/")
+    field = item.container.rsplit(" ", 1)[-1].lower()
+    host = bool(slash) and ("." in first or ":" in first or first == "localhost")
+    says = "image" in field and not _HOST_PORT.fullmatch(word)
+    if not (ref.tag or ref.digest):
+        return host and says
+    return host or says
+
+
+_HOST_PORT = re.compile(r"[\w.-]+:[0-9]+")  # localhost:5000, 0.0.0.0:8080: not images
 
 
 def _fix(recipe: Recipe, fixed: Mapping[ValuePath, str]) -> Recipe:

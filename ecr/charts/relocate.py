@@ -300,7 +300,7 @@ class Solver:
                 return (f"inside the text of {dotted(inside)} (a template renders it): "
                         "change the image in that text by hand")
             return f"written in the chart's template {trace.image.template}: set it by hand"
-        names = ", ".join(dotted(p) for p in [*trace.paths, *trace.empties])
+        names = ", ".join(dotted(p) for p in dict.fromkeys([*trace.paths, *trace.empties]))
         blocked = [self.blocked[p] for p in [*trace.paths, *trace.empties] if p in self.blocked]
         if blocked:
             return blocked[0]
@@ -309,6 +309,10 @@ class Solver:
                    if p in [*trace.paths, *trace.empties]]
         if refused:
             return refused[0]
+        twice = [p for p in dict.fromkeys(trace.paths) if trace.paths.count(p) > 1]
+        if twice:
+            return (f"{dotted(twice[0])} shows {trace.paths.count(twice[0])} times in the "
+                    f"image: no one value of it gives exactly {self.expected[key].target}")
         return (f"no change of the values that compose it ({names}) gives exactly "
                 f"{self.expected[key].target} without changing another image")
 

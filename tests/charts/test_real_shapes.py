@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from ecr.images.reference import parse
-from tests.charts import charts, exact, real_shapes, shapes
+from tests.charts import charts, exact, operator_shapes, real_shapes, shapes
 from tests.charts.conftest import REGISTRY
 
 
@@ -64,6 +64,24 @@ SHAPES = {
     "shared_value_uncacheable_twin": Shape(real_shapes.shared_value_uncacheable_twin,
                                            left={"solo"}),
     "anchored_values": Shape(real_shapes.anchored_values),
+    # images the operator launches, named in container args and env values
+    "operator_args_images": Shape(operator_shapes.operator_args_images),
+    "operator_env_images": Shape(operator_shapes.operator_env_images),
+    "registry_shared_with_arg_image": Shape(operator_shapes.registry_shared_with_arg_image),
+    "cilium_use_digest": Shape(operator_shapes.cilium_use_digest),
+    "images_in_value_lists": Shape(operator_shapes.images_in_value_lists),
+    "registry_host_spellings": Shape(operator_shapes.registry_host_spellings),
+    "traefik_app_version_tag": Shape(operator_shapes.traefik_app_version_tag),
+    "custom_resource_images": Shape(operator_shapes.custom_resource_images),
+    # the operand's name is in the template: the shared registry cannot change
+    "shared_registry_literal_operand": Shape(operator_shapes.shared_registry_literal_operand,
+                                             left={"operator"}),
+    "empty_global_registry_operand": Shape(operator_shapes.empty_global_registry_operand),
+    # one value twice in an image (minio/minio from image.name): no value change does it
+    "nested_subcharts": Shape(operator_shapes.nested_subcharts, left={"store"}),
+    "separate_flag_arg_images": Shape(operator_shapes.separate_flag_arg_images),
+    "conditional_operand_args": Shape(operator_shapes.conditional_operand_args),
+    "config_map_agent_images": Shape(operator_shapes.config_map_agent_images),
 }
 
 
@@ -100,6 +118,7 @@ def test_chart_defaults_convert_exactly(run_cli, tmp_path, name, own):
     else:
         values.write_text("")
     before = exact.rendered(run_cli, chart, "-f", str(values))
+    embedded = exact.embedded(chart, values)
 
     text = values.read_text()
     result = _convert(run_cli, chart, values, "--write")
@@ -111,6 +130,7 @@ def test_chart_defaults_convert_exactly(run_cli, tmp_path, name, own):
     assert plan["ok"] and not plan["unresolved"] and plan["error"] is None, plan
     after = exact.rendered(run_cli, chart, "-f", str(values))
     exact.assert_exact(before, after, shape.left)
+    exact.assert_embedded_exact(embedded, exact.embedded(chart, values))
     for left in shape.left:
         assert any(f"container {left} " in why for why in plan["left"]), plan["left"]
 
@@ -126,6 +146,7 @@ def _files_alone(run_cli, tmp_path: Path, make: Callable[[Path], Path]) -> None:
     values = alone / "values.yaml"
     shutil.copy(chart / "values.yaml", values)
     before = exact.rendered(run_cli, chart, "-f", str(values))
+    embedded = exact.embedded(chart, values)
     result = run_cli("convert", "--registry", REGISTRY, "--files", str(values), "--write",
                      "--allow-insecure-images")  # Bitnami charts refuse relocated images
     # 2: an image whose host the cache cannot front was named (the rest still written)
@@ -135,6 +156,7 @@ def _files_alone(run_cli, tmp_path: Path, make: Callable[[Path], Path]) -> None:
     for key, image in before.items():
         if after[key] != image:
             assert parse(after[key]) == exact.cache_of(image), (key, image, after[key])
+    exact.assert_embedded_exact(embedded, exact.embedded(chart, values))
 
 
 # What a file alone cannot know (the chart path can): the chart's values.schema.json,
@@ -161,7 +183,66 @@ def test_files_on_the_charts_own_values_file(run_cli, tmp_path, name):
     shape = SHAPES[name]
     chart = shape.chart(tmp_path / "chart")
     before = exact.rendered(run_cli, chart)
+    embedded = exact.embedded(chart)
     result = run_cli("convert", "--registry", REGISTRY, "--files", str(chart / "values.yaml"),
                      "--write")
     assert "Traceback" not in result.err, result.err
     exact.assert_exact(before, exact.rendered(run_cli, chart), shape.left)
+    exact.assert_embedded_exact(embedded, exact.embedded(chart))
+
+
+def test_a_value_shown_twice_is_left_with_why(run_cli, tmp_path):
+    chart = operator_shapes.nested_subcharts(tmp_path / "chart")
+    values = tmp_path / "values.yaml"
+    values.write_text("")
+    result = _convert(run_cli, chart, values)
+    (plan,) = json.loads(result.out)["releases"]
+    (left,) = plan["left"]
+    assert "store.image.name shows 2 times in the image: no one value of it gives exactly " \
+        f"{REGISTRY}/docker-hub/minio/minio:" in left, left
+
+
+OPERANDS = {  # text of each image an operator launches (args, env, custom resources)
+    operator_shapes.separate_flag_arg_images: ["argoproj/argoexec:", "busybox@sha256:"],
+    operator_shapes.operator_env_images: ["kafka-3.8.0", "kafka-3.9.0\"", "hashicorp/vault:"],
+    operator_shapes.custom_resource_images: ["prometheus/prometheus:", "alertmanager@",
+                                             "redis:7.4.1"],
+    operator_shapes.conditional_operand_args: ["--collector-image="],
+    operator_shapes.config_map_agent_images: ["jenkins/inbound-agent:", "/alpine:3.20"],
+    operator_shapes.operator_args_images: ["config-reloader:", "thanos/thanos:",
+                                           "base-image=quay.io/prometheus/prometheus"],
+}
+
+
+@pytest.mark.parametrize("make", list(OPERANDS), ids=lambda make: make.__name__)
+def test_operand_images_are_converted_with_their_own_values(run_cli, tmp_path, make):
+    """Images an operator launches (an arg after its flag, an arg with host, an env
+    value, a custom resource) become exactly their cache reference, not just unbroken."""
+    chart = make(tmp_path / "chart")
+    values = tmp_path / "values.yaml"
+    values.write_text("")
+    before = exact.embedded(chart, values)
+    result = _convert(run_cli, chart, values, "--write")
+    assert result.code == 0, result.out
+    after = exact.embedded(chart, values)
+    exact.assert_embedded_exact(before, after)
+    for text in OPERANDS[make]:
+        keys = [k for k, v in before.items() if text in v or text in json.dumps(v)]
+        assert keys and all(after[k] != before[k] for k in keys), (text, keys)
+
+
+def test_an_operand_written_in_a_template_is_listed_not_failed(run_cli, tmp_path):
+    chart = operator_shapes.operator_env_images(tmp_path / "chart")
+    values = tmp_path / "values.yaml"
+    values.write_text("")
+    result = _convert(run_cli, chart, values)
+    (plan,) = json.loads(result.out)["releases"]
+    assert result.code == 0 and plan["ok"] and not plan["left"], plan
+    (launched,) = plan["launched"]
+    assert launched.startswith("ghcr.io/cloudnative-pg/postgresql:17.2 (") and \
+        "env.POSTGRES_IMAGE_NAME" in launched and "written in the chart's template" in launched
+    shown = run_cli("convert", "--registry", REGISTRY, "--chart", str(chart), "--values",
+                    str(values))
+    text = shown.out + shown.err
+    assert "an image an operator launches (named in args, env, a custom resource or a " \
+        "ConfigMap), left as it is: ghcr.io/cloudnative-pg/postgresql:17.2" in text, text
