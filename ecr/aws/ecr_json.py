@@ -162,18 +162,20 @@ def error_of(status: int, body: bytes) -> tuple[str, str]:
 
 
 def _read_body(response: http.client.HTTPResponse, deadline: float) -> bytes:
-    """The body, read in chunks until :data:`MAX_BODY` + 1 bytes or ``deadline``
+    """The body, read as it arrives until :data:`MAX_BODY` + 1 bytes or ``deadline``
     (``TimeoutError`` then: each read has its own limit, the whole body this one)."""
     chunks: list[bytes] = []
     size = 0
-    while size <= MAX_BODY:
-        chunk = response.read1(min(65536, MAX_BODY + 1 - size))  # what has arrived
+    while size <= MAX_BODY and response.length != 0:
+        chunk = response.read1(min(65536, MAX_BODY + 1 - size))
         if not chunk:
             break
         chunks.append(chunk)
         size += len(chunk)
         if time.monotonic() > deadline:
             raise TimeoutError(f"the answer took more than {BODY_DEADLINE:.0f} s to arrive")
+    if size <= MAX_BODY:
+        response.read()  # b"": marks the answer done, so the connection can carry the next
     return b"".join(chunks)
 
 
