@@ -36,14 +36,15 @@ def wait_for_http(url: str, timeout: float = 20.0) -> None:
 
 @contextmanager
 def moto_server_process(
-    moto_server: Path, port: int, log: Path
+    moto_server: Path, port: int, log: Path, env: dict[str, str] | None = None
 ) -> Iterator[subprocess.Popen[bytes]]:
     """A ``moto_server`` process on 127.0.0.1:``port`` logging to ``log``, yielded once it
-    answers and stopped on the way out (the benchmarks count its request log and CPU)."""
+    answers and stopped on the way out (the benchmarks count its request log and CPU).
+    ``env``: its environment (default: this process's)."""
     with log.open("w") as sink:
         server = subprocess.Popen(
             [str(moto_server), "-H", "127.0.0.1", "-p", str(port)],
-            stdout=sink, stderr=subprocess.STDOUT,
+            stdout=sink, stderr=subprocess.STDOUT, env=env,
         )
     try:
         wait_for_http(f"http://127.0.0.1:{port}/moto-api/")

@@ -6,7 +6,8 @@ a millisecond of CPU a call (events, parameter validation, endpoint rules, its H
 layer and model-driven parsing) and a tenth of a second to import.  This client
 speaks the protocol those reads use and nothing else: a JSON body POSTed to ``/``
 with ``X-Amz-Target``, signed with Signature Version 4, over one kept-alive
-connection per thread, the answer parsed with :func:`json.loads`.
+connection per thread (:mod:`ecr.aws.transport`), the answer parsed with
+:func:`json.loads`.
 
 It is made only from a :class:`~ecr.aws.environment.StaticEnvironment` (the
 environment alone decides credentials, region and endpoint, exactly as botocore
@@ -28,8 +29,6 @@ import hmac
 import http.client
 import json
 import random
-import ssl  # http.client imports it anyway
-import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -39,7 +38,9 @@ from urllib.parse import urlsplit
 from botocore import exceptions
 
 from ecr import aws
+from ecr.aws import transport
 from ecr.aws.environment import StaticEnvironment
+from ecr.aws.transport import Answer, Retryable, Transport
 
 TARGET_PREFIX = "AmazonEC2ContainerRegistry_V20150921."
 CONTENT_TYPE = "application/x-amz-json-1.1"
@@ -48,10 +49,6 @@ USER_AGENT = "infra-ecr (status)"
 MAX_ATTEMPTS = 10  # as ecr.aws.sessions.RETRY_CONFIG
 CONNECT_ATTEMPTS = 3  # a refused or unresolvable endpoint rarely recovers within seconds
 MAX_BACKOFF = 20.0  # seconds, botocore's standard mode
-CONNECT_TIMEOUT = 10.0
-READ_TIMEOUT = 30.0  # each read
-BODY_DEADLINE = 120.0  # the whole body of one answer: a server trickling bytes is cut off
-MAX_BODY = 64 * 1024 * 1024  # a DescribeImages page of 1,000 images is about 1 MB
 MAX_MESSAGE = 4096  # characters of an error body that is not JSON
 
 # botocore's standard retry mode: these codes (and 429) are throttling, these are transient.
@@ -161,39 +158,6 @@ def error_of(status: int, body: bytes) -> tuple[str, str]:
     return code, str(message)
 
 
-def _read_body(response: http.client.HTTPResponse, deadline: float) -> bytes:
-    """The body, read as it arrives until :data:`MAX_BODY` + 1 bytes or ``deadline``
-    (``TimeoutError`` then: each read has its own limit, the whole body this one)."""
-    chunks: list[bytes] = []
-    size = 0
-    while size <= MAX_BODY and response.length != 0:
-        chunk = response.read1(min(65536, MAX_BODY + 1 - size))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"the answer took more than {BODY_DEADLINE:.0f} s to arrive")
-    if size <= MAX_BODY:
-        response.read()  # b"": marks the answer done, so the connection can carry the next
-    return b"".join(chunks)
-
-
-class _Answer:
-    """One HTTP answer: status, lower-case headers, body (at most :data:`MAX_BODY`)."""
-
-    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
-        self.status, self.headers, self.body = status, headers, body
-
-
-class _Retry(Exception):
-    """An attempt that failed in a way worth another: ``error`` if it was the last."""
-
-    def __init__(self, error: Exception, connect: bool = False) -> None:
-        super().__init__(str(error))
-        self.error, self.connect = error, connect
-
-
 class EcrJsonClient:
     """A botocore-like ECR client for ``DescribeRepositories``, ``DescribeImages`` and
     ``BatchGetImage`` in a static environment.  Thread-safe: one connection per thread."""
@@ -203,16 +167,10 @@ class EcrJsonClient:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.env = env
-        parts = urlsplit(env.endpoint)
-        self._https = parts.scheme == "https"
         self._host = signed_host(env.endpoint)
-        self._connect_host = parts.hostname or ""
-        self._port = parts.port
+        self._transport = Transport(env.endpoint, env.ca_bundle)
         self._clock = clock or (lambda: datetime.now(UTC))
         self._sleep = sleep
-        self._local = threading.local()
-        self._context: Any = None
-        self._lock = threading.Lock()
         self.meta = _Meta(env.region, env.endpoint)
 
     # The operations, named and called as botocore names them.
@@ -233,7 +191,7 @@ class EcrJsonClient:
             attempt += 1
             try:
                 return self._attempt(operation, body)
-            except _Retry as retry:
+            except Retryable as retry:
                 limit = CONNECT_ATTEMPTS if retry.connect else MAX_ATTEMPTS
                 if attempt >= limit:
                     raise retry.error from None
@@ -242,7 +200,11 @@ class EcrJsonClient:
     def _attempt(self, operation: str, body: bytes) -> dict[str, Any]:
         headers = sign(self.env, self._host, TARGET_PREFIX + operation, body, self._clock())
         headers["user-agent"] = USER_AGENT
-        answer = self._send(body, headers)
+        answer = self._transport.post(body, headers)
+        if answer.too_big:
+            raise aws.NotAwsResponse(endpoint=self.env.endpoint, operation=operation,
+                                     status=answer.status,
+                                     content=f"(more than {transport.MAX_BODY // 2**20} MiB)")
         if 200 <= answer.status < 300:
             parsed: Any = None
             try:
@@ -261,115 +223,13 @@ class EcrJsonClient:
              "ResponseMetadata": self._metadata(answer)}, operation)  # type: ignore[typeddict-item]
         if (answer.status == 429 or answer.status in TRANSIENT_STATUSES
                 or code in THROTTLING_CODES or code in TRANSIENT_CODES):
-            raise _Retry(error)
+            raise Retryable(error)
         raise error
 
     @staticmethod
-    def _metadata(answer: _Answer) -> dict[str, Any]:
+    def _metadata(answer: Answer) -> dict[str, Any]:
         return {"HTTPStatusCode": answer.status, "HTTPHeaders": answer.headers,
                 "RequestId": answer.headers.get("x-amzn-requestid", ""), "RetryAttempts": 0}
-
-    def _connection(self) -> http.client.HTTPConnection:
-        conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            if self._https:
-                conn = http.client.HTTPSConnection(self._connect_host, self._port,
-                                                   timeout=CONNECT_TIMEOUT,
-                                                   context=self._ssl_context())
-            else:
-                conn = http.client.HTTPConnection(self._connect_host, self._port,
-                                                  timeout=CONNECT_TIMEOUT)
-            self._local.conn = conn
-        return conn
-
-    def _drop(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        self._local.conn = None
-        if conn is not None:
-            conn.close()
-
-    def _connect(self, conn: http.client.HTTPConnection) -> None:
-        """Open ``conn`` (TCP, and TLS for https) within :data:`CONNECT_TIMEOUT`."""
-        url = self.env.endpoint
-        try:
-            conn.connect()
-        except ssl.SSLError as exc:  # a certificate not trusted: not worth another try
-            self._drop()
-            raise exceptions.SSLError(endpoint_url=url, error=exc) from None
-        except TimeoutError as exc:
-            self._drop()
-            raise _Retry(exceptions.ConnectTimeoutError(endpoint_url=url, error=exc),
-                         connect=True) from exc
-        except OSError as exc:  # refused, unreachable, a name that does not resolve
-            self._drop()
-            raise _Retry(exceptions.EndpointConnectionError(endpoint_url=url, error=exc),
-                         connect=True) from exc
-        conn.sock.settimeout(READ_TIMEOUT)
-
-    def _send(self, body: bytes, headers: dict[str, str]) -> _Answer:
-        """POST ``body``; a kept-alive connection the server closed meanwhile is redialled."""
-        url = self.env.endpoint
-        for first in (True, False):
-            conn = self._connection()
-            reused = conn.sock is not None
-            if not reused:
-                self._connect(conn)
-            try:
-                conn.request("POST", "/", body, headers)
-                response = conn.getresponse()
-                data = _read_body(response, time.monotonic() + BODY_DEADLINE)
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
-                self._drop()
-                if reused and first:
-                    continue  # the server closed an idle connection: once more, new
-                raise _Retry(exceptions.ConnectionClosedError(endpoint_url=url)) from exc
-            except TimeoutError as exc:
-                self._drop()
-                raise _Retry(exceptions.ReadTimeoutError(endpoint_url=url, error=exc)) from exc
-            except (OSError, http.client.HTTPException) as exc:
-                self._drop()
-                raise _Retry(exceptions.ConnectionClosedError(endpoint_url=url)) from exc
-            if len(data) > MAX_BODY:
-                self._drop()
-                raise aws.NotAwsResponse(
-                    endpoint=url, operation=headers["x-amz-target"].removeprefix(TARGET_PREFIX),
-                    status=response.status, content=f"(more than {MAX_BODY // 2**20} MiB)")
-            answer = _Answer(response.status, {k.lower(): v for k, v in response.getheaders()},
-                             data)
-            if response.will_close:
-                self._drop()
-            return answer
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _ssl_context(self) -> Any:
-        """botocore's trust store: ``AWS_CA_BUNDLE`` (a file or a directory of
-        certificates), else certifi's bundle when installed, else botocore's own."""
-        with self._lock:
-            if self._context is None:
-                import os
-
-                chosen = self.env.ca_bundle or ca_bundle()
-                if os.path.isdir(chosen):
-                    self._context = ssl.create_default_context(capath=chosen)
-                else:
-                    self._context = ssl.create_default_context(cafile=chosen)
-            return self._context
-
-
-def ca_bundle() -> str:
-    """The CA bundle botocore verifies against by default (botocore.httpsession.where)."""
-    try:
-        import certifi
-
-        return str(certifi.where())
-    except ImportError:
-        import importlib.util
-        from pathlib import Path
-
-        spec = importlib.util.find_spec("botocore")
-        assert spec is not None and spec.origin is not None
-        return str(Path(spec.origin).parent / "cacert.pem")
-
 
 class _Meta:
     """``client.meta``'s parts the tools read."""

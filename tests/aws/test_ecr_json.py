@@ -30,11 +30,11 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
 
 from ecr import aws
-from ecr.aws import ecr_json, sessions
+from ecr.aws import ecr_json, sessions, transport
 from ecr.aws.ecr_json import EcrJsonClient
 from ecr.aws.environment import Credentials, StaticEnvironment
 from tests.aws.conftest import REGION, add_repo, plain_ecr
-from tests.netutil import free_port, wait_for_http
+from tests.netutil import free_port, moto_server_process
 
 NOW = datetime(2026, 11, 30, 12, 34, 56, tzinfo=UTC)
 
@@ -66,21 +66,14 @@ def test_the_signature_is_botocores(endpoint, token, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def authenticating_moto() -> Iterator[str]:
+def authenticating_moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A moto_server that authenticates every request after its first four (which make
     the IAM user and its keys): it verifies SigV4 signatures itself."""
     port = free_port()
     exe = Path(sys.executable).with_name("moto_server")
-    proc = subprocess.Popen([str(exe), "-H", "127.0.0.1", "-p", str(port)],
-                            env={**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "4"},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(f"{url}/moto-api/")
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    with moto_server_process(exe, port, log, {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "4"}):
+        yield f"http://127.0.0.1:{port}"
 
 
 def _issued_keys(url: str, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
@@ -356,7 +349,7 @@ def test_a_2xx_body_no_aws_service_sends_is_not_an_aws_response(body, kind, scri
 
 
 def test_a_body_beyond_the_cap_is_refused(scripted, monkeypatch):
-    monkeypatch.setattr(ecr_json, "MAX_BODY", 1024)
+    monkeypatch.setattr(transport, "MAX_BODY", 1024)
     server = scripted([_json(200, {"repositories": [{"repositoryName": "x" * 2000}]})])
     with pytest.raises(aws.NotAwsResponse, match="more than"):
         _client(server.url).describe_repositories()
@@ -404,7 +397,7 @@ def test_a_refused_endpoint_is_tried_connect_attempts_times(monkeypatch):
 
 
 def test_a_silent_server_is_a_read_timeout(scripted, monkeypatch):
-    monkeypatch.setattr(ecr_json, "READ_TIMEOUT", 0.3)
+    monkeypatch.setattr(transport, "READ_TIMEOUT", 0.3)
     monkeypatch.setattr(ecr_json, "MAX_ATTEMPTS", 2)
     release = threading.Event()
     server = scripted([lambda handler: release.wait(5)])
@@ -417,7 +410,7 @@ def test_a_silent_server_is_a_read_timeout(scripted, monkeypatch):
 
 
 def test_a_body_trickling_in_is_cut_off_at_the_deadline(scripted, monkeypatch):
-    monkeypatch.setattr(ecr_json, "BODY_DEADLINE", 0.5)
+    monkeypatch.setattr(transport, "BODY_DEADLINE", 0.5)
     monkeypatch.setattr(ecr_json, "MAX_ATTEMPTS", 1)
     stop = threading.Event()
 

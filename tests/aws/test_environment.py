@@ -184,7 +184,7 @@ def test_botocore_agrees(name, tmp_path, monkeypatch):
         found.credentials.access_key, found.credentials.secret_key, found.credentials.token)
     assert region == found.region
     assert endpoint == found.endpoint
-    from ecr.aws.ecr_json import ca_bundle
+    from ecr.aws.transport import ca_bundle
 
     assert verify == (found.ca_bundle or ca_bundle())
 

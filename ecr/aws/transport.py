@@ -1,0 +1,178 @@
+"""One kept-alive HTTP(S) connection per thread to one endpoint, failing as botocore fails.
+
+:class:`Transport` POSTs a body and returns the :class:`Answer`; what goes wrong on the
+way is one of botocore's own exceptions (``EndpointConnectionError`` for a connection
+that cannot be made, ``ConnectTimeoutError``, ``ReadTimeoutError``,
+``ConnectionClosedError``, ``SSLError`` for a certificate not trusted), wrapped in
+:class:`Retryable` where another attempt may help, so :mod:`ecr.aws` explains them like
+any other.  TLS trusts what botocore trusts: ``AWS_CA_BUNDLE``/``REQUESTS_CA_BUNDLE``
+(carried by the static environment), else certifi's bundle, else botocore's.  Each read
+has :data:`READ_TIMEOUT`, the whole body :data:`BODY_DEADLINE`, and a body beyond
+:data:`MAX_BODY` is refused.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ssl  # http.client imports it anyway
+import threading
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from botocore import exceptions
+
+CONNECT_TIMEOUT = 10.0
+READ_TIMEOUT = 30.0  # each read
+BODY_DEADLINE = 120.0  # the whole body of one answer: a server trickling bytes is cut off
+MAX_BODY = 64 * 1024 * 1024  # a DescribeImages page of 1,000 images is about 1 MB
+
+
+class Answer:
+    """One HTTP answer: status, lower-case headers, body (at most :data:`MAX_BODY` + 1)."""
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status, self.headers, self.body = status, headers, body
+
+    @property
+    def too_big(self) -> bool:
+        return len(self.body) > MAX_BODY
+
+
+class Retryable(Exception):
+    """An attempt that failed in a way worth another: ``error`` if it was the last;
+    ``connect``: no connection could be made."""
+
+    def __init__(self, error: Exception, connect: bool = False) -> None:
+        super().__init__(str(error))
+        self.error, self.connect = error, connect
+
+
+def read_body(response: http.client.HTTPResponse, deadline: float) -> bytes:
+    """The body, read as it arrives until :data:`MAX_BODY` + 1 bytes or ``deadline``
+    (``TimeoutError`` then: each read has its own limit, the whole body this one)."""
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_BODY and response.length != 0:
+        chunk = response.read1(min(65536, MAX_BODY + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the answer took more than {BODY_DEADLINE:.0f} s to arrive")
+    if size <= MAX_BODY:
+        response.read()  # b"": marks the answer done, so the connection can carry the next
+    return b"".join(chunks)
+
+
+class Transport:
+    """POSTs to one endpoint over one kept-alive connection per thread (thread-safe)."""
+
+    def __init__(self, endpoint: str, ca: str | None = None) -> None:
+        parts = urlsplit(endpoint)
+        self.endpoint = endpoint
+        self._https = parts.scheme == "https"
+        self._connect_host = parts.hostname or ""
+        self._port = parts.port
+        self._ca = ca
+        self._local = threading.local()
+        self._context: Any = None
+        self._lock = threading.Lock()
+
+    def post(self, body: bytes, headers: dict[str, str]) -> Answer:
+        """POST ``body`` to ``/``; a kept-alive connection the server closed meanwhile is
+        redialled once."""
+        url = self.endpoint
+        for first in (True, False):
+            conn = self._connection()
+            reused = conn.sock is not None
+            if not reused:
+                self._connect(conn)
+            try:
+                conn.request("POST", "/", body, headers)
+                response = conn.getresponse()
+                data = read_body(response, time.monotonic() + BODY_DEADLINE)
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
+                self._drop()
+                if reused and first:
+                    continue  # the server closed an idle connection: once more, new
+                raise Retryable(exceptions.ConnectionClosedError(endpoint_url=url)) from exc
+            except TimeoutError as exc:
+                self._drop()
+                raise Retryable(exceptions.ReadTimeoutError(endpoint_url=url, error=exc)) from exc
+            except (OSError, http.client.HTTPException) as exc:
+                self._drop()
+                raise Retryable(exceptions.ConnectionClosedError(endpoint_url=url)) from exc
+            answer = Answer(response.status, {k.lower(): v for k, v in response.getheaders()},
+                            data)
+            if response.will_close or answer.too_big:
+                self._drop()
+            return answer
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _connection(self) -> http.client.HTTPConnection:
+        conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            if self._https:
+                conn = http.client.HTTPSConnection(self._connect_host, self._port,
+                                                   timeout=CONNECT_TIMEOUT,
+                                                   context=self._ssl_context())
+            else:
+                conn = http.client.HTTPConnection(self._connect_host, self._port,
+                                                  timeout=CONNECT_TIMEOUT)
+            self._local.conn = conn
+        return conn
+
+    def _drop(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            conn.close()
+
+    def _connect(self, conn: http.client.HTTPConnection) -> None:
+        """Open ``conn`` (TCP, and TLS for https) within :data:`CONNECT_TIMEOUT`."""
+        url = self.endpoint
+        try:
+            conn.connect()
+        except ssl.SSLError as exc:  # a certificate not trusted: not worth another try
+            self._drop()
+            raise exceptions.SSLError(endpoint_url=url, error=exc) from None
+        except TimeoutError as exc:
+            self._drop()
+            raise Retryable(exceptions.ConnectTimeoutError(endpoint_url=url, error=exc),
+                         connect=True) from exc
+        except OSError as exc:  # refused, unreachable, a name that does not resolve
+            self._drop()
+            raise Retryable(exceptions.EndpointConnectionError(endpoint_url=url, error=exc),
+                         connect=True) from exc
+        conn.sock.settimeout(READ_TIMEOUT)
+
+    def _ssl_context(self) -> Any:
+        """botocore's trust store: ``AWS_CA_BUNDLE`` (a file or a directory of
+        certificates), else certifi's bundle when installed, else botocore's own."""
+        with self._lock:
+            if self._context is None:
+                import os
+
+                chosen = self._ca or ca_bundle()
+                if os.path.isdir(chosen):
+                    self._context = ssl.create_default_context(capath=chosen)
+                else:
+                    self._context = ssl.create_default_context(cafile=chosen)
+            return self._context
+
+
+def ca_bundle() -> str:
+    """The CA bundle botocore verifies against by default (botocore.httpsession.where)."""
+    try:
+        import certifi
+
+        return str(certifi.where())
+    except ImportError:
+        import importlib.util
+        from pathlib import Path
+
+        spec = importlib.util.find_spec("botocore")
+        assert spec is not None and spec.origin is not None
+        return str(Path(spec.origin).parent / "cacert.pem")
