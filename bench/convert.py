@@ -16,8 +16,9 @@ and prints convert/parse (target: at most 2x) and write/parse.
 
 One reference: ``scripts/convert-image-url.sh --registry R nginx:1.27`` run for real
 (the shell wrappers, the venv stamp check and Python included), interleaved with a bare
-``python -c pass`` (the venv's interpreter, the one the wrapper runs) as the baseline; prints both medians, their ratio, and the wrapper's
-median against its target of 150 ms.  The venv is ``$VENV``, else this interpreter's.
+``python -c pass`` (the venv's interpreter, the one the wrapper runs) as the baseline;
+prints both medians, their ratio, and the wrapper's median against its target of 150 ms.
+The venv is ``$VENV``, else this interpreter's.
 """
 
 from __future__ import annotations

@@ -159,8 +159,25 @@ def _check_response(endpoint: str) -> Any:
     return check
 
 
+# Attempts at a call whose connection cannot be made at all (refused, unresolvable, timed
+# out connecting): botocore's retry mode gives it all of RETRY_CONFIG's 10, half a minute
+# or more of backoff before doctor or status can say the endpoint is unreachable.
+CONNECT_ATTEMPTS = 3
+
+
+def _give_up_when_unreachable(attempts: int, caught_exception: BaseException | None = None,
+                              **_: Any) -> bool | None:
+    """A ``needs-retry`` handler, first in line: False (no more attempts) once a connection
+    failed :data:`CONNECT_ATTEMPTS` times; None leaves the decision to botocore."""
+    if isinstance(caught_exception, exceptions.EndpointConnectionError) \
+            and attempts >= CONNECT_ATTEMPTS:
+        return False
+    return None
+
+
 def client(sess: Session, service: str) -> Any:
-    """A client with adaptive retries that rejects non-AWS answers; ``AWS_ENDPOINT_URL``
+    """A client with adaptive retries that rejects non-AWS answers and gives up on an
+    endpoint it cannot connect to after :data:`CONNECT_ATTEMPTS`; ``AWS_ENDPOINT_URL``
     is honoured by botocore.  Creating it resolves the credentials, so a failing
     ``credential_process`` or profile chain raises here (one of :data:`ecr.aws.ERRORS`)."""
     try:
@@ -172,6 +189,11 @@ def client(sess: Session, service: str) -> Any:
         raise aws.AwsSetupError(f"the AWS endpoint URL is not valid ({exc}; from {settings})",
                             "fix or unset it") from None
     made.meta.events.register_first("before-parse", _check_response(made.meta.endpoint_url))
+    # on the service's own event name: botocore's retry handler sits there, and the more
+    # specific name is asked first
+    service_id = made.meta.service_model.service_id.hyphenize()
+    handler: Any = _give_up_when_unreachable  # its stubs want handlers to return None
+    made.meta.events.register_first(f"needs-retry.{service_id}", handler)
     return made
 
 

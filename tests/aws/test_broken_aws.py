@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 from ecr.aws import ecr_json, sessions
 from ecr.cli import main
@@ -31,9 +32,9 @@ RANDOM_BYTES = b"\xff\xfe" + random.Random(14).randbytes(510)
 
 
 class FakeEndpoint:
-    """An HTTP server on 127.0.0.1 answering every request with 200 and ``body``."""
+    """An HTTP server on 127.0.0.1 answering every request with ``status`` and ``body``."""
 
-    def __init__(self, body: bytes, content_type: str) -> None:
+    def __init__(self, body: bytes, content_type: str, status: int = 200) -> None:
         self.body = body
         self.requests = 0
         outer = self
@@ -42,7 +43,7 @@ class FakeEndpoint:
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 outer.requests += 1
-                self.send_response(200)
+                self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(outer.body)))
                 self.end_headers()
@@ -289,3 +290,34 @@ def test_doctor_fix_arns_follow_the_registry_partition() -> None:
     registry = iam.registry_in("us-iso-east-1", "123456789012")
     fix = checks.role_fix(role, "123456789012", registry, "quay", ["ecr:CreateRepository"])
     assert "on arn:aws-iso:ecr:us-iso-east-1:123456789012:repository/quay/*" in fix
+
+
+def test_botocore_gives_up_on_an_unreachable_endpoint_after_connect_attempts(
+    aws_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """botocore's retry mode would try a refused endpoint 10 times (half a minute of
+    backoff); the clients give up after CONNECT_ATTEMPTS, throttling keeps its 10."""
+    monkeypatch.setattr(sessions, "RETRY_CONFIG", Config(retries={"mode": "standard",
+                                                                  "max_attempts": 10}))
+    monkeypatch.setattr("botocore.endpoint.time.sleep", lambda seconds: None)
+    client = sessions.client(sessions.session(region=REGION), "ecr")
+    attempts: list[int] = []
+    client.meta.events.register("before-send", lambda **_: attempts.append(1))
+    with pytest.raises(EndpointConnectionError):
+        client.describe_repositories()
+    assert len(attempts) == sessions.CONNECT_ATTEMPTS
+
+
+def test_botocore_still_retries_throttling_ten_times(
+    aws_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sessions, "RETRY_CONFIG", Config(retries={"mode": "standard",
+                                                                  "max_attempts": 10}))
+    monkeypatch.setattr("botocore.endpoint.time.sleep", lambda seconds: None)
+    throttled = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"})
+    with FakeEndpoint(throttled.encode(), "application/x-amz-json-1.1", 400) as endpoint:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint.url)
+        client = sessions.client(sessions.session(region=REGION), "ecr")
+        with pytest.raises(ClientError):
+            client.describe_repositories()
+    assert endpoint.requests == 1 + 10  # max_attempts counts the retries after the first
