@@ -106,6 +106,7 @@ if settings.prunes:
         cache_prefixes=prefixes,
         unpulled_days=settings.cache_unpulled_days,
         schedule=settings.prune_schedule,
+        dry_run=settings.prune_dry_run,
         function_name=function_name(pulumi.get_project(), pulumi.get_stack()),
         source_root=Path(__file__).resolve().parent,
         alert_emails=settings.budget_alert_emails,

@@ -76,6 +76,9 @@ def _key_specs() -> tuple[KeySpec, ...]:
                 "cacheMaxAgeDays; 0 means off."),
         KeySpec("pruneSchedule", "string", DEFAULT_PRUNE_SCHEDULE,
                 "When the pruner runs: an EventBridge Scheduler rate() or cron() expression."),
+        KeySpec("pruneDryRun", "boolean", False,
+                "The pruner only logs what it would delete (its JSON line per run); nothing is "
+                "deleted. A first deployment's way to see what goes before it goes."),
         KeySpec("customKeepImages", "integer", DEFAULT_CUSTOM_KEEP_IMAGES,
                 "Tagged images kept per custom repository (at least 1)."),
         KeySpec("nodeRoleNames", "array", [],

@@ -59,6 +59,8 @@ GOOD: dict[str, dict[str, Any]] = {
     # cacheUnpulledDays 0: no pruner, only the lifecycle policy's limits.
     "pruning-off": _ok({"cacheUnpulledDays": 0, "cacheMaxAgeDays": 180,
                         "pruneSchedule": "cron(0 3 * * ? *)"}),
+    # A first deployment that only logs what the pruner would delete.
+    "prune-dry-run": _ok({"pruneDryRun": True, "cacheUnpulledDays": 30}),
     # Alarm e-mails without a budget: the pruner's alarm still reaches them.
     "alerts-without-budget": _ok({"budgetAlertEmails": ["ops@example.com", "dev@example.com"],
                                   "pruneSchedule": "rate(12 hours)", "cacheMaxAgeDays": 0}),

@@ -57,7 +57,8 @@ def urns_of(run: ProgramRun) -> dict[str, set[str]]:
 
 
 def test_the_recorded_urns_cover_every_scenario() -> None:
-    assert set(BEFORE) == set(GOOD) - {"pruning-off", "alerts-without-budget"}
+    # scenarios added after the layout move have no URNs from before it
+    assert set(BEFORE) == set(GOOD) - {"pruning-off", "alerts-without-budget", "prune-dry-run"}
 
 
 @pytest.mark.parametrize("name", sorted(BEFORE))

@@ -113,7 +113,7 @@ def assert_function(run: ProgramRun, s: Settings, r: Resource) -> None:
     assert r.inputs["timeout"] == 900 and r.inputs["memorySize"] == 256
     assert r.inputs["environment"] == {"variables": {
         "CACHE_PREFIXES": ",".join(s.caches), "UNPULLED_DAYS": str(s.cache_unpulled_days),
-        "DRY_RUN": "false"}}
+        "DRY_RUN": "true" if s.prune_dry_run else "false"}}
     assets = r.raw_inputs["code"]["assets"]
     assert {path: Path(a["path"]) for path, a in assets.items()} == archive_files(ROOT)
     assert r.inputs["tags"] == tags_of(run)
@@ -251,3 +251,11 @@ def test_a_stack_that_set_the_old_key_keeps_working() -> None:
         (rule,) = template.json_input("lifecyclePolicy")["rules"]
         assert rule["selection"]["countNumber"] == 365
         assert rule["description"].startswith("Safety limit: expire cached images 365 days")
+
+
+def test_a_dry_run_stack_deploys_a_pruner_that_deletes_nothing() -> None:
+    run = run_program(GOOD["prune-dry-run"]).expect_ok()
+    variables = run.one(T_FUNCTION).inputs["environment"]["variables"]
+    assert variables["DRY_RUN"] == "true" and variables["UNPULLED_DAYS"] == "30"
+    default = run_program(GOOD["defaults"]).expect_ok()
+    assert default.one(T_FUNCTION).inputs["environment"]["variables"]["DRY_RUN"] == "false"
