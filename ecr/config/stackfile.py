@@ -83,6 +83,7 @@ class CachePolicySettings:
     max_age_days: int
     keep_images: int
     cache_unpulled_days: int = keys.DEFAULT_CACHE_UNPULLED_DAYS
+    prune_dry_run: bool = False  # pruneDryRun: the scheduled pruner only logs
 
     @property
     def unpulled_days(self) -> int:
@@ -126,6 +127,7 @@ def cache_policy_settings(
         _first(max_age_days, stack.max_age_days if stack else None, default_max_age_days()),
         _first(keep_images, stack.keep_images if stack else None, default_keep_images()),
         _first(unpulled_days, stack.unpulled_days if stack else None, default_unpulled_days()),
+        stack.settings.prune_dry_run if stack else False,
     )
 
 

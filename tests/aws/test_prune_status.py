@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -65,7 +66,8 @@ def test_json_has_the_next_prune_per_repository_and_in_total(
     assert repos[QUAY] == {"images": 1, "size_bytes": 4000, "error": None}
     assert repos[FRESH] == {"images": 0, "size_bytes": 0, "error": None}
     assert repos[CUSTOM] is None  # custom repositories are never pruned
-    assert data["next_prune"] == {"unpulled_days": 90, "images": 4, "size_bytes": 6000}
+    assert data["next_prune"] == {"unpulled_days": 90, "dry_run": False, "images": 4,
+                                  "size_bytes": 6000}
     # indexes were read only where something is quiet: nginx, not quay/fresh
     assert [a["repositoryName"] for a in batch_get] == [NGINX]
     assert data["api_calls"] == 1 + 4 + 1  # listing, DescribeImages x4, one BatchGetImage
@@ -108,3 +110,30 @@ def test_an_unreadable_index_is_an_error_in_the_column(
     nginx = next(r for r in data["repositories"] if r["name"] == NGINX)["next_prune"]
     assert nginx["images"] == 0 and "access denied" in nginx["error"]
     assert f"error: read the index manifests of {NGINX}: access denied" in err
+
+
+def test_a_dry_run_stack_says_the_scheduled_function_only_logs(
+    registry: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    dry = status_cmd.CachePolicy(stackfile.CachePolicySettings(90, 0, 90, prune_dry_run=True),
+                                 "Pulumi.prod.yaml")
+    clients = Clients(session=sessions.session(region=REGION),
+                      overrides={"ecr": registry["client"]})
+    for output in ("json", "table"):
+        status_cmd.status(clients, REGION, PREFIXES, 90, 0.10, 4, output, 0, NO_LINKS,
+                          cache_policy=dry)
+        out = capsys.readouterr().out
+        if output == "json":
+            assert json.loads(out)["next_prune"]["dry_run"] is True
+        else:
+            assert "runs as a dry run (pruneDryRun): it only logs these" in out
+    _, data, _ = run(registry, capsys, "json")
+    assert data["next_prune"]["dry_run"] is False
+
+
+def test_the_stack_files_prune_dry_run_reaches_the_policy(tmp_path: Path) -> None:
+    stack = tmp_path / "Pulumi.prod.yaml"
+    stack.write_text("config:\n  infra-ecr:pruneDryRun: true\n")
+    assert stackfile.cache_policy_settings(stackfile.load(stack)).prune_dry_run
+    stack.write_text("config:\n  infra-ecr:cacheUnpulledDays: 30\n")
+    assert not stackfile.cache_policy_settings(stackfile.load(stack)).prune_dry_run

@@ -360,6 +360,7 @@ def to_json(report: Report) -> dict[str, Any]:
         },
         "next_prune": {  # what the pruner deletes next; unpulled_days null: pruning is off
             "unpulled_days": cache_policy.settings.unpulled_days or None,
+            "dry_run": cache_policy.settings.prune_dry_run,  # pruneDryRun: only logged
             "images": sum(p.images for p in pruned),
             "size_bytes": sum(p.size_bytes for p in pruned),
         },
@@ -403,12 +404,16 @@ def next_prune_note(cache_policy: CachePolicy) -> str:
     if not days:
         return (f"'off': pruning is off (cacheUnpulledDays 0, from {cache_policy.source}); "
                 "scripts/ecr lifecycle prune --unpulled-days N prunes by hand.")
+    scheduled = ("The stack's scheduled function runs as a dry run (pruneDryRun): it only "
+                 "logs these, and deletes nothing until pruneDryRun is false"
+                 if cache_policy.settings.prune_dry_run else
+                 "The stack's scheduled function deletes them (pruneSchedule)")
     return (
         f"images (size) the next prune deletes: cached images nobody pulled for {days} days "
         f"(cacheUnpulledDays {days}, from {cache_policy.source}; a never-pulled image counts "
         "from when it was cached), a multi-arch index only together with all its platform "
-        "manifests. The stack's scheduled function prunes daily; scripts/ecr lifecycle prune "
-        "does it by hand. '-' for custom repositories, which are never pruned."
+        f"manifests. {scheduled}; scripts/ecr lifecycle prune does it by hand. '-' for "
+        "custom repositories, which are never pruned."
     )
 
 
