@@ -216,13 +216,14 @@ def _read(path: Path) -> str | None:
 
 
 def read_files(environ: Mapping[str, str]) -> AwsFiles | None:
-    """The config and credentials files botocore would read (None: one is unreadable)."""
-    home = Path("~/.aws").expanduser()
-    config = Path(environ.get("AWS_CONFIG_FILE") or home / "config").expanduser()
-    shared = Path(environ.get("AWS_SHARED_CREDENTIALS_FILE") or home / "credentials").expanduser()
+    """The config and credentials files botocore would read (None: one is unreadable, or
+    there is no home directory to find them in)."""
     try:
+        config = Path(environ.get("AWS_CONFIG_FILE") or "~/.aws/config").expanduser()
+        shared = Path(environ.get("AWS_SHARED_CREDENTIALS_FILE")
+                      or "~/.aws/credentials").expanduser()
         return AwsFiles(_read(config), _read(shared))
-    except (OSError, UnicodeError):
+    except (OSError, UnicodeError, RuntimeError):  # RuntimeError: no home directory
         return None
 
 

@@ -238,3 +238,11 @@ def test_from_os_reads_the_files_botocore_reads(tmp_path, monkeypatch):
     assert environment.from_os() is None
     monkeypatch.setenv("AWS_PROFILE", "dev")
     assert environment.from_os(profile="dev") is None  # --profile: never static
+
+
+def test_no_home_directory_leaves_it_to_botocore(monkeypatch):
+    for key in ("AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "HOME"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setattr(Path, "expanduser", lambda self: (_ for _ in ()).throw(
+        RuntimeError("Could not determine home directory.")))
+    assert environment.read_files({}) is None
