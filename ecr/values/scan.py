@@ -375,6 +375,12 @@ def child(node: yaml.Node | None, key: str) -> yaml.Node | None:
 
 
 _NULL_TAG = "tag:yaml.org,2002:null"
+# Keys beside a name from which charts build its registry host (an EKS add-on's
+# <account>.dkr.<endpoint>.<region>.<domain>).
+_HOST_PART_KEYS = frozenset(
+    {"account", "accountid", "account_id", "region", "domain", "endpoint", "ecrregion"}
+)
+
 _COMMENTED_REGISTRY = re.compile(r"#[ \t]*(?:registry|imageRegistry)[ \t]*:")
 
 
@@ -585,6 +591,11 @@ class _Walker:
                     and "registry" in key.value.lower() and isinstance(value, yaml.ScalarNode)
                     and value.tag == _STR_TAG and value.value.strip()):
                 return f"its registry may be {key.value} ({value.value.strip()})"
+            # aws-vpc-cni: <account>.dkr.<endpoint>.<region>.<domain> built by the template
+            if (isinstance(key, yaml.ScalarNode) and key.value.lower() in _HOST_PART_KEYS
+                    and isinstance(value, yaml.ScalarNode) and value.value.strip()):
+                return (f"its host may be built from {key.value} ({value.value.strip()}) "
+                        "by the chart's template")
         if registry is not None:
             return ("its registry is empty here (null or \"\"), so the chart's template "
                     "supplies one")

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from ecr.images.reference import parse
-from tests.charts import charts, exact, operator_shapes, real_shapes, shapes
+from tests.charts import charts, exact, family_shapes, operator_shapes, real_shapes, shapes
 from tests.charts.conftest import REGISTRY
 
 
@@ -82,6 +82,19 @@ SHAPES = {
     "separate_flag_arg_images": Shape(operator_shapes.separate_flag_arg_images),
     "conditional_operand_args": Shape(operator_shapes.conditional_operand_args),
     "config_map_agent_images": Shape(operator_shapes.config_map_agent_images),
+    # chart families: argo-cd, grafana, external-secrets, karpenter, EKS add-ons, falco, ...
+    "argo_cd_global_image": Shape(family_shapes.argo_cd_global_image),
+    "grafana_sha_and_sidecars": Shape(family_shapes.grafana_sha_and_sidecars),
+    "global_registry_over_all": Shape(family_shapes.global_registry_over_all),
+    "external_secrets_flavour": Shape(family_shapes.external_secrets_flavour),
+    "karpenter_tag_and_digest": Shape(family_shapes.karpenter_tag_and_digest),
+    "eks_regional_ecr": Shape(family_shapes.eks_regional_ecr),
+    "falco_optional_registry": Shape(family_shapes.falco_optional_registry),
+    "numeric_tags": Shape(family_shapes.numeric_tags),
+    "string_image_beside_maps": Shape(family_shapes.string_image_beside_maps),
+    "flux_image_is_repository": Shape(family_shapes.flux_image_is_repository),
+    "one_map_many_containers": Shape(family_shapes.one_map_many_containers),
+    "config_map_image_keys": Shape(family_shapes.config_map_image_keys),
 }
 
 

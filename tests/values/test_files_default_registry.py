@@ -87,3 +87,14 @@ def test_an_empty_chart_wide_registry_leaves_raw_container_images_to_convert() -
             "sidecars:\n  - name: shell\n    image: busybox:1.37\n")
     result = rewrite(text, "values.yaml", REG)
     assert f"image: {REG}/docker-hub/library/busybox:1.37\n" in result.text
+
+
+@pytest.mark.parametrize("part", ["account: \"602401143452\"", "region: us-west-2",
+                                  "domain: amazonaws.com", "endpoint: ecr"])
+def test_a_host_built_from_account_and_region_is_not_docker_hub(part: str) -> None:
+    # aws-vpc-cni: <account>.dkr.<endpoint>.<region>.<domain>/<repository>:<tag>
+    text = f"image:\n  {part}\n  repository: amazon-k8s-cni\n  tag: v1.19.0\n"
+    result = rewrite(text, "values.yaml", REG)
+    assert result.text == text
+    [skip] = result.skips
+    assert skip.kind == "unproven" and "built from" in skip.reason

@@ -1,0 +1,526 @@
+# ruff: noqa: E501, UP031  (chart templates keep their real one-line shapes; Go templates are full of braces)
+"""Synthetic charts (our own files) for chart families beyond
+:mod:`tests.charts.real_shapes` and :mod:`tests.charts.operator_shapes`: argo-cd's
+global image inherited by components, grafana's ``sha`` beside the tag, an
+external-secrets flavour suffix, karpenter's ``repo:tag@digest``, EKS add-ons on a
+regional ECR host (never cacheable here), falco's optional registry, tags YAML reads
+as numbers, a single-string image beside image maps, a registry with its own trailing
+slash, flux's ``image`` holding the repository alone, metallb's one FRR map feeding
+several containers and a postgres operator's images in ConfigMap keys.
+
+Each function names the charts whose *mechanism* it reproduces; none copies a
+chart's files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.charts.charts import write
+from tests.charts.real_shapes import _c, _pod
+from tests.charts.shapes import DIGEST
+
+
+def argo_cd_global_image(root: Path) -> Path:
+    """argo-cd: ``global.image.{repository,tag}`` that components with an empty or
+    partial ``image`` map inherit (``default global component``), the tag defaulting
+    through ``global.image.tag`` to appVersion; the repo server's init container from
+    the same global image; dex on ghcr.io, redis and a ``redis-ha`` subchart (haproxy
+    too) on ECR Public's ``docker/library``; the redis exporter on ghcr.io."""
+    image = '"{{ default .Values.global.image.repository .Values.%s.image.repository }}:{{ default (include "cd.defaultTag" .) .Values.%s.image.tag }}"'
+    write(root, {
+        "Chart.yaml": """
+            apiVersion: v2
+            name: cd
+            version: 7.7.11
+            appVersion: v2.13.2
+            dependencies:
+              - name: redis-ha
+                version: 4.29.4
+                condition: redis-ha.enabled
+        """,
+        "values.yaml": """
+            global:
+              image:
+                repository: quay.io/argoproj/argocd
+                tag: ""
+                imagePullPolicy: IfNotPresent
+            controller:
+              image:
+                repository: ""
+                tag: ""
+                imagePullPolicy: ""
+            server:
+              image: {}
+            repoServer:
+              image:
+                tag: ""
+            dex:
+              image:
+                repository: ghcr.io/dexidp/dex
+                tag: v2.41.1
+            redis:
+              enabled: true
+              image:
+                repository: public.ecr.aws/docker/library/redis
+                tag: 7.4.1-alpine
+              exporter:
+                image:
+                  repository: ghcr.io/oliver006/redis_exporter
+                  tag: v1.62.0
+            redis-ha:
+              enabled: true
+        """,
+        "templates/_helpers.tpl": """
+            {{- define "cd.defaultTag" -}}
+            {{- default .Chart.AppVersion .Values.global.image.tag -}}
+            {{- end -}}
+        """,
+        "templates/controller.yaml": _pod("StatefulSet", "controller", _c("controller", image % ("controller", "controller"))),
+        "templates/server.yaml": _pod("Deployment", "server", _c("server", image % ("server", "server"))),
+        "templates/repo.yaml": _pod("Deployment", "repo", _c("repo-server", image % ("repoServer", "repoServer")),
+                                    init=_c("copyutil", image % ("repoServer", "repoServer"))),
+        "templates/dex.yaml": _pod("Deployment", "dex", _c("dex", '"{{ .Values.dex.image.repository }}:{{ .Values.dex.image.tag }}"'),
+                                   init=_c("copyutil", image % ("server", "server"))),
+        "templates/redis.yaml": _pod("Deployment", "redis",
+            _c("redis", '{{ .Values.redis.image.repository }}:{{ .Values.redis.image.tag }}')
+            + _c("metrics", '{{ .Values.redis.exporter.image.repository }}:{{ .Values.redis.exporter.image.tag }}')),
+    })
+    write(root / "charts" / "redis-ha", {
+        "Chart.yaml": "apiVersion: v2\nname: redis-ha\nversion: 4.29.4\nappVersion: 7.2.4\n",
+        "values.yaml": """
+            image:
+              repository: public.ecr.aws/docker/library/redis
+              tag: 7.2.4-alpine
+            haproxy:
+              image:
+                repository: public.ecr.aws/docker/library/haproxy
+                tag: 2.9.4-alpine
+        """,
+        "templates/redis.yaml": _pod("StatefulSet", "redis-ha", _c("redis", '{{ .Values.image.repository }}:{{ .Values.image.tag }}')
+                                    + _c("sentinel", '{{ .Values.image.repository }}:{{ .Values.image.tag }}'),
+                                    init=_c("config-init", '{{ .Values.image.repository }}:{{ .Values.image.tag }}')),
+        "templates/haproxy.yaml": _pod("Deployment", "haproxy", _c("haproxy", '{{ .Values.haproxy.image.repository }}:{{ .Values.haproxy.image.tag }}')),
+    })
+    return root
+
+
+def grafana_sha_and_sidecars(root: Path) -> Path:
+    """grafana: an ``imageRegistry`` helper (``global.imageRegistry | default
+    .imageRegistry``), ``image.sha`` written after the tag as ``:tag@sha256:<sha>``,
+    the tag defaulting to appVersion; the sidecar's map on quay.io; ``initChownData``
+    busybox as ``library/busybox``; a curl init container; a test pod (bats)."""
+    line = '"{{ $r := include "g.registry" (dict "global" .Values.global "imageRegistry" .Values.%s.registry) }}{{ with .Values.%s }}{{ if $r }}{{ $r }}/{{ end }}{{ .repository }}{{ if .sha }}:{{ .tag | default $.Chart.AppVersion }}@sha256:{{ .sha }}{{ else }}:{{ .tag | default $.Chart.AppVersion }}{{ end }}{{ end }}"'
+    one = lambda path: line % (path, path)  # noqa: E731
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: dashboards\nversion: 8.8.2\nappVersion: 11.4.0\n",
+        "values.yaml": """
+            global:
+              imageRegistry: null
+            image:
+              registry: docker.io
+              repository: grafana/grafana
+              tag: ""
+              sha: "%s"
+            sidecar:
+              image:
+                registry: quay.io
+                repository: kiwigrid/k8s-sidecar
+                tag: 1.28.0
+                sha: ""
+            initChownData:
+              image:
+                registry: docker.io
+                repository: library/busybox
+                tag: "1.31.1"
+                sha: ""
+            downloadDashboardsImage:
+              registry: docker.io
+              repository: curlimages/curl
+              tag: 8.9.1
+              sha: ""
+            testFramework:
+              image:
+                registry: docker.io
+                repository: bats/bats
+                tag: v1.4.1
+        """ % DIGEST,
+        "templates/_helpers.tpl": """
+            {{- define "g.registry" -}}
+            {{- if .global -}}{{- .global.imageRegistry | default .imageRegistry -}}{{- else -}}{{- .imageRegistry -}}{{- end -}}
+            {{- end -}}
+        """,
+        "templates/deployment.yaml": _pod("Deployment", "grafana",
+            _c("grafana", one("image")) + _c("grafana-sc-dashboard", one("sidecar.image")),
+            init=_c("init-chown-data", one("initChownData.image")) + _c("download-dashboards", one("downloadDashboardsImage"))),
+        "templates/tests/test.yaml": """
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: {{ .Release.Name }}-test
+              annotations:
+                helm.sh/hook: test
+            spec:
+              containers:
+                - name: bats
+                  image: "{{ .Values.global.imageRegistry | default .Values.testFramework.image.registry }}/{{ .Values.testFramework.image.repository }}:{{ .Values.testFramework.image.tag }}"
+        """,
+    })
+
+
+def global_registry_over_all(root: Path) -> Path:
+    """kube-prometheus-stack users' ``global.imageRegistry: docker.io`` that replaces
+    every per-image registry, the quay.io sidecar included (it then runs from Docker
+    Hub); an official image as ``library/busybox`` and one without ``library/``."""
+    line = '"{{ .Values.global.imageRegistry | default .Values.%s.registry }}/{{ .Values.%s.repository }}:{{ .Values.%s.tag }}"'
+    one = lambda path: line % ((path,) * 3)  # noqa: E731
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: allover\nversion: 1.0.0\n",
+        "values.yaml": """
+            global:
+              imageRegistry: docker.io
+            app:
+              image:
+                registry: docker.io
+                repository: grafana/grafana
+                tag: 11.4.0
+            sidecar:
+              image:
+                registry: quay.io
+                repository: kiwigrid/k8s-sidecar
+                tag: 1.28.0
+            init:
+              image:
+                registry: docker.io
+                repository: library/busybox
+                tag: "1.37"
+            cache:
+              image:
+                registry: docker.io
+                repository: memcached
+                tag: 1.6.33-alpine
+        """,
+        "templates/app.yaml": _pod("Deployment", "app",
+            _c("app", one("app.image")) + _c("sidecar", one("sidecar.image")) + _c("cache", one("cache.image")),
+            init=_c("init", one("init.image"))),
+    })
+
+
+def external_secrets_flavour(root: Path) -> Path:
+    """external-secrets: the tag ``image.tag | default (printf "v%s" appVersion)``
+    followed by ``-<flavour>`` when a flavour is set; three components each with a
+    map of their own, one with the ``ubi`` flavour; ghcr.io."""
+    line = '"{{ .Values.%s.repository }}:{{ .Values.%s.tag | default (printf "v%%s" .Chart.AppVersion) }}{{ with .Values.%s.flavour }}-{{ . }}{{ end }}"'
+    one = lambda path: line % ((path,) * 3)  # noqa: E731
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: secrets\nversion: 0.12.1\nappVersion: 0.12.1\n",
+        "values.yaml": """
+            image:
+              repository: ghcr.io/external-secrets/external-secrets
+              pullPolicy: IfNotPresent
+              tag: ""
+              flavour: ""
+            webhook:
+              image:
+                repository: ghcr.io/external-secrets/external-secrets
+                tag: ""
+                flavour: ubi
+            certController:
+              image:
+                repository: ghcr.io/external-secrets/external-secrets
+                tag: v0.12.0
+                flavour: ""
+        """,
+        "templates/controller.yaml": _pod("Deployment", "controller", _c("controller", one("image"))),
+        "templates/webhook.yaml": _pod("Deployment", "webhook", _c("webhook", one("webhook.image"))),
+        "templates/cert.yaml": _pod("Deployment", "cert", _c("cert-controller", one("certController.image"))),
+    })
+
+
+def karpenter_tag_and_digest(root: Path) -> Path:
+    """karpenter: ``repository:tag@digest`` joined with ``printf`` when a digest is
+    set, the tag defaulting to appVersion; public.ecr.aws; a second image whose digest
+    is empty (``repository:tag`` only)."""
+    helper = """
+        {{- define "kp.image" -}}
+        {{- if .image.digest -}}
+        {{- printf "%s:%s@%s" .image.repository (default .appVersion .image.tag) .image.digest -}}
+        {{- else -}}
+        {{- printf "%s:%s" .image.repository (default .appVersion .image.tag) -}}
+        {{- end -}}
+        {{- end -}}
+    """
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: nodes\nversion: 1.1.1\nappVersion: 1.1.1\n",
+        "values.yaml": """
+            controller:
+              image:
+                repository: public.ecr.aws/karpenter/controller
+                tag: 1.1.1
+                digest: sha256:%s
+            webhook:
+              image:
+                repository: public.ecr.aws/karpenter/webhook
+                tag: ""
+                digest: ""
+        """ % DIGEST,
+        "templates/_helpers.tpl": helper,
+        "templates/deploy.yaml": _pod("Deployment", "karpenter",
+            _c("controller", '{{ include "kp.image" (dict "image" .Values.controller.image "appVersion" .Chart.AppVersion) }}')
+            + _c("webhook", '{{ include "kp.image" (dict "image" .Values.webhook.image "appVersion" .Chart.AppVersion) }}')),
+    })
+
+
+def eks_regional_ecr(root: Path) -> Path:
+    """aws-vpc-cni / aws-ebs-csi-driver: the host composed from ``account``,
+    ``region``, ``endpoint`` and ``domain`` values (``<account>.dkr.ecr.<region>.
+    amazonaws.com``), ``override`` winning when set; a regional ECR image in one
+    ``repository`` value; beside them the load balancer controller on public.ecr.aws
+    and a sidecar from registry.k8s.io, which are cacheable.  The regional ECR images
+    must stay exactly as they are."""
+    cni = '"{{ if .Values.%s.override }}{{ .Values.%s.override }}{{ else }}{{ printf "%%s.dkr.%%s.%%s.%%s/%%s:%%s" .Values.%s.account .Values.%s.endpoint .Values.%s.region .Values.%s.domain .Values.%s.repository .Values.%s.tag }}{{ end }}"'
+    one = lambda path: cni % ((path,) * 8)  # noqa: E731
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: addons\nversion: 1.19.0\nappVersion: v1.19.0\n",
+        "values.yaml": """
+            image:
+              tag: v1.19.0
+              account: "602401143452"
+              endpoint: ecr
+              region: us-west-2
+              domain: amazonaws.com
+              repository: amazon-k8s-cni
+              override: ""
+            init:
+              image:
+                tag: v1.19.0
+                account: "602401143452"
+                endpoint: ecr
+                region: us-west-2
+                domain: amazonaws.com
+                repository: amazon-k8s-cni-init
+                override: ""
+            csi:
+              image:
+                repository: 602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/aws-ebs-csi-driver
+                tag: v1.37.0
+            registrar:
+              image:
+                repository: registry.k8s.io/sig-storage/csi-node-driver-registrar
+                tag: v2.12.0
+            lbc:
+              image:
+                repository: public.ecr.aws/eks/aws-load-balancer-controller
+                tag: v2.11.0
+        """,
+        "templates/cni.yaml": _pod("DaemonSet", "aws-node", _c("aws-node", one("image")), init=_c("aws-vpc-cni-init", one("init.image"))),
+        "templates/csi.yaml": _pod("DaemonSet", "ebs-csi-node",
+            _c("ebs-plugin", '"{{ .Values.csi.image.repository }}:{{ .Values.csi.image.tag }}"')
+            + _c("node-driver-registrar", '"{{ .Values.registrar.image.repository }}:{{ .Values.registrar.image.tag }}"')),
+        "templates/lbc.yaml": _pod("Deployment", "lbc", _c("controller", '"{{ .Values.lbc.image.repository }}:{{ .Values.lbc.image.tag }}"')),
+    })
+
+
+def falco_optional_registry(root: Path) -> Path:
+    """falco: ``{{ with .registry }}{{ . }}/{{ end }}{{ .repository }}:{{ .tag |
+    default appVersion }}`` for the main image, the driver loader init container and
+    falcoctl, each with its own map (``registry: docker.io`` + ``falcosecurity/...``);
+    one map with an empty registry (no host at all)."""
+    helper = '"{{ with .Values.%s }}{{ with .registry }}{{ . }}/{{ end }}{{ .repository }}:{{ .tag | default $.Chart.AppVersion }}{{ end }}"'
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: runtime\nversion: 4.16.0\nappVersion: 0.39.2\n",
+        "values.yaml": """
+            image:
+              registry: docker.io
+              repository: falcosecurity/falco
+              tag: ""
+            driver:
+              loader:
+                initContainer:
+                  image:
+                    registry: docker.io
+                    repository: falcosecurity/falco-driver-loader
+                    tag: ""
+            falcoctl:
+              image:
+                registry: ""
+                repository: falcosecurity/falcoctl
+                tag: 0.10.1
+        """,
+        "templates/ds.yaml": _pod("DaemonSet", "falco",
+            _c("falco", helper % "image") + _c("falcoctl-artifact-follow", helper % "falcoctl.image"),
+            init=_c("falco-driver-loader", helper % "driver.loader.initContainer.image")),
+    })
+
+
+def numeric_tags(root: Path) -> Path:
+    """Tags YAML reads as numbers: ``1.10`` and ``1.20`` (floats, which Helm renders
+    as ``1.1`` and ``1.2``), ``8`` (an integer), ``2024.01``; rendered bare, through
+    ``toString`` and through ``quote``; one quoted ``"1.10"`` string for contrast.
+    Each container must run the cache reference of exactly the text it ran before."""
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: numbers\nversion: 1.0.0\n",
+        "values.yaml": """
+            redis:
+              image:
+                repository: redis
+                tag: 1.10
+            postgres:
+              image:
+                registry: docker.io
+                repository: postgres
+                tag: 8
+            app:
+              image:
+                repository: acme/app
+                tag: 1.20
+            calver:
+              image:
+                repository: quay.io/acme/calver
+                tag: 2024.01
+            quoted:
+              image:
+                repository: nginx
+                tag: "1.10"
+        """,
+        "templates/all.yaml": _pod("Deployment", "numbers",
+            _c("redis", '"{{ .Values.redis.image.repository }}:{{ .Values.redis.image.tag }}"')
+            + _c("postgres", '{{ printf "%s/%s:%s" .Values.postgres.image.registry .Values.postgres.image.repository (toString .Values.postgres.image.tag) }}')
+            + _c("app", '{{ printf "%s:%v" .Values.app.image.repository .Values.app.image.tag | quote }}')
+            + _c("calver", '"{{ .Values.calver.image.repository }}:{{ .Values.calver.image.tag | toString }}"')
+            + _c("quoted", '"{{ .Values.quoted.image.repository }}:{{ .Values.quoted.image.tag }}"')),
+    })
+
+
+def string_image_beside_maps(root: Path) -> Path:
+    """One chart mixing ``image: {{ .Values.proxy.image }}`` (a single string with
+    host, one without) and image maps: ``printf "%s/%s:%s"``, a registry value with
+    its own trailing slash joined with no ``/`` in the template, and a repository
+    that already starts with ``docker.io/``."""
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: mixed\nversion: 1.0.0\n",
+        "values.yaml": """
+            proxy:
+              image: envoyproxy/envoy:v1.32.3
+            shell:
+              image: docker.io/library/alpine:3.21
+            app:
+              image:
+                registry: quay.io
+                repository: acme/app
+                tag: "2.0"
+            slash:
+              image:
+                registry: ghcr.io/
+                repository: acme/slash
+                tag: v1
+            kubectl:
+              image:
+                repository: docker.io/bitnami/kubectl
+                tag: "1.31"
+        """,
+        "templates/all.yaml": _pod("Deployment", "mixed",
+            _c("proxy", "{{ .Values.proxy.image }}")
+            + _c("app", '{{ printf "%s/%s:%s" .Values.app.image.registry .Values.app.image.repository .Values.app.image.tag }}')
+            + _c("slash", '"{{ .Values.slash.image.registry }}{{ .Values.slash.image.repository }}:{{ .Values.slash.image.tag }}"')
+            + _c("kubectl", '"{{ .Values.kubectl.image.repository }}:{{ .Values.kubectl.image.tag }}"'),
+            init=_c("shell", "{{ .Values.shell.image | quote }}")),
+    })
+
+
+def flux_image_is_repository(root: Path) -> Path:
+    """flux: each controller's ``image`` value holds the repository alone (host
+    included, no tag) and ``tag`` sits beside it; a ``cli`` job image the same way;
+    ``imagePullPolicy`` in the same map."""
+    line = '"{{ .Values.%s.image }}:{{ .Values.%s.tag }}"'
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: gitops\nversion: 2.14.0\nappVersion: 2.4.0\n",
+        "values.yaml": """
+            helmController:
+              image: ghcr.io/fluxcd/helm-controller
+              tag: v1.1.0
+              imagePullPolicy: ""
+            sourceController:
+              image: ghcr.io/fluxcd/source-controller
+              tag: v1.4.1
+            cli:
+              image: ghcr.io/fluxcd/flux-cli
+              tag: v2.4.0
+        """,
+        "templates/helm.yaml": _pod("Deployment", "helm-controller", _c("manager", line % ("helmController", "helmController"))),
+        "templates/source.yaml": _pod("Deployment", "source-controller", _c("manager", line % ("sourceController", "sourceController"))),
+        "templates/job.yaml": """
+            apiVersion: batch/v1
+            kind: Job
+            metadata:
+              name: {{ .Release.Name }}-pre-delete
+              annotations:
+                helm.sh/hook: pre-delete
+            spec:
+              template:
+                spec:
+                  restartPolicy: Never
+                  containers:
+                    - name: cli
+                      image: %s
+        """ % (line % ("cli", "cli")),
+    })
+
+
+def one_map_many_containers(root: Path) -> Path:
+    """metallb's speaker: one ``frr.image`` map (quay.io) runs four containers and two
+    init containers; the speaker's own tag defaults to ``v``+appVersion."""
+    frr = '"{{ .Values.speaker.frr.image.repository }}:{{ .Values.speaker.frr.image.tag }}"'
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: lb\nversion: 0.14.9\nappVersion: 0.14.9\n",
+        "values.yaml": """
+            speaker:
+              image:
+                repository: quay.io/metallb/speaker
+                tag: ""
+              frr:
+                enabled: true
+                image:
+                  repository: quay.io/frrouting/frr
+                  tag: 9.1.0
+        """,
+        "templates/speaker.yaml": _pod("DaemonSet", "speaker",
+            _c("speaker", '"{{ .Values.speaker.image.repository }}:{{ .Values.speaker.image.tag | default (printf "v%s" .Chart.AppVersion) }}"')
+            + _c("frr", frr) + _c("reloader", frr) + _c("frr-metrics", frr),
+            init=_c("cp-frr-files", frr) + _c("cp-reloader", '"{{ .Values.speaker.image.repository }}:{{ .Values.speaker.image.tag | default (printf "v%s" .Chart.AppVersion) }}"')),
+    })
+
+
+def config_map_image_keys(root: Path) -> Path:
+    """zalando postgres-operator: the images the operator launches as ConfigMap keys
+    (``docker_image``, ``logical_backup_docker_image``, ``connection_pooler_image``)
+    filled from ``configGeneral``-style values; the operator's own image from
+    ``image.{registry,repository,tag}``."""
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: pgop\nversion: 1.14.0\nappVersion: 1.14.0\n",
+        "values.yaml": """
+            image:
+              registry: ghcr.io
+              repository: zalando/postgres-operator
+              tag: v1.14.0
+            configGeneral:
+              docker_image: ghcr.io/zalando/spilo-17:4.0-p2
+            configLogicalBackup:
+              logical_backup_docker_image: ghcr.io/zalando/postgres-operator/logical-backup:v1.14.0
+            configConnectionPooler:
+              connection_pooler_image: registry.opensource.zalan.do/acid/pgbouncer:master-32
+        """,
+        "templates/configmap.yaml": """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata:
+              name: {{ .Release.Name }}-pgop
+            data:
+              docker_image: {{ .Values.configGeneral.docker_image }}
+              logical_backup_docker_image: {{ .Values.configLogicalBackup.logical_backup_docker_image | quote }}
+              connection_pooler_image: {{ .Values.configConnectionPooler.connection_pooler_image | quote }}
+              workers: "8"
+        """,
+        "templates/operator.yaml": _pod("Deployment", "operator", _c(
+            "postgres-operator", '"{{ .Values.image.registry }}/{{ .Values.image.repository }}:{{ .Values.image.tag }}"')),
+    })
