@@ -524,3 +524,123 @@ def config_map_image_keys(root: Path) -> Path:
         "templates/operator.yaml": _pod("Deployment", "operator", _c(
             "postgres-operator", '"{{ .Values.image.registry }}/{{ .Values.image.repository }}:{{ .Values.image.tag }}"')),
     })
+
+
+def operator_env_registry_and_name(root: Path) -> Path:
+    """mongodb community operator: the operand's image given as two env values the
+    operator joins (``MONGODB_REPO_URL: quay.io/mongodb`` + ``MONGODB_IMAGE:
+    mongodb-community-server``: a name, not a Docker Hub image); ``registry.*``
+    values (host and namespace) shared by the operator's own image and
+    ``AGENT_IMAGE``-style env images."""
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: mdbop\nversion: 0.12.0\nappVersion: 0.12.0\n",
+        "values.yaml": """
+            operator:
+              operatorImageName: mongodb-kubernetes-operator
+              version: 0.12.0
+            agent:
+              name: mongodb-agent-ubi
+              version: 108.0.2.8729-1
+            versionUpgradeHook:
+              name: mongodb-kubernetes-operator-version-upgrade-post-start-hook
+              version: 1.0.9
+            mongodb:
+              name: mongodb-community-server
+              repo: quay.io/mongodb
+            registry:
+              agent: quay.io/mongodb
+              versionUpgradeHook: quay.io/mongodb
+              operator: quay.io/mongodb
+              pullPolicy: Always
+        """,
+        "templates/operator.yaml": """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: {{ .Release.Name }}-operator
+            spec:
+              template:
+                spec:
+                  containers:
+                    - name: operator
+                      image: {{ .Values.registry.operator }}/{{ .Values.operator.operatorImageName }}:{{ .Values.operator.version }}
+                      env:
+                        - name: AGENT_IMAGE
+                          value: "{{ .Values.registry.agent }}/{{ .Values.agent.name }}:{{ .Values.agent.version }}"
+                        - name: VERSION_UPGRADE_HOOK_IMAGE
+                          value: "{{ .Values.registry.versionUpgradeHook }}/{{ .Values.versionUpgradeHook.name }}:{{ .Values.versionUpgradeHook.version }}"
+                        - name: MONGODB_IMAGE
+                          value: {{ .Values.mongodb.name }}
+                        - name: MONGODB_REPO_URL
+                          value: {{ .Values.mongodb.repo }}
+        """,
+    })
+
+
+def kong_unified_repo_tag(root: Path) -> Path:
+    """Kong: ``unifiedRepoTag`` (a whole reference) wins when set, else
+    ``repository:tag``; the official ``kong`` image with a tag YAML would read as a
+    number were it not quoted; the ingress controller's own map; an empty
+    ``unifiedRepoTag`` left in the values."""
+    helper = """
+        {{- define "kong.getRepoTag" -}}
+        {{- if .unifiedRepoTag -}}
+        {{- .unifiedRepoTag -}}
+        {{- else if .repository -}}
+        {{- .repository }}:{{ .tag -}}
+        {{- end -}}
+        {{- end -}}
+    """
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: gateway\nversion: 2.46.0\nappVersion: \"3.9\"\n",
+        "values.yaml": """
+            image:
+              repository: kong
+              tag: "3.9"
+              unifiedRepoTag: ""
+            ingressController:
+              image:
+                repository: kong/kubernetes-ingress-controller
+                tag: "3.4"
+            waitImage:
+              unifiedRepoTag: bash:5
+        """,
+        "templates/_helpers.tpl": helper,
+        "templates/kong.yaml": _pod("Deployment", "kong",
+            _c("proxy", '{{ include "kong.getRepoTag" .Values.image }}')
+            + _c("ingress-controller", '{{ include "kong.getRepoTag" .Values.ingressController.image }}'),
+            init=_c("wait-for-db", '{{ include "kong.getRepoTag" .Values.waitImage }}')),
+    })
+
+
+def trimmed_registry(root: Path) -> Path:
+    """A registry value cleaned by the template (``trimSuffix "/"``, as many charts do
+    with ``global.imageRegistry``), a repository lowered (``lower``), the tag from
+    appVersion with ``v`` trimmed off and put back; and a registry value that has the
+    trailing slash the template trims (``ghcr.io/``): its value and the text it makes
+    differ, so it is a transformed value, never changed (that container is left)."""
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: trimmed\nversion: 1.0.0\nappVersion: v2.3.0\n",
+        "values.yaml": """
+            global:
+              imageRegistry: ""
+            image:
+              registry: quay.io
+              repository: Acme/App
+              tag: ""
+            helper:
+              image:
+                registry: docker.io
+                repository: library/alpine
+                tag: "3.21"
+            slashed:
+              image:
+                registry: ghcr.io/
+                repository: acme/slashed
+                tag: v1
+        """,
+        "templates/all.yaml": _pod("Deployment", "trimmed",
+            _c("app", '"{{ trimSuffix "/" (.Values.global.imageRegistry | default .Values.image.registry) }}/{{ lower .Values.image.repository }}:v{{ .Values.image.tag | default (trimPrefix "v" .Chart.AppVersion) }}"')
+            + _c("helper", '"{{ trimSuffix "/" (.Values.global.imageRegistry | default .Values.helper.image.registry) }}/{{ .Values.helper.image.repository }}:{{ .Values.helper.image.tag }}"')
+            + _c("slashed", '"{{ trimSuffix "/" .Values.slashed.image.registry }}/{{ .Values.slashed.image.repository }}:{{ .Values.slashed.image.tag }}"')),
+    })

@@ -95,6 +95,10 @@ SHAPES = {
     "flux_image_is_repository": Shape(family_shapes.flux_image_is_repository),
     "one_map_many_containers": Shape(family_shapes.one_map_many_containers),
     "config_map_image_keys": Shape(family_shapes.config_map_image_keys),
+    "operator_env_registry_and_name": Shape(family_shapes.operator_env_registry_and_name),
+    "kong_unified_repo_tag": Shape(family_shapes.kong_unified_repo_tag),
+    # a registry value ending in the "/" the template trims: transformed, left
+    "trimmed_registry": Shape(family_shapes.trimmed_registry, left={"slashed"}),
 }
 
 
