@@ -644,3 +644,88 @@ def trimmed_registry(root: Path) -> Path:
             + _c("helper", '"{{ trimSuffix "/" (.Values.global.imageRegistry | default .Values.helper.image.registry) }}/{{ .Values.helper.image.repository }}:{{ .Values.helper.image.tag }}"')
             + _c("slashed", '"{{ trimSuffix "/" .Values.slashed.image.registry }}/{{ .Values.slashed.image.repository }}:{{ .Values.slashed.image.tag }}"')),
     })
+
+
+def full_image_name_or_parts(root: Path) -> Path:
+    """opencost / node-exporter: ``fullImageName`` (null) wins when set, else
+    ``registry/repository:tag`` with the tag ``v``+appVersion; ``image.sha`` that
+    makes the render fail when set (``digest`` is the key to use); a
+    ``global.imageRegistry`` (empty) over both images; the UI on ghcr.io."""
+    main = '{{- if .Values.image.sha }}{{ fail "image.sha forbidden. Use image.digest instead" }}{{ end }}{{ if .Values.exporter.fullImageName }}{{ .Values.exporter.fullImageName }}{{ else }}{{ .Values.global.imageRegistry | default .Values.exporter.image.registry }}/{{ .Values.exporter.image.repository }}:{{ .Values.exporter.image.tag | default (printf "v%s" .Chart.AppVersion) }}{{ with .Values.image.digest }}@{{ . }}{{ end }}{{ end }}'
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: costs\nversion: 1.43.0\nappVersion: 1.113.0\n",
+        "values.yaml": """
+            global:
+              imageRegistry: ""
+            image:
+              sha: ""
+              digest: ""
+            exporter:
+              fullImageName: null
+              image:
+                registry: ghcr.io
+                repository: opencost/opencost
+                tag: ""
+            ui:
+              fullImageName: null
+              image:
+                registry: ghcr.io
+                repository: opencost/opencost-ui
+                tag: "1.113.0"
+        """,
+        "templates/deploy.yaml": _pod("Deployment", "opencost",
+            _c("exporter", '"%s"' % main)
+            + _c("ui", '"{{ if .Values.ui.fullImageName }}{{ .Values.ui.fullImageName }}{{ else }}{{ .Values.global.imageRegistry | default .Values.ui.image.registry }}/{{ .Values.ui.image.repository }}:{{ .Values.ui.image.tag }}{{ end }}"')),
+    })
+
+
+def harbor_components_and_hook_job(root: Path) -> Path:
+    """harbor / minio: one ``image.{repository,tag}`` map per component (``goharbor/
+    harbor-core``, ``goharbor/registry-photon``: Docker Hub namespaced), minio's
+    ``quay.io/minio/minio`` beside ``mcImage`` run by a post-install hook Job."""
+    line = '"{{ .Values.%s.image.repository }}:{{ .Values.%s.image.tag }}"'
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: harbor\nversion: 1.16.1\nappVersion: 2.12.1\n",
+        "values.yaml": """
+            core:
+              image:
+                repository: goharbor/harbor-core
+                tag: v2.12.1
+            registry:
+              registry:
+                image:
+                  repository: goharbor/registry-photon
+                  tag: v2.12.1
+              controller:
+                image:
+                  repository: goharbor/harbor-registryctl
+                  tag: v2.12.1
+            store:
+              image:
+                repository: quay.io/minio/minio
+                tag: RELEASE.2024-12-18T13-15-44Z
+            mcImage:
+              repository: quay.io/minio/mc
+              tag: RELEASE.2024-11-21T17-21-54Z
+        """,
+        "templates/core.yaml": _pod("Deployment", "core", _c("core", line % ("core", "core"))),
+        "templates/registry.yaml": _pod("Deployment", "registry",
+            _c("registry", line % ("registry.registry", "registry.registry"))
+            + _c("registryctl", line % ("registry.controller", "registry.controller"))),
+        "templates/store.yaml": _pod("StatefulSet", "store", _c("minio", line % ("store", "store"))),
+        "templates/post.yaml": """
+            apiVersion: batch/v1
+            kind: Job
+            metadata:
+              name: {{ .Release.Name }}-post-job
+              annotations:
+                helm.sh/hook: post-install,post-upgrade
+            spec:
+              template:
+                spec:
+                  restartPolicy: OnFailure
+                  containers:
+                    - name: minio-make-bucket
+                      image: "{{ .Values.mcImage.repository }}:{{ .Values.mcImage.tag }}"
+        """,
+    })
