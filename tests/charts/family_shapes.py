@@ -729,3 +729,42 @@ def harbor_components_and_hook_job(root: Path) -> Path:
                       image: "{{ .Values.mcImage.repository }}:{{ .Values.mcImage.tag }}"
         """,
     })
+
+
+def registry_passed_to_operator(root: Path) -> Path:
+    """ECK / tigera-operator / mongodb enterprise: one ``registry`` value composes the
+    operator's own image and is passed, bare, to the operator (``--container-registry=``,
+    an env value) which joins it to the operand names it knows; a second operator whose
+    registry is Docker Hub's, passed the same way."""
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: regop\nversion: 1.0.0\nappVersion: 3.0.0\n",
+        "values.yaml": """
+            operator:
+              registry: quay.io
+              repository: acme/operator
+              tag: v3.0.0
+            other:
+              registry: docker.io
+              repository: acme/other-operator
+              tag: "1.2"
+        """,
+        "templates/operator.yaml": """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: {{ .Release.Name }}-operator
+            spec:
+              template:
+                spec:
+                  containers:
+                    - name: operator
+                      image: "{{ .Values.operator.registry }}/{{ .Values.operator.repository }}:{{ .Values.operator.tag }}"
+                      args:
+                        - --container-registry={{ .Values.operator.registry }}
+                    - name: other
+                      image: "{{ .Values.other.registry }}/{{ .Values.other.repository }}:{{ .Values.other.tag }}"
+                      env:
+                        - name: OPERAND_REGISTRY
+                          value: {{ .Values.other.registry | quote }}
+        """,
+    })

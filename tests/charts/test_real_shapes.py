@@ -265,3 +265,21 @@ def test_an_operand_written_in_a_template_is_listed_not_failed(run_cli, tmp_path
     text = shown.out + shown.err
     assert "an image an operator launches (named in args, env, a custom resource or a " \
         "ConfigMap), left as it is: ghcr.io/cloudnative-pg/postgresql:17.2" in text, text
+
+
+def test_a_registry_passed_bare_to_an_operator_keeps_its_prefix(run_cli, tmp_path):
+    """``--container-registry=quay.io`` beside the operator's own ``registry`` +
+    ``repository``: the registry value becomes ``<registry>/quay`` (not ``<registry>``
+    with ``quay/`` moved into the repository), so what the operator joins to its
+    operand names is the cache too."""
+    chart = family_shapes.registry_passed_to_operator(tmp_path / "chart")
+    values = tmp_path / "values.yaml"
+    values.write_text("")
+    before = exact.rendered(run_cli, chart, "-f", str(values))
+    embedded = exact.embedded(chart, values)
+    result = _convert(run_cli, chart, values, "--write")
+    assert result.code == 0, result.out
+    exact.assert_exact(before, exact.rendered(run_cli, chart, "-f", str(values)))
+    after = exact.embedded(chart, values)
+    changed = {after[k] for k in embedded if after[k] != embedded[k]}
+    assert changed == {f"--container-registry={REGISTRY}/quay", f"{REGISTRY}/docker-hub"}
