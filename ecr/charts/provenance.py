@@ -330,6 +330,8 @@ class Tracer:
         reached = [*self._reached(present),
                    *self._reached(sorted(absent, key=dotted), alone=False)]
         empty_by_marker = {self._marker(p): p for p in empties}
+        if marked is not None:
+            self._trimmed(marked, by_marker)
         recipes: dict[ContainerKey, Recipe | None] = {}
         for key, item in self.baseline.items():
             trace = Trace(item, None, absent=absent)
@@ -356,6 +358,24 @@ class Tracer:
                     if empty is not None and empty not in trace.empties:
                         trace.empties.append(empty)
         self._regimes[frozenset()] = recipes
+
+    def _trimmed(
+        self, marked: Mapping[ContainerKey, WorkloadImage], by_marker: Mapping[str, ValuePath]
+    ) -> None:
+        """A registry value with a trailing ``/`` that every template using it trims
+        (``trimSuffix "/"``) is taken as the text it renders, so the image it composes
+        is traced (and a new value without the ``/`` renders as written)."""
+        raws = [(_recipe(shown.image, by_marker), self.baseline[key].image)
+                for key, unnamed in self._unnamed.items()
+                if (shown := marked.get(unnamed)) is not None]
+        for path, value in list(self.values.items()):
+            if not value.endswith("/") or not value.rstrip("/"):
+                continue
+            uses = [(recipe, image) for recipe, image in raws if path in recipe.paths]
+            trimmed = {**self.values, path: value.rstrip("/")}
+            if uses and all(recipe.text(self.values) != image and recipe.text(trimmed) == image
+                            for recipe, image in uses):
+                self.values[path] = value.rstrip("/")
 
     def _markable(self, paths: Sequence[ValuePath], budget: list[int] | None = None
                   ) -> list[ValuePath]:

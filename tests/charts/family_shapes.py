@@ -617,8 +617,8 @@ def trimmed_registry(root: Path) -> Path:
     """A registry value cleaned by the template (``trimSuffix "/"``, as many charts do
     with ``global.imageRegistry``), a repository lowered (``lower``), the tag from
     appVersion with ``v`` trimmed off and put back; and a registry value that has the
-    trailing slash the template trims (``ghcr.io/``): its value and the text it makes
-    differ, so it is a transformed value, never changed (that container is left)."""
+    trailing slash the template trims (``ghcr.io/``): the value and the text it renders
+    differ by that slash only."""
     return write(root, {
         "Chart.yaml": "apiVersion: v2\nname: trimmed\nversion: 1.0.0\nappVersion: v2.3.0\n",
         "values.yaml": """

@@ -97,8 +97,7 @@ SHAPES = {
     "config_map_image_keys": Shape(family_shapes.config_map_image_keys),
     "operator_env_registry_and_name": Shape(family_shapes.operator_env_registry_and_name),
     "kong_unified_repo_tag": Shape(family_shapes.kong_unified_repo_tag),
-    # a registry value ending in the "/" the template trims: transformed, left
-    "trimmed_registry": Shape(family_shapes.trimmed_registry, left={"slashed"}),
+    "trimmed_registry": Shape(family_shapes.trimmed_registry),
     "full_image_name_or_parts": Shape(family_shapes.full_image_name_or_parts),
     "harbor_components_and_hook_job": Shape(family_shapes.harbor_components_and_hook_job),
 }
