@@ -492,9 +492,10 @@ def one_map_many_containers(root: Path) -> Path:
 
 
 def config_map_image_keys(root: Path) -> Path:
-    """zalando postgres-operator: the images the operator launches as ConfigMap keys
-    (``docker_image``, ``logical_backup_docker_image``, ``connection_pooler_image``)
-    filled from ``configGeneral``-style values; the operator's own image from
+    """zalando postgres-operator / rook-ceph: the images the operator launches as
+    ConfigMap keys (``docker_image``, ``logical_backup_docker_image``,
+    ``connection_pooler_image``, ``ROOK_CSI_CEPH_IMAGE``) filled from values, and an
+    env-file text (``CSI_REGISTRAR_IMAGE=...``); the operator's own image from
     ``image.{registry,repository,tag}``."""
     return write(root, {
         "Chart.yaml": "apiVersion: v2\nname: pgop\nversion: 1.14.0\nappVersion: 1.14.0\n",
@@ -509,6 +510,13 @@ def config_map_image_keys(root: Path) -> Path:
               logical_backup_docker_image: ghcr.io/zalando/postgres-operator/logical-backup:v1.14.0
             configConnectionPooler:
               connection_pooler_image: registry.opensource.zalan.do/acid/pgbouncer:master-32
+            csi:
+              cephcsi:
+                repository: quay.io/cephcsi/cephcsi
+                tag: v3.12.3
+              registrar:
+                repository: registry.k8s.io/sig-storage/csi-node-driver-registrar
+                tag: v2.12.0
         """,
         "templates/configmap.yaml": """
             apiVersion: v1
@@ -520,6 +528,17 @@ def config_map_image_keys(root: Path) -> Path:
               logical_backup_docker_image: {{ .Values.configLogicalBackup.logical_backup_docker_image | quote }}
               connection_pooler_image: {{ .Values.configConnectionPooler.connection_pooler_image | quote }}
               workers: "8"
+            ---
+            apiVersion: v1
+            kind: ConfigMap
+            metadata:
+              name: {{ .Release.Name }}-operator-config
+            data:
+              ROOK_CSI_CEPH_IMAGE: "{{ .Values.csi.cephcsi.repository }}:{{ .Values.csi.cephcsi.tag }}"
+              ROOK_CSI_IMAGE_PULL_POLICY: IfNotPresent
+              csi.env: |
+                CSI_REGISTRAR_IMAGE={{ .Values.csi.registrar.repository }}:{{ .Values.csi.registrar.tag }}
+                CSI_LOG_LEVEL=0
         """,
         "templates/operator.yaml": _pod("Deployment", "operator", _c(
             "postgres-operator", '"{{ .Values.image.registry }}/{{ .Values.image.repository }}:{{ .Values.image.tag }}"')),

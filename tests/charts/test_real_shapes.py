@@ -227,6 +227,8 @@ OPERANDS = {  # text of each image an operator launches (args, env, custom resou
                                              "redis:7.4.1"],
     operator_shapes.conditional_operand_args: ["--collector-image="],
     operator_shapes.config_map_agent_images: ["jenkins/inbound-agent:", "/alpine:3.20"],
+    family_shapes.config_map_image_keys: ["spilo-17:", "logical-backup:", "cephcsi:",
+                                          "CSI_REGISTRAR_IMAGE="],
     operator_shapes.operator_args_images: ["config-reloader:", "thanos/thanos:",
                                            "base-image=quay.io/prometheus/prometheus"],
 }
