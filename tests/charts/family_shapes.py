@@ -787,3 +787,107 @@ def registry_passed_to_operator(root: Path) -> Path:
                           value: {{ .Values.other.registry | quote }}
         """,
     })
+
+
+def image_name_and_puller(root: Path) -> Path:
+    """zero-to-jupyterhub: ``image.{name,tag}`` maps (``name`` holds host and path);
+    the single-user image, which the hub spawns, is also run by an image-puller
+    DaemonSet's init container and handed to the hub in a Secret; ``registry.k8s.io``
+    pause as the puller's container."""
+    line = '"{{ .Values.%s.name }}:{{ .Values.%s.tag }}"'
+    one = lambda path: line % (path, path)  # noqa: E731
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: hub\nversion: 4.0.0\nappVersion: 5.2.1\n",
+        "values.yaml": """
+            hub:
+              image:
+                name: quay.io/jupyterhub/k8s-hub
+                tag: "4.0.0"
+            proxy:
+              chp:
+                image:
+                  name: quay.io/jupyterhub/configurable-http-proxy
+                  tag: "4.6.2"
+            singleuser:
+              image:
+                name: quay.io/jupyterhub/k8s-singleuser-sample
+                tag: "4.0.0"
+              networkTools:
+                image:
+                  name: quay.io/jupyterhub/k8s-network-tools
+                  tag: "4.0.0"
+            prePuller:
+              pause:
+                image:
+                  name: registry.k8s.io/pause
+                  tag: "3.10"
+        """,
+        "templates/hub.yaml": _pod("Deployment", "hub", _c("hub", one("hub.image"))),
+        "templates/proxy.yaml": _pod("Deployment", "proxy", _c("chp", one("proxy.chp.image"))),
+        "templates/puller.yaml": _pod("DaemonSet", "continuous-image-puller",
+            _c("pause", one("prePuller.pause.image")),
+            init=_c("image-pull-singleuser", one("singleuser.image")) + _c("image-pull-metadata-block", one("singleuser.networkTools.image"))),
+        "templates/secret.yaml": """
+            apiVersion: v1
+            kind: Secret
+            metadata:
+              name: {{ .Release.Name }}-hub
+            type: Opaque
+            data:
+              values.yaml: {{ pick .Values "singleuser" | toYaml | b64enc | quote }}
+        """,
+    })
+
+
+def system_default_registry(root: Path) -> Path:
+    """rancher: ``rancherImage`` (a name without tag under a key ending in ``Image``),
+    ``rancherImageTag`` defaulting to appVersion, and a ``systemDefaultRegistry``
+    (empty) put in front of every image by a helper that adds the ``/`` (and passed to
+    the server in an env value); a post-delete hook Job with the same prefix."""
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: ranch\nversion: 2.10.1\nappVersion: v2.10.1\n",
+        "values.yaml": """
+            rancherImage: rancher/rancher
+            rancherImageTag: ""
+            systemDefaultRegistry: ""
+            postDelete:
+              image:
+                repository: rancher/shell
+                tag: v0.3.0
+        """,
+        "templates/_helpers.tpl": """
+            {{- define "system_default_registry" -}}
+            {{- if .Values.systemDefaultRegistry -}}{{- printf "%s/" .Values.systemDefaultRegistry -}}{{- end -}}
+            {{- end -}}
+        """,
+        "templates/deployment.yaml": """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: {{ .Release.Name }}-rancher
+            spec:
+              template:
+                spec:
+                  containers:
+                    - name: rancher
+                      image: "{{ include "system_default_registry" . }}{{ .Values.rancherImage }}:{{ default .Chart.AppVersion .Values.rancherImageTag }}"
+                      env:
+                        - name: CATTLE_SYSTEM_DEFAULT_REGISTRY
+                          value: "{{ .Values.systemDefaultRegistry }}"
+        """,
+        "templates/post-delete.yaml": """
+            apiVersion: batch/v1
+            kind: Job
+            metadata:
+              name: {{ .Release.Name }}-post-delete
+              annotations:
+                helm.sh/hook: post-delete
+            spec:
+              template:
+                spec:
+                  restartPolicy: OnFailure
+                  containers:
+                    - name: rancher-post-delete
+                      image: "{{ include "system_default_registry" . }}{{ .Values.postDelete.image.repository }}:{{ .Values.postDelete.image.tag }}"
+        """,
+    })
