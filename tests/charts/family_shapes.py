@@ -891,3 +891,46 @@ def system_default_registry(root: Path) -> Path:
                       image: "{{ include "system_default_registry" . }}{{ .Values.postDelete.image.repository }}:{{ .Values.postDelete.image.tag }}"
         """,
     })
+
+
+def subchart_global_default(root: Path) -> Path:
+    """A subchart whose own values default ``global.imageRegistry: docker.io`` (the
+    parent sets no ``global.imageRegistry``) and join it to every repository, while the
+    parent's quay.io image takes ``global.imageRegistry`` over its own registry when
+    set: a parent-wide value would move the quay.io image to Docker Hub's prefix."""
+    write(root, {
+        "Chart.yaml": """
+            apiVersion: v2
+            name: parent
+            version: 1.0.0
+            dependencies:
+              - name: cache
+                version: 1.x.x
+        """,
+        "values.yaml": """
+            image:
+              registry: quay.io
+              repository: acme/web
+              tag: "2.1"
+        """,
+        "templates/web.yaml": _pod("Deployment", "web", _c(
+            "web", '"{{ (.Values.global).imageRegistry | default .Values.image.registry }}/{{ .Values.image.repository }}:{{ .Values.image.tag }}"')),
+    })
+    write(root / "charts" / "cache", {
+        "Chart.yaml": "apiVersion: v2\nname: cache\nversion: 1.2.0\n",
+        "values.yaml": """
+            global:
+              imageRegistry: docker.io
+            image:
+              repository: bitnami/valkey
+              tag: "8.0"
+            exporter:
+              image:
+                repository: oliver006/redis_exporter
+                tag: v1.66.0
+        """,
+        "templates/cache.yaml": _pod("StatefulSet", "cache",
+            _c("valkey", '"{{ .Values.global.imageRegistry }}/{{ .Values.image.repository }}:{{ .Values.image.tag }}"')
+            + _c("metrics", '"{{ .Values.global.imageRegistry }}/{{ .Values.exporter.image.repository }}:{{ .Values.exporter.image.tag }}"')),
+    })
+    return root
