@@ -512,8 +512,26 @@ class _Walker:
             fields.pop("repository", None)
             self._add("registry+image", fields, path, fields["image"], node, merged)
             return {"image"}
+        name = self._hosted_name(node) if "image" in key.lower() and not (
+            {"repository", "image", "registry"} & fields.keys()) else None
+        if name is not None:  # zero-to-jupyterhub / Reloader: image.name with its host
+            fields["repository"] = name
+            self._add("repository", fields, path, name, node, merged)
+            return {"name"}
         self._prefix_shapes(node, path)
         return set()
+
+    def _hosted_name(self, node: yaml.MappingNode) -> Scalar | None:
+        """An image map's own ``name`` holding a reference with its host
+        (``name: quay.io/jupyterhub/k8s-hub`` beside ``tag``); a ``name`` without host
+        (cert-manager's, datadog's) is joined to a registry elsewhere: not this."""
+        for k, v in node.value:
+            if (isinstance(k, yaml.ScalarNode) and k.value == "name"
+                    and isinstance(v, yaml.ScalarNode) and v.tag == _STR_TAG):
+                first, slash, _ = v.value.partition("/")
+                if slash and ("." in first or ":" in first or first == "localhost"):
+                    return _scalar(self.result, v, bool(node.flow_style))
+        return None
 
     def _prefix_shapes(self, node: yaml.MappingNode, path: list[str]) -> None:
         """``hub: docker.io/istio`` and cert-manager's ``imageRegistry`` + ``imageNamespace``."""

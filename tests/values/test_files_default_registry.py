@@ -98,3 +98,23 @@ def test_a_host_built_from_account_and_region_is_not_docker_hub(part: str) -> No
     assert result.text == text
     [skip] = result.skips
     assert skip.kind == "unproven" and "built from" in skip.reason
+
+
+def test_an_image_name_with_its_host_is_converted() -> None:
+    # zero-to-jupyterhub / Reloader: "{{ .image.name }}:{{ .image.tag }}"
+    text = ("hub:\n  image:\n    name: quay.io/jupyterhub/k8s-hub\n    tag: \"4.0.0\"\n"
+            "reloader:\n  image:\n    name: ghcr.io/stakater/reloader\n    base: x/y\n"
+            "    tag: v1.2.0\n")
+    result = rewrite(text, "values.yaml", REG)
+    assert f"    name: {REG}/quay/jupyterhub/k8s-hub\n    tag: \"4.0.0\"\n" in result.text
+    assert f"    name: {REG}/github/stakater/reloader\n    base: x/y\n" in result.text
+
+
+@pytest.mark.parametrize("text", [
+    "image:\n  name: cert-manager-controller\n  tag: v1\n",  # joined to imageRegistry
+    "agents:\n  image:\n    name: agent\n    tag: '7'\n",  # datadog: registry chart-wide
+    "app:\n  name: quay.io/acme/app\n",  # not an image map
+])
+def test_a_name_without_host_or_outside_an_image_map_is_not_an_image(text: str) -> None:
+    result = rewrite(text, "values.yaml", REG)
+    assert result.text == text and not result.changes
