@@ -934,3 +934,41 @@ def subchart_global_default(root: Path) -> Path:
             + _c("metrics", '"{{ .Values.global.imageRegistry }}/{{ .Values.exporter.image.repository }}:{{ .Values.exporter.image.tag }}"')),
     })
     return root
+
+
+def container_registry_prefix(root: Path) -> Path:
+    """aws-ebs-csi-driver: ``printf "%s%s:%s" (default "" image.containerRegistry)
+    repository tag`` for the plugin and every sidecar (the prefix empty, each
+    repository on public.ecr.aws, the plugin's tag ``v``+appVersion through
+    ``toString``); eks-pod-identity-agent: ``containerRegistry`` (a regional ECR host)
+    + a path written in the template, which must stay as it is."""
+    line = '{{ printf "%%s%%s:%%s" (default "" .Values.image.containerRegistry) .Values.%s.repository (default (printf "v%%s" .Chart.AppVersion) (toString .Values.%s.tag)) }}'
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: ebs\nversion: 2.38.1\nappVersion: 1.38.1\n",
+        "values.yaml": """
+            image:
+              containerRegistry: ""
+              repository: public.ecr.aws/ebs-csi-driver/aws-ebs-csi-driver
+              tag: ""
+            sidecars:
+              nodeDriverRegistrar:
+                image:
+                  repository: public.ecr.aws/eks-distro/kubernetes-csi/node-driver-registrar
+                  tag: v2.12.0-eks-1-31-11
+              livenessProbe:
+                image:
+                  repository: public.ecr.aws/eks-distro/kubernetes-csi/livenessprobe
+                  tag: v2.14.0-eks-1-31-11
+            agent:
+              image:
+                containerRegistry: 602401143452.dkr.ecr.us-west-2.amazonaws.com
+                tag: 0.1.10
+                override: ""
+        """,
+        "templates/node.yaml": _pod("DaemonSet", "ebs-csi-node",
+            _c("ebs-plugin", line % ("image", "image"))
+            + _c("node-driver-registrar", line % ("sidecars.nodeDriverRegistrar.image", "sidecars.nodeDriverRegistrar.image"))
+            + _c("liveness-probe", line % ("sidecars.livenessProbe.image", "sidecars.livenessProbe.image"))),
+        "templates/agent.yaml": _pod("DaemonSet", "pod-identity", _c(
+            "agent", '"{{ if .Values.agent.image.override }}{{ .Values.agent.image.override }}{{ else }}{{ printf "%s/eks/eks-pod-identity-agent:%s" .Values.agent.image.containerRegistry .Values.agent.image.tag }}{{ end }}"')),
+    })

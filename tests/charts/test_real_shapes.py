@@ -104,6 +104,7 @@ SHAPES = {
     "full_image_name_or_parts": Shape(family_shapes.full_image_name_or_parts),
     "harbor_components_and_hook_job": Shape(family_shapes.harbor_components_and_hook_job),
     "subchart_global_default": Shape(family_shapes.subchart_global_default),
+    "container_registry_prefix": Shape(family_shapes.container_registry_prefix),
     "image_name_and_puller": Shape(family_shapes.image_name_and_puller),
     "system_default_registry": Shape(family_shapes.system_default_registry, bare={
         "env.CATTLE_SYSTEM_DEFAULT_REGISTRY": f"{REGISTRY}/docker-hub"}),
