@@ -972,3 +972,25 @@ def container_registry_prefix(root: Path) -> Path:
         "templates/agent.yaml": _pod("DaemonSet", "pod-identity", _c(
             "agent", '"{{ if .Values.agent.image.override }}{{ .Values.agent.image.override }}{{ else }}{{ printf "%s/eks/eks-pod-identity-agent:%s" .Values.agent.image.containerRegistry .Values.agent.image.tag }}{{ end }}"')),
     })
+
+
+def registry_checked_by_template(root: Path) -> Path:
+    """A template that ``fail``s unless ``image.registry`` is a bare host
+    (``regexMatch``), shared by two images of one upstream: the override must be one
+    the template accepts (``<registry>`` + a repository under the prefix)."""
+    check = '{{- if not (regexMatch "^[a-z0-9.:-]+$" .Values.image.registry) }}{{ fail "image.registry must be a host name, without a path" }}{{- end }}'
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: checked\nversion: 1.0.0\n",
+        "values.yaml": """
+            image:
+              registry: quay.io
+              repository: acme/api
+              tag: "1.4"
+            worker:
+              repository: acme/worker
+              tag: "1.4"
+        """,
+        "templates/all.yaml": check + _pod("Deployment", "checked",
+            _c("api", '"{{ .Values.image.registry }}/{{ .Values.image.repository }}:{{ .Values.image.tag }}"')
+            + _c("worker", '"{{ .Values.image.registry }}/{{ .Values.worker.repository }}:{{ .Values.worker.tag }}"')),
+    })
