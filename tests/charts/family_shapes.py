@@ -994,3 +994,77 @@ def registry_checked_by_template(root: Path) -> Path:
             _c("api", '"{{ .Values.image.registry }}/{{ .Values.image.repository }}:{{ .Values.image.tag }}"')
             + _c("worker", '"{{ .Values.image.registry }}/{{ .Values.worker.repository }}:{{ .Values.worker.tag }}"')),
     })
+
+
+def bitnami_check_in_notes(root: Path) -> Path:
+    """Bitnami 2024+: the image check runs in ``NOTES.txt`` and tells apart a
+    *relocated* image (a registry the chart's ``images`` annotation does not name: a
+    warning only) from a *replaced* or *retagged* one (the render fails unless
+    ``global.security.allowInsecureImages``); ``global.imageRegistry`` (empty) over each
+    image's registry; the tag from appVersion when empty; metrics and
+    volumePermissions images."""
+    helper = '{{ include "b.image" (dict "imageRoot" .Values.%s "global" .Values.global "chart" .Chart) }}'
+    return write(root, {
+        "Chart.yaml": """
+            apiVersion: v2
+            name: queue
+            version: 15.2.0
+            appVersion: 4.0.5
+            annotations:
+              images: |
+                - name: rabbitmq
+                  image: docker.io/bitnami/rabbitmq:4.0.5-debian-12-r1
+                - name: os-shell
+                  image: docker.io/bitnami/os-shell:12-debian-12-r35
+        """,
+        "values.yaml": """
+            global:
+              imageRegistry: ""
+              security:
+                allowInsecureImages: false
+            image:
+              registry: docker.io
+              repository: bitnami/rabbitmq
+              tag: 4.0.5-debian-12-r1
+              digest: ""
+            volumePermissions:
+              enabled: true
+              image:
+                registry: docker.io
+                repository: bitnami/os-shell
+                tag: 12-debian-12-r35
+                digest: ""
+        """,
+        "templates/_helpers.tpl": """
+            {{- define "b.image" -}}
+            {{- $registryName := default .imageRoot.registry ((.global).imageRegistry) -}}
+            {{- $termination := .imageRoot.tag | toString -}}
+            {{- if not .imageRoot.tag -}}{{- $termination = .chart.AppVersion | toString -}}{{- end -}}
+            {{- $separator := ":" -}}
+            {{- if .imageRoot.digest -}}{{- $separator = "@" -}}{{- $termination = .imageRoot.digest | toString -}}{{- end -}}
+            {{- if $registryName -}}{{- printf "%s/%s%s%s" $registryName .imageRoot.repository $separator $termination -}}{{- else -}}{{- printf "%s%s%s" .imageRoot.repository $separator $termination -}}{{- end -}}
+            {{- end -}}
+            {{- define "b.checkImages" -}}
+            {{- $replaced := list -}}
+            {{- $globalRegistry := ((.context.Values.global).imageRegistry) -}}
+            {{- $original := .context.Chart.Annotations.images -}}
+            {{- range .images -}}
+            {{- $registryName := default .registry $globalRegistry -}}
+            {{- $noTag := printf "%s/%s" $registryName .repository -}}
+            {{- $full := printf "%s:%s" $noTag (toString .tag) -}}
+            {{- if and (not (contains $full $original)) (contains $registryName $original) -}}
+            {{- $replaced = append $replaced $full -}}
+            {{- end -}}
+            {{- end -}}
+            {{- if and $replaced (not ((.context.Values.global).security).allowInsecureImages) -}}
+            {{- fail (printf "Original containers have been substituted for unrecognized ones: %s" (join ", " $replaced)) -}}
+            {{- end -}}
+            {{- end -}}
+        """,
+        "templates/NOTES.txt": """
+            {{- include "b.checkImages" (dict "images" (list .Values.image .Values.volumePermissions.image) "context" $) }}
+            RabbitMQ is running.
+        """,
+        "templates/sts.yaml": _pod("StatefulSet", "rabbitmq", _c("rabbitmq", helper % "image"),
+                                   init=_c("volume-permissions", helper % "volumePermissions.image")),
+    })

@@ -106,6 +106,7 @@ SHAPES = {
     "subchart_global_default": Shape(family_shapes.subchart_global_default),
     "container_registry_prefix": Shape(family_shapes.container_registry_prefix),
     "registry_checked_by_template": Shape(family_shapes.registry_checked_by_template),
+    "bitnami_check_in_notes": Shape(family_shapes.bitnami_check_in_notes),
     "image_name_and_puller": Shape(family_shapes.image_name_and_puller),
     "system_default_registry": Shape(family_shapes.system_default_registry, bare={
         "env.CATTLE_SYSTEM_DEFAULT_REGISTRY": f"{REGISTRY}/docker-hub"}),
