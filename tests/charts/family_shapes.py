@@ -1068,3 +1068,33 @@ def bitnami_check_in_notes(root: Path) -> Path:
         "templates/sts.yaml": _pod("StatefulSet", "rabbitmq", _c("rabbitmq", helper % "image"),
                                    init=_c("volume-permissions", helper % "volumePermissions.image")),
     })
+
+
+def docker_registry_prefix_helper(root: Path) -> Path:
+    """opensearch: a ``global.dockerRegistry`` (empty) prefix helper that trims and adds
+    the ``/`` (``trimSuffix "/" | printf "%s/"``), put in front of a namespaced image
+    and of an init container's official ``busybox`` (``persistence.image``, whose tag
+    defaults to ``latest`` in the template): one chart-wide ``<registry>/docker-hub``
+    would lose busybox's ``library/``."""
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: search\nversion: 2.27.1\nappVersion: 2.18.0\n",
+        "values.yaml": """
+            global:
+              dockerRegistry: ""
+            image:
+              repository: opensearchproject/opensearch
+              tag: ""
+            persistence:
+              enabled: true
+              image: busybox
+              imageTag: ""
+        """,
+        "templates/_helpers.tpl": """
+            {{- define "os.dockerRegistry" -}}
+            {{- if eq .Values.global.dockerRegistry "" -}}{{- .Values.global.dockerRegistry -}}{{- else -}}{{- .Values.global.dockerRegistry | trimSuffix "/" | printf "%s/" -}}{{- end -}}
+            {{- end -}}
+        """,
+        "templates/sts.yaml": _pod("StatefulSet", "opensearch",
+            _c("opensearch", '"{{ template "os.dockerRegistry" . }}{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}"'),
+            init=_c("fsgroup-volume", '"{{ template "os.dockerRegistry" . }}{{ .Values.persistence.image | default "busybox" }}:{{ .Values.persistence.imageTag | default "latest" }}"')),
+    })

@@ -107,6 +107,7 @@ SHAPES = {
     "container_registry_prefix": Shape(family_shapes.container_registry_prefix),
     "registry_checked_by_template": Shape(family_shapes.registry_checked_by_template),
     "bitnami_check_in_notes": Shape(family_shapes.bitnami_check_in_notes),
+    "docker_registry_prefix_helper": Shape(family_shapes.docker_registry_prefix_helper),
     "image_name_and_puller": Shape(family_shapes.image_name_and_puller),
     "system_default_registry": Shape(family_shapes.system_default_registry, bare={
         "env.CATTLE_SYSTEM_DEFAULT_REGISTRY": f"{REGISTRY}/docker-hub"}),
