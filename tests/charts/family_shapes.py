@@ -1098,3 +1098,36 @@ def docker_registry_prefix_helper(root: Path) -> Path:
             _c("opensearch", '"{{ template "os.dockerRegistry" . }}{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}"'),
             init=_c("fsgroup-volume", '"{{ template "os.dockerRegistry" . }}{{ .Values.persistence.image | default "busybox" }}:{{ .Values.persistence.imageTag | default "latest" }}"')),
     })
+
+
+def insecure_check_flag_refused(root: Path) -> Path:
+    """A Bitnami-style check that fails the render whenever an image is substituted
+    unless ``global.security.allowInsecureImages``, in a chart whose schema allows no
+    ``global.security`` at all: no override renders, so nothing may be written."""
+    return write(root, {
+        "Chart.yaml": """
+            apiVersion: v2
+            name: locked
+            version: 1.0.0
+            annotations:
+              images: |
+                - name: nginx
+                  image: docker.io/bitnami/nginx:1.27.3
+        """,
+        "values.yaml": """
+            global:
+              imageRegistry: ""
+            image:
+              registry: docker.io
+              repository: bitnami/nginx
+              tag: 1.27.3
+        """,
+        "values.schema.json": '{"type": "object", "properties": {"global": {"type": "object", "additionalProperties": false, "properties": {"imageRegistry": {"type": "string"}}}}}',
+        "templates/deploy.yaml": """
+            {{- $reg := default .Values.image.registry .Values.global.imageRegistry }}
+            {{- $name := printf "%s/%s:%s" $reg .Values.image.repository .Values.image.tag }}
+            {{- if and (not (contains $name .Chart.Annotations.images)) (not ((.Values.global).security).allowInsecureImages) }}
+            {{- fail (printf "Original containers have been substituted: %s" $name) }}
+            {{- end }}
+        """ + _pod("Deployment", "locked", _c("nginx", '"{{ $name }}"')),
+    })

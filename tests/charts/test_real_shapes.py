@@ -108,6 +108,9 @@ SHAPES = {
     "registry_checked_by_template": Shape(family_shapes.registry_checked_by_template),
     "bitnami_check_in_notes": Shape(family_shapes.bitnami_check_in_notes),
     "docker_registry_prefix_helper": Shape(family_shapes.docker_registry_prefix_helper),
+    # every other value is refused by the chart itself: left, and why
+    "insecure_check_flag_refused": Shape(family_shapes.insecure_check_flag_refused,
+                                         left={"nginx"}),
     "image_name_and_puller": Shape(family_shapes.image_name_and_puller),
     "system_default_registry": Shape(family_shapes.system_default_registry, bare={
         "env.CATTLE_SYSTEM_DEFAULT_REGISTRY": f"{REGISTRY}/docker-hub"}),
@@ -194,7 +197,7 @@ def _files_alone(run_cli, tmp_path: Path, make: Callable[[Path], Path]) -> None:
 # join to other names, or a repository they put behind another host, stays right; a
 # chart that allows only a host there refuses to render (loudly, never a wrong image).
 FILE_BLIND = {"schema_refuses_every_way", "schema_limits_registry",
-              "registry_checked_by_template"}
+              "registry_checked_by_template", "insecure_check_flag_refused"}
 
 
 @pytest.mark.parametrize("name", sorted(set(SHAPES) - FILE_BLIND))
@@ -309,3 +312,18 @@ def test_a_registry_passed_bare_to_an_operator_keeps_its_prefix(run_cli, tmp_pat
     after = exact.embedded(chart, values)
     changed = {after[k] for k in embedded if after[k] != embedded[k]}
     assert changed == {f"--container-registry={REGISTRY}/quay", f"{REGISTRY}/docker-hub"}
+
+
+def test_a_chart_that_refuses_every_other_value_says_so(run_cli, tmp_path):
+    """Not "written in the template": the chart fails any render with the registry or
+    repository changed (Bitnami's check, the flag that would allow it refused by the
+    schema), so the container is left with Helm's words."""
+    chart = family_shapes.insecure_check_flag_refused(tmp_path / "chart")
+    values = tmp_path / "values.yaml"
+    values.write_text("")
+    result = _convert(run_cli, chart, values, "--write")
+    (plan,) = json.loads(result.out)["releases"]
+    (left,) = plan["left"]
+    assert "the chart refuses to render with image." in left, left
+    assert "Original containers have been substituted" in left, left
+    assert "written in" not in left and values.read_text() == "", left
