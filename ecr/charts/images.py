@@ -23,7 +23,7 @@ from ecr.charts.helm import HelmFailure, ValuesLayer
 from ecr.charts.source import ChartSource, chart_name
 from ecr.images import mapping
 from ecr.images.reference import InvalidReference, parse
-from ecr.images.workload import WorkloadImage, from_manifests
+from ecr.images.workload import EMBEDDED, WorkloadImage, from_manifests
 
 # Verdicts, from good to bad.
 CACHED = "cached"  # pulled through the cache
@@ -156,21 +156,29 @@ def workloads(
         raise HelmFailure(str(exc)) from exc
 
 
-def traced(release: Release, chart_path: Path) -> list[tuple[WorkloadImage, str]]:
+def traced(
+    release: Release, chart_path: Path, *, launched: bool = False
+) -> list[tuple[WorkloadImage, str]]:
     """Every container image of ``release`` with the values that compose it
     (:mod:`ecr.charts.provenance`): ``global.image.registry + controller.image.image``,
-    or the template that writes it."""
-    real = workloads(release, chart_path)  # what Helm renders, refusals included
+    or the template that writes it.  ``launched``: after the containers, the images an
+    operator launches (named in args, env, a custom resource or a ConfigMap;
+    ``container_type`` in :data:`~ecr.images.workload.EMBEDDED`), traced the same way."""
+    # what Helm renders, refusals included
+    rendered = workloads(release, chart_path, embedded=launched)
+    keys = provenance.keyed(rendered)  # keyed as the tracer keys them: before filtering
+    real = {key: item for key, item in keys.items()
+            if item.container_type not in EMBEDDED or provenance.image_word(item)}
     try:
         tracer = provenance.Tracer(
             chart_path, layers(release), chart_defaults(chart_path),
-            release=release.release, namespace=release.namespace,
+            release=release.release, namespace=release.namespace, embedded=launched,
         )
     except (HelmFailure, KeyError, IndexError, TypeError, ValueError) as exc:
         # the listing must not depend on tracing, which only explains it
-        return [(item, f"not traced: {exc}") for item in real]
+        return [(item, f"not traced: {exc}") for item in real.values()]
     out = []
-    for key, item in provenance.keyed(real).items():
+    for key, item in real.items():
         trace = tracer.traces.get(key)
         out.append((item, trace.summary() if trace else "not traced"))
     return out

@@ -255,6 +255,7 @@ class Tracer:
         self.traces: dict[ContainerKey, Trace] = {}
         self._regimes: dict[frozenset[ValuePath], dict[ContainerKey, Recipe | None]] = {}
         self._markers: dict[ValuePath, str] = {}
+        self.refusal = ""  # Helm's last words on a render with markers it refused
         self._trace()
 
     # -------------------------------------------------------------- rendering
@@ -273,7 +274,8 @@ class Tracer:
         layer = ValuesLayer("(discovery only) markers", overlay(self.effective, settings))
         try:
             found = keyed(self.images([layer]), with_name=False)
-        except HelmFailure:
+        except HelmFailure as exc:
+            self.refusal = _helm_words(str(exc))
             return None
         wanted = set(self._unnamed.values())
         if _containers(found) != _containers(wanted):
@@ -311,10 +313,15 @@ class Tracer:
             marked = self._marked([p for p, _ in strings])
             if marked is not None:
                 break
+        first = tries[0]
         if marked is None and strings:
             kept = set(self._markable([p for p, _ in strings]))
             strings = [(p, v) for p, v in strings if p in kept]
             marked = self._marked([p for p, _ in strings])
+        # registry/repository values the chart refused to render with another value
+        marked_paths = {p for p, _ in strings}
+        refused = [(p, v) for p, v in first if p not in marked_paths
+                   and not _tag_like(p) and _image_paths(p)]
         self.values = {p: v for p, v in strings}
         self.direct = [p for p, _ in strings]
         by_marker = {self._marker(p): p for p, _ in strings}
@@ -330,6 +337,8 @@ class Tracer:
         reached = [*self._reached(present),
                    *self._reached(sorted(absent, key=dotted), alone=False)]
         empty_by_marker = {self._marker(p): p for p in empties}
+        if marked is not None:
+            self._trimmed(marked, by_marker)
         recipes: dict[ContainerKey, Recipe | None] = {}
         for key, item in self.baseline.items():
             trace = Trace(item, None, absent=absent)
@@ -347,6 +356,12 @@ class Tracer:
             raw = _recipe(shown.image, by_marker)
             trace.touched = set(raw.paths)
             aligned, why, trace.fixed = self._align(raw, item.image)
+            inside = [p for p, v in refused if v in item.image]
+            if aligned is not None and not aligned.paths and inside:
+                # not written in the template: its values cannot be changed at all
+                aligned, why = None, (
+                    f"the chart refuses to render with {dotted(inside[0])} changed"
+                    + (f" ({self.refusal})" if self.refusal else ""))
             trace.recipe, trace.reason = aligned, why
             recipes[key] = aligned
             for marked_images in reached:
@@ -356,6 +371,24 @@ class Tracer:
                     if empty is not None and empty not in trace.empties:
                         trace.empties.append(empty)
         self._regimes[frozenset()] = recipes
+
+    def _trimmed(
+        self, marked: Mapping[ContainerKey, WorkloadImage], by_marker: Mapping[str, ValuePath]
+    ) -> None:
+        """A registry value with a trailing ``/`` that every template using it trims
+        (``trimSuffix "/"``) is taken as the text it renders, so the image it composes
+        is traced (and a new value without the ``/`` renders as written)."""
+        raws = [(_recipe(shown.image, by_marker), self.baseline[key].image)
+                for key, unnamed in self._unnamed.items()
+                if (shown := marked.get(unnamed)) is not None]
+        for path, value in list(self.values.items()):
+            if not value.endswith("/") or not value.rstrip("/"):
+                continue
+            uses = [(recipe, image) for recipe, image in raws if path in recipe.paths]
+            trimmed = {**self.values, path: value.rstrip("/")}
+            if uses and all(recipe.text(self.values) != image and recipe.text(trimmed) == image
+                            for recipe, image in uses):
+                self.values[path] = value.rstrip("/")
 
     def _markable(self, paths: Sequence[ValuePath], budget: list[int] | None = None
                   ) -> list[ValuePath]:
@@ -434,6 +467,17 @@ class Tracer:
                 out[key] = _fix(raw, trace.fixed)
             self._regimes[regime] = out
         return self._regimes[regime]
+
+
+def _helm_words(message: str) -> str:
+    """Helm's own words from a :class:`HelmFailure` (the indented detail under its
+    "helm could not render" line), on one line."""
+    words: list[str] = []
+    for line in message.splitlines()[1:]:
+        if not line.startswith("  "):
+            break
+        words.append(line.strip())
+    return MARKER.sub("<changed>", " ".join(words))[:300]
 
 
 def _containers(keys: Iterable[ContainerKey]) -> set[ContainerKey]:

@@ -31,7 +31,7 @@ _FLAG = re.compile(r"(-{1,2}[A-Za-z0-9][\w.-]*)=")
 _ALONE = re.compile(r"(-{1,2}[A-Za-z0-9][\w.-]*)")
 # the key's length is bounded: "a-a-a-..." must not cost a scan of the rest per "a"
 _CONFIG_IMAGE = re.compile(
-    r"""\b([\w.-]{0,60}?[Ii]mage)["']?[ \t]*[:=][ \t]*["']?([^\s"',}\]]+)""")
+    r"""\b([\w.-]{0,60}?(?:[Ii]mage|IMAGE))["']?[ \t]*[:=][ \t]*["']?([^\s"',}\]]+)""")
 
 
 class ManifestError(ValueError):
@@ -173,10 +173,17 @@ _CORE = {"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "
 
 def _config_images(data: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
     """(``data.KEY(image)#0``, value, ``config``) for each ``image: X`` / ``image = "X"`` /
-    ``"agentImage": "X"`` in a ConfigMap's text (a CI agent's pod template, a runner's
-    ``config.toml``): images an operator or controller launches."""
+    ``"agentImage": "X"`` / ``CSI_IMAGE=X`` in a ConfigMap's text (a CI agent's pod
+    template, a runner's ``config.toml``), and (``data.KEY``, value, ``config``) for a key
+    that names an image and holds one word (postgres-operator's ``docker_image``, rook's
+    ``ROOK_CSI_CEPH_IMAGE``): images an operator or controller launches."""
     for key, text in data.items():
         if isinstance(text, str):
+            word = text.strip()
+            if "image" in str(key).lower() and word and not any(c.isspace() for c in word):
+                # the key names the image: docker_image, ROOK_CSI_CEPH_IMAGE
+                yield f"data.{key}", word, "config"
+                continue
             for n, match in enumerate(_CONFIG_IMAGE.finditer(text)):
                 yield f"data.{key}({match.group(1)})#{n}", match.group(2), "config"
 

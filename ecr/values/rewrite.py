@@ -154,7 +154,7 @@ def _rewrite(
         _global_registry(ctx, document)
         _bitnami(ctx, document, allow_insecure_images)
     result.text = _apply(text, ctx.edits)
-    if result.changed:
+    if result.changed or result.changes:  # a change whose edits came to nothing is wrong
         _prove(ctx)
     return result
 
@@ -300,8 +300,9 @@ def _convert_site(ctx: _Context, site: ImageSite) -> None:
         ctx.result.notes.append(
             f"{ctx.result.source}:{found.line}: {found.key_path}.repository now holds the full "
             "reference; a Bitnami chart puts its image.registry (default docker.io) in front "
-            f"of it, so for one write registry: {image.cache.domain} and repository: "
-            f"{image.cache.path} instead, or run convert --chart to render and prove it"
+            f"of it, so for one write registry: {image.cache.domain}/{image.prefix} and "
+            f"repository: {image.cache.path[len(str(image.prefix)) + 1:]} instead, or run "
+            "convert --chart to render and prove it"
         )
     ctx.relocated.setdefault(site.document, []).append((found.key_path, image))
     ctx.written.append((site, new_values, str(image.cache)))
@@ -400,7 +401,14 @@ def _new_values(site: ImageSite, image: CacheImage) -> dict[str, str]:
     suffix = embedded_suffix(fields[main].value)
     registry = fields.get("registry")
     if registry is not None:  # even null or empty: the chart joins it, so write through it
-        return {"registry": image.cache.domain, main: image.cache.path + suffix}
+        # The cache prefix goes with the registry (<registry>/quay + acme/app): a template
+        # may join this registry to other names too (a sidecar's, an operand's), and
+        # those come from the same upstream, so they land under the same prefix.
+        prefix, path = image.prefix, image.cache.path
+        if prefix and path.startswith(prefix + "/"):
+            return {"registry": f"{image.cache.domain}/{prefix}",
+                    main: path[len(prefix) + 1:] + suffix}
+        return {"registry": image.cache.domain, main: path + suffix}
     return {main: image.cache.name + suffix}
 
 

@@ -375,6 +375,12 @@ def child(node: yaml.Node | None, key: str) -> yaml.Node | None:
 
 
 _NULL_TAG = "tag:yaml.org,2002:null"
+# Keys beside a name from which charts build its registry host (an EKS add-on's
+# <account>.dkr.<endpoint>.<region>.<domain>).
+_HOST_PART_KEYS = frozenset(
+    {"account", "accountid", "account_id", "region", "domain", "endpoint", "ecrregion"}
+)
+
 _COMMENTED_REGISTRY = re.compile(r"#[ \t]*(?:registry|imageRegistry)[ \t]*:")
 
 
@@ -506,8 +512,26 @@ class _Walker:
             fields.pop("repository", None)
             self._add("registry+image", fields, path, fields["image"], node, merged)
             return {"image"}
+        name = self._hosted_name(node) if "image" in key.lower() and not (
+            {"repository", "image", "registry"} & fields.keys()) else None
+        if name is not None:  # zero-to-jupyterhub / Reloader: image.name with its host
+            fields["repository"] = name
+            self._add("repository", fields, path, name, node, merged)
+            return {"name"}
         self._prefix_shapes(node, path)
         return set()
+
+    def _hosted_name(self, node: yaml.MappingNode) -> Scalar | None:
+        """An image map's own ``name`` holding a reference with its host
+        (``name: quay.io/jupyterhub/k8s-hub`` beside ``tag``); a ``name`` without host
+        (cert-manager's, datadog's) is joined to a registry elsewhere: not this."""
+        for k, v in node.value:
+            if (isinstance(k, yaml.ScalarNode) and k.value == "name"
+                    and isinstance(v, yaml.ScalarNode) and v.tag == _STR_TAG):
+                first, slash, _ = v.value.partition("/")
+                if slash and ("." in first or ":" in first or first == "localhost"):
+                    return _scalar(self.result, v, bool(node.flow_style))
+        return None
 
     def _prefix_shapes(self, node: yaml.MappingNode, path: list[str]) -> None:
         """``hub: docker.io/istio`` and cert-manager's ``imageRegistry`` + ``imageNamespace``."""
@@ -585,6 +609,11 @@ class _Walker:
                     and "registry" in key.value.lower() and isinstance(value, yaml.ScalarNode)
                     and value.tag == _STR_TAG and value.value.strip()):
                 return f"its registry may be {key.value} ({value.value.strip()})"
+            # aws-vpc-cni: <account>.dkr.<endpoint>.<region>.<domain> built by the template
+            if (isinstance(key, yaml.ScalarNode) and key.value.lower() in _HOST_PART_KEYS
+                    and isinstance(value, yaml.ScalarNode) and value.value.strip()):
+                return (f"its host may be built from {key.value} ({value.value.strip()}) "
+                        "by the chart's template")
         if registry is not None:
             return ("its registry is empty here (null or \"\"), so the chart's template "
                     "supplies one")

@@ -206,3 +206,53 @@ def test_a_chart_that_refuses_its_images_is_reported_not_traced_around(run_cli, 
     result = run_cli("images", "--chart", str(webapp), "-f", str(values), "--registry", REGISTRY)
     assert result.code == 2
     assert "allowInsecureImages" in result.err
+
+
+def test_images_operators_launch_are_listed_apart_with_their_values(run_cli, tmp_path):
+    """An operator's env/args images, a custom resource's and a ConfigMap's are listed
+    after the containers, marked launched, with the values composing them; the JSON
+    keeps them out of ``images`` (containers only) in ``launched``."""
+    from tests.charts import operator_shapes
+
+    chart = operator_shapes.operator_env_images(tmp_path / "env")
+    result = run_cli("images", "--chart", str(chart), "--registry", REGISTRY, "-o", "json")
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert {i["container_type"] for i in data["images"]} <= {"containers", "initContainers"}
+    launched = {(i["container"], i["image"]): i for i in data["launched"]}
+    vault = launched[("sidecar-injector env.AGENT_INJECT_VAULT_IMAGE#0",
+                      "hashicorp/vault:1.18.1")]
+    assert vault["container_type"] == "env" and vault["status"] == "bypass"
+    assert vault["cache_image"] == f"{REGISTRY}/docker-hub/hashicorp/vault:1.18.1"
+    assert vault["values"] == "injector.agentImage.repository + injector.agentImage.tag"
+    (pg,) = [i for i in data["launched"] if i["image"].startswith("ghcr.io/cloudnative-pg/")]
+    assert pg["values"] == "written in operands/templates/operator.yaml"
+    assert data["summary"] == {"bypass": len(data["images"])}  # containers only
+
+    for make, kind in ((operator_shapes.custom_resource_images, "resource"),
+                       (operator_shapes.config_map_agent_images, "config")):
+        chart = make(tmp_path / make.__name__)
+        result = run_cli("images", "--chart", str(chart), "--registry", REGISTRY, "-o", "json")
+        found = json.loads(result.out)["launched"]
+        assert found and kind in {i["container_type"] for i in found}, found
+
+
+def test_launched_images_in_the_table_and_not_in_check(run_cli, tmp_path):
+    from tests.charts import operator_shapes
+
+    chart = operator_shapes.operator_env_images(tmp_path / "env")
+    values = tmp_path / "values.yaml"
+    values.write_text("")
+    converted = run_cli("convert", "--registry", REGISTRY, "--chart", str(chart),
+                        "--values", str(values), "--write")
+    assert converted.code == 0, converted.out + converted.err
+    result = run_cli("images", "--chart", str(chart), "-f", str(values),
+                     "--registry", REGISTRY, "--check")
+    # every container is cached; the cnpg image written in the template still bypasses
+    assert result.code == 0, result.out
+    row = next(line for line in result.out.splitlines() if "cloudnative-pg" in line)
+    assert row.startswith("bypass") and "env.POSTGRES_IMAGE_NAME#0 (launched)" in row
+    vault = next(line for line in result.out.splitlines() if "AGENT_INJECT" in line)
+    assert vault.startswith("cached") and "(launched)" in vault
+    assert "image(s) an operator launches (launched; not counted by --check): " \
+        "1 bypass, 4 cached" in result.out, result.out

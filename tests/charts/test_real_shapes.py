@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from ecr.images.reference import parse
-from tests.charts import charts, exact, operator_shapes, real_shapes, shapes
+from tests.charts import charts, exact, family_shapes, operator_shapes, real_shapes, shapes
 from tests.charts.conftest import REGISTRY
 
 
@@ -31,6 +31,9 @@ class Shape:
     chart: Callable[[Path], Path]
     left: set[str] = field(default_factory=set)  # containers no value composes
     proven: bool = True  # False: the conversion cannot be proven: nothing is written
+    # a registry passed bare to an operator (an env value, a flag), by the end of its
+    # key: what --chart makes of it (the prefix kept, so the operand it names is cached)
+    bare: dict[str, str] = field(default_factory=dict)
 
 
 SHAPES = {
@@ -82,6 +85,35 @@ SHAPES = {
     "separate_flag_arg_images": Shape(operator_shapes.separate_flag_arg_images),
     "conditional_operand_args": Shape(operator_shapes.conditional_operand_args),
     "config_map_agent_images": Shape(operator_shapes.config_map_agent_images),
+    # chart families: argo-cd, grafana, external-secrets, karpenter, EKS add-ons, falco, ...
+    "argo_cd_global_image": Shape(family_shapes.argo_cd_global_image),
+    "grafana_sha_and_sidecars": Shape(family_shapes.grafana_sha_and_sidecars),
+    "global_registry_over_all": Shape(family_shapes.global_registry_over_all),
+    "external_secrets_flavour": Shape(family_shapes.external_secrets_flavour),
+    "karpenter_tag_and_digest": Shape(family_shapes.karpenter_tag_and_digest),
+    "eks_regional_ecr": Shape(family_shapes.eks_regional_ecr),
+    "falco_optional_registry": Shape(family_shapes.falco_optional_registry),
+    "numeric_tags": Shape(family_shapes.numeric_tags),
+    "string_image_beside_maps": Shape(family_shapes.string_image_beside_maps),
+    "flux_image_is_repository": Shape(family_shapes.flux_image_is_repository),
+    "one_map_many_containers": Shape(family_shapes.one_map_many_containers),
+    "config_map_image_keys": Shape(family_shapes.config_map_image_keys),
+    "operator_env_registry_and_name": Shape(family_shapes.operator_env_registry_and_name),
+    "kong_unified_repo_tag": Shape(family_shapes.kong_unified_repo_tag),
+    "trimmed_registry": Shape(family_shapes.trimmed_registry),
+    "full_image_name_or_parts": Shape(family_shapes.full_image_name_or_parts),
+    "harbor_components_and_hook_job": Shape(family_shapes.harbor_components_and_hook_job),
+    "subchart_global_default": Shape(family_shapes.subchart_global_default),
+    "container_registry_prefix": Shape(family_shapes.container_registry_prefix),
+    "registry_checked_by_template": Shape(family_shapes.registry_checked_by_template),
+    "bitnami_check_in_notes": Shape(family_shapes.bitnami_check_in_notes),
+    "docker_registry_prefix_helper": Shape(family_shapes.docker_registry_prefix_helper),
+    # every other value is refused by the chart itself: left, and why
+    "insecure_check_flag_refused": Shape(family_shapes.insecure_check_flag_refused,
+                                         left={"nginx"}),
+    "image_name_and_puller": Shape(family_shapes.image_name_and_puller),
+    "system_default_registry": Shape(family_shapes.system_default_registry, bare={
+        "env.CATTLE_SYSTEM_DEFAULT_REGISTRY": f"{REGISTRY}/docker-hub"}),
 }
 
 
@@ -130,7 +162,7 @@ def test_chart_defaults_convert_exactly(run_cli, tmp_path, name, own):
     assert plan["ok"] and not plan["unresolved"] and plan["error"] is None, plan
     after = exact.rendered(run_cli, chart, "-f", str(values))
     exact.assert_exact(before, after, shape.left)
-    exact.assert_embedded_exact(embedded, exact.embedded(chart, values))
+    _embedded_exact(shape, embedded, exact.embedded(chart, values))
     for left in shape.left:
         assert any(f"container {left} " in why for why in plan["left"]), plan["left"]
 
@@ -159,10 +191,13 @@ def _files_alone(run_cli, tmp_path: Path, make: Callable[[Path], Path]) -> None:
     exact.assert_embedded_exact(embedded, exact.embedded(chart, values))
 
 
-# What a file alone cannot know (the chart path can): the chart's values.schema.json,
-# and a repository value the templates also put behind another host (--files writes
-# registry: <registry> + repository: <prefix>/<path>, so that copy changes too).
-FILE_BLIND = {"schema_refuses_every_way", "shared_value_uncacheable_twin"}
+# What a file alone cannot know (the chart path can): a chart that refuses a path in
+# image.registry (its values.schema.json, a template's fail).  --files writes
+# registry: <registry>/<prefix> and keeps the repository, so a registry the templates
+# join to other names, or a repository they put behind another host, stays right; a
+# chart that allows only a host there refuses to render (loudly, never a wrong image).
+FILE_BLIND = {"schema_refuses_every_way", "schema_limits_registry",
+              "registry_checked_by_template", "insecure_check_flag_refused"}
 
 
 @pytest.mark.parametrize("name", sorted(set(SHAPES) - FILE_BLIND))
@@ -188,7 +223,18 @@ def test_files_on_the_charts_own_values_file(run_cli, tmp_path, name):
                      "--write")
     assert "Traceback" not in result.err, result.err
     exact.assert_exact(before, exact.rendered(run_cli, chart), shape.left)
-    exact.assert_embedded_exact(embedded, exact.embedded(chart))
+    _embedded_exact(shape, embedded, exact.embedded(chart))
+
+
+def _embedded_exact(shape: Shape, before: dict[tuple[str, ...], str],
+                    after: dict[tuple[str, ...], str]) -> None:
+    for end, value in shape.bare.items():
+        keys = [k for k in before if k[-1] == end]
+        assert keys and all(after[k] == value for k in keys), (end, keys, after)
+        for key in keys:
+            before, after = dict(before), dict(after)
+            del before[key], after[key]
+    exact.assert_embedded_exact(before, after)
 
 
 def test_a_value_shown_twice_is_left_with_why(run_cli, tmp_path):
@@ -209,6 +255,8 @@ OPERANDS = {  # text of each image an operator launches (args, env, custom resou
                                              "redis:7.4.1"],
     operator_shapes.conditional_operand_args: ["--collector-image="],
     operator_shapes.config_map_agent_images: ["jenkins/inbound-agent:", "/alpine:3.20"],
+    family_shapes.config_map_image_keys: ["spilo-17:", "logical-backup:", "cephcsi:",
+                                          "CSI_REGISTRAR_IMAGE="],
     operator_shapes.operator_args_images: ["config-reloader:", "thanos/thanos:",
                                            "base-image=quay.io/prometheus/prometheus"],
 }
@@ -246,3 +294,36 @@ def test_an_operand_written_in_a_template_is_listed_not_failed(run_cli, tmp_path
     text = shown.out + shown.err
     assert "an image an operator launches (named in args, env, a custom resource or a " \
         "ConfigMap), left as it is: ghcr.io/cloudnative-pg/postgresql:17.2" in text, text
+
+
+def test_a_registry_passed_bare_to_an_operator_keeps_its_prefix(run_cli, tmp_path):
+    """``--container-registry=quay.io`` beside the operator's own ``registry`` +
+    ``repository``: the registry value becomes ``<registry>/quay`` (not ``<registry>``
+    with ``quay/`` moved into the repository), so what the operator joins to its
+    operand names is the cache too."""
+    chart = family_shapes.registry_passed_to_operator(tmp_path / "chart")
+    values = tmp_path / "values.yaml"
+    values.write_text("")
+    before = exact.rendered(run_cli, chart, "-f", str(values))
+    embedded = exact.embedded(chart, values)
+    result = _convert(run_cli, chart, values, "--write")
+    assert result.code == 0, result.out
+    exact.assert_exact(before, exact.rendered(run_cli, chart, "-f", str(values)))
+    after = exact.embedded(chart, values)
+    changed = {after[k] for k in embedded if after[k] != embedded[k]}
+    assert changed == {f"--container-registry={REGISTRY}/quay", f"{REGISTRY}/docker-hub"}
+
+
+def test_a_chart_that_refuses_every_other_value_says_so(run_cli, tmp_path):
+    """Not "written in the template": the chart fails any render with the registry or
+    repository changed (Bitnami's check, the flag that would allow it refused by the
+    schema), so the container is left with Helm's words."""
+    chart = family_shapes.insecure_check_flag_refused(tmp_path / "chart")
+    values = tmp_path / "values.yaml"
+    values.write_text("")
+    result = _convert(run_cli, chart, values, "--write")
+    (plan,) = json.loads(result.out)["releases"]
+    (left,) = plan["left"]
+    assert "the chart refuses to render with image." in left, left
+    assert "Original containers have been substituted" in left, left
+    assert "written in" not in left and values.read_text() == "", left

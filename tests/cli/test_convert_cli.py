@@ -188,7 +188,7 @@ def test_script_rewrites_files(tmp_path: Path) -> None:
     done = run_script("--files", str(values), "--write", env={"ECR_REGISTRY": REG})
     assert done.returncode == 0, done.stderr
     assert values.read_text() == (
-        f"image:\n  registry: {REG}   # hub\n  repository: docker-hub/frappe/erpnext\n"
+        f"image:\n  registry: {REG}/docker-hub   # hub\n  repository: frappe/erpnext\n"
         "  tag: latest\n"
     )
     assert "1 images converted" in done.stdout

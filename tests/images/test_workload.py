@@ -205,3 +205,24 @@ def test_config_map_scan_stays_linear():
     found = list(from_object(config, words=True))
     assert time.perf_counter() - started < 1.0
     assert [w.image for w in found] == ["busybox:1.37"]
+
+
+def test_config_map_keys_that_name_an_image():
+    """postgres-operator's ``docker_image`` key, rook's ``ROOK_CSI_CEPH_IMAGE`` and an
+    env-file line ``CSI_REGISTRAR_IMAGE=...``: the key says image, the value is it."""
+    config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {
+        "docker_image": "ghcr.io/zalando/spilo-17:4.0-p2",
+        "ROOK_CSI_CEPH_IMAGE": " quay.io/cephcsi/cephcsi:v3.12.3\n",
+        "ROOK_CSI_IMAGE_PULL_POLICY": "IfNotPresent",
+        "csi.env": "CSI_REGISTRAR_IMAGE=registry.k8s.io/sig-storage/registrar:v2.12.0\n",
+        "imageNote": "two words",
+    }}
+    found = [(w.container, w.image, w.container_type)
+             for w in from_object(config, words=True)]
+    assert found == [
+        ("data.docker_image", "ghcr.io/zalando/spilo-17:4.0-p2", "config"),
+        ("data.ROOK_CSI_CEPH_IMAGE", "quay.io/cephcsi/cephcsi:v3.12.3", "config"),
+        ("data.ROOK_CSI_IMAGE_PULL_POLICY", "IfNotPresent", "config"),
+        ("data.csi.env(CSI_REGISTRAR_IMAGE)#0",
+         "registry.k8s.io/sig-storage/registrar:v2.12.0", "config"),
+    ]

@@ -39,8 +39,8 @@ image:
 mongodb:
   enabled: true
   image:
-    registry: "{REG}"
-    repository: 'docker-hub/bitnami/mongodb'
+    registry: "{REG}/docker-hub"
+    repository: 'bitnami/mongodb'
     tag: 7.0.14
     digest: ""
 
@@ -66,13 +66,13 @@ controller:
 INGRESS_AFTER = f"""\
 controller:
     image:
-        registry: {REG}
-        image: k8s/ingress-nginx/controller
+        registry: {REG}/k8s
+        image: ingress-nginx/controller
         tag: "v1.11.2"
         digest: {SHA}
     admissionWebhooks:
         patch:
-            image: {{registry: {REG}, image: k8s/ingress-nginx/certgen, tag: v1.4.3}}
+            image: {{registry: {REG}/k8s, image: ingress-nginx/certgen, tag: v1.4.3}}
 """
 
 MANIFEST_BEFORE = """\
@@ -183,13 +183,13 @@ def test_default_prints_a_diff_and_changes_nothing(
     name = str(files["ingress"])
     assert captured.out == (
         f"--- {name}\n+++ {name}\n@@ -1,9 +1,9 @@\n controller:\n     image:\n"
-        f"-        registry: registry.k8s.io\n-        image: ingress-nginx/controller\n"
-        f"+        registry: {REG}\n+        image: k8s/ingress-nginx/controller\n"
+        f"-        registry: registry.k8s.io\n+        registry: {REG}/k8s\n"
+        f"         image: ingress-nginx/controller\n"
         f"         tag: \"v1.11.2\"\n         digest: {SHA}\n     admissionWebhooks:\n"
         f"         patch:\n"
         "-            image: {registry: registry.k8s.io, image: ingress-nginx/certgen, "
         "tag: v1.4.3}\n"
-        f"+            image: {{registry: {REG}, image: k8s/ingress-nginx/certgen, "
+        f"+            image: {{registry: {REG}/k8s, image: ingress-nginx/certgen, "
         "tag: v1.4.3}\n"
     )
     assert "summary: 1 files, 1 would change" in captured.err
@@ -255,7 +255,7 @@ def test_global_image_registry_is_cleared_and_explained(
     assert code == 0
     assert path.read_text() == (
         'global:\n  imageRegistry: ""\n  security:\n    allowInsecureImages: true\n'
-        f"image:\n  registry: {REG}\n  repository: docker-hub/bitnami/wordpress\n  tag: latest\n"
+        f"image:\n  registry: {REG}/docker-hub\n  repository: bitnami/wordpress\n  tag: latest\n"
     )
     assert "global.imageRegistry" in out and "misses the cache prefix" in out
 
@@ -281,7 +281,7 @@ def test_global_image_registry_left_alone_without_images(
         ("global:\n    storageClass: gp3\nimage:\n    registry: docker.io\n"
          "    repository: bitnami/nginx",
          f"global:\n    storageClass: gp3\n    security:\n        allowInsecureImages: true\n"
-         f"image:\n    registry: {REG}\n    repository: docker-hub/bitnami/nginx"),
+         f"image:\n    registry: {REG}/docker-hub\n    repository: bitnami/nginx"),
         # security without the flag
         ("global:\n  security:\n    other: 1  # c\nimage: bitnami/nginx:1\n",
          "global:\n  security:\n    other: 1  # c\n    allowInsecureImages: true\n"

@@ -43,8 +43,8 @@ def test_a_set_registry_wins_over_the_default_one() -> None:
         "    repository: kyverno/kyverno\n    tag: v1\n"
     )
     result = rewrite(text, "values.yaml", REG)
-    assert f"registry: {REG}\n" in result.text
-    assert "repository: quay/kyverno/kyverno\n" in result.text
+    assert f"registry: {REG}/quay\n" in result.text
+    assert "repository: kyverno/kyverno\n" in result.text
 
 
 def test_no_registry_key_at_all_is_still_docker_hub() -> None:
@@ -78,7 +78,7 @@ def test_an_empty_chart_wide_registry_keeps_images_with_their_own_registry() -> 
     text = ('global:\n  imageRegistry: ""\n'
             "image:\n  registry: docker.io\n  repository: bitnami/redis\n")
     result = rewrite(text, "values.yaml", REG)
-    assert f"registry: {REG}\n  repository: docker-hub/bitnami/redis\n" in result.text
+    assert f"registry: {REG}/docker-hub\n  repository: bitnami/redis\n" in result.text
 
 
 def test_an_empty_chart_wide_registry_leaves_raw_container_images_to_convert() -> None:
@@ -87,3 +87,45 @@ def test_an_empty_chart_wide_registry_leaves_raw_container_images_to_convert() -
             "sidecars:\n  - name: shell\n    image: busybox:1.37\n")
     result = rewrite(text, "values.yaml", REG)
     assert f"image: {REG}/docker-hub/library/busybox:1.37\n" in result.text
+
+
+@pytest.mark.parametrize("part", ["account: \"602401143452\"", "region: us-west-2",
+                                  "domain: amazonaws.com", "endpoint: ecr"])
+def test_a_host_built_from_account_and_region_is_not_docker_hub(part: str) -> None:
+    # aws-vpc-cni: <account>.dkr.<endpoint>.<region>.<domain>/<repository>:<tag>
+    text = f"image:\n  {part}\n  repository: amazon-k8s-cni\n  tag: v1.19.0\n"
+    result = rewrite(text, "values.yaml", REG)
+    assert result.text == text
+    [skip] = result.skips
+    assert skip.kind == "unproven" and "built from" in skip.reason
+
+
+def test_an_image_name_with_its_host_is_converted() -> None:
+    # zero-to-jupyterhub / Reloader: "{{ .image.name }}:{{ .image.tag }}"
+    text = ("hub:\n  image:\n    name: quay.io/jupyterhub/k8s-hub\n    tag: \"4.0.0\"\n"
+            "reloader:\n  image:\n    name: ghcr.io/stakater/reloader\n    base: x/y\n"
+            "    tag: v1.2.0\n")
+    result = rewrite(text, "values.yaml", REG)
+    assert f"    name: {REG}/quay/jupyterhub/k8s-hub\n    tag: \"4.0.0\"\n" in result.text
+    assert f"    name: {REG}/github/stakater/reloader\n    base: x/y\n" in result.text
+
+
+@pytest.mark.parametrize("text", [
+    "image:\n  name: cert-manager-controller\n  tag: v1\n",  # joined to imageRegistry
+    "agents:\n  image:\n    name: agent\n    tag: '7'\n",  # datadog: registry chart-wide
+    "app:\n  name: quay.io/acme/app\n",  # not an image map
+])
+def test_a_name_without_host_or_outside_an_image_map_is_not_an_image(text: str) -> None:
+    result = rewrite(text, "values.yaml", REG)
+    assert result.text == text and not result.changes
+
+
+def test_the_cache_prefix_goes_with_the_registry() -> None:
+    # A template may join image.registry to other names (a worker's repository, an
+    # operand's path): with the prefix in the registry they land under it too.
+    text = "image:\n  registry: quay.io\n  repository: acme/api\n  tag: '1.4'\n" \
+           "official:\n  image:\n    registry: docker.io\n    repository: nginx\n"
+    result = rewrite(text, "values.yaml", REG)
+    assert result.text == (
+        f"image:\n  registry: {REG}/quay\n  repository: acme/api\n  tag: '1.4'\n"
+        f"official:\n  image:\n    registry: {REG}/docker-hub\n    repository: library/nginx\n")

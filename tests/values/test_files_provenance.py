@@ -109,13 +109,13 @@ def test_merge_key_registry_counts_as_the_mappings_own() -> None:
     result = rewrite(text, "values.yaml", REG)
     assert result.text == (
         "base: &base\n  registry: docker.io\n"
-        f"image: {{<<: *base, repository: docker-hub/bitnami/nginx, registry: {REG}}}\n"
-        f"other:\n  <<: *base\n  repository: docker-hub/bitnami/redis\n  tag: '7'\n"
-        f"  registry: {REG}\n"
+        f"image: {{<<: *base, repository: bitnami/nginx, registry: {REG}/docker-hub}}\n"
+        f"other:\n  <<: *base\n  repository: bitnami/redis\n  tag: '7'\n"
+        f"  registry: {REG}/docker-hub\n"
     )
     loaded = yaml.safe_load(result.text)
     assert loaded["base"] == {"registry": "docker.io"}  # the shared base is untouched
-    assert loaded["image"] == {"registry": REG, "repository": "docker-hub/bitnami/nginx"}
+    assert loaded["image"] == {"registry": f"{REG}/docker-hub", "repository": "bitnami/nginx"}
     assert_exact(text, result.text)
     assert "docker.io/" + REG not in result.text
 
@@ -127,7 +127,7 @@ def test_merge_key_list_and_own_keys_win() -> None:
     )
     result = rewrite(text, "values.yaml", REG)
     assert [c.after for c in result.changes] == [f"{REG}/quay/org/x:v1"]
-    assert yaml.safe_load(result.text)["image"]["registry"] == REG
+    assert yaml.safe_load(result.text)["image"]["registry"] == f"{REG}/quay"
     assert yaml.safe_load(result.text)["a"] == {"registry": "quay.io"}
 
 

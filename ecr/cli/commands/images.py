@@ -9,7 +9,13 @@ Renders each chart with real Helm and marks every container image:
 * ``broken``       looks like the cache but will not resolve (e.g. Docker Hub official
   image without ``library/``), or is not a valid reference
 
-Exit status: 0 listed; 1 with ``--check`` when any image is bypass, uncacheable or
+Images an operator in the release launches (named in its containers' args or env,
+in a custom resource or in a ConfigMap: a config-reloader, ``RELATED_IMAGE_*``, a
+``Prometheus``'s ``spec.image``) are listed after the containers, marked
+``(launched)`` (JSON: ``launched``), with the same statuses; ``--check`` counts
+containers only.
+
+Exit status: 0 listed; 1 with ``--check`` when any container image is bypass, uncacheable or
 broken; 2 bad usage, or a chart/Application that could not be rendered (the
 others are still listed).
 """
@@ -26,8 +32,12 @@ from ecr.charts import images as chart_images
 from ecr.charts.helm import HelmFailure
 from ecr.charts.images import FAILING, Fetcher, Found, Release
 from ecr.cli import chart_input, chart_options, image_options, output
+from ecr.images.workload import EMBEDDED
 
 EPILOG = """\
+(launched): an image an operator in the release launches (named in args, env, a custom
+resource or a ConfigMap), listed after the containers; --check counts containers only.
+
 statuses:
   cached       pulled through the cache (<registry>/<prefix>/...)
   registry     in the registry, under no cache prefix (your own repositories)
@@ -41,7 +51,7 @@ examples:
   images --chart wordpress --repo https://charts.bitnami.com/bitnami
   images ../builder-space-argocd --check     # every Helm Application in the repository
 
-exit status: 0 listed; 1 with --check when any image is bypass, uncacheable or broken;
+exit status: 0 listed; 1 with --check when any container image is bypass, uncacheable or broken;
 2 bad usage, or a chart/Application that could not be rendered (the others still listed).
 """
 
@@ -74,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
         fetcher = Fetcher(Path(work), wanted.plain_http, cache, wanted.dependency_build)
         for release in releases:
             try:
-                workloads = chart_images.traced(release, fetcher.get(release.chart))
+                workloads = chart_images.traced(
+                    release, fetcher.get(release.chart), launched=True)
             except HelmFailure as exc:
                 problems.append(f"{release.label}: {exc}")
                 outcomes.append(_outcome(release, str(exc)))
@@ -87,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
                     found.append(Found(release.label, workload, verdict, source))
             progress.advance()
 
+    launched = [item for item in found if item.workload.container_type in EMBEDDED]
+    found = [item for item in found if item.workload.container_type not in EMBEDDED]
     counts = Counter(item.verdict.status for item in found)
     if args.output == "json":
         output.print_json(
@@ -95,13 +108,14 @@ def run(args: argparse.Namespace) -> int:
                 "backend": helm.backend(),
                 "releases": outcomes,
                 "images": [item.as_dict() for item in found],
+                "launched": [item.as_dict() for item in launched],
                 "summary": dict(counts),
                 "problems": problems,
                 "notes": notes,
             }
         )
-    elif found or not problems:
-        print_table(found, counts)
+    elif found or launched or not problems:
+        print_table(found, counts, launched)
     chart_input.print_notes(notes, problems)
     if problems:
         return 2
@@ -127,14 +141,18 @@ def _container(item: Found) -> str:
         text += " (init)"
     elif workload.container_type == "ephemeralContainers":
         text += " (ephemeral)"
+    elif workload.container_type in EMBEDDED:
+        text += " (launched)"
     if workload.hook:
         text += f" (hook: {workload.hook})"
     return text
 
 
-def print_table(found: list[Found], counts: Counter[str]) -> None:
+def print_table(
+    found: list[Found], counts: Counter[str], launched: list[Found] | None = None
+) -> None:
     rows = []
-    for item in found:
+    for item in [*found, *(launched or [])]:
         use = item.verdict.cache if item.verdict.status == chart_images.BYPASS else None
         rows.append(
             (
@@ -154,6 +172,11 @@ def print_table(found: list[Found], counts: Counter[str]) -> None:
     total = sum(counts.values())
     parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     print(f"\n{total} container image(s): {parts or 'none'}")
+    if launched:
+        more = Counter(item.verdict.status for item in launched)
+        text = ", ".join(f"{n} {status}" for status, n in sorted(more.items()))
+        print(f"{len(launched)} image(s) an operator launches (launched; not counted by "
+              f"--check): {text}")
     if any(status in FAILING for status in counts):
         print(
             "fix: scripts/convert-image-url.sh --chart CHART --values FILE (or --apps PATH...) "
