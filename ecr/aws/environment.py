@@ -97,7 +97,7 @@ class StaticEnvironment:
     region: str
     endpoint: str  # scheme://host[:port], no path (as given, or ECR's for the region)
     credentials: Credentials = field(repr=False)
-    # AWS_CA_BUNDLE, else REQUESTS_CA_BUNDLE (a file or a directory); None: botocore's default
+    # AWS_CA_BUNDLE, else REQUESTS_CA_BUNDLE (a file); None: botocore's default
     ca_bundle: str | None = None
 
 

@@ -6,7 +6,8 @@ that cannot be made, ``ConnectTimeoutError``, ``ReadTimeoutError``,
 ``ConnectionClosedError``, ``SSLError`` for a certificate not trusted), wrapped in
 :class:`Retryable` where another attempt may help, so :mod:`ecr.aws` explains them like
 any other.  TLS trusts what botocore trusts: ``AWS_CA_BUNDLE``/``REQUESTS_CA_BUNDLE``
-(carried by the static environment), else certifi's bundle, else botocore's.  Each read
+(carried by the static environment; a file, as for botocore), else certifi's bundle,
+else botocore's.  Each read
 has :data:`READ_TIMEOUT`, the whole body :data:`BODY_DEADLINE`, and a body beyond
 :data:`MAX_BODY` is refused.
 """
@@ -18,7 +19,7 @@ import ssl  # http.client imports it anyway
 import threading
 import time
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from botocore import exceptions
 
@@ -41,11 +42,11 @@ class Answer:
 
 class Retryable(Exception):
     """An attempt that failed in a way worth another: ``error`` if it was the last;
-    ``connect``: no connection could be made."""
+    ``connect``: no connection could be made; ``throttled``: the service said slow down."""
 
-    def __init__(self, error: Exception, connect: bool = False) -> None:
+    def __init__(self, error: Exception, connect: bool = False, throttled: bool = False) -> None:
         super().__init__(str(error))
-        self.error, self.connect = error, connect
+        self.error, self.connect, self.throttled = error, connect, throttled
 
 
 def read_body(response: http.client.HTTPResponse, deadline: float) -> bytes:
@@ -72,6 +73,8 @@ class Transport:
     def __init__(self, endpoint: str, ca: str | None = None) -> None:
         parts = urlsplit(endpoint)
         self.endpoint = endpoint
+        # the URL botocore's errors name: the request's, "/" and a lower-case scheme
+        self.url = urlunsplit((parts.scheme, parts.netloc, "/", "", ""))
         self._https = parts.scheme == "https"
         self._connect_host = parts.hostname or ""
         self._port = parts.port
@@ -82,15 +85,16 @@ class Transport:
 
     def post(self, body: bytes, headers: dict[str, str]) -> Answer:
         """POST ``body`` to ``/``; a kept-alive connection the server closed meanwhile is
-        redialled once."""
-        url = self.endpoint
+        redialled once.  Header values go as UTF-8, as botocore sends them."""
+        url = self.url
+        encoded = {name: value.encode("utf-8") for name, value in headers.items()}
         for first in (True, False):
             conn = self._connection()
             reused = conn.sock is not None
             if not reused:
                 self._connect(conn)
             try:
-                conn.request("POST", "/", body, headers)
+                conn.request("POST", "/", body, encoded)
                 response = conn.getresponse()
                 data = read_body(response, time.monotonic() + BODY_DEADLINE)
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
@@ -132,7 +136,7 @@ class Transport:
 
     def _connect(self, conn: http.client.HTTPConnection) -> None:
         """Open ``conn`` (TCP, and TLS for https) within :data:`CONNECT_TIMEOUT`."""
-        url = self.endpoint
+        url = self.url
         try:
             conn.connect()
         except ssl.SSLError as exc:  # a certificate not trusted: not worth another try
@@ -149,17 +153,15 @@ class Transport:
         conn.sock.settimeout(READ_TIMEOUT)
 
     def _ssl_context(self) -> Any:
-        """botocore's trust store: ``AWS_CA_BUNDLE`` (a file or a directory of
-        certificates), else certifi's bundle when installed, else botocore's own."""
+        """botocore's trust store: ``AWS_CA_BUNDLE`` (a file of certificates: botocore
+        refuses a directory too), else certifi's bundle when installed, else botocore's
+        own.  A bundle that cannot be loaded is botocore's ``SSLError``, as it says it."""
         with self._lock:
             if self._context is None:
-                import os
-
-                chosen = self._ca or ca_bundle()
-                if os.path.isdir(chosen):
-                    self._context = ssl.create_default_context(capath=chosen)
-                else:
-                    self._context = ssl.create_default_context(cafile=chosen)
+                try:
+                    self._context = ssl.create_default_context(cafile=self._ca or ca_bundle())
+                except OSError as exc:  # missing, a directory, no certificate in it
+                    raise exceptions.SSLError(endpoint_url=self.url, error=exc) from None
             return self._context
 
 
