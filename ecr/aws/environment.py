@@ -172,7 +172,7 @@ def _usable_url(url: str) -> str:
 def default_endpoint(region: str) -> str | None:
     """ECR's API endpoint for ``region`` (None: a partition not known here)."""
     for pattern, suffix in PARTITIONS:
-        if pattern.match(region):
+        if pattern.fullmatch(region):
             return f"https://api.ecr.{region}.{suffix}"
     return None
 
@@ -239,7 +239,7 @@ def static_environment(
            for name, value in environ.items()):
         return None
     chosen = region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
-    if not chosen or not REGION_NAME.match(chosen):
+    if not chosen or not REGION_NAME.fullmatch(chosen):  # "$" would take a final "\n"
         return None
     if any(environ.get(name) == "" for name in PROFILE_VARIABLES):
         return None  # an empty profile name: botocore's own answer

@@ -105,6 +105,8 @@ CASES: dict[str, Case] = {
                              None),
     "no region": Case(KEYS, None),
     "no region name": Case({**KEYS, "AWS_REGION": "../x"}, None),
+    "a region ending in a line break": Case({**KEYS, "AWS_REGION": "af-south-1\n"}, None),
+    "--region ending in a line break": Case(BASE, None, region="eu-west-1\n"),
     "a partition not known here": Case({**KEYS, "AWS_REGION": "us-iso-east-1"}, None),
     "an endpoint URL botocore refuses": Case({**BASE, "AWS_ENDPOINT_URL": "http://[x"}, None),
     "an endpoint URL with a path": Case({**BASE, "AWS_ENDPOINT_URL": "http://h:1/ecr"}, None),
