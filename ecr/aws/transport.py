@@ -8,13 +8,16 @@ that cannot be made, ``ConnectTimeoutError``, ``ReadTimeoutError``,
 any other.  TLS trusts what botocore trusts: ``AWS_CA_BUNDLE``/``REQUESTS_CA_BUNDLE``
 (carried by the static environment; a file, as for botocore), else certifi's bundle,
 else botocore's.  Each read
-has :data:`READ_TIMEOUT`, the whole body :data:`BODY_DEADLINE`, and a body beyond
+has :data:`READ_TIMEOUT`, the whole answer (status line and headers too: a server
+trickling them is cut off as well) :data:`BODY_DEADLINE`, and a body beyond
 :data:`MAX_BODY` is refused.
 """
 
 from __future__ import annotations
 
 import http.client
+import io
+import math
 import ssl  # http.client imports it anyway
 import threading
 import time
@@ -67,6 +70,44 @@ def read_body(response: http.client.HTTPResponse, deadline: float) -> bytes:
     return b"".join(chunks)
 
 
+class _Deadlined:
+    """A connected socket whose reads for one answer share a deadline: http.client reads
+    the status line, the headers and the body through :meth:`makefile`, each read with at
+    most :data:`READ_TIMEOUT` and none past :attr:`deadline`."""
+
+    def __init__(self, sock: Any) -> None:
+        self.sock, self.deadline = sock, math.inf
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.sock, name)
+
+    def makefile(self, *_: Any, **__: Any) -> io.BufferedReader:
+        # as socket.makefile: the socket stays open until this reader is closed too (an
+        # answer read to the end of the connection outlives http.client's close())
+        self.sock._io_refs += 1
+        return io.BufferedReader(_DeadlineReader(self))
+
+
+class _DeadlineReader(io.RawIOBase):
+    def __init__(self, owner: _Deadlined) -> None:
+        self.owner = owner
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        if not self.closed:
+            super().close()
+            self.owner.sock._decref_socketios()
+
+    def readinto(self, buffer: Any) -> int:
+        left = self.owner.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"the answer took more than {BODY_DEADLINE:.0f} s to arrive")
+        self.owner.sock.settimeout(min(READ_TIMEOUT, left))
+        return int(self.owner.sock.recv_into(buffer))
+
+
 class Transport:
     """POSTs to one endpoint over one kept-alive connection per thread (thread-safe)."""
 
@@ -93,10 +134,12 @@ class Transport:
             reused = conn.sock is not None
             if not reused:
                 self._connect(conn)
+            deadline = time.monotonic() + BODY_DEADLINE
+            conn.sock.deadline = deadline  # type: ignore[union-attr]  # a _Deadlined
             try:
                 conn.request("POST", "/", body, encoded)
                 response = conn.getresponse()
-                data = read_body(response, time.monotonic() + BODY_DEADLINE)
+                data = read_body(response, deadline)
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
                 self._drop()
                 if reused and first:
@@ -151,6 +194,7 @@ class Transport:
             raise Retryable(exceptions.EndpointConnectionError(endpoint_url=url, error=exc),
                          connect=True) from exc
         conn.sock.settimeout(READ_TIMEOUT)
+        conn.sock = _Deadlined(conn.sock)
 
     def _ssl_context(self) -> Any:
         """botocore's trust store: ``AWS_CA_BUNDLE`` (a file of certificates: botocore

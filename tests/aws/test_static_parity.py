@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -239,3 +240,34 @@ def test_a_server_failing_every_call_drains_the_retry_quota_as_in_botocore(serve
         with pytest.raises(exceptions.ClientError):
             theirs.describe_repositories()
     assert raw.requests == 4 + 35 + 1
+
+
+def test_headers_trickling_in_are_cut_off_at_the_deadline(monkeypatch):
+    """Each read is quick, so no read timeout fires: the answer's deadline covers the
+    status line and the headers too, not just the body (botocore has no such bound)."""
+    monkeypatch.setattr("ecr.aws.transport.BODY_DEADLINE", 0.5)
+    monkeypatch.setattr(ecr_json, "MAX_ATTEMPTS", 1)
+    stop = threading.Event()
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def trickle() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            until = time.monotonic() + 5
+            while not stop.wait(0.05) and time.monotonic() < until:  # a byte every 50 ms
+                try:
+                    conn.sendall(b"a")
+                except OSError:
+                    return
+
+    threading.Thread(target=trickle, daemon=True).start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(exceptions.ReadTimeoutError):
+            _ours(f"http://127.0.0.1:{listener.getsockname()[1]}").describe_repositories()
+        assert time.monotonic() - started < 3
+    finally:
+        stop.set()
+        listener.close()
