@@ -126,7 +126,9 @@ class Transport:
 
     def post(self, body: bytes, headers: dict[str, str]) -> Answer:
         """POST ``body`` to ``/``; a kept-alive connection the server closed meanwhile is
-        redialled once.  Header values go as UTF-8, as botocore sends them."""
+        redialled once.  Header values go as UTF-8, as botocore sends them.  An
+        informational answer (103 ...) drops the connection: the real answer behind it
+        would otherwise be read as the next request's."""
         url = self.url
         encoded = {name: value.encode("utf-8") for name, value in headers.items()}
         for first in (True, False):
@@ -139,6 +141,9 @@ class Transport:
             try:
                 conn.request("POST", "/", body, encoded)
                 response = conn.getresponse()
+                if response.status < 200:  # 1xx but 100 (http.client skips that one)
+                    raise http.client.HTTPException(f"an informational {response.status} "
+                                                    "where the answer should be")
                 data = read_body(response, deadline)
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
                 self._drop()

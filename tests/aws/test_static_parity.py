@@ -271,3 +271,15 @@ def test_headers_trickling_in_are_cut_off_at_the_deadline(monkeypatch):
     finally:
         stop.set()
         listener.close()
+
+
+def test_an_informational_answer_never_leaves_its_real_answer_for_the_next_call(server):
+    """A 103 then the 200: botocore reads the 103 as an empty answer and leaves the 200 on
+    the kept-alive connection; here the connection is dropped and the call tried again."""
+    def script(n: int) -> tuple[bytes, bool]:
+        answer = reply("200 OK", json.dumps({"repositories": [], "nextToken": str(n)}).encode())
+        return (b"HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n" + answer[0], False) \
+            if n == 1 else answer
+
+    client = _ours(server(script).url)
+    assert [client.describe_repositories()["nextToken"] for _ in range(3)] == ["2", "3", "4"]
