@@ -188,6 +188,26 @@ def error_of(status: int, body: bytes) -> tuple[str, str]:
     return code, str(message)
 
 
+def unusable_credentials(env: StaticEnvironment) -> aws.AwsSetupError | None:
+    """Keys no request can carry: a line break in a header value (the access key, the
+    token), or text that is no Unicode (bytes the environment held that are not UTF-8).
+    The error names the variable, never its value: it is a secret."""
+    creds = env.credentials
+    for variable, value, header in (("AWS_ACCESS_KEY_ID", creds.access_key, True),
+                                    ("AWS_SECRET_ACCESS_KEY", creds.secret_key, False),
+                                    ("AWS_SESSION_TOKEN", creds.token or "", True)):
+        try:
+            value.encode("utf-8")
+        except UnicodeError:
+            return aws.AwsSetupError(f"{variable} holds bytes that are not UTF-8 text",
+                                     f"set {variable} again")
+        if header and ILLEGAL_HEADER_VALUE.search(value):
+            return aws.AwsSetupError(
+                f"{variable} holds a line break, which no HTTP request can carry",
+                f"set {variable} again, without it")
+    return None
+
+
 class RetryQuota:
     """botocore's retry quota, one per client: each retry takes :data:`RETRY_COST`
     (:data:`THROTTLING_RETRY_COST` when throttled); a success gives back what its retries
@@ -224,6 +244,7 @@ class EcrJsonClient:
         self._sleep = sleep
         self.meta = _Meta(env.region, env.endpoint)
         self.quota = RetryQuota()
+        self._unusable = unusable_credentials(env)
 
     # The operations, named and called as botocore names them.
     def describe_repositories(self, **params: Any) -> dict[str, Any]:
@@ -237,6 +258,8 @@ class EcrJsonClient:
 
     def call(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """One operation, retried as botocore's standard mode would; its parsed answer."""
+        if self._unusable is not None:
+            raise self._unusable
         body = json.dumps(params, separators=(",", ":")).encode("utf-8")
         attempt, taken = 0, 0
         while True:
@@ -257,12 +280,6 @@ class EcrJsonClient:
     def _attempt(self, operation: str, body: bytes, attempt: int) -> dict[str, Any]:
         headers = sign(self.env, self._host, TARGET_PREFIX + operation, body, self._clock())
         headers["user-agent"] = USER_AGENT
-        for name, variable in (("x-amz-security-token", "AWS_SESSION_TOKEN"),
-                               ("authorization", "AWS_ACCESS_KEY_ID")):
-            if ILLEGAL_HEADER_VALUE.search(headers.get(name, "")):
-                raise aws.AwsSetupError(  # never the value: it is a secret
-                    f"{variable} holds a line break, which no HTTP request can carry",
-                    f"set {variable} again, without it")
         answer = self._transport.post(body, headers)
         if answer.too_big:
             raise aws.NotAwsResponse(endpoint=self.env.endpoint, operation=operation,

@@ -200,13 +200,20 @@ def test_a_ca_bundle_botocore_cannot_load_fails_as_botocore_fails(ca, tmp_path, 
 
 # --- where botocore itself fails badly ---------------------------------------------------
 
-@pytest.mark.parametrize("token", ["SeCrEt-ToKeN\n", "SeCrEt\r\nX-Other: 1"])
-def test_a_token_with_a_line_break_is_named_never_shown(token, server, capsys):
+@pytest.mark.parametrize("variable, key, secret, token", [
+    ("AWS_SESSION_TOKEN", "AKID", "SeCrEt", "SeCrEt-ToKeN\n"),
+    ("AWS_SESSION_TOKEN", "AKID", "SeCrEt", "SeCrEt\r\nX-Other: 1"),
+    ("AWS_SESSION_TOKEN", "AKID", "SeCrEt", "SeCrEt-\udcff"),  # os.environ's undecodable byte
+    ("AWS_SECRET_ACCESS_KEY", "AKID", "SeCrEt-\udcff", None),
+    ("AWS_ACCESS_KEY_ID", "AKID\n", "SeCrEt", None),
+])
+def test_keys_no_request_can_carry_are_named_never_shown(variable, key, secret, token, server):
     raw = server(lambda n: reply("200 OK", EMPTY))
+    client = EcrJsonClient(StaticEnvironment(REGION, raw.url, Credentials(key, secret, token)))
     with pytest.raises(aws.AwsSetupError) as caught:
-        _ours(raw.url, token=token).describe_repositories()
-    said = aws.explain(caught.value, "list") + repr(caught.value)
-    assert "AWS_SESSION_TOKEN" in said and "SeCrEt" not in said and raw.requests == 0
+        client.describe_repositories()
+    said = aws.explain(caught.value, "list") + repr(caught.value) + str(caught.value)
+    assert variable in said and "SeCrEt" not in said and raw.requests == 0
 
 
 @pytest.mark.parametrize("body", [
