@@ -187,6 +187,9 @@ class Transport:
         url = self.url
         try:
             conn.connect()
+        except _TrustError as exc:  # a CA bundle that cannot be loaded
+            self._drop()
+            raise exceptions.SSLError(endpoint_url=url, error=exc.error) from None
         except ssl.SSLError as exc:  # a certificate not trusted: not worth another try
             self._drop()
             raise exceptions.SSLError(endpoint_url=url, error=exc) from None
@@ -210,8 +213,30 @@ class Transport:
                 try:
                     self._context = ssl.create_default_context(cafile=self._ca or ca_bundle())
                 except OSError as exc:  # missing, a directory, no certificate in it
-                    raise exceptions.SSLError(endpoint_url=self.url, error=exc) from None
+                    return _Untrusted(exc)  # fails after the TCP connection, as urllib3's
             return self._context
+
+
+class _TrustError(Exception):
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _Untrusted:
+    """The TLS context of a CA bundle that could not be loaded: it fails where the TLS
+    handshake would begin, once the TCP connection is made, where urllib3 loads the
+    bundle (an endpoint that cannot be reached says so first, as through botocore)."""
+
+    verify_mode = ssl.CERT_REQUIRED
+    check_hostname = True
+    post_handshake_auth = None
+
+    def __init__(self, error: OSError) -> None:
+        self.error = error
+
+    def wrap_socket(self, *_: Any, **__: Any) -> Any:
+        raise _TrustError(self.error)
 
 
 def ca_bundle() -> str:

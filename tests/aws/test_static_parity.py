@@ -23,6 +23,7 @@ from ecr import aws
 from ecr.aws import ecr_json, sessions
 from ecr.aws.ecr_json import EcrJsonClient
 from ecr.aws.environment import Credentials, StaticEnvironment
+from tests.netutil import free_port
 
 REGION = "af-south-1"
 JSON = b"Content-Type: application/x-amz-json-1.1\r\n"
@@ -290,3 +291,14 @@ def test_an_informational_answer_never_leaves_its_real_answer_for_the_next_call(
 
     client = _ours(server(script).url)
     assert [client.describe_repositories()["nextToken"] for _ in range(3)] == ["2", "3", "4"]
+
+
+def test_a_broken_ca_bundle_and_an_unreachable_endpoint_read_as_in_botocore(
+        tmp_path, monkeypatch, no_sleep):
+    """urllib3 loads the bundle once connected: the refused connection is what it says."""
+    url = f"https://127.0.0.1:{free_port()}"
+    said = []
+    for client in (_botocore(url, monkeypatch, ca=str(tmp_path / "missing.pem")),
+                   _ours(url, ca=str(tmp_path / "missing.pem"))):
+        said.append(_outcome(client.describe_repositories))
+    assert said[1] == said[0] and "Could not connect" in said[1]
