@@ -18,8 +18,11 @@ exceptions (``ClientError`` with the service's code and message,
 for a body no AWS service sends), so :mod:`ecr.aws` explains its failures like any
 other.  Retries follow botocore's standard mode: throttling and transient errors
 (HTTP 429/500/502/503/504, dropped connections) are retried with full-jitter
-exponential backoff, :data:`MAX_ATTEMPTS` attempts in all; a connection that cannot
-be made at all is given :data:`CONNECT_ATTEMPTS`.
+exponential backoff, :data:`MAX_ATTEMPTS` attempts in all, drawing on one retry quota
+per client as botocore does (:class:`RetryQuota`: a server failing every call stops being
+retried soon); a connection that cannot be made at all is given :data:`CONNECT_ATTEMPTS`.
+The last error says, as botocore's does, when the attempts ran out ("reached max
+retries"), and ``ResponseMetadata.RetryAttempts`` counts the retries.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ import hmac
 import http.client
 import json
 import random
+import re
+import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -50,6 +55,13 @@ MAX_ATTEMPTS = 11  # the first and 10 retries, as ecr.aws.sessions.RETRY_CONFIG'
 CONNECT_ATTEMPTS = 3  # as ecr.aws.sessions: a refused endpoint rarely recovers in seconds
 MAX_BACKOFF = 20.0  # seconds, botocore's standard mode
 MAX_MESSAGE = 4096  # characters of an error body that is not JSON
+# botocore's retry quota (botocore.retries.standard.RetryQuotaChecker and quota).
+RETRY_QUOTA = 500
+RETRY_COST = 14
+THROTTLING_RETRY_COST = 5
+NO_RETRY_INCREMENT = 1
+# What http.client refuses in a header value (a line break not folding the line).
+ILLEGAL_HEADER_VALUE = re.compile(r"\n(?![ \t])|\r(?![ \t\n])")
 
 # botocore's standard retry mode: these codes (and 429) are throttling, these are transient.
 THROTTLING_CODES = frozenset({
@@ -118,12 +130,29 @@ def signed_host(url: str) -> str:
     return host
 
 
+def _timestamp(value: Any) -> datetime:
+    """An epoch (a number, or its text) or an ISO 8601 text as an aware datetime, as
+    botocore's parser reads timestamps (ValueError, OverflowError, OSError: none)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC)
+    if not isinstance(value, str):
+        raise ValueError(f"not a timestamp: {type(value).__name__}")
+    try:
+        return datetime.fromtimestamp(float(value), UTC)
+    except ValueError:
+        parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
 def _timestamps(value: Any) -> Any:
-    """``value`` with every :data:`TIMESTAMPS` member (epoch seconds) an aware datetime."""
+    """``value`` with every :data:`TIMESTAMPS` member an aware datetime and, as botocore
+    reads a structure, no member that is null."""
     if isinstance(value, dict):
-        for key, item in value.items():
-            if key in TIMESTAMPS and isinstance(item, (int, float)) and not isinstance(item, bool):
-                value[key] = datetime.fromtimestamp(item, UTC)
+        for key, item in list(value.items()):
+            if item is None:
+                del value[key]
+            elif key in TIMESTAMPS:
+                value[key] = _timestamp(item)
             elif isinstance(item, (dict, list)):
                 _timestamps(item)
     elif isinstance(value, list):
@@ -153,9 +182,51 @@ def error_of(status: int, body: bytes) -> tuple[str, str]:
     if not isinstance(parsed, dict):
         parsed = {}
     message = parsed.get("message", parsed.get("Message", ""))
-    code = str(parsed.get("__type") or status)
+    found = parsed.get("__type", str(status))  # present but empty or null: so it stays
+    code = "" if found is None else str(found)
     code = code.split(":", 1)[0].rsplit("#", 1)[-1]
     return code, str(message)
+
+
+def unusable_credentials(env: StaticEnvironment) -> aws.AwsSetupError | None:
+    """Keys no request can carry: a line break in a header value (the access key, the
+    token), or text that is no Unicode (bytes the environment held that are not UTF-8).
+    The error names the variable, never its value: it is a secret."""
+    creds = env.credentials
+    for variable, value, header in (("AWS_ACCESS_KEY_ID", creds.access_key, True),
+                                    ("AWS_SECRET_ACCESS_KEY", creds.secret_key, False),
+                                    ("AWS_SESSION_TOKEN", creds.token or "", True)):
+        try:
+            value.encode("utf-8")
+        except UnicodeError:
+            return aws.AwsSetupError(f"{variable} holds bytes that are not UTF-8 text",
+                                     f"set {variable} again")
+        if header and ILLEGAL_HEADER_VALUE.search(value):
+            return aws.AwsSetupError(
+                f"{variable} holds a line break, which no HTTP request can carry",
+                f"set {variable} again, without it")
+    return None
+
+
+class RetryQuota:
+    """botocore's retry quota, one per client: each retry takes :data:`RETRY_COST`
+    (:data:`THROTTLING_RETRY_COST` when throttled); a success gives back what its retries
+    took, or :data:`NO_RETRY_INCREMENT`.  Thread-safe."""
+
+    def __init__(self, capacity: int = RETRY_QUOTA) -> None:
+        self.capacity = self.available = capacity
+        self._lock = threading.Lock()
+
+    def acquire(self, amount: int) -> bool:
+        with self._lock:
+            if amount > self.available:
+                return False
+            self.available -= amount
+            return True
+
+    def release(self, amount: int) -> None:
+        with self._lock:
+            self.available = min(self.capacity, self.available + amount)
 
 
 class EcrJsonClient:
@@ -172,6 +243,8 @@ class EcrJsonClient:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._sleep = sleep
         self.meta = _Meta(env.region, env.endpoint)
+        self.quota = RetryQuota()
+        self._unusable = unusable_credentials(env)
 
     # The operations, named and called as botocore names them.
     def describe_repositories(self, **params: Any) -> dict[str, Any]:
@@ -185,19 +258,26 @@ class EcrJsonClient:
 
     def call(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """One operation, retried as botocore's standard mode would; its parsed answer."""
+        if self._unusable is not None:
+            raise self._unusable
         body = json.dumps(params, separators=(",", ":")).encode("utf-8")
-        attempt = 0
+        attempt, taken = 0, 0
         while True:
             attempt += 1
             try:
-                return self._attempt(operation, body)
+                answer = self._attempt(operation, body, attempt)
             except Retryable as retry:
                 limit = CONNECT_ATTEMPTS if retry.connect else MAX_ATTEMPTS
-                if attempt >= limit:
+                cost = THROTTLING_RETRY_COST if retry.throttled else RETRY_COST
+                if attempt >= limit or not self.quota.acquire(cost):
                     raise retry.error from None
+                taken = cost
                 self._sleep(min(MAX_BACKOFF, random.random() * 2 ** (attempt - 1)))
+            else:
+                self.quota.release(taken or NO_RETRY_INCREMENT)
+                return answer
 
-    def _attempt(self, operation: str, body: bytes) -> dict[str, Any]:
+    def _attempt(self, operation: str, body: bytes, attempt: int) -> dict[str, Any]:
         headers = sign(self.env, self._host, TARGET_PREFIX + operation, body, self._clock())
         headers["user-agent"] = USER_AGENT
         answer = self._transport.post(body, headers)
@@ -205,31 +285,40 @@ class EcrJsonClient:
             raise aws.NotAwsResponse(endpoint=self.env.endpoint, operation=operation,
                                      status=answer.status,
                                      content=f"(more than {transport.MAX_BODY // 2**20} MiB)")
+        metadata = self._metadata(answer, attempt)
         if 200 <= answer.status < 300:
-            parsed: Any = None
+            kind = answer.headers.get("content-type") or "no content type"
             try:
                 parsed = json.loads(answer.body) if answer.body else None
-            except ValueError:  # also bytes that are not UTF-8
-                parsed = None
-            if not isinstance(parsed, dict):
-                kind = answer.headers.get("content-type") or "no content type"
-                raise aws.NotAwsResponse(endpoint=self.env.endpoint, operation=operation,
-                                         status=answer.status, content=f"({kind})")
-            parsed["ResponseMetadata"] = self._metadata(answer)
-            return _timestamps(parsed)  # type: ignore[no-any-return]
+                if isinstance(parsed, dict):
+                    parsed["ResponseMetadata"] = metadata
+                    return _timestamps(parsed)  # type: ignore[no-any-return]
+            except (ValueError, RecursionError):  # also bytes that are not UTF-8
+                pass
+            except (OverflowError, OSError):  # a timestamp beyond any date
+                kind = "a timestamp beyond any date"
+            raise aws.NotAwsResponse(endpoint=self.env.endpoint, operation=operation,
+                                     status=answer.status, content=f"({kind})")
         code, message = error_of(answer.status, answer.body)
         error = exceptions.ClientError(
             {"Error": {"Code": code, "Message": message},
-             "ResponseMetadata": self._metadata(answer)}, operation)  # type: ignore[typeddict-item]
-        if (answer.status == 429 or answer.status in TRANSIENT_STATUSES
-                or code in THROTTLING_CODES or code in TRANSIENT_CODES):
-            raise Retryable(error)
+             "ResponseMetadata": metadata}, operation)  # type: ignore[typeddict-item]
+        throttled = code in THROTTLING_CODES or answer.status == 429
+        if throttled or answer.status in TRANSIENT_STATUSES or code in TRANSIENT_CODES:
+            raise Retryable(error, throttled=throttled)
         raise error
 
     @staticmethod
-    def _metadata(answer: Answer) -> dict[str, Any]:
-        return {"HTTPStatusCode": answer.status, "HTTPHeaders": answer.headers,
-                "RequestId": answer.headers.get("x-amzn-requestid", ""), "RetryAttempts": 0}
+    def _metadata(answer: Answer, attempt: int) -> dict[str, Any]:
+        """botocore's: with the retries so far and, on the last attempt botocore allows,
+        ``MaxAttemptsReached`` (its errors then say "reached max retries")."""
+        metadata = {"HTTPStatusCode": answer.status, "HTTPHeaders": answer.headers,
+                    "RetryAttempts": attempt - 1}
+        if "x-amzn-requestid" in answer.headers:
+            metadata["RequestId"] = answer.headers["x-amzn-requestid"]
+        if attempt >= MAX_ATTEMPTS:
+            metadata["MaxAttemptsReached"] = True
+        return metadata
 
 class _Meta:
     """``client.meta``'s parts the tools read."""

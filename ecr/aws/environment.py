@@ -17,14 +17,21 @@ So it returns None (botocore decides) when:
 * no region comes from ``--region``, ``AWS_REGION`` or ``AWS_DEFAULT_REGION``, or it
   is no region name, or no endpoint URL is set and the region's partition is not one
   whose ECR endpoint is known here (aws, aws-cn, aws-us-gov);
-* an endpoint URL is set that botocore would refuse or use with a path;
+* an endpoint URL is set that botocore would refuse (a host name that is none) or use
+  with a path, or that holds spaces, control characters, ``@``, ``%``, ``?`` or ``#``;
 * a setting that changes the endpoint or the transport is present: FIPS or dual-stack
   endpoints, a proxy variable, ``AWS_DATA_PATH`` (``AWS_CA_BUNDLE``, else
   ``REQUESTS_CA_BUNDLE``, which botocore honours too, is carried in
   :attr:`StaticEnvironment.ca_bundle`);
-* the config or credentials file cannot be read or parsed, the profile named by
-  ``AWS_PROFILE`` is in neither, or that profile holds any key outside
+* the config or credentials file cannot be read or parsed (as botocore parses it,
+  nested values included) or is larger than :data:`MAX_FILE`, the profile named by
+  ``AWS_PROFILE`` is in neither (its section found as botocore finds it:
+  ``[profile  "dev"]`` is dev), or that profile holds any key outside
   :data:`IGNORED_KEYS` (``endpoint_url``, ``services``, ``ca_bundle``, ...).
+
+The files are the ones botocore reads: ``AWS_CONFIG_FILE`` and
+``AWS_SHARED_CREDENTIALS_FILE`` with ``$VARIABLES`` and ``~`` expanded (set but empty:
+no file), and what is not a regular file (a FIFO, a device) is no file, as for botocore.
 
 Pure: the environment and the files' text are arguments.
 """
@@ -32,11 +39,13 @@ Pure: the environment and the files' text are arguments.
 from __future__ import annotations
 
 import configparser
+import ipaddress
+import locale
 import os
 import re
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urlsplit
 
 # botocore.utils.validate_region_name's pattern.
@@ -88,7 +97,7 @@ class StaticEnvironment:
     region: str
     endpoint: str  # scheme://host[:port], no path (as given, or ECR's for the region)
     credentials: Credentials = field(repr=False)
-    # AWS_CA_BUNDLE, else REQUESTS_CA_BUNDLE (a file or a directory); None: botocore's default
+    # AWS_CA_BUNDLE, else REQUESTS_CA_BUNDLE (a file); None: botocore's default
     ca_bundle: str | None = None
 
 
@@ -101,13 +110,19 @@ class AwsFiles:
 
 
 def _true(value: str | None) -> bool:
-    return (value or "").strip().lower() == "true"  # botocore's ensure_boolean on text
+    """Loosely true (spaces around it too): where a false negative would be static
+    wrongly, a setting botocore may read as true counts."""
+    return (value or "").strip().lower() == "true"
+
+
+def _exactly_true(value: str | None) -> bool:
+    return (value or "").lower() == "true"  # botocore's ensure_boolean on text
 
 
 def _endpoint_url(environ: Mapping[str, str]) -> str | None:
     """``AWS_ENDPOINT_URL_ECR``, else ``AWS_ENDPOINT_URL``, unless ignored ("" when a
     set one is unusable here)."""
-    if _true(environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")):
+    if _exactly_true(environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")):
         return None
     for name in ("AWS_ENDPOINT_URL_ECR", "AWS_ENDPOINT_URL"):
         if name in environ:
@@ -115,8 +130,31 @@ def _endpoint_url(environ: Mapping[str, str]) -> str | None:
     return None
 
 
+# botocore.utils.is_valid_endpoint_url's host name pattern.
+HOST_NAME = re.compile(r"^((?!-)[A-Z\d-]{1,63}(?<!-)\.)*((?!-)[A-Z\d-]{1,63}(?<!-))$",
+                       re.IGNORECASE)
+
+
+def _valid_host(host: str) -> bool:
+    """A host botocore takes (its is_valid_endpoint_url), or an IPv6 address without a zone."""
+    if ":" in host:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return False
+        return True
+    return len(host) <= 255 and bool(HOST_NAME.match(host.removesuffix(".")))
+
+
 def _usable_url(url: str) -> str:
-    """An endpoint URL botocore would take as it is (without a trailing ``/``), else ""."""
+    """An endpoint URL botocore would take as it is (without a trailing ``/``), else "".
+
+    Also "" for what botocore may take but this client would not read the same way:
+    spaces or control characters anywhere (``urlsplit`` drops some), user information
+    (``@``), a percent sign (an IPv6 zone), a query or a fragment, a path.
+    """
+    if any(ord(char) <= 32 or ord(char) == 127 or char in "@%\\" for char in url):
+        return ""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises for a port that is no number or out of range
@@ -124,15 +162,17 @@ def _usable_url(url: str) -> str:
         return ""
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return ""
-    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+    if parts.path not in ("", "/") or "?" in url or "#" in url:
         return ""
+    if not _valid_host(parts.hostname):
+        return ""  # botocore: "Invalid endpoint"
     return url.removesuffix("/")
 
 
 def default_endpoint(region: str) -> str | None:
     """ECR's API endpoint for ``region`` (None: a partition not known here)."""
     for pattern, suffix in PARTITIONS:
-        if pattern.match(region):
+        if pattern.fullmatch(region):
             return f"https://api.ecr.{region}.{suffix}"
     return None
 
@@ -150,14 +190,33 @@ def _profile_keys(text: str | None, profile: str, config_file: bool) -> set[str]
         parser.read_string(text)
     except (configparser.Error, UnicodeError):
         raise _Unparseable from None
-    if not config_file:
-        names = [profile]
-    else:
-        names = ["default", "profile default"] if profile == "default" else [f"profile {profile}"]
-    found = [name for name in names if parser.has_section(name)]
+    for section in parser.sections():  # botocore's nested values: "key =\n  sub = value"
+        for option in parser.options(section):
+            value = parser.get(section, option)
+            if value.startswith("\n") and any(
+                    line.strip() and "=" not in line for line in value.splitlines()):
+                raise _Unparseable
+    found = [name for name in parser.sections() if _profile_of(name, config_file) == profile]
     if not found:
         return None
     return {key.lower() for name in found for key in parser.options(name)}
+
+
+def _profile_of(section: str, config_file: bool) -> str | None:
+    """The profile a section holds, as botocore's build_profile_map reads its name: in
+    the config file ``default``, or ``profile NAME`` split as a shell would
+    (``[profile  "dev"]`` is dev); in the credentials file the name itself."""
+    if not config_file:
+        return section
+    if section == "default":
+        return section
+    if not section.startswith("profile"):
+        return None
+    try:
+        parts = shlex.split(section)
+    except ValueError:
+        return None
+    return parts[1] if len(parts) == 2 else None
 
 
 class _Unparseable(Exception):
@@ -180,7 +239,7 @@ def static_environment(
            for name, value in environ.items()):
         return None
     chosen = region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
-    if not chosen or not REGION_NAME.match(chosen):
+    if not chosen or not REGION_NAME.fullmatch(chosen):  # "$" would take a final "\n"
         return None
     if any(environ.get(name) == "" for name in PROFILE_VARIABLES):
         return None  # an empty profile name: botocore's own answer
@@ -207,23 +266,43 @@ def static_environment(
     return StaticEnvironment(chosen, endpoint, Credentials(access, secret, token), bundle)
 
 
-def _read(path: Path) -> str | None:
-    """A file's text; None when it does not exist.  Anything else unreadable raises."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+MAX_FILE = 1 << 20  # characters: a larger config file is left to botocore
+
+
+class _Unreadable(Exception):
+    """A file botocore would read that is not read here (too big, no home to find it)."""
+
+
+def _path(environ: Mapping[str, str], name: str, default: str) -> str:
+    """The path botocore reads: the variable when set (even empty), its ``$VARIABLES``
+    and then ``~`` expanded (botocore.configloader.raw_config_parse)."""
+    path = os.path.expanduser(os.path.expandvars(environ.get(name, default)))
+    if path.startswith("~"):
+        raise _Unreadable  # no home directory to expand it with
+    return path
+
+
+def _read(path: str) -> str | None:
+    """A file's text, decoded as botocore's parser decodes it; None when botocore would
+    find no file there (missing, or not a regular file: a FIFO, a device, a directory).
+    Anything else unreadable raises."""
+    if not os.path.isfile(path):
         return None
+    with open(path, encoding=locale.getpreferredencoding(False)) as file:
+        text = file.read(MAX_FILE + 1)
+    if len(text) > MAX_FILE:
+        raise _Unreadable
+    return text
 
 
 def read_files(environ: Mapping[str, str]) -> AwsFiles | None:
-    """The config and credentials files botocore would read (None: one is unreadable, or
-    there is no home directory to find them in)."""
+    """The config and credentials files botocore would read (None: one is unreadable,
+    too big, or there is no home directory to find them in)."""
     try:
-        config = Path(environ.get("AWS_CONFIG_FILE") or "~/.aws/config").expanduser()
-        shared = Path(environ.get("AWS_SHARED_CREDENTIALS_FILE")
-                      or "~/.aws/credentials").expanduser()
+        config = _path(environ, "AWS_CONFIG_FILE", "~/.aws/config")
+        shared = _path(environ, "AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")
         return AwsFiles(_read(config), _read(shared))
-    except (OSError, UnicodeError, RuntimeError):  # RuntimeError: no home directory
+    except (OSError, UnicodeError, _Unreadable):
         return None
 
 

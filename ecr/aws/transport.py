@@ -6,19 +6,23 @@ that cannot be made, ``ConnectTimeoutError``, ``ReadTimeoutError``,
 ``ConnectionClosedError``, ``SSLError`` for a certificate not trusted), wrapped in
 :class:`Retryable` where another attempt may help, so :mod:`ecr.aws` explains them like
 any other.  TLS trusts what botocore trusts: ``AWS_CA_BUNDLE``/``REQUESTS_CA_BUNDLE``
-(carried by the static environment), else certifi's bundle, else botocore's.  Each read
-has :data:`READ_TIMEOUT`, the whole body :data:`BODY_DEADLINE`, and a body beyond
+(carried by the static environment; a file, as for botocore), else certifi's bundle,
+else botocore's.  Each read
+has :data:`READ_TIMEOUT`, the whole answer (status line and headers too: a server
+trickling them is cut off as well) :data:`BODY_DEADLINE`, and a body beyond
 :data:`MAX_BODY` is refused.
 """
 
 from __future__ import annotations
 
 import http.client
+import io
+import math
 import ssl  # http.client imports it anyway
 import threading
 import time
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from botocore import exceptions
 
@@ -41,11 +45,11 @@ class Answer:
 
 class Retryable(Exception):
     """An attempt that failed in a way worth another: ``error`` if it was the last;
-    ``connect``: no connection could be made."""
+    ``connect``: no connection could be made; ``throttled``: the service said slow down."""
 
-    def __init__(self, error: Exception, connect: bool = False) -> None:
+    def __init__(self, error: Exception, connect: bool = False, throttled: bool = False) -> None:
         super().__init__(str(error))
-        self.error, self.connect = error, connect
+        self.error, self.connect, self.throttled = error, connect, throttled
 
 
 def read_body(response: http.client.HTTPResponse, deadline: float) -> bytes:
@@ -66,12 +70,52 @@ def read_body(response: http.client.HTTPResponse, deadline: float) -> bytes:
     return b"".join(chunks)
 
 
+class _Deadlined:
+    """A connected socket whose reads for one answer share a deadline: http.client reads
+    the status line, the headers and the body through :meth:`makefile`, each read with at
+    most :data:`READ_TIMEOUT` and none past :attr:`deadline`."""
+
+    def __init__(self, sock: Any) -> None:
+        self.sock, self.deadline = sock, math.inf
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.sock, name)
+
+    def makefile(self, *_: Any, **__: Any) -> io.BufferedReader:
+        # as socket.makefile: the socket stays open until this reader is closed too (an
+        # answer read to the end of the connection outlives http.client's close())
+        self.sock._io_refs += 1
+        return io.BufferedReader(_DeadlineReader(self))
+
+
+class _DeadlineReader(io.RawIOBase):
+    def __init__(self, owner: _Deadlined) -> None:
+        self.owner = owner
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        if not self.closed:
+            super().close()
+            self.owner.sock._decref_socketios()
+
+    def readinto(self, buffer: Any) -> int:
+        left = self.owner.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"the answer took more than {BODY_DEADLINE:.0f} s to arrive")
+        self.owner.sock.settimeout(min(READ_TIMEOUT, left))
+        return int(self.owner.sock.recv_into(buffer))
+
+
 class Transport:
     """POSTs to one endpoint over one kept-alive connection per thread (thread-safe)."""
 
     def __init__(self, endpoint: str, ca: str | None = None) -> None:
         parts = urlsplit(endpoint)
         self.endpoint = endpoint
+        # the URL botocore's errors name: the request's, "/" and a lower-case scheme
+        self.url = urlunsplit((parts.scheme, parts.netloc, "/", "", ""))
         self._https = parts.scheme == "https"
         self._connect_host = parts.hostname or ""
         self._port = parts.port
@@ -82,17 +126,25 @@ class Transport:
 
     def post(self, body: bytes, headers: dict[str, str]) -> Answer:
         """POST ``body`` to ``/``; a kept-alive connection the server closed meanwhile is
-        redialled once."""
-        url = self.endpoint
+        redialled once.  Header values go as UTF-8, as botocore sends them.  An
+        informational answer (103 ...) drops the connection: the real answer behind it
+        would otherwise be read as the next request's."""
+        url = self.url
+        encoded = {name: value.encode("utf-8") for name, value in headers.items()}
         for first in (True, False):
             conn = self._connection()
             reused = conn.sock is not None
             if not reused:
                 self._connect(conn)
+            deadline = time.monotonic() + BODY_DEADLINE
+            conn.sock.deadline = deadline  # type: ignore[union-attr]  # a _Deadlined
             try:
-                conn.request("POST", "/", body, headers)
+                conn.request("POST", "/", body, encoded)
                 response = conn.getresponse()
-                data = read_body(response, time.monotonic() + BODY_DEADLINE)
+                if response.status < 200:  # 1xx but 100 (http.client skips that one)
+                    raise http.client.HTTPException(f"an informational {response.status} "
+                                                    "where the answer should be")
+                data = read_body(response, deadline)
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
                 self._drop()
                 if reused and first:
@@ -132,9 +184,12 @@ class Transport:
 
     def _connect(self, conn: http.client.HTTPConnection) -> None:
         """Open ``conn`` (TCP, and TLS for https) within :data:`CONNECT_TIMEOUT`."""
-        url = self.endpoint
+        url = self.url
         try:
             conn.connect()
+        except _TrustError as exc:  # a CA bundle that cannot be loaded
+            self._drop()
+            raise exceptions.SSLError(endpoint_url=url, error=exc.error) from None
         except ssl.SSLError as exc:  # a certificate not trusted: not worth another try
             self._drop()
             raise exceptions.SSLError(endpoint_url=url, error=exc) from None
@@ -147,20 +202,41 @@ class Transport:
             raise Retryable(exceptions.EndpointConnectionError(endpoint_url=url, error=exc),
                          connect=True) from exc
         conn.sock.settimeout(READ_TIMEOUT)
+        conn.sock = _Deadlined(conn.sock)
 
     def _ssl_context(self) -> Any:
-        """botocore's trust store: ``AWS_CA_BUNDLE`` (a file or a directory of
-        certificates), else certifi's bundle when installed, else botocore's own."""
+        """botocore's trust store: ``AWS_CA_BUNDLE`` (a file of certificates: botocore
+        refuses a directory too), else certifi's bundle when installed, else botocore's
+        own.  A bundle that cannot be loaded is botocore's ``SSLError``, as it says it."""
         with self._lock:
             if self._context is None:
-                import os
-
-                chosen = self._ca or ca_bundle()
-                if os.path.isdir(chosen):
-                    self._context = ssl.create_default_context(capath=chosen)
-                else:
-                    self._context = ssl.create_default_context(cafile=chosen)
+                try:
+                    self._context = ssl.create_default_context(cafile=self._ca or ca_bundle())
+                except OSError as exc:  # missing, a directory, no certificate in it
+                    return _Untrusted(exc)  # fails after the TCP connection, as urllib3's
             return self._context
+
+
+class _TrustError(Exception):
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _Untrusted:
+    """The TLS context of a CA bundle that could not be loaded: it fails where the TLS
+    handshake would begin, once the TCP connection is made, where urllib3 loads the
+    bundle (an endpoint that cannot be reached says so first, as through botocore)."""
+
+    verify_mode = ssl.CERT_REQUIRED
+    check_hostname = True
+    post_handshake_auth = None
+
+    def __init__(self, error: OSError) -> None:
+        self.error = error
+
+    def wrap_socket(self, *_: Any, **__: Any) -> Any:
+        raise _TrustError(self.error)
 
 
 def ca_bundle() -> str:

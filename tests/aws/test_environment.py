@@ -9,7 +9,9 @@ endpoint and CA bundle, so "exactly as botocore would" is tested, not assumed.
 from __future__ import annotations
 
 import json
+import os
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,6 +90,13 @@ CASES: dict[str, Case] = {
     "AWS_DEFAULT_PROFILE is read before AWS_PROFILE": Case(
         {**BASE, "AWS_DEFAULT_PROFILE": "dev", "AWS_PROFILE": "ops"}, AF,
         config="[profile dev]\nregion = eu-west-1\n[profile ops]\nca_bundle = /x.pem\n"),
+    "a loosely true AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is false to botocore": Case(
+        {**BASE, "AWS_ENDPOINT_URL": "http://127.0.0.1:4566",
+         "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": " true"}, "http://127.0.0.1:4566"),
+    "a quoted profile section of ignored keys": Case(
+        {**BASE, "AWS_PROFILE": "dev"}, AF, config='[profile  "dev"]\nregion = eu-west-1\n'),
+    "an empty port": Case({**BASE, "AWS_ENDPOINT_URL": "http://localhost:"},
+                          "http://localhost:"),
     # botocore decides
     "--profile": Case(BASE, None, profile="dev", config="[profile dev]\nregion = af-south-1\n"),
     "no secret key": Case({"AWS_ACCESS_KEY_ID": "AKID", "AWS_REGION": "af-south-1"}, None),
@@ -96,6 +105,8 @@ CASES: dict[str, Case] = {
                              None),
     "no region": Case(KEYS, None),
     "no region name": Case({**KEYS, "AWS_REGION": "../x"}, None),
+    "a region ending in a line break": Case({**KEYS, "AWS_REGION": "af-south-1\n"}, None),
+    "--region ending in a line break": Case(BASE, None, region="eu-west-1\n"),
     "a partition not known here": Case({**KEYS, "AWS_REGION": "us-iso-east-1"}, None),
     "an endpoint URL botocore refuses": Case({**BASE, "AWS_ENDPOINT_URL": "http://[x"}, None),
     "an endpoint URL with a path": Case({**BASE, "AWS_ENDPOINT_URL": "http://h:1/ecr"}, None),
@@ -124,6 +135,30 @@ CASES: dict[str, Case] = {
     "an empty REQUESTS_CA_BUNDLE": Case({**BASE, "REQUESTS_CA_BUNDLE": ""}, None),
     "a config file botocore cannot parse": Case(BASE, None, config="[default\nregion = x\n"),
     "a duplicate section": Case(BASE, None, config="[default]\na = 1\n[default]\nb = 2\n"),
+    # botocore refuses these endpoint URLs (or reads them otherwise than this client would)
+    "an endpoint host name that is none": Case(
+        {**BASE, "AWS_ENDPOINT_URL": "http://my_host:4566"}, None),
+    "an endpoint URL ending in a line break": Case(
+        {**BASE, "AWS_ENDPOINT_URL": "http://localhost:4566\n"}, None),
+    "a tab in the endpoint URL": Case({**BASE, "AWS_ENDPOINT_URL": "http://h:45\t66"}, None),
+    "an endpoint URL with a password": Case(
+        {**BASE, "AWS_ENDPOINT_URL": "http://:pw@localhost:4566"}, None),
+    "an endpoint URL with an IPv6 zone": Case(
+        {**BASE, "AWS_ENDPOINT_URL": "http://[fe80::1%25lo]:4566"}, None),
+    "an endpoint URL with an empty query": Case(
+        {**BASE, "AWS_ENDPOINT_URL": "http://localhost:4566?"}, None),
+    "AWS_PROFILE's section with two spaces": Case(
+        {**BASE, "AWS_PROFILE": "dev"}, None, config="[profile  dev]\nendpoint_url = http://h:9\n",
+        credentials="[dev]\nregion = eu-west-1\n"),
+    "AWS_PROFILE's section quoted": Case(
+        {**BASE, "AWS_PROFILE": "dev"}, None, config='[profile "dev"]\nendpoint_url = http://h:9\n',
+        credentials="[dev]\nregion = eu-west-1\n"),
+    "a nested value botocore cannot parse": Case(
+        BASE, None, config="[default]\nregion = af-south-1\ns3 =\n  no equals sign\n"),
+    "a nested value botocore cannot parse, in another profile": Case(
+        BASE, None, config="[profile other]\ns3 =\n  no equals sign\n"),
+    "a nested value botocore cannot parse, in the credentials file": Case(
+        BASE, None, credentials="[other]\ns3 =\n  no equals sign\n"),
 }
 
 
@@ -233,8 +268,7 @@ def test_from_os_reads_the_files_botocore_reads(tmp_path, monkeypatch):
     config.write_text("[default]\nregion = eu-west-1\n")
     found = environment.from_os()
     assert found is not None and found.endpoint == AF
-    config.unlink()
-    config.mkdir()  # unreadable as a file (even for root): botocore says why
+    config.write_bytes(b"[default]\nregion = \xe9u-west-1\n")  # not UTF-8: botocore refuses
     assert environment.from_os() is None
     monkeypatch.setenv("AWS_PROFILE", "dev")
     assert environment.from_os(profile="dev") is None  # --profile: never static
@@ -243,6 +277,58 @@ def test_from_os_reads_the_files_botocore_reads(tmp_path, monkeypatch):
 def test_no_home_directory_leaves_it_to_botocore(monkeypatch):
     for key in ("AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "HOME"):
         monkeypatch.delenv(key, raising=False)
-    monkeypatch.setattr(Path, "expanduser", lambda self: (_ for _ in ()).throw(
-        RuntimeError("Could not determine home directory.")))
+    monkeypatch.setattr(os.path, "expanduser", lambda path: path)  # what it does without one
     assert environment.read_files({}) is None
+
+
+def _agree(monkeypatch: pytest.MonkeyPatch, **env: str) -> StaticEnvironment | None:
+    """from_os() in ``env`` (over BASE), checked against botocore's endpoint there."""
+    for key in list(os.environ):
+        if key.startswith("AWS_") or key.lower().endswith("_proxy") or key == "REQUESTS_CA_BUNDLE":
+            monkeypatch.delenv(key)
+    for key, value in {**BASE, **env}.items():
+        monkeypatch.setenv(key, value)
+    found = environment.from_os()
+    theirs = sessions.client(sessions.session(), "ecr").meta.endpoint_url.rstrip("/")
+    assert found is None or found.endpoint == theirs
+    return found
+
+
+def test_the_file_paths_are_expanded_as_botocore_expands_them(tmp_path, monkeypatch):
+    (tmp_path / "config").write_text("[default]\nendpoint_url = http://127.0.0.1:1\n")
+    monkeypatch.setenv("TEST_HOME_DIR", str(tmp_path))
+    assert _agree(monkeypatch, AWS_CONFIG_FILE="$TEST_HOME_DIR/config") is None
+    # set but empty: botocore reads no file at all, not ~/.aws/config
+    home = tmp_path / "home"
+    (home / ".aws").mkdir(parents=True)
+    (home / ".aws" / "config").write_text("[default]\nendpoint_url = http://127.0.0.1:1\n")
+    monkeypatch.setenv("HOME", str(home))
+    assert _agree(monkeypatch) is None
+    found = _agree(monkeypatch, AWS_CONFIG_FILE="")
+    assert found is not None and found.endpoint == AF
+
+
+def test_what_is_no_regular_file_is_no_file_and_never_hangs(tmp_path, monkeypatch):
+    """A FIFO, a device or a directory: botocore reads no file there; reading one here
+    would block forever (a FIFO) or fill the memory (/dev/zero)."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    directory = tmp_path / "dir"
+    directory.mkdir()
+    for path in (fifo, Path("/dev/zero"), directory):
+        answers: list[Any] = []
+        worker = threading.Thread(target=lambda p=path, a=answers: a.append(
+            _agree(monkeypatch, AWS_CONFIG_FILE=str(p))), daemon=True)
+        worker.start()
+        worker.join(10)
+        if worker.is_alive():
+            with open(fifo, "wb"):  # lets a reader blocked on the FIFO go
+                pass
+            pytest.fail(f"reading {path} hangs")
+        assert answers and answers[0] is not None and answers[0].endpoint == AF, path
+
+
+def test_a_config_file_too_large_to_read_here_is_botocores(tmp_path, monkeypatch):
+    config = tmp_path / "config"
+    config.write_text("[default]\n" + "# padding\n" * (environment.MAX_FILE // 10))
+    assert environment.read_files({"AWS_CONFIG_FILE": str(config)}) is None
