@@ -169,8 +169,9 @@ def _give_up_when_unreachable(attempts: int, caught_exception: BaseException | N
                               **_: Any) -> bool | None:
     """A ``needs-retry`` handler, first in line: False (no more attempts) once a connection
     failed :data:`CONNECT_ATTEMPTS` times; None leaves the decision to botocore."""
-    if isinstance(caught_exception, exceptions.EndpointConnectionError) \
-            and attempts >= CONNECT_ATTEMPTS:
+    # ConnectTimeoutError is no EndpointConnectionError in botocore's class tree: both named
+    unreachable = (exceptions.EndpointConnectionError, exceptions.ConnectTimeoutError)
+    if isinstance(caught_exception, unreachable) and attempts >= CONNECT_ATTEMPTS:
         return False
     return None
 

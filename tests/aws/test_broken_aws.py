@@ -18,7 +18,12 @@ from typing import Any
 
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.exceptions import (
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
 from ecr.aws import ecr_json, sessions
 from ecr.cli import main
@@ -321,3 +326,16 @@ def test_botocore_still_retries_throttling_ten_times(
         with pytest.raises(ClientError):
             client.describe_repositories()
     assert endpoint.requests == 1 + 10  # max_attempts counts the retries after the first
+
+
+@pytest.mark.parametrize(("error", "attempts", "verdict"), [
+    (EndpointConnectionError(endpoint_url="http://h/"), 2, None),
+    (EndpointConnectionError(endpoint_url="http://h/"), 3, False),
+    (ConnectTimeoutError(endpoint_url="http://h/"), 3, False),  # not an EndpointConnectionError
+    (ReadTimeoutError(endpoint_url="http://h/"), 3, None),  # connected: botocore decides
+    (None, 5, None),
+])
+def test_which_failures_stop_after_connect_attempts(
+    error: Exception | None, attempts: int, verdict: bool | None
+) -> None:
+    assert sessions._give_up_when_unreachable(attempts, caught_exception=error) is verdict
