@@ -5,12 +5,11 @@ way is one of botocore's own exceptions (``EndpointConnectionError`` for a conne
 that cannot be made, ``ConnectTimeoutError``, ``ReadTimeoutError``,
 ``ConnectionClosedError``, ``SSLError`` for a certificate not trusted), wrapped in
 :class:`Retryable` where another attempt may help, so :mod:`ecr.aws` explains them like
-any other.  TLS trusts what botocore trusts: ``AWS_CA_BUNDLE``/``REQUESTS_CA_BUNDLE``
-(carried by the static environment; a file, as for botocore), else certifi's bundle,
-else botocore's.  Each read
-has :data:`READ_TIMEOUT`, the whole answer (status line and headers too: a server
-trickling them is cut off as well) :data:`BODY_DEADLINE`, and a body beyond
-:data:`MAX_BODY` is refused.
+any other.  TLS trusts what botocore trusts: ``AWS_CA_BUNDLE``/``REQUESTS_CA_BUNDLE`` (carried by
+the static environment; a file, as for botocore), else certifi's bundle, else
+botocore's.  Each read has :data:`READ_TIMEOUT`, the whole answer (status line and
+headers too: a server trickling them is cut off as well) :data:`BODY_DEADLINE`, and a
+body beyond :data:`MAX_BODY` is refused.
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ from botocore import exceptions
 
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 30.0  # each read
-BODY_DEADLINE = 120.0  # the whole body of one answer: a server trickling bytes is cut off
+BODY_DEADLINE = 120.0  # the whole of one answer: a server trickling bytes is cut off
 MAX_BODY = 64 * 1024 * 1024  # a DescribeImages page of 1,000 images is about 1 MB
 
 
