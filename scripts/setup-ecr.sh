@@ -197,6 +197,9 @@ else
     "$VENV_PY" -m pip install --quiet --disable-pip-version-check -r requirements.txt >&2 ||
         die "pip could not install requirements.txt into $VENV" \
             "check your network or proxy (pip reaches https://pypi.org), then re-run"
+    # the tools' bytecode, as scripts/ecr compiles it (PYTHONDONTWRITEBYTECODE would make
+    # every command compile ecr/ again); a checkout this user cannot write is no error
+    "$VENV_PY" -m compileall -q ecr >/dev/null 2>&1 || true
     printf '%s\n' "$want" >"$stamp.tmp" && mv -f "$stamp.tmp" "$stamp"
 fi
 

@@ -85,9 +85,10 @@ def test_missing_stamp_builds_then_a_present_stamp_skips_every_check(setup: Setu
     assert first.returncode == 0, first.stderr
     assert first.stdout == CONVERTED
     assert "preparing" in first.stderr
-    assert setup.calls()[:2] == [
+    assert setup.calls()[:3] == [
         f"python3 -m venv {setup.venv}",
         f"python -m pip install -q -r {ROOT}/requirements.txt",
+        f"python -m compileall -q {ROOT}/ecr",  # once, with the venv
     ]
     stamp = setup.venv / ".ecr-requirements.sha256"
     # the scheme setup-ecr.sh shares: requirements.txt's sha256, then the venv's Python

@@ -612,3 +612,20 @@ def test_shellcheck_clean() -> None:
         [shellcheck, str(SCRIPT), str(FAKE_PULUMI)], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_installing_compiles_the_tools_bytecode(
+    setup: Setup, tmp_path: Path, creds_env: dict[str, str]
+) -> None:
+    """With PYTHONDONTWRITEBYTECODE set (many Docker images set it) Python never caches
+    the tools' bytecode itself; the install step compiles it once, as scripts/ecr does."""
+    import importlib.util
+
+    cached = Path(importlib.util.cache_from_source(str(ROOT / "ecr" / "errors.py")))
+    cached.unlink(missing_ok=True)
+    venv = make_venv(tmp_path / "fresh-venv", installed=False)
+    done = setup.run("--preview", "--yes", VENV=str(venv), PYTHONDONTWRITEBYTECODE="1",
+                     **creds_env)
+    assert done.returncode == 0, done.stderr
+    assert "installing requirements.txt" in done.stderr
+    assert cached.exists()
