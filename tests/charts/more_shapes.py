@@ -353,3 +353,208 @@ def cert_manager_namespace_and_name(root: Path) -> Path:
         """ % (helper % "startupapicheck.image"),
     })
     return root
+
+
+_BITNAMI_HELPERS = """
+{{- define "common.images.image" -}}
+{{- $registryName := default .imageRoot.registry ((.global).imageRegistry) -}}
+{{- $separator := ":" -}}
+{{- $termination := .imageRoot.tag | toString -}}
+{{- if not .imageRoot.tag -}}{{- if .chart -}}{{- $termination = .chart.AppVersion | toString -}}{{- end -}}{{- end -}}
+{{- if .imageRoot.digest -}}{{- $separator = "@" -}}{{- $termination = .imageRoot.digest | toString -}}{{- end -}}
+{{- if $registryName -}}{{- printf "%s/%s%s%s" $registryName .imageRoot.repository $separator $termination -}}
+{{- else -}}{{- printf "%s%s%s" .imageRoot.repository $separator $termination -}}{{- end -}}
+{{- end -}}
+{{- define "common.errors.insecureImages" -}}
+{{- $relocated := list -}}
+{{- $globalRegistry := ((.context.Values.global).imageRegistry) -}}
+{{- $originalImages := .context.Chart.Annotations.images -}}
+{{- range .images -}}
+{{- $registryName := default .registry $globalRegistry -}}
+{{- $fullImageNameNoTag := printf "%s/%s" $registryName .repository -}}
+{{- if not (contains $fullImageNameNoTag $originalImages) -}}
+{{- $relocated = append $relocated $fullImageNameNoTag -}}
+{{- end -}}
+{{- end -}}
+{{- if and $relocated (not (((.context.Values.global).security).allowInsecureImages)) -}}
+{{- fail (printf "\\n\\nERROR: Original containers have been substituted for unrecognized ones.\\n\\nUnrecognized images:\\n  - %s\\n\\nIf you are sure you want to proceed with non-standard containers, you can skip container image verification by setting the global parameter 'global.security.allowInsecureImages' to true." (join "\\n  - " $relocated)) -}}
+{{- end -}}
+{{- end -}}
+"""
+
+
+def bitnami_subcharts_pair(root: Path) -> Path:
+    """An application chart (gitlab, airflow, sentry style) over two Bitnami subcharts,
+    postgresql and redis with sentinel: each ships the same ``common`` helpers (one
+    template namespace), checks its images against its own ``Chart.yaml``
+    ``images`` annotation unless ``global.security.allowInsecureImages``, and composes
+    ``default registry global.imageRegistry``, a digest replacing the tag, the tag
+    defaulting to appVersion; ``volumePermissions`` (os-shell), ``metrics`` and
+    ``sentinel`` images; the parent overrides one subchart's tag and has its own
+    image on ghcr.io."""
+    write(root, {
+        "Chart.yaml": """
+            apiVersion: v2
+            name: app
+            version: 3.0.0
+            appVersion: "3.0.0"
+            dependencies:
+              - name: postgresql
+                version: 16.x.x
+                condition: postgresql.enabled
+              - name: redis
+                version: 20.x.x
+                condition: redis.enabled
+        """,
+        "values.yaml": """
+            global:
+              imageRegistry: ""
+              security:
+                allowInsecureImages: false
+            image:
+              repository: ghcr.io/acme/app
+              tag: ""
+            postgresql:
+              enabled: true
+              image:
+                tag: 17.2.0-debian-12-r5
+              volumePermissions:
+                enabled: true
+            redis:
+              enabled: true
+              architecture: replication
+              sentinel:
+                enabled: true
+              metrics:
+                enabled: true
+        """,
+        "templates/app.yaml": _pod("Deployment", "app", _c(
+            "app", '"{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}"')),
+    })
+    write(root / "charts" / "postgresql", {
+        "Chart.yaml": """
+            apiVersion: v2
+            name: postgresql
+            version: 16.3.0
+            appVersion: 17.2.0
+            annotations:
+              images: |
+                - name: os-shell
+                  image: docker.io/bitnami/os-shell:12-debian-12-r34
+                - name: postgres-exporter
+                  image: docker.io/bitnami/postgres-exporter:0.16.0-debian-12-r2
+                - name: postgresql
+                  image: docker.io/bitnami/postgresql:17.2.0-debian-12-r3
+        """,
+        "values.yaml": """
+            global:
+              imageRegistry: ""
+              security:
+                allowInsecureImages: false
+            image:
+              registry: docker.io
+              repository: bitnami/postgresql
+              tag: 17.2.0-debian-12-r3
+              digest: ""
+            volumePermissions:
+              enabled: false
+              image:
+                registry: docker.io
+                repository: bitnami/os-shell
+                tag: 12-debian-12-r34
+                digest: ""
+            metrics:
+              enabled: false
+              image:
+                registry: docker.io
+                repository: bitnami/postgres-exporter
+                tag: 0.16.0-debian-12-r2
+                digest: ""
+        """,
+        "templates/_helpers.tpl": _BITNAMI_HELPERS,
+        "templates/primary.yaml": """
+            {{- include "common.errors.insecureImages" (dict "images" (list .Values.image .Values.volumePermissions.image .Values.metrics.image) "context" $) }}
+            apiVersion: apps/v1
+            kind: StatefulSet
+            metadata:
+              name: {{ .Release.Name }}-postgresql
+            spec:
+              template:
+                spec:
+                  {{- if .Values.volumePermissions.enabled }}
+                  initContainers:
+                    - name: init-chmod-data
+                      image: {{ include "common.images.image" (dict "imageRoot" .Values.volumePermissions.image "global" .Values.global) }}
+                  {{- end }}
+                  containers:
+                    - name: postgresql
+                      image: {{ include "common.images.image" (dict "imageRoot" .Values.image "global" .Values.global "chart" .Chart) }}
+                    {{- if .Values.metrics.enabled }}
+                    - name: metrics
+                      image: {{ include "common.images.image" (dict "imageRoot" .Values.metrics.image "global" .Values.global) }}
+                    {{- end }}
+        """,
+    })
+    write(root / "charts" / "redis", {
+        "Chart.yaml": """
+            apiVersion: v2
+            name: redis
+            version: 20.6.0
+            appVersion: 7.4.1
+            annotations:
+              images: |
+                - name: redis
+                  image: docker.io/bitnami/redis:7.4.1-debian-12-r3
+                - name: redis-exporter
+                  image: docker.io/bitnami/redis-exporter:1.67.0-debian-12-r0
+                - name: redis-sentinel
+                  image: docker.io/bitnami/redis-sentinel:7.4.1-debian-12-r3
+        """,
+        "values.yaml": """
+            global:
+              imageRegistry: ""
+            architecture: standalone
+            image:
+              registry: docker.io
+              repository: bitnami/redis
+              tag: 7.4.1-debian-12-r3
+              digest: ""
+            sentinel:
+              enabled: false
+              image:
+                registry: docker.io
+                repository: bitnami/redis-sentinel
+                tag: 7.4.1-debian-12-r3
+                digest: ""
+            metrics:
+              enabled: false
+              image:
+                registry: docker.io
+                repository: bitnami/redis-exporter
+                tag: 1.67.0-debian-12-r0
+                digest: "sha256:%s"
+        """ % DIGEST,
+        "templates/_helpers.tpl": _BITNAMI_HELPERS,
+        "templates/node.yaml": """
+            {{- include "common.errors.insecureImages" (dict "images" (list .Values.image .Values.sentinel.image .Values.metrics.image) "context" $) }}
+            apiVersion: apps/v1
+            kind: StatefulSet
+            metadata:
+              name: {{ .Release.Name }}-redis-{{ ternary "node" "master" .Values.sentinel.enabled }}
+            spec:
+              template:
+                spec:
+                  containers:
+                    - name: redis
+                      image: {{ include "common.images.image" (dict "imageRoot" .Values.image "global" .Values.global "chart" .Chart) }}
+                    {{- if .Values.sentinel.enabled }}
+                    - name: sentinel
+                      image: {{ include "common.images.image" (dict "imageRoot" .Values.sentinel.image "global" .Values.global "chart" .Chart) }}
+                    {{- end }}
+                    {{- if .Values.metrics.enabled }}
+                    - name: metrics
+                      image: {{ include "common.images.image" (dict "imageRoot" .Values.metrics.image "global" .Values.global) }}
+                    {{- end }}
+        """,
+    })
+    return root

@@ -125,6 +125,7 @@ SHAPES = {
     # whole charts: kube-prometheus-stack with its subcharts, cert-manager, ...
     "kube_prometheus_stack_whole": Shape(more_shapes.kube_prometheus_stack_whole),
     "cert_manager_namespace_and_name": Shape(more_shapes.cert_manager_namespace_and_name),
+    "bitnami_subcharts_pair": Shape(more_shapes.bitnami_subcharts_pair),
 }
 
 
