@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.charts import exact, more_shapes
+from tests.charts import exact, gitops, more_shapes
 from tests.charts.conftest import REGISTRY
 
 APP = """
@@ -79,3 +79,25 @@ def test_values_object_beside_a_values_file(run_cli, tmp_path):
 
     again = run_cli("convert", "--registry", REGISTRY, "--apps", str(repo / "apps"), "--check")
     assert again.code == 0, again.out + again.err
+
+
+def test_the_advice_of_convert_apps_works(run_cli, tmp_path):
+    """``helm.values: |`` wins over the value files: ``--apps`` says to convert it in
+    the Application manifest, and ``convert --files`` on it does."""
+    repo = gitops.write_repo(tmp_path / "argocd")
+    (repo / "apps" / "rocketchat.yaml").unlink()
+    app = repo / "apps" / "spruch.yaml"
+    app.write_text(app.read_text().replace(
+        "      valuesObject:\n        backup:\n          image: alpine:3.20\n",
+        "      values: |\n        # our backup job\n"
+        "        backup:\n          image: alpine:3.20\n"))
+    argv = ("convert", "--registry", REGISTRY, "--apps", str(repo / "apps"), "--write")
+    first = run_cli(*argv)
+    assert first.code == 1 and "set by Application spruch: values" in first.out, first.out
+    files = run_cli("convert", "--registry", REGISTRY, "--files", str(app), "--write")
+    assert files.code == 0, files.out + files.err
+    assert f"image: {REGISTRY}/docker-hub/library/alpine:3.20\n" in app.read_text()
+    again = run_cli(*argv)
+    assert again.code == 0, again.out + again.err
+    check = run_cli("images", str(repo), "--registry", REGISTRY, "--check")
+    assert check.code == 0, check.out + check.err
