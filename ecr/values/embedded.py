@@ -42,7 +42,7 @@ class Block:
 
     @property
     def where(self) -> str:
-        return ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in self.path)
+        return "".join(f".{p}" if isinstance(p, str) else f"[{p}]" for p in self.path)[1:]
 
 
 def blocks(scanned: Scan) -> Iterator[Block]:

@@ -198,7 +198,7 @@ def _merge(result: Rewrite, block: embedded.Block, converted: Rewrite) -> None:
     result.skips += [dataclasses.replace(s, line=line(s.line),
                                          key_path=f"{block.where}: {s.key_path}")
                      for s in converted.skips]
-    result.settings += [f"{block.where}: {s}" for s in converted.settings]
+    result.settings += converted.settings  # each names the string's source
     result.notes = [n for n in result.notes
                     if not n.startswith(f"{result.source}:{block.header_line}: ")]
     result.notes += converted.notes

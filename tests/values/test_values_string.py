@@ -71,3 +71,16 @@ def test_a_folded_string_is_left_with_the_note():
     assert result.text == text
     assert any("holds Helm values as a string" in n for n in result.notes)
 
+
+
+def test_a_setting_added_inside_the_string_reads_back():
+    text = APP.replace("          web:\n", "          global:\n            imageRegistry: \"\"\n"
+                       "          web:\n").replace(
+        "              repository: bitnami/nginx\n",
+        "              registry: docker.io\n              repository: bitnami/nginx\n")
+    result = rewrite(text, "app.yaml", REGISTRY, allow_insecure_images=True)
+    inner = yaml.safe_load(_values(result.text))
+    assert inner["global"]["security"] == {"allowInsecureImages": True}
+    assert inner["web"]["image"]["registry"] == f"{REGISTRY}/docker-hub"
+    (setting,) = result.settings
+    assert setting.startswith("app.yaml:11 spec.sources[0].helm.values: global.security"), setting
