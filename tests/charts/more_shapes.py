@@ -558,3 +558,76 @@ def bitnami_subcharts_pair(root: Path) -> Path:
         """,
     })
     return root
+
+
+def cert_manager_repository_with_host(root: Path) -> Path:
+    """cert-manager v1.16: ``image.registry`` commented out (empty), ``repository``
+    holding the host, ``digest`` (commented out) replacing the tag that defaults to
+    appVersion; one helper taking ``(tuple image appVersion)`` for the controller, the
+    webhook, the startupapicheck hook Job and the ``--acme-http01-solver-image=`` arg."""
+    helper = '{{ template "image" (tuple .Values.%s $.Chart.AppVersion) }}'
+    write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: cert-manager\nversion: v1.16.2\nappVersion: v1.16.2\n",
+        "values.yaml": """
+            image:
+              # registry: quay.io
+              repository: quay.io/jetstack/cert-manager-controller
+              # tag: canary
+              # digest: sha256:0e072dddd1f7f8fc8909a2ca6f65e76c5f0d2fcfb8be47935ae3457e8bbceb20
+              pullPolicy: IfNotPresent
+            webhook:
+              image:
+                repository: quay.io/jetstack/cert-manager-webhook
+            acmesolver:
+              image:
+                repository: quay.io/jetstack/cert-manager-acmesolver
+            startupapicheck:
+              enabled: true
+              image:
+                repository: quay.io/jetstack/cert-manager-startupapicheck
+        """,
+        "templates/_helpers.tpl": """
+            {{- define "image" -}}
+            {{- $defaultTag := index . 1 -}}
+            {{- with index . 0 -}}
+            {{- if .registry -}}{{ printf "%s/%s" .registry .repository }}{{- else -}}{{- .repository -}}{{- end -}}
+            {{- if .digest -}}{{ printf "@%s" .digest }}{{- else -}}{{ printf ":%s" (default $defaultTag .tag) }}{{- end -}}
+            {{- end }}
+            {{- end }}
+        """,
+        "templates/deployment.yaml": """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: {{ .Release.Name }}-cert-manager
+            spec:
+              template:
+                spec:
+                  containers:
+                    - name: cert-manager-controller
+                      image: "%s"
+                      args:
+                        - --v=2
+                        - --acme-http01-solver-image=%s
+        """ % (helper % "image", helper % "acmesolver.image"),
+        "templates/webhook.yaml": _pod("Deployment", "webhook", _c(
+            "cert-manager-webhook", '"%s"' % (helper % "webhook.image"))),
+        "templates/startupapicheck-job.yaml": """
+            {{- if .Values.startupapicheck.enabled }}
+            apiVersion: batch/v1
+            kind: Job
+            metadata:
+              name: {{ .Release.Name }}-startupapicheck
+              annotations:
+                helm.sh/hook: post-install
+            spec:
+              template:
+                spec:
+                  restartPolicy: OnFailure
+                  containers:
+                    - name: cert-manager-startupapicheck
+                      image: "%s"
+            {{- end }}
+        """ % (helper % "startupapicheck.image"),
+    })
+    return root

@@ -126,6 +126,7 @@ SHAPES = {
     "kube_prometheus_stack_whole": Shape(more_shapes.kube_prometheus_stack_whole),
     "cert_manager_namespace_and_name": Shape(more_shapes.cert_manager_namespace_and_name),
     "bitnami_subcharts_pair": Shape(more_shapes.bitnami_subcharts_pair),
+    "cert_manager_repository_with_host": Shape(more_shapes.cert_manager_repository_with_host),
 }
 
 
@@ -273,6 +274,7 @@ OPERANDS = {  # text of each image an operator launches (args, env, custom resou
                                            "base-image=quay.io/prometheus/prometheus"],
     more_shapes.kube_prometheus_stack_whole: ["--prometheus-config-reloader=quay.io/"],
     more_shapes.cert_manager_namespace_and_name: ["--acme-http01-solver-image=quay.io/"],
+    more_shapes.cert_manager_repository_with_host: ["--acme-http01-solver-image=quay.io/"],
 }
 
 
