@@ -22,13 +22,14 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import yaml
 
 from ecr.images.mapping import CacheImage, UnsupportedRegistry, to_cache
 from ecr.images.reference import InvalidReference, embedded_suffix, parse
+from ecr.values import embedded
 from ecr.values.insert import indent_step
 from ecr.values.quoting import render_key, render_value
 from ecr.values.scan import (
@@ -153,10 +154,54 @@ def _rewrite(
     for document in scanned.documents:
         _global_registry(ctx, document)
         _bitnami(ctx, document, allow_insecure_images)
-    result.text = _apply(text, ctx.edits)
+    inner = [_values_string(ctx, block, lambda t, s: _rewrite(
+        t, s, registry, host_prefixes, aliases, allow_insecure_images))
+        for block in embedded.blocks(scanned)]
+    result.text = applied = _apply(text, ctx.edits)
     if result.changed or result.changes:  # a change whose edits came to nothing is wrong
         _prove(ctx)
+    if result.text == applied:  # not refused
+        for block, converted in filter(None, inner):
+            _merge(result, block, converted)
     return result
+
+
+def _values_string(
+    ctx: _Context, block: embedded.Block, convert: Callable[[str, str], Rewrite]
+) -> tuple[embedded.Block, Rewrite] | None:
+    """Convert the Helm values of one ``helm.values: |`` string; its edit is added
+    only when the file then reads the string back as exactly the new values."""
+    try:
+        converted = convert(block.value, f"{ctx.result.source}:{block.line} {block.where}")
+    except UnparseableYaml:
+        return None
+    if not converted.changed:
+        return block, converted
+    lines = embedded.reindent(block, converted.text)
+    text = ctx.scanned.text
+    if lines is None or not embedded.reads_back(
+        text[: block.start] + lines + text[block.end :], block, converted.text
+    ):
+        return None
+    ctx.edits[(block.start, block.end)] = lines
+    return block, converted
+
+
+def _merge(result: Rewrite, block: embedded.Block, converted: Rewrite) -> None:
+    """The string's changes, skips and notes, by the file's lines and key paths."""
+    def line(n: int) -> int:
+        return block.line + n - 1
+
+    result.changes += [dataclasses.replace(c, line=line(c.line),
+                                           key_path=f"{block.where}: {c.key_path}")
+                       for c in converted.changes]
+    result.skips += [dataclasses.replace(s, line=line(s.line),
+                                         key_path=f"{block.where}: {s.key_path}")
+                     for s in converted.skips]
+    result.settings += converted.settings  # each names the string's source
+    result.notes = [n for n in result.notes
+                    if not n.startswith(f"{result.source}:{block.header_line}: ")]
+    result.notes += converted.notes
 
 
 def _prove(ctx: _Context) -> None:

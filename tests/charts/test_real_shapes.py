@@ -22,7 +22,15 @@ from pathlib import Path
 import pytest
 
 from ecr.images.reference import parse
-from tests.charts import charts, exact, family_shapes, operator_shapes, real_shapes, shapes
+from tests.charts import (
+    charts,
+    exact,
+    family_shapes,
+    more_shapes,
+    operator_shapes,
+    real_shapes,
+    shapes,
+)
 from tests.charts.conftest import REGISTRY
 
 
@@ -114,6 +122,11 @@ SHAPES = {
     "image_name_and_puller": Shape(family_shapes.image_name_and_puller),
     "system_default_registry": Shape(family_shapes.system_default_registry, bare={
         "env.CATTLE_SYSTEM_DEFAULT_REGISTRY": f"{REGISTRY}/docker-hub"}),
+    # whole charts: kube-prometheus-stack with its subcharts, cert-manager, ...
+    "kube_prometheus_stack_whole": Shape(more_shapes.kube_prometheus_stack_whole),
+    "cert_manager_namespace_and_name": Shape(more_shapes.cert_manager_namespace_and_name),
+    "bitnami_subcharts_pair": Shape(more_shapes.bitnami_subcharts_pair),
+    "cert_manager_repository_with_host": Shape(more_shapes.cert_manager_repository_with_host),
 }
 
 
@@ -259,6 +272,9 @@ OPERANDS = {  # text of each image an operator launches (args, env, custom resou
                                           "CSI_REGISTRAR_IMAGE="],
     operator_shapes.operator_args_images: ["config-reloader:", "thanos/thanos:",
                                            "base-image=quay.io/prometheus/prometheus"],
+    more_shapes.kube_prometheus_stack_whole: ["--prometheus-config-reloader=quay.io/"],
+    more_shapes.cert_manager_namespace_and_name: ["--acme-http01-solver-image=quay.io/"],
+    more_shapes.cert_manager_repository_with_host: ["--acme-http01-solver-image=quay.io/"],
 }
 
 
