@@ -32,6 +32,14 @@ REJECTED_CODES = frozenset({
 })
 CREDENTIALS_FIX = "run 'aws configure' or 'aws sso login', or set AWS_PROFILE"
 
+# How patient the tools are with AWS, through botocore (ecr.aws.sessions) and without it
+# (ecr.aws.ecr_json): throttling and transient errors get MAX_RETRIES retries after the
+# first attempt; a call whose connection cannot be made at all (refused, unresolvable,
+# timed out connecting) gets CONNECT_ATTEMPTS attempts in all, not half a minute or more
+# of backoff before doctor or status can say the endpoint is unreachable.
+MAX_RETRIES = 10
+CONNECT_ATTEMPTS = 3
+
 
 class AwsSetupError(Exception):
     """The AWS environment cannot be used as it is (profile, region, config file,

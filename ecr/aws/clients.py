@@ -66,11 +66,11 @@ class Clients:
                 return str(region)
         raise aws.AwsSetupError("no AWS region", "pass --region, or set AWS_REGION")
 
-    def botocore_session(self) -> Session:
+    def botocore_session(self, purpose: str = "a client") -> Session:
         """The botocore session, made now in a static environment."""
         if self.session is None:
             if self.static is None:
-                raise aws.AwsSetupError("no AWS session to create a client")
+                raise aws.AwsSetupError(f"no AWS session to create {purpose}")
             from ecr.aws import sessions
 
             self.session = sessions.session(region=self.static.region)
@@ -81,11 +81,10 @@ class Clients:
             return self.overrides[service]
         with self._lock:
             if service not in self._made:
-                if self.session is None and self.static is None:
-                    raise aws.AwsSetupError(f"no AWS session to create a {service} client")
+                session = self.botocore_session(f"a {service} client")
                 from ecr.aws import sessions
 
-                self._made[service] = sessions.client(self.botocore_session(), service)
+                self._made[service] = sessions.client(session, service)
             return self._made[service]
 
     @property

@@ -51,8 +51,8 @@ TARGET_PREFIX = "AmazonEC2ContainerRegistry_V20150921."
 CONTENT_TYPE = "application/x-amz-json-1.1"
 SERVICE = "ecr"  # the SigV4 signing name
 USER_AGENT = "infra-ecr (status)"
-MAX_ATTEMPTS = 11  # the first and 10 retries, as ecr.aws.sessions.RETRY_CONFIG's max_attempts
-CONNECT_ATTEMPTS = 3  # as ecr.aws.sessions: a refused endpoint rarely recovers in seconds
+MAX_ATTEMPTS = 1 + aws.MAX_RETRIES  # the first and the retries, as through botocore
+CONNECT_ATTEMPTS = aws.CONNECT_ATTEMPTS
 MAX_BACKOFF = 20.0  # seconds, botocore's standard mode
 MAX_MESSAGE = 4096  # characters of an error body that is not JSON
 # botocore's retry quota (botocore.retries.standard.RetryQuotaChecker and quota).
@@ -319,6 +319,7 @@ class EcrJsonClient:
         if attempt >= MAX_ATTEMPTS:
             metadata["MaxAttemptsReached"] = True
         return metadata
+
 
 class _Meta:
     """``client.meta``'s parts the tools read."""

@@ -28,7 +28,7 @@ from ecr.aws import endpoint_settings
 Session = botocore.session.Session
 
 RETRY_CONFIG = Config(
-    retries={"mode": "adaptive", "max_attempts": 10},
+    retries={"mode": "adaptive", "max_attempts": aws.MAX_RETRIES},  # retries, not attempts
     connect_timeout=10,
     read_timeout=30,
     # One kept-alive connection per worker thread: --concurrency goes up to 64.
@@ -159,10 +159,9 @@ def _check_response(endpoint: str) -> Any:
     return check
 
 
-# Attempts at a call whose connection cannot be made at all (refused, unresolvable, timed
-# out connecting): botocore's retry mode gives it all of RETRY_CONFIG's 10, half a minute
-# or more of backoff before doctor or status can say the endpoint is unreachable.
-CONNECT_ATTEMPTS = 3
+# botocore's retry mode would give a connection that cannot be made all of RETRY_CONFIG's
+# retries: this handler stops it at ecr.aws.CONNECT_ATTEMPTS.
+CONNECT_ATTEMPTS = aws.CONNECT_ATTEMPTS
 
 
 def _give_up_when_unreachable(attempts: int, caught_exception: BaseException | None = None,
