@@ -51,9 +51,9 @@ class Retryable(Exception):
         self.error, self.connect, self.throttled = error, connect, throttled
 
 
-def read_body(response: http.client.HTTPResponse, deadline: float) -> bytes:
-    """The body, read as it arrives until :data:`MAX_BODY` + 1 bytes or ``deadline``
-    (``TimeoutError`` then: each read has its own limit, the whole body this one)."""
+def read_body(response: http.client.HTTPResponse) -> bytes:
+    """The body, read as it arrives until :data:`MAX_BODY` + 1 bytes (the answer's
+    deadline is the socket's: :class:`_Deadlined`)."""
     chunks: list[bytes] = []
     size = 0
     while size <= MAX_BODY and response.length != 0:
@@ -62,8 +62,6 @@ def read_body(response: http.client.HTTPResponse, deadline: float) -> bytes:
             break
         chunks.append(chunk)
         size += len(chunk)
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"the answer took more than {BODY_DEADLINE:.0f} s to arrive")
     if size <= MAX_BODY:
         response.read()  # b"": marks the answer done, so the connection can carry the next
     return b"".join(chunks)
@@ -135,15 +133,15 @@ class Transport:
             reused = conn.sock is not None
             if not reused:
                 self._connect(conn)
-            deadline = time.monotonic() + BODY_DEADLINE
-            conn.sock.deadline = deadline  # type: ignore[union-attr]  # a _Deadlined
+            # a _Deadlined: every read of this answer, status line to body, ends by then
+            conn.sock.deadline = time.monotonic() + BODY_DEADLINE  # type: ignore[union-attr]
             try:
                 conn.request("POST", "/", body, encoded)
                 response = conn.getresponse()
                 if response.status < 200:  # 1xx but 100 (http.client skips that one)
                     raise http.client.HTTPException(f"an informational {response.status} "
                                                     "where the answer should be")
-                data = read_body(response, deadline)
+                data = read_body(response)
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
                 self._drop()
                 if reused and first:
