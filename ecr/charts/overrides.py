@@ -45,7 +45,6 @@ from ecr.images.workload import EMBEDDED, WorkloadImage
 from ecr.values import insert, scan
 
 ALLOW_INSECURE = ("global", "security", "allowInsecureImages")
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/@:+\-]*", re.ASCII)
 
 
@@ -402,7 +401,7 @@ def _block_list(text: str, marker: str, items: list[Any]) -> str:
 
 def _node(text: str, path: ValuePath) -> yaml.Node | None:
     try:
-        node: yaml.Node | None = yaml.compose(text, Loader=_LOADER)
+        node: yaml.Node | None = yaml.compose(text, Loader=scan.LOADER)
     except yaml.YAMLError as exc:
         raise WriteError(f"not valid YAML: {exc}") from exc
     for part in path:

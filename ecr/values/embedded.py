@@ -17,11 +17,10 @@ from dataclasses import dataclass
 
 import yaml
 
-from ecr.values.scan import Scan, child
+from ecr.values.scan import LOADER, Scan, child
 
 __all__ = ["Block", "blocks", "reads_back", "reindent"]
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _KINDS = frozenset({"Application", "ApplicationSet"})
 _HEADER = re.compile(r"\|[+-]?[ \t]*(#.*)?")
 
@@ -107,7 +106,7 @@ def reindent(block: Block, new_value: str) -> str | None:
 def reads_back(text: str, block: Block, expected: str) -> bool:
     """Whether ``text`` (with the new content lines) reads the string as ``expected``."""
     try:
-        roots = list(yaml.compose_all(text, Loader=_Loader))
+        roots = list(yaml.compose_all(text, Loader=LOADER))
     except yaml.YAMLError:
         return False
     if block.document >= len(roots):

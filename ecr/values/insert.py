@@ -24,9 +24,8 @@ from typing import Any
 import yaml
 
 from ecr.values.quoting import render_key, render_value
-from ecr.values.scan import child
+from ecr.values.scan import LOADER, child
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 
 Scalar = str | bool | int
@@ -59,7 +58,7 @@ def _checked(text: str, path: Sequence[str], value: Scalar) -> str:
 
 
 def _load(text: str) -> Any:
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 -- _Loader is the (C) SafeLoader
+    return yaml.load(text, Loader=LOADER)  # noqa: S506 -- LOADER is the (C) SafeLoader
 
 
 def _with(data: Any, path: Sequence[str], value: Scalar) -> Any:
@@ -72,7 +71,7 @@ def _with(data: Any, path: Sequence[str], value: Scalar) -> Any:
 
 def _set_one(text: str, path: Sequence[str], value: Scalar) -> str:
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = yaml.compose(text, Loader=LOADER)
     except yaml.YAMLError as exc:
         raise InsertError(f"not valid YAML: {exc}") from exc
     except RecursionError:

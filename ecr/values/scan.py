@@ -57,7 +57,8 @@ __all__ = [
     "scan",
 ]
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# libyaml's loader where PyYAML has it (every YAML read of values and manifests uses it)
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STR_TAG = "tag:yaml.org,2002:str"
 _BOOL_TAG = "tag:yaml.org,2002:bool"
 # libyaml's line breaks (YAML 1.1): \r\n counts once, and NEL/LS/PS are breaks too.
@@ -254,7 +255,7 @@ def scan(text: str, source: str = "<text>") -> Scan:
     """Images and per-document facts, with positions; UnparseableYaml if not YAML."""
     result = Scan(source, text)
     try:
-        roots = list(yaml.compose_all(text, Loader=_Loader))
+        roots = list(yaml.compose_all(text, Loader=LOADER))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
