@@ -80,3 +80,21 @@ def aws_env(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Iterato
     """A clean moto_server and an AWS environment pointing at it (fake credentials)."""
     use_moto(moto_server, monkeypatch)
     yield moto_server
+
+
+@pytest.fixture(scope="session")
+def checkout_reachable_by_others() -> Iterator[None]:
+    """Tests that run the tools as another user (nobody) need the checkout reachable: a
+    clone inside ``mktemp -d`` sits under a directory only its owner may enter.  Each such
+    ancestor gets ``o+x`` (enter, not list) for the session and its mode back after."""
+    changed: list[tuple[Path, int]] = []
+    for parent in [ROOT, *ROOT.parents]:
+        mode = parent.stat().st_mode & 0o7777
+        if os.geteuid() == 0 and not mode & 0o001:
+            parent.chmod(mode | 0o001)
+            changed.append((parent, mode))
+    try:
+        yield
+    finally:
+        for parent, mode in reversed(changed):
+            parent.chmod(mode)

@@ -60,6 +60,10 @@ class Setup:
         return self.log.read_text().splitlines() if self.log.exists() else []
 
 
+# one test runs the wrapper from this checkout as another user: it must reach it
+pytestmark = pytest.mark.usefixtures("checkout_reachable_by_others")
+
+
 @pytest.fixture
 def setup() -> Iterator[Setup]:
     # not tmp_path: its parents are private to root, and one test runs as another user

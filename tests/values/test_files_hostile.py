@@ -38,6 +38,10 @@ def run(*args: str, user: str | None = None, cwd: Path = ROOT) -> subprocess.Com
                           check=False)
 
 
+# the tool runs from this checkout as nobody: it must be able to reach it
+pytestmark = pytest.mark.usefixtures("checkout_reachable_by_others")
+
+
 def needs_other_user() -> None:
     if os.geteuid() != 0 or shutil.which("setpriv") is None:
         pytest.skip("needs root and setpriv to run the tool as another user (nobody)")
