@@ -183,12 +183,14 @@ elif ! python_ok "$VENV_PY"; then
     die "the virtualenv $VENV is broken or too old (its python does not run, or is < ${MIN_PYTHON[0]}.${MIN_PYTHON[1]})" \
         "remove it and re-run: rm -rf '$VENV' && $0"
 fi
-# The venv stamp scripts/ecr reads and writes too (one scheme, so the first scripts/ecr run
-# after setup installs nothing): line 1 the sha256 of requirements.txt, line 2 the venv's
-# Python version (python, not sha256sum: macOS lacks it).  scripts/ecr checks line 1 only.
+# The venv stamp scripts/ecr reads too (so the first scripts/ecr run after setup installs
+# nothing): line 1 the sha256 of requirements.txt and the two files it includes
+# (requirements-tools.txt, requirements-stack.txt), concatenated; line 2 the venv's Python
+# version (python, not sha256sum: macOS lacks it).  scripts/ecr checks line 1 only.
 stamp="$VENV/.ecr-requirements.sha256"
 want=$("$VENV_PY" -c 'import hashlib, sys
-print(hashlib.sha256(open("requirements.txt", "rb").read()).hexdigest())
+files = ("requirements.txt", "requirements-tools.txt", "requirements-stack.txt")
+print(hashlib.sha256(b"".join(open(f, "rb").read() for f in files)).hexdigest())
 print("python %d.%d.%d" % sys.version_info[:3])')
 if [ "$(cat "$stamp" 2>/dev/null || true)" = "$want" ]; then
     note "requirements.txt already installed in $VENV"

@@ -51,7 +51,10 @@ fi
 
 # The venv is rebuilt only when the requirements change.
 stamp="$VENV/.requirements.sha256"
-want=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)
+# (requirements.txt includes requirements-tools.txt and requirements-stack.txt: scripts/ecr
+# reads this stamp with the same files in the same order)
+want=$(cat requirements.txt requirements-tools.txt requirements-stack.txt requirements-dev.txt |
+    sha256sum | cut -d' ' -f1)
 if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     log "creating venv in $VENV"
     "$PYTHON" -m venv "$VENV"

@@ -91,13 +91,14 @@ def test_missing_stamp_builds_then_a_present_stamp_skips_every_check(setup: Setu
     assert "preparing" in first.stderr
     assert setup.calls()[:3] == [
         f"python3 -m venv {setup.venv}",
-        f"python -m pip install -q -r {ROOT}/requirements.txt",
+        # the tools' requirements only: no Pulumi (setup-ecr.sh adds it for the stack)
+        f"python -m pip install -q -r {ROOT}/requirements-tools.txt",
         f"python -m compileall -q {ROOT}/ecr",  # once, with the venv
     ]
-    stamp = setup.venv / ".ecr-requirements.sha256"
-    # the scheme setup-ecr.sh shares: requirements.txt's sha256, then the venv's Python
+    stamp = setup.venv / ".ecr-tools.sha256"
+    # requirements-tools.txt's sha256, then the venv's Python
     py = ".".join(map(str, sys.version_info[:3]))
-    assert stamp.read_text() == f"{_sha('requirements.txt')}\npython {py}\n"
+    assert stamp.read_text() == f"{_sha('requirements-tools.txt')}\npython {py}\n"
 
     setup.log.unlink()
     second = setup.run("convert", "--registry", REG, "nginx:1.27")
@@ -107,21 +108,37 @@ def test_missing_stamp_builds_then_a_present_stamp_skips_every_check(setup: Setu
     assert setup.calls() == [f"python -m ecr convert --registry {REG} nginx:1.27"]
 
 
-def test_scripts_test_sh_stamp_is_accepted(setup: Setup) -> None:
+FULL = ("requirements.txt", "requirements-tools.txt", "requirements-stack.txt")
+
+
+@pytest.mark.parametrize(("name", "files"), [
+    (".ecr-requirements.sha256", FULL),  # scripts/setup-ecr.sh's: the stack's full venv
+    (".requirements.sha256", (*FULL, "requirements-dev.txt")),  # scripts/test.sh's
+])
+def test_a_full_venvs_stamp_is_accepted(setup: Setup, name: str, files: tuple[str, ...]) -> None:
     assert setup.run("convert", "--registry", REG, "nginx:1.27").returncode == 0
-    (setup.venv / ".ecr-requirements.sha256").unlink()
-    (setup.venv / ".requirements.sha256").write_text(
-        _sha("requirements.txt", "requirements-dev.txt") + "\n")
+    (setup.venv / ".ecr-tools.sha256").unlink()
+    (setup.venv / name).write_text(_sha(*files) + "\n")
     setup.log.unlink()
     done = setup.run("convert", "--registry", REG, "nginx:1.27")
     assert done.returncode == 0 and done.stdout == CONVERTED
     assert setup.calls() == [f"python -m ecr convert --registry {REG} nginx:1.27"]
 
+    # a full stamp of other requirements (requirements-stack.txt changed): the tools'
+    # requirements are installed again, and their own stamp written
+    (setup.venv / name).write_text("0" * 64 + "\n")
+    os.utime(setup.venv / name, (946684800, 946684800))
+    setup.log.unlink()
+    again = setup.run("convert", "--registry", REG, "nginx:1.27")
+    assert again.returncode == 0 and again.stdout == CONVERTED
+    assert f"python -m pip install -q -r {ROOT}/requirements-tools.txt" in setup.calls()
+    assert (setup.venv / ".ecr-tools.sha256").exists()
+
 
 def test_stamp_older_than_the_requirements_is_compared_by_hash(setup: Setup) -> None:
     assert setup.run("convert", "--registry", REG, "nginx:1.27").returncode == 0
-    stamp = setup.venv / ".ecr-requirements.sha256"
-    os.utime(stamp, (946684800, 946684800))  # 2000: requirements.txt changed since
+    stamp = setup.venv / ".ecr-tools.sha256"
+    os.utime(stamp, (946684800, 946684800))  # 2000: requirements-tools.txt changed since
     setup.log.unlink()
     same = setup.run("convert", "--registry", REG, "nginx:1.27")
     assert same.returncode == 0 and same.stdout == CONVERTED
@@ -132,8 +149,8 @@ def test_stamp_older_than_the_requirements_is_compared_by_hash(setup: Setup) -> 
     setup.log.unlink()
     done = setup.run("convert", "--registry", REG, "nginx:1.27")
     assert done.returncode == 0 and done.stdout == CONVERTED
-    assert f"python -m pip install -q -r {ROOT}/requirements.txt" in setup.calls()
-    assert stamp.read_text().splitlines()[0] == _sha("requirements.txt")
+    assert f"python -m pip install -q -r {ROOT}/requirements-tools.txt" in setup.calls()
+    assert stamp.read_text().splitlines()[0] == _sha("requirements-tools.txt")
 
 
 def test_unexecutable_venv_is_explained_not_rebuilt(setup: Setup) -> None:
@@ -188,7 +205,7 @@ def test_converting_one_reference_imports_no_yaml_helm_or_aws_code() -> None:
                     reason="needs root and setpriv to run the wrapper as another user")
 def test_another_users_outdated_venv_is_explained_not_rebuilt(setup: Setup) -> None:
     assert setup.run("convert", "--registry", REG, "nginx:1.27").returncode == 0
-    stamp = setup.venv / ".ecr-requirements.sha256"
+    stamp = setup.venv / ".ecr-tools.sha256"
     stamp.unlink()  # it would need building, and this user may not write there
     setup.log.write_text("")
     setup.log.chmod(0o666)

@@ -38,6 +38,8 @@ def venv_site_packages(venv: Path) -> Path:
 
 
 STAMP_NAME = ".ecr-requirements.sha256"
+# requirements.txt and the files it includes, in the order the stamps hash them
+FULL_REQUIREMENTS = ("requirements.txt", "requirements-tools.txt", "requirements-stack.txt")
 
 
 def stamp_text(venv: Path) -> str:
@@ -46,7 +48,8 @@ def stamp_text(venv: Path) -> str:
         [str(venv / "bin" / "python"), "-c", "import platform; print(platform.python_version())"],
         check=True, capture_output=True, text=True,
     ).stdout.strip()
-    digest = hashlib.sha256((ROOT / "requirements.txt").read_bytes()).hexdigest()
+    digest = hashlib.sha256(b"".join((ROOT / name).read_bytes() for name in FULL_REQUIREMENTS)
+                            ).hexdigest()
     return f"{digest}\npython {version}\n"
 
 
@@ -56,9 +59,9 @@ def make_venv(path: Path, *, installed: bool) -> Path:
     site = venv_site_packages(path)
     (site / "_project_venv.pth").write_text(str(venv_site_packages(Path(sys.prefix))) + "\n")
     if installed:
-        # The stamp scheme setup-ecr.sh and scripts/ecr share: line 1 the sha256 of
-        # requirements.txt, line 2 the venv's Python version, computed by the venv's
-        # interpreter as the script does.
+        # The stamp setup-ecr.sh writes and scripts/ecr accepts: line 1 the sha256 of
+        # requirements.txt and its two included files, line 2 the venv's Python version,
+        # computed by the venv's interpreter as the script does.
         (path / STAMP_NAME).write_text(stamp_text(path))
     return path
 

@@ -6,6 +6,7 @@ script's stdout/stderr or in any pulumi command line.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import subprocess
@@ -438,20 +439,28 @@ def test_scripts_ecr_after_setup_installs_nothing(
     assert (venv / STAMP_NAME).read_text() == stamp
 
 
-def test_setup_after_scripts_ecr_installs_nothing(
+def test_setup_after_scripts_ecr_adds_the_stack_then_scripts_ecr_installs_nothing(
     setup: Setup, tmp_path: Path, creds_env: dict[str, str]
 ) -> None:
     venv = make_venv(tmp_path / "fresh-venv", installed=False)
-    # the wrapper builds: `$PYTHON -m venv` (a no-op here: the venv exists), then pip
+    # the wrapper builds the tools' venv: `$PYTHON -m venv` (a no-op here: the venv
+    # exists), then pip with requirements-tools.txt only
     built = _run_wrapper(setup, venv, PYTHON="/bin/true")
     assert built.returncode == 0, built.stderr
-    assert "preparing" in built.stderr
-    assert (venv / STAMP_NAME).read_text() == stamp_text(venv)
+    assert "preparing" in built.stderr and "requirements-tools.txt" in built.stderr
+    tools_digest = hashlib.sha256((ROOT / "requirements-tools.txt").read_bytes()).hexdigest()
+    assert (venv / ".ecr-tools.sha256").read_text().splitlines()[0] == tools_digest
+    assert not (venv / STAMP_NAME).exists()  # not the stack's venv yet: no Pulumi in it
 
+    # setup needs Pulumi too: it installs requirements.txt over the tools' venv
     again = setup.run("--preview", "--yes", VENV=str(venv), **creds_env)
     assert again.returncode == 0, again.stderr
-    assert "installing requirements.txt" not in again.stderr
-    assert "already installed" in again.stderr
+    assert "installing requirements.txt" in again.stderr
+    assert (venv / STAMP_NAME).read_text() == stamp_text(venv)
+
+    converted = _run_wrapper(setup, venv, PYTHON="/bin/false")
+    assert converted.returncode == 0, converted.stderr
+    assert "preparing" not in converted.stderr
 
 
 def test_a_missing_venv_is_created_and_a_failed_install_retried(
