@@ -1,4 +1,4 @@
-"""doctor's repository-name checks on the mistakes README promises to catch (QA findings)."""
+"""doctor's repository-name checks on the mistakes docs/operations.md promises to catch (QA findings)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ CACHES = ["docker-hub", "quay"]
 
 
 def test_host_kept_under_a_cache_prefix_is_flagged(aws_env: object) -> None:
-    # README: "paths that kept the upstream host (docker-hub/docker.io/...)"
+    # docs/operations.md (doctor): "paths that kept the upstream host (docker-hub/docker.io/...)"
     ecr = plain_ecr()
     for name in ("docker-hub/docker.io/bitnami/redis", "quay/quay.io/org/app",
                  "docker-hub/bitnami/wordpress", "custom-apps"):

@@ -63,8 +63,9 @@ class Hooks:
                 if k not in ("ECR_REGISTRY", "PYTHONPATH", "VIRTUAL_ENV")}
         base.update(PRE_COMMIT_HOME=str(self.home), PATH=f"{self.bin}:{SYSTEM_PATH}",
                     GIT_CONFIG_NOSYSTEM="1", HOME=str(self.home), **env)
-        return subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(self.repo), hook, "--color=never"],
-                              cwd=work, env=base, capture_output=True, text=True,
+        argv = [sys.executable, "-m", "pre_commit", "try-repo", str(self.repo), hook,
+                "--color=never"]
+        return subprocess.run(argv, cwd=work, env=base, capture_output=True, text=True,
                               timeout=1200, check=False)
 
 

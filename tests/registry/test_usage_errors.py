@@ -39,7 +39,7 @@ def test_no_targets_names_chart_and_apps(capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_apps_takes_several_paths_like_convert() -> None:
-    # README: verify [--chart CHART -f VALUES... | --apps PATH...]
+    # docs/verify.md: verify [--chart CHART -f VALUES... | --apps PATH...]
     args = main.build_parser("verify").parse_args(
         ["verify", "--apps", "apps/a.yaml", "apps/b", "--apps", "more"])
     assert args.app_paths == [Path("apps/a.yaml"), Path("apps/b"), Path("more")]
