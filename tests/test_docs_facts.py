@@ -32,7 +32,8 @@ def citations(text: str) -> list[str]:
 
 
 def cited_in_repository() -> list[tuple[str, str]]:
-    paths = [ROOT / "README.md", ROOT / "__main__.py"]
+    paths = [ROOT / "README.md", ROOT / "__main__.py",
+             *(p for p in sorted((ROOT / "docs").glob("*.md")) if p != FACTS)]
     for folder in SCANNED:
         paths += [p for p in sorted((ROOT / folder).rglob("*"))
                   if p.is_file() and p.suffix in {".py", ".md", ".sh", ""}
