@@ -133,8 +133,10 @@ def test_the_stack_extra_names_pulumi(installed: Installed) -> None:
                          "print('\\n'.join(metadata('infra-ecr').get_all('Requires-Dist')))",
                          cwd=installed.venv)
     lines = meta.stdout.splitlines()
-    assert any(line.startswith("pulumi>=") and 'extra == "stack"' in line for line in lines)
-    assert any(line.startswith("boto3") and "extra" not in line for line in lines)
+    stack = {project_name(line) for line in lines if 'extra == "stack"' in line}
+    tools = {project_name(line) for line in lines if "extra" not in line}
+    assert stack == {project_name(r) for r in requirement_lines(STACK)} == {"pulumi", "pulumi-aws"}
+    assert tools == {project_name(r) for r in requirement_lines(TOOLS)}
 
 
 def test_copy_checkout_leaves_ignored_files_out(tmp_path: Path) -> None:
