@@ -1,4 +1,4 @@
-"""The dependency direction of ``ecr/`` (docs/development.md "Layout"), enforced by reading imports with ``ast``.
+"""The dependency direction of ``ecr/`` (docs/development.md "Layout"), checked with ``ast``.
 
 Nothing is imported or executed: every ``.py`` file under ``ecr/`` and the root ``__main__.py``
 is parsed, and every import it can make is collected, including imports inside functions

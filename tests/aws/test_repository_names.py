@@ -1,4 +1,4 @@
-"""doctor's repository-name checks on the mistakes docs/operations.md promises to catch (QA findings)."""
+"""doctor's repository-name checks (QA findings) on the mistakes docs/operations.md names."""
 
 from __future__ import annotations
 

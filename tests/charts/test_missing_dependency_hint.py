@@ -1,4 +1,4 @@
-"""A missing chart dependency names --dependency-build too (docs/conversion.md: charts kept in git)."""
+"""A missing chart dependency names --dependency-build too (docs/conversion.md)."""
 
 from __future__ import annotations
 
