@@ -241,6 +241,29 @@ def test_command_is_accepted_by_the_parser(command: Command) -> None:
         assert error is None, f"{command.doc}: `{command.line}`: {error}"
 
 
+def setup_script_lines() -> list[tuple[str, list[str]]]:
+    found = []
+    for path in DOCS:
+        for block in code_blocks(path):
+            for number, text, _ in shell_lines(block):
+                for words in segments(text):
+                    if words and words[0] in ("./scripts/setup-ecr.sh", "scripts/setup-ecr.sh"):
+                        found.append((f"{path.relative_to(ROOT).as_posix()}:{number}", words[1:]))
+    return found
+
+
+def test_setup_ecr_sh_options_in_the_docs_exist() -> None:
+    """setup-ecr.sh is no argparse program: its options are read from its --help."""
+    lines = setup_script_lines()
+    assert lines
+    usage = subprocess.run([str(ROOT / "scripts" / "setup-ecr.sh"), "--help"], capture_output=True,
+                           text=True, timeout=60, check=True).stdout
+    offered = set(FLAG.findall(usage))
+    for doc, words in lines:
+        unknown = [flag for flag in FLAG.findall(" ".join(words)) if flag not in offered]
+        assert not unknown, f"{doc}: setup-ecr.sh has no {unknown}"
+
+
 # ------------------------------------------------------------------------- running the safe ones
 
 FIXTURE_VALUES = "image:\n  repository: nginx\n  tag: \"1.27\"\n"
