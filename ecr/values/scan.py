@@ -43,9 +43,11 @@ import yaml
 from ecr.images.reference import InvalidReference, parse
 
 __all__ = [
+    "AliasedImage",
     "Candidate",
     "Collected",
     "Document",
+    "DuplicateKey",
     "FoundImage",
     "ImageSite",
     "Scalar",
@@ -142,6 +144,29 @@ class Document:
     allow_insecure: Scalar | None = None  # global.security.allowInsecureImages
 
 
+@dataclass(frozen=True)
+class DuplicateKey:
+    """A key given twice in one mapping: YAML loaders differ on which wins (Helm takes
+    the last), so nothing under it can be rewritten with certainty."""
+
+    key: str
+    key_path: str  # the duplicated key's path, "app.image.repository"
+    first_line: int  # 1-based line of the first occurrence
+    line: int  # of the second (the one Helm uses, when there are two)
+    mapping: yaml.MappingNode
+
+
+@dataclass(frozen=True)
+class AliasedImage:
+    """An image reached through a YAML alias (``image: *base``) whose anchor is not an
+    image where it is defined: rewriting it means editing the anchor, left to a person."""
+
+    line: int  # 1-based line of the key holding the alias
+    key_path: str
+    reference: str
+    anchor_line: int
+
+
 @dataclass
 class Scan:
     source: str
@@ -152,6 +177,8 @@ class Scan:
     # ``imageRegistry`` + ``imageNamespace``): not images themselves, so not in ``sites``.
     prefixes: list[ImageSite] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # things seen but not handled
+    duplicates: list[DuplicateKey] = field(default_factory=list)
+    aliased: list[AliasedImage] = field(default_factory=list)
     _line_starts: list[int] | None = None
 
     def offset(self, line0: int, column: int) -> int:
@@ -441,7 +468,7 @@ def _join(path: list[str]) -> str:
     return out
 
 
-def _is_image_key(key: str) -> bool:
+def is_image_key(key: str) -> bool:
     return key == "image" or (key.endswith("Image") and key[:1].islower())
 
 
@@ -450,18 +477,27 @@ class _Walker:
         self.result = result
         self.document = document
         self.seen: set[int] = set()
+        self.scalars: set[int] = set()  # scalar values met (met again: an alias)
 
     def walk(self, node: yaml.Node, path: list[str]) -> None:
         if id(node) in self.seen:  # an alias of a node already visited
             return
         self.seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
+            self._duplicates(node, path)
             claimed = self._mapping_shapes(node, path)
             for key_node, value in node.value:
                 key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+                if id(value) in self.seen and not _is_merge_key(key_node):
+                    self._alias(key_node, value, [*path, key])
+                    continue
                 if isinstance(value, yaml.ScalarNode):
-                    if _is_image_key(key) and key not in claimed:
-                        self._image_string(key, value, [*path, key], node)
+                    again = id(value) in self.scalars  # the first use is its anchor
+                    self.scalars.add(id(value))
+                    if is_image_key(key) and key not in claimed:
+                        if not (again and self._scalar_alias(key_node, value, [*path, key],
+                                                             node)):
+                            self._image_string(key, value, [*path, key], node)
                     elif key == "values" and value.style in ("|", ">") and "image" in value.value:
                         self.result.notes.append(
                             f"{self.result.source}:{value.start_mark.line + 1}: "
@@ -472,8 +508,59 @@ class _Walker:
                     self.walk(value, [*path, key])
         elif isinstance(node, yaml.SequenceNode):
             for i, item in enumerate(node.value):
+                if isinstance(item, yaml.ScalarNode):
+                    self.scalars.add(id(item))
                 if isinstance(item, yaml.MappingNode | yaml.SequenceNode):
                     self.walk(item, [*path, f"[{i}]"])
+
+    def _duplicates(self, node: yaml.MappingNode, path: list[str]) -> None:
+        first: dict[str, int] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or _is_merge_key(key_node):
+                continue
+            line = key_node.start_mark.line + 1
+            if key_node.value in first:
+                self.result.duplicates.append(DuplicateKey(
+                    key_node.value, _join([*path, key_node.value]), first[key_node.value],
+                    line, node,
+                ))
+            else:
+                first[key_node.value] = line
+
+    def _scalar_alias(
+        self, key_node: yaml.Node, node: yaml.ScalarNode, path: list[str],
+        parent: yaml.MappingNode,
+    ) -> bool:
+        """``image: *name`` where the anchored scalar is not an image where it is defined
+        (``name: &name nginx``): rewriting it would change that other key too, so it is
+        reported and left; True when so."""
+        start = _scalar(self.result, node).start
+        if any(f.start == start for site in self.result.sites for f in site.fields.values()):
+            return False  # an image at its anchor too: converted there, for both
+        probe = Scan(self.result.source, self.result.text)
+        probe._line_starts = self.result._line_starts
+        _Walker(probe, self.document)._image_string(path[-1], node, path, parent)
+        self._report_aliased(key_node, node, probe)
+        return True
+
+    def _report_aliased(self, key_node: yaml.Node, node: yaml.Node, probe: Scan) -> None:
+        for site in probe.sites:
+            self.result.aliased.append(AliasedImage(
+                key_node.start_mark.line + 1, site.found.key_path, site.found.reference,
+                node.start_mark.line + 1,
+            ))
+
+    def _alias(self, key_node: yaml.Node, node: yaml.Node, path: list[str]) -> None:
+        """``image: *base``: the mapping was read where its anchor is; when it was not an
+        image there, what it is here is reported, not rewritten."""
+        if not isinstance(node, yaml.MappingNode) or "image" not in path[-1].lower():
+            return
+        if any(site.mapping is node for site in self.result.sites):
+            return  # an image at its anchor too: converted there, for both
+        probe = Scan(self.result.source, self.result.text)
+        probe._line_starts = self.result._line_starts
+        _Walker(probe, self.document)._mapping_shapes(node, path)
+        self._report_aliased(key_node, node, probe)
 
     def _fields(self, node: yaml.MappingNode) -> tuple[dict[str, Scalar], frozenset[str]]:
         """The image fields of a mapping, merge keys (``<<: *base``) included as YAML
@@ -675,6 +762,10 @@ class _Walker:
         )
 
 
+def _is_merge_key(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:merge"
+
+
 def _entries(
     node: yaml.MappingNode, depth: int = 0
 ) -> Iterator[tuple[yaml.Node, yaml.Node, bool, bool]]:
@@ -682,7 +773,7 @@ def _entries(
     first, then those of ``<<`` merge keys (a mapping, or a list of them, earlier first)."""
     merges: list[yaml.Node] = []
     for key, value in node.value:
-        if isinstance(key, yaml.ScalarNode) and key.tag == "tag:yaml.org,2002:merge":
+        if _is_merge_key(key):
             merges.extend(value.value if isinstance(value, yaml.SequenceNode) else [value])
         else:
             yield key, value, depth == 0, bool(node.flow_style)
