@@ -57,6 +57,7 @@ __all__ = [
     "find_images",
     "gather",
     "scan",
+    "yaml_problem",
 ]
 
 # libyaml's loader where PyYAML has it (every YAML read of values and manifests uses it)
@@ -283,12 +284,8 @@ def scan(text: str, source: str = "<text>") -> Scan:
     result = Scan(source, text)
     try:
         roots = list(yaml.compose_all(text, Loader=LOADER))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
-        raise UnparseableYaml(f"{where}: {exc.problem or exc.context}") from None
     except yaml.YAMLError as exc:
-        raise UnparseableYaml(f"{source}: {exc}") from None
+        raise UnparseableYaml(yaml_problem(exc, source)) from None
     except RecursionError:
         raise UnparseableYaml(f"{source}: nested too deeply to read") from None
     try:
@@ -304,6 +301,23 @@ def scan(text: str, source: str = "<text>") -> Scan:
     except RecursionError:
         raise UnparseableYaml(f"{source}: nested too deeply to read") from None
     return result
+
+
+def yaml_problem(exc: yaml.YAMLError, source: str = "") -> str:
+    """``source:line:column: problem (context at line:column)`` for a YAML error, and
+    never the text around it: PyYAML's own message quotes the offending line (a values
+    file's secret, say) when libyaml is not there to read it."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+        problem = exc.problem or exc.context or "not valid YAML"
+        started = exc.context_mark
+        if exc.problem and exc.context and started is not None and started is not mark:
+            problem += f" ({exc.context} at {started.line + 1}:{started.column + 1})"
+    else:  # a reader error: an unacceptable byte, named by its code and position
+        where, problem = "", " ".join(str(exc).replace('"<unicode string>", ', "").split())
+    prefix = ":".join(part for part in (source, where) if part)
+    return f"{prefix}: {problem}" if prefix else problem
 
 
 def _names_under_hub(result: Scan, document: Document) -> None:
