@@ -492,6 +492,9 @@ class _Walker:
         self.document = document
         self.seen: set[int] = set()
         self.scalars: set[int] = set()  # scalar values met (met again: an alias)
+        self._starts: set[int] = set()  # see _known
+        self._mappings: set[int] = set()
+        self._indexed = 0
 
     def walk(self, node: yaml.Node, path: list[str]) -> None:
         if id(node) in self.seen:  # an alias of a node already visited
@@ -549,13 +552,23 @@ class _Walker:
         (``name: &name nginx``): rewriting it would change that other key too, so it is
         reported and left; True when so."""
         start = _scalar(self.result, node).start
-        if any(f.start == start for site in self.result.sites for f in site.fields.values()):
+        if start in self._known()[0]:
             return False  # an image at its anchor too: converted there, for both
         probe = Scan(self.result.source, self.result.text)
         probe._line_starts = self.result._line_starts
         _Walker(probe, self.document)._image_string(path[-1], node, path, parent)
         self._report_aliased(key_node, node, probe)
         return True
+
+    def _known(self) -> tuple[set[int], set[int]]:
+        """Where the images found so far sit: their values' offsets and their mappings'
+        ids (kept up to date as sites are added, so aliases cost no rescans)."""
+        for site in self.result.sites[self._indexed:]:
+            self._starts.update(f.start for f in site.fields.values())
+            if site.mapping is not None:
+                self._mappings.add(id(site.mapping))
+        self._indexed = len(self.result.sites)
+        return self._starts, self._mappings
 
     def _report_aliased(self, key_node: yaml.Node, node: yaml.Node, probe: Scan) -> None:
         for site in probe.sites:
@@ -569,7 +582,7 @@ class _Walker:
         image there, what it is here is reported, not rewritten."""
         if not isinstance(node, yaml.MappingNode) or "image" not in path[-1].lower():
             return
-        if any(site.mapping is node for site in self.result.sites):
+        if id(node) in self._known()[1]:
             return  # an image at its anchor too: converted there, for both
         probe = Scan(self.result.source, self.result.text)
         probe._line_starts = self.result._line_starts
