@@ -179,10 +179,12 @@ def _write_refusal(path: Path, root: str | None, follow_symlinks: bool) -> str |
     return None
 
 
-def read_only(path: str | Path, mode: int) -> str | None:
+def read_only(path: str | Path, mode: int | None = None) -> str | None:
     """Why ``path`` must not be replaced although its directory would allow it: the user
     made it read-only (no write bit at all, which binds root too, whom the kernel lets
-    write anything), or this user may not write it.  None when it is writable."""
+    write anything), or this user may not write it.  None when it is writable.
+    ``mode``: its st_mode when already known (a symlink's target's)."""
+    mode = os.stat(path).st_mode if mode is None else mode
     if mode & 0o222 == 0:
         return (f"read-only (mode {stat.S_IMODE(mode):04o}): not written; make it writable "
                 "(chmod u+w) to convert it")
