@@ -35,8 +35,11 @@ Behaviour a production registry needs:
   what makes ECR's pull-through cache import an image (its HEAD behaviour is not
   documented), and what the Docker-Content-Digest check needs.
 - **Redirects.**  Blob downloads are redirected to object storage (S3 for ECR, a
-  CDN for Docker Hub); the Authorization header is dropped when the host changes.
-  More than :data:`MAX_REDIRECTS` in a row is reported as a redirect loop.
+  CDN for Docker Hub); the Authorization header (Basic or Bearer) follows a redirect
+  only to the registry's own origin -- same scheme, host and port -- so neither object
+  storage nor an https -> http hop on the same host gets it.  A token realm gets the
+  credentials only over https (or over plain http from a plain-http registry on the
+  same host).  More than :data:`MAX_REDIRECTS` in a row is reported as a redirect loop.
 - **Streaming.**  Blobs are read in chunks and hashed as they arrive, never held
   whole; the sha256 must match the digest asked for.
 """
