@@ -24,7 +24,7 @@ from ecr.charts.helm import HelmFailure
 from ecr.charts.images import ChartRequest, Fetcher, Release
 from ecr.charts.overrides import ChartPlan
 from ecr.charts.source import ChartSource
-from ecr.values.files import atomic_write
+from ecr.values.files import atomic_write, read_only
 
 
 def plan_values_file(
@@ -53,6 +53,10 @@ def write_plan(plan: ChartPlan) -> bool:
     """Write ``plan.target`` (atomically) when its proof passed and it changes; whether
     it was written."""
     if not (plan.ok and plan.changed):
+        return False
+    refusal = read_only(plan.target)
+    if refusal:  # the user made it read-only: not replaced through its directory
+        plan.error = f"{plan.target}: {refusal}"
         return False
     atomic_write(plan.target, plan.text.encode("utf-8"))
     return True

@@ -15,6 +15,7 @@ import importlib.util
 import sys
 from collections.abc import Sequence
 
+from ecr.cli import output
 from ecr.errors import UsageError
 
 _COMMANDS = "ecr.cli.commands."
@@ -68,6 +69,24 @@ def _set_epilog(parser: argparse.ArgumentParser, module: object) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; stdout that cannot be written (closed, EPIPE) fails it, once,
+    whichever command it is (:func:`ecr.cli.output.guarded_stdout`)."""
+    with output.guarded_stdout() as stdout:
+        try:
+            code = _main(argv)
+            stdout.flush()
+        except output.OutputError as exc:
+            return output.report_output_error(exc)
+        except SystemExit:  # argparse: --help, usage errors
+            try:
+                stdout.flush()
+            except output.OutputError as exc:
+                return output.report_output_error(exc)
+            raise
+    return code
+
+
+def _main(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # Importing every command costs ~1 s (boto3, charts); a known command needs only its own.
     parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
@@ -84,8 +103,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return 0
     except Exception as exc:
         if _is_garbled_aws_response(exc):
             print(

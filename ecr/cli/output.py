@@ -8,10 +8,15 @@ stdout into ``jq`` or a file never mixes the two.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
+import io
 import json
+import os
+import signal
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TextIO
 
 
@@ -139,3 +144,117 @@ class PendingProgress:
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+# -- stdout that may be closed or a broken pipe ----------------------------------------
+#
+# ``ecr status >&-`` starts Python with ``sys.stdout = None``: ``print`` then drops every
+# line without a word and ``sys.stdout.write`` raises AttributeError; ``ecr ... | head``
+# gets EPIPE at some later write or at exit.  Like coreutils, a command whose output
+# cannot be written fails: one line on stderr (``ecr: write error: Bad file
+# descriptor``), exit 1; a reader that went away (EPIPE) ends the command quietly with
+# the status a shell shows for a command killed by SIGPIPE.
+
+EPIPE_STATUS = 128 + signal.SIGPIPE
+
+
+class OutputError(Exception):
+    """Standard output cannot be written (closed, a broken pipe, a full disk).  Not an
+    OSError, so a command's own file-error handling never swallows it."""
+
+    def __init__(self, error: OSError) -> None:
+        self.errno = error.errno
+        self.strerror = error.strerror or str(error)
+        super().__init__(f"write error: {self.strerror}")
+
+
+class _GuardedStdout(io.TextIOBase):
+    """``sys.stdout`` for the length of a command: every failed write or flush (or any
+    write at all when stdout was closed) raises :class:`OutputError`."""
+
+    def __init__(self, inner: TextIO | None) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def _failed(self, error: OSError | None = None) -> OutputError:
+        return OutputError(error or OSError(errno.EBADF, os.strerror(errno.EBADF)))
+
+    def write(self, text: str) -> int:
+        if self.inner is None:
+            raise self._failed()
+        try:
+            return self.inner.write(text)
+        except OSError as exc:
+            raise self._failed(exc) from exc
+
+    def flush(self) -> None:
+        if self.inner is None:
+            return
+        try:
+            self.inner.flush()
+        except OSError as exc:
+            raise self._failed(exc) from exc
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return self.inner is not None and self.inner.isatty()
+
+    def fileno(self) -> int:
+        if self.inner is None:
+            raise io.UnsupportedOperation("standard output is closed")
+        return self.inner.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.inner, "encoding", None) or "utf-8"
+
+    def close(self) -> None:  # never closes the real stream; nothing of ours to flush
+        pass
+
+
+def _hold_closed_fd() -> None:
+    """With file descriptor 1 closed, the next file opened would get it, and a child
+    process would write into that file as its stdout: hold it with /dev/null opened
+    read-only, so writes to it still fail (EBADF) as on a closed descriptor."""
+    try:
+        os.fstat(1)
+    except OSError:
+        fd = os.open(os.devnull, os.O_RDONLY)
+        if fd != 1:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def guarded_stdout() -> Iterator[_GuardedStdout]:
+    """Run a command with :class:`_GuardedStdout` as ``sys.stdout`` (restored after)."""
+    original = sys.stdout
+    if original is None:
+        _hold_closed_fd()
+    guard = _GuardedStdout(original)
+    sys.stdout = guard
+    try:
+        yield guard
+    finally:
+        sys.stdout = original
+
+
+def report_output_error(error: OutputError) -> int:
+    """The exit status for a failed write to stdout, after saying so on stderr (quietly
+    for EPIPE: the reader went away, as ``| head`` does)."""
+    if error.errno == errno.EPIPE:
+        _silence_stdout()
+        return int(EPIPE_STATUS)
+    with contextlib.suppress(OSError, AttributeError, ValueError):
+        sys.stderr.write(f"ecr: {error}\n")
+        sys.stderr.flush()
+    return 1
+
+
+def _silence_stdout() -> None:
+    """Point fd 1 at /dev/null so the interpreter's flush at exit does not fail again."""
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from ecr.catalogue import DOCKER_HUB, secret_name
 from ecr.images.reference import Reference
 from ecr.registry.client import (
+    CredentialsWithheld,
     DeadlineExceeded,
     DigestMismatch,
     RegistryClient,
@@ -54,6 +55,8 @@ ERROR = "error"
 # ecr:BatchGetImage on resource: ..." (aws/containers-roadmap#2053)
 _REFUSED_ACTION = re.compile(r"not authorized to perform:? (ecr:[A-Za-z]+)")
 _MISSING_CODES = frozenset({"MANIFEST_UNKNOWN", "NAME_UNKNOWN", "NOT_FOUND"})
+# the part of an image a failed request asked for: /v2/<name>/(manifests|blobs)/<reference>
+_PART_URL = re.compile(r"/v2/.+/(manifests|blobs)/([^/?#]+)$")
 
 PULL_PERMISSIONS = (
     "ecr:BatchGetImage, ecr:GetDownloadUrlForLayer, ecr:BatchImportUpstreamImage and, "
@@ -195,6 +198,21 @@ def classify(exc: BaseException, target: CacheTarget) -> Outcome:
                 f"{target.prefix}/library/<name>, others have no library/."
             )
         return Outcome(UPSTREAM_AUTH_FAILED, text, fix + "." + hint)
+    if isinstance(exc, CredentialsWithheld):
+        return Outcome(
+            UNAUTHORIZED,
+            text,
+            "the registry sends clients to a token service over plain http: use the "
+            "registry's https URL, or have its token realm served over https",
+        )
+    if exc.status == 401 and exc.unanswerable:
+        return Outcome(
+            UNAUTHORIZED,
+            f"{text}: credentials were given but not sent: {exc.unanswerable}",
+            "the registry (or a proxy in front of it) sends a malformed challenge: check "
+            "the registry URL and any proxy in between; a registry should answer 401 with "
+            'WWW-Authenticate: Basic realm="..." or Bearer realm="https://...",service="..."',
+        )
     if (exc.status == 401 or exc.code == "UNAUTHORIZED") and not exc.credentials_sent:
         return Outcome(
             UNAUTHORIZED,
@@ -246,8 +264,32 @@ def classify(exc: BaseException, target: CacheTarget) -> Outcome:
     )
 
 
+def _missing_part(exc: RegistryError, ref: str) -> str | None:
+    """What a 404 for a part of the image was about -- a blob, or a manifest the tag's
+    index lists -- named from the request's URL; None for the tag (or digest) asked for."""
+    match = _PART_URL.search(exc.url)
+    if match is None or exc.code == "NAME_UNKNOWN":
+        return None
+    kind, reference = match.groups()
+    if kind == "blobs":
+        return f"blob {reference}"
+    if reference != ref and reference.startswith("sha256:"):
+        return f"manifest {reference} (listed by the tag's index)"
+    return None
+
+
 def _not_found(exc: RegistryError, target: CacheTarget, ref: str) -> Outcome:
     path = _upstream_path(target)
+    part = _missing_part(exc, ref)
+    if part is not None:
+        reason = (f"HTTP {exc.status} {exc.code or 'NOT_FOUND'}: {part} of {path} is missing; "
+                  f"the image's {'tag' if not target.cache.digest else 'digest'} resolved")
+        return Outcome(
+            NOT_FOUND, reason,
+            "the registry lists this part of the image but does not hold it: the image is "
+            "incomplete upstream or was partly deleted, or the cache has not fetched it yet; "
+            "re-run, re-push the image upstream, or pick another tag",
+        )
     what = "repository" if exc.code == "NAME_UNKNOWN" else f"tag '{ref}'"
     reason = f"HTTP {exc.status} {exc.code or 'NOT_FOUND'}: {what} of {path} not found"
     if target.upstream:

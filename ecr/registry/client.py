@@ -35,8 +35,11 @@ Behaviour a production registry needs:
   what makes ECR's pull-through cache import an image (its HEAD behaviour is not
   documented), and what the Docker-Content-Digest check needs.
 - **Redirects.**  Blob downloads are redirected to object storage (S3 for ECR, a
-  CDN for Docker Hub); the Authorization header is dropped when the host changes.
-  More than :data:`MAX_REDIRECTS` in a row is reported as a redirect loop.
+  CDN for Docker Hub); the Authorization header (Basic or Bearer) follows a redirect
+  only to the registry's own origin -- same scheme, host and port -- so neither object
+  storage nor an https -> http hop on the same host gets it.  A token realm gets the
+  credentials only over https (or over plain http from a plain-http registry on the
+  same host).  More than :data:`MAX_REDIRECTS` in a row is reported as a redirect loop.
 - **Streaming.**  Blobs are read in chunks and hashed as they arrive, never held
   whole; the sha256 must match the digest asked for.
 """
@@ -63,6 +66,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import HTTPError as Urllib3Error
 
+from ecr.images.reference import printable
 from ecr.registry.auth import Challenge, Credentials, parse_challenge
 from ecr.registry.manifest import (
     MANIFEST_ACCEPT,
@@ -89,13 +93,15 @@ class RegistryError(Exception):
 
     def __init__(
         self, status: int, code: str, message: str, url: str = "",
-        credentials_sent: bool = True,
+        credentials_sent: bool = True, unanswerable: str = "",
     ) -> None:
         self.status = status
         self.code = code  # errors[0].code, e.g. MANIFEST_UNKNOWN; "" when absent
         self.message = message  # "" when the body said nothing
         self.url = url
         self.credentials_sent = credentials_sent  # False: a 401 to a request without any
+        # a 401 whose challenge we could not answer, and why (quoted safely); "" otherwise
+        self.unanswerable = unanswerable
         super().__init__(self.text)
 
     @property
@@ -103,6 +109,14 @@ class RegistryError(Exception):
         """``HTTP 404 MANIFEST_UNKNOWN: not found``; each part once, absent parts left out."""
         detail = ": ".join(p for p in (self.code, self.message) if p)
         return f"HTTP {self.status} {detail}".strip()
+
+
+class CredentialsWithheld(RegistryError):
+    """Credentials were given, but sending them would expose them (a token realm over
+    plain http for an https registry); nothing was sent."""
+
+    def __init__(self, message: str, url: str) -> None:
+        super().__init__(401, "", message, url, credentials_sent=False)
 
 
 class RegistryUnreachable(Exception):
@@ -262,6 +276,7 @@ class RegistryClient:
     ) -> None:
         parts = urllib.parse.urlsplit(base_url if "://" in base_url else f"https://{base_url}")
         self.base_url = f"{parts.scheme}://{parts.netloc}"
+        self._origin = origin(self.base_url)
         self.host = parts.netloc
         self.credentials = credentials
         self.retry = retry or RetryPolicy()
@@ -461,7 +476,7 @@ class RegistryClient:
             with self._lock:
                 self._basic = True
             return self.credentials.basic_header()
-        if challenge.scheme == "bearer" and challenge.params.get("realm"):
+        if challenge.scheme == "bearer" and _is_http_url(challenge.params.get("realm", "")):
             return self._bearer_token(challenge, scope)
         return None
 
@@ -473,6 +488,12 @@ class RegistryClient:
         url = realm + ("&" if "?" in realm else "?") + urllib.parse.urlencode(params)
         headers = {"User-Agent": USER_AGENT}
         if self.credentials:
+            if not self._may_send_credentials_to(realm):
+                raise CredentialsWithheld(
+                    f"the registry's token realm {_quoted(realm)} is plain http: the "
+                    "credentials were not sent (they would cross the network in clear text)",
+                    realm,
+                )
             headers["Authorization"] = self.credentials.basic_header()
         resp = self._send("GET", url, headers)
         if resp.status != 200:
@@ -495,6 +516,15 @@ class RegistryClient:
             # renew a little early so a token never expires in flight
             self._tokens[scope] = (header, time.monotonic() + max(expires_in - 10, 1))
         return header
+
+    def _may_send_credentials_to(self, realm: str) -> bool:
+        """A token realm gets our credentials over https, or over plain http only from a
+        plain-http registry on the same host (a local test registry): never a downgrade."""
+        scheme, host, _ = origin(realm)
+        if scheme == "https":
+            return True
+        own_scheme, own_host, _ = self._origin
+        return scheme == own_scheme == "http" and host == own_host
 
     # -- HTTP ---------------------------------------------------------------------
 
@@ -553,7 +583,12 @@ class RegistryClient:
             answer = self._answer(challenge, scope)
             if answer is None or answer == auth:
                 sent = auth is not None and self.credentials is not None
-                raise _error_from(401, first, url, credentials_sent=sent)
+                error = _error_from(401, first, url, credentials_sent=sent)
+                if answer is None and self.credentials is not None:
+                    error.unanswerable = challenge_problem(
+                        resp.headers.get("WWW-Authenticate"), challenge
+                    )
+                raise error
             resp = self._send(method, url, _with_auth(base_headers, answer))
         seen = {url}
         for _ in range(MAX_REDIRECTS):
@@ -566,9 +601,10 @@ class RegistryClient:
                 raise RegistryError(resp.status, "", f"redirect loop: {url} redirects back "
                                     f"to {target}", url)
             seen.add(target)
-            same_host = urllib.parse.urlsplit(target).netloc == urllib.parse.urlsplit(url).netloc
-            # object storage URLs carry their own signature; our token must not leak there
-            redirect_headers = dict(base_headers) if not same_host else dict(
+            # credentials go only to the registry itself: same scheme, host and port.  Object
+            # storage URLs carry their own signature, and an https -> http hop on the same
+            # host would send them in clear text
+            redirect_headers = dict(base_headers) if origin(target) != self._origin else dict(
                 _with_auth(base_headers, self._auth_header(scope))
             )
             url = target
@@ -678,6 +714,42 @@ def _parse_token(body: bytes, realm: str) -> tuple[str, float]:
         raise RegistryError(200, "", f"token endpoint {realm} sent a token with a bad "
                             f"expires_in ({shown}): not a positive number of seconds", realm)
     return f"Bearer {token}", expires_in
+
+
+def challenge_problem(header: str | None, challenge: Challenge | None) -> str:
+    """Why a 401's challenge could not be answered with the credentials we hold, for a
+    message: the header quoted safely (escaped, cut short), never taken as is."""
+    if not header or challenge is None:
+        return "the registry's 401 has no WWW-Authenticate challenge"
+    shown = _quoted(header)
+    if challenge.scheme not in ("basic", "bearer"):
+        return f"the registry's challenge is malformed (not Basic or Bearer): {shown}"
+    return f"the registry's Bearer challenge is malformed (no http(s) realm): {shown}"
+
+
+def _quoted(text: str, limit: int = 120) -> str:
+    """``text`` for a message: unprintable characters escaped, cut at ``limit``."""
+    cut = text if len(text) <= limit else text[:limit] + "..."
+    return "'" + printable(cut) + "'"
+
+
+def _is_http_url(url: str) -> bool:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of ``url``, the port filled in for http and https: what must
+    match for a request to go where credentials were meant to go (RFC 6454 origins)."""
+    parts = urllib.parse.urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1  # a bad port matches no origin
+    if port is None:
+        port = {"http": 80, "https": 443}.get(scheme)
+    return scheme, (parts.hostname or "").lower(), port
 
 
 def _with_auth(headers: Mapping[str, str], auth: str | None) -> dict[str, str]:

@@ -27,6 +27,7 @@ __all__ = [
     "NotRegularFile",
     "atomic_write",
     "convert_file",
+    "read_only",
     "read_regular",
     "summary",
     "unified_diff",
@@ -167,10 +168,29 @@ def _write_refusal(path: Path, root: str | None, follow_symlinks: bool) -> str |
         if not inside:
             return (f"a symlink to {real}, outside {root}: not written "
                     "(--follow-symlinks writes through it)")
-    links = os.stat(real).st_nlink
+    info = os.stat(real)
+    refusal = read_only(real, info.st_mode)
+    if refusal:
+        return refusal
+    links = info.st_nlink
     if links > 1:
         return (f"has {links} hard links: replacing it would break them, so it was not "
                 "written (convert a copy, or remove the other links)")
+    return None
+
+
+def read_only(path: str | Path, mode: int | None = None) -> str | None:
+    """Why ``path`` must not be replaced although its directory would allow it: the user
+    made it read-only (no write bit at all, which binds root too, whom the kernel lets
+    write anything), or this user may not write it.  None when it is writable.
+    ``mode``: its st_mode when already known (a symlink's target's)."""
+    mode = os.stat(path).st_mode if mode is None else mode
+    if mode & 0o222 == 0:
+        return (f"read-only (mode {stat.S_IMODE(mode):04o}): not written; make it writable "
+                "(chmod u+w) to convert it")
+    if not os.access(path, os.W_OK):
+        return (f"not writable by this user (mode {stat.S_IMODE(mode):04o}): not written; "
+                "convert it as its owner, or make it writable")
     return None
 
 

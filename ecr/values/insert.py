@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 from ecr.values.quoting import render_key, render_value
-from ecr.values.scan import LOADER, child
+from ecr.values.scan import LOADER, child, yaml_problem
 
 _BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 
@@ -48,8 +48,11 @@ def _checked(text: str, path: Sequence[str], value: Scalar) -> str:
     try:
         before = _load(text) if text.strip() else None
         after = _load(out)
-    except (yaml.YAMLError, RecursionError) as exc:
-        raise InsertError(f"{'.'.join(path)}: the edit does not read back ({exc})") from None
+    except yaml.YAMLError as exc:
+        raise InsertError(f"{'.'.join(path)}: the edit does not read back "
+                          f"({yaml_problem(exc)})") from None
+    except (RecursionError, ValueError):  # too deep; a date like 2024-13-45 (ValueError)
+        raise InsertError(f"{'.'.join(path)}: the edit does not read back") from None
     expected = _with(before, path, value)
     if after != expected:
         raise InsertError(f"{'.'.join(path)}: the file's shape does not allow a safe edit here; "
@@ -73,7 +76,7 @@ def _set_one(text: str, path: Sequence[str], value: Scalar) -> str:
     try:
         root = yaml.compose(text, Loader=LOADER)
     except yaml.YAMLError as exc:
-        raise InsertError(f"not valid YAML: {exc}") from exc
+        raise InsertError(f"not valid YAML: {yaml_problem(exc)}") from None
     except RecursionError:
         raise InsertError("the values file nests too deeply to edit") from None
     nl = "\r\n" if "\r\n" in text else "\n"

@@ -40,6 +40,7 @@ from ecr.values.scan import (
     UnparseableYaml,
     assemble,
     child,
+    is_image_key,
     scan,
 )
 
@@ -47,7 +48,7 @@ __all__ = ["Change", "Rewrite", "Skip", "rewrite"]
 
 
 # Skip kinds that mean "this image will not come from the cache": exit status 2.
-ERROR_KINDS = frozenset({"invalid", "unsupported", "unproven-rewrite"})
+ERROR_KINDS = frozenset({"invalid", "unsupported", "unproven-rewrite", "duplicate-key", "alias"})
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,9 @@ class Skip:
     key_path: str
     reference: str
     # cached | templated | empty | multiline | invalid | unsupported | unlocatable |
-    # unproven (the registry may come from elsewhere) | kustomize-templated
+    # unproven (the registry may come from elsewhere) | kustomize-templated |
+    # duplicate-key (a key given twice on an image's path: the file is not rewritten) |
+    # alias (an image reached through a YAML alias whose anchor is not an image)
     kind: str
     reason: str
 
@@ -146,6 +149,12 @@ def _rewrite(
 ) -> Rewrite:
     scanned = scan(text, source)
     result = Rewrite(source, text, notes=list(scanned.notes))
+    if _duplicate_keys(scanned, result):
+        result.text = text
+        return result
+    result.skips += [Skip(a.line, a.key_path, a.reference, "alias",
+                          f"left: YAML alias; convert the anchor (line {a.anchor_line})")
+                     for a in scanned.aliased]
     ctx = _Context(registry, host_prefixes, aliases, scanned, result)
     for site in scanned.sites:
         _convert_site(ctx, site)
@@ -164,6 +173,29 @@ def _rewrite(
         for block, converted in filter(None, inner):
             _merge(result, block, converted)
     return result
+
+
+def _duplicate_keys(scanned: Scan, result: Rewrite) -> bool:
+    """Report keys given twice on an image's path; True when there are any (then nothing
+    in the text is rewritten: which value counts depends on the reader)."""
+    found = False
+    for dup in scanned.duplicates:
+        sites = [site for site in [*scanned.sites, *scanned.prefixes]
+                 if (site.mapping is dup.mapping and dup.key in (*site.fields, "name"))
+                 or _under(site.found.key_path, dup.key_path)]
+        if not sites and not is_image_key(dup.key):
+            continue
+        found = True
+        result.skips.append(Skip(
+            dup.line, dup.key_path, "(ambiguous)", "duplicate-key",
+            f"'{dup.key}' is given twice (lines {dup.first_line} and {dup.line}): Helm uses "
+            "the last, other tools the first; keep one, then convert. File not written",
+        ))
+    return found
+
+
+def _under(key_path: str, prefix: str) -> bool:
+    return key_path == prefix or key_path.startswith((prefix + ".", prefix + "["))
 
 
 def _values_string(

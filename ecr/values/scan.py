@@ -43,9 +43,11 @@ import yaml
 from ecr.images.reference import InvalidReference, parse
 
 __all__ = [
+    "AliasedImage",
     "Candidate",
     "Collected",
     "Document",
+    "DuplicateKey",
     "FoundImage",
     "ImageSite",
     "Scalar",
@@ -55,6 +57,7 @@ __all__ = [
     "find_images",
     "gather",
     "scan",
+    "yaml_problem",
 ]
 
 # libyaml's loader where PyYAML has it (every YAML read of values and manifests uses it)
@@ -142,6 +145,29 @@ class Document:
     allow_insecure: Scalar | None = None  # global.security.allowInsecureImages
 
 
+@dataclass(frozen=True)
+class DuplicateKey:
+    """A key given twice in one mapping: YAML loaders differ on which wins (Helm takes
+    the last), so nothing under it can be rewritten with certainty."""
+
+    key: str
+    key_path: str  # the duplicated key's path, "app.image.repository"
+    first_line: int  # 1-based line of the first occurrence
+    line: int  # of the second (the one Helm uses, when there are two)
+    mapping: yaml.MappingNode
+
+
+@dataclass(frozen=True)
+class AliasedImage:
+    """An image reached through a YAML alias (``image: *base``) whose anchor is not an
+    image where it is defined: rewriting it means editing the anchor, left to a person."""
+
+    line: int  # 1-based line of the key holding the alias
+    key_path: str
+    reference: str
+    anchor_line: int
+
+
 @dataclass
 class Scan:
     source: str
@@ -152,6 +178,8 @@ class Scan:
     # ``imageRegistry`` + ``imageNamespace``): not images themselves, so not in ``sites``.
     prefixes: list[ImageSite] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # things seen but not handled
+    duplicates: list[DuplicateKey] = field(default_factory=list)
+    aliased: list[AliasedImage] = field(default_factory=list)
     _line_starts: list[int] | None = None
 
     def offset(self, line0: int, column: int) -> int:
@@ -256,12 +284,8 @@ def scan(text: str, source: str = "<text>") -> Scan:
     result = Scan(source, text)
     try:
         roots = list(yaml.compose_all(text, Loader=LOADER))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
-        raise UnparseableYaml(f"{where}: {exc.problem or exc.context}") from None
     except yaml.YAMLError as exc:
-        raise UnparseableYaml(f"{source}: {exc}") from None
+        raise UnparseableYaml(yaml_problem(exc, source)) from None
     except RecursionError:
         raise UnparseableYaml(f"{source}: nested too deeply to read") from None
     try:
@@ -277,6 +301,23 @@ def scan(text: str, source: str = "<text>") -> Scan:
     except RecursionError:
         raise UnparseableYaml(f"{source}: nested too deeply to read") from None
     return result
+
+
+def yaml_problem(exc: yaml.YAMLError, source: str = "") -> str:
+    """``source:line:column: problem (context at line:column)`` for a YAML error, and
+    never the text around it: PyYAML's own message quotes the offending line (a values
+    file's secret, say) when libyaml is not there to read it."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+        problem = exc.problem or exc.context or "not valid YAML"
+        started = exc.context_mark
+        if exc.problem and exc.context and started is not None and started is not mark:
+            problem += f" ({exc.context} at {started.line + 1}:{started.column + 1})"
+    else:  # a reader error: an unacceptable byte, named by its code and position
+        where, problem = "", " ".join(str(exc).replace('"<unicode string>", ', "").split())
+    prefix = ":".join(part for part in (source, where) if part)
+    return f"{prefix}: {problem}" if prefix else problem
 
 
 def _names_under_hub(result: Scan, document: Document) -> None:
@@ -441,7 +482,7 @@ def _join(path: list[str]) -> str:
     return out
 
 
-def _is_image_key(key: str) -> bool:
+def is_image_key(key: str) -> bool:
     return key == "image" or (key.endswith("Image") and key[:1].islower())
 
 
@@ -450,18 +491,30 @@ class _Walker:
         self.result = result
         self.document = document
         self.seen: set[int] = set()
+        self.scalars: set[int] = set()  # scalar values met (met again: an alias)
+        self._starts: set[int] = set()  # see _known
+        self._mappings: set[int] = set()
+        self._indexed = 0
 
     def walk(self, node: yaml.Node, path: list[str]) -> None:
         if id(node) in self.seen:  # an alias of a node already visited
             return
         self.seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
+            self._duplicates(node, path)
             claimed = self._mapping_shapes(node, path)
             for key_node, value in node.value:
                 key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+                if id(value) in self.seen and not _is_merge_key(key_node):
+                    self._alias(key_node, value, [*path, key])
+                    continue
                 if isinstance(value, yaml.ScalarNode):
-                    if _is_image_key(key) and key not in claimed:
-                        self._image_string(key, value, [*path, key], node)
+                    again = id(value) in self.scalars  # the first use is its anchor
+                    self.scalars.add(id(value))
+                    if is_image_key(key) and key not in claimed:
+                        if not (again and self._scalar_alias(key_node, value, [*path, key],
+                                                             node)):
+                            self._image_string(key, value, [*path, key], node)
                     elif key == "values" and value.style in ("|", ">") and "image" in value.value:
                         self.result.notes.append(
                             f"{self.result.source}:{value.start_mark.line + 1}: "
@@ -472,8 +525,69 @@ class _Walker:
                     self.walk(value, [*path, key])
         elif isinstance(node, yaml.SequenceNode):
             for i, item in enumerate(node.value):
+                if isinstance(item, yaml.ScalarNode):
+                    self.scalars.add(id(item))
                 if isinstance(item, yaml.MappingNode | yaml.SequenceNode):
                     self.walk(item, [*path, f"[{i}]"])
+
+    def _duplicates(self, node: yaml.MappingNode, path: list[str]) -> None:
+        first: dict[str, int] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or _is_merge_key(key_node):
+                continue
+            line = key_node.start_mark.line + 1
+            if key_node.value in first:
+                self.result.duplicates.append(DuplicateKey(
+                    key_node.value, _join([*path, key_node.value]), first[key_node.value],
+                    line, node,
+                ))
+            else:
+                first[key_node.value] = line
+
+    def _scalar_alias(
+        self, key_node: yaml.Node, node: yaml.ScalarNode, path: list[str],
+        parent: yaml.MappingNode,
+    ) -> bool:
+        """``image: *name`` where the anchored scalar is not an image where it is defined
+        (``name: &name nginx``): rewriting it would change that other key too, so it is
+        reported and left; True when so."""
+        start = _scalar(self.result, node).start
+        if start in self._known()[0]:
+            return False  # an image at its anchor too: converted there, for both
+        probe = Scan(self.result.source, self.result.text)
+        probe._line_starts = self.result._line_starts
+        _Walker(probe, self.document)._image_string(path[-1], node, path, parent)
+        self._report_aliased(key_node, node, probe)
+        return True
+
+    def _known(self) -> tuple[set[int], set[int]]:
+        """Where the images found so far sit: their values' offsets and their mappings'
+        ids (kept up to date as sites are added, so aliases cost no rescans)."""
+        for site in self.result.sites[self._indexed:]:
+            self._starts.update(f.start for f in site.fields.values())
+            if site.mapping is not None:
+                self._mappings.add(id(site.mapping))
+        self._indexed = len(self.result.sites)
+        return self._starts, self._mappings
+
+    def _report_aliased(self, key_node: yaml.Node, node: yaml.Node, probe: Scan) -> None:
+        for site in probe.sites:
+            self.result.aliased.append(AliasedImage(
+                key_node.start_mark.line + 1, site.found.key_path, site.found.reference,
+                node.start_mark.line + 1,
+            ))
+
+    def _alias(self, key_node: yaml.Node, node: yaml.Node, path: list[str]) -> None:
+        """``image: *base``: the mapping was read where its anchor is; when it was not an
+        image there, what it is here is reported, not rewritten."""
+        if not isinstance(node, yaml.MappingNode) or "image" not in path[-1].lower():
+            return
+        if id(node) in self._known()[1]:
+            return  # an image at its anchor too: converted there, for both
+        probe = Scan(self.result.source, self.result.text)
+        probe._line_starts = self.result._line_starts
+        _Walker(probe, self.document)._mapping_shapes(node, path)
+        self._report_aliased(key_node, node, probe)
 
     def _fields(self, node: yaml.MappingNode) -> tuple[dict[str, Scalar], frozenset[str]]:
         """The image fields of a mapping, merge keys (``<<: *base``) included as YAML
@@ -675,6 +789,10 @@ class _Walker:
         )
 
 
+def _is_merge_key(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:merge"
+
+
 def _entries(
     node: yaml.MappingNode, depth: int = 0
 ) -> Iterator[tuple[yaml.Node, yaml.Node, bool, bool]]:
@@ -682,7 +800,7 @@ def _entries(
     first, then those of ``<<`` merge keys (a mapping, or a list of them, earlier first)."""
     merges: list[yaml.Node] = []
     for key, value in node.value:
-        if isinstance(key, yaml.ScalarNode) and key.tag == "tag:yaml.org,2002:merge":
+        if _is_merge_key(key):
             merges.extend(value.value if isinstance(value, yaml.SequenceNode) else [value])
         else:
             yield key, value, depth == 0, bool(node.flow_style)

@@ -50,6 +50,8 @@ NAME_UNKNOWN = "The repository with name '{name}' does not exist in the registry
 ECR_CHALLENGE = 'Basic realm="https://{host}/",service="ecr.amazonaws.com"'
 # 404 MANIFEST_UNKNOWN for an image the repository does not hold
 IMAGE_NOT_FOUND = "Requested image not found"
+# 404 BLOB_UNKNOWN: distribution's answer for a blob it does not hold (its errcode text)
+BLOB_UNKNOWN = "blob unknown to registry"
 
 NOT_AUTHORIZED = (
     "User: arn:aws:sts::123456789012:assumed-role/node/i-0 is not authorized to perform: "
@@ -69,6 +71,7 @@ class Fault:
     # | "corrupt" (flip a body byte) | "truncate" (send half the body, then close)
     # | "redirect" (307 to ``target``, as ECR sends blob downloads to S3)
     # | "missing" (ECR's 404 for an image it does not hold)
+    # | "blob-unknown" (distribution's 404 for a blob it does not hold)
     # | "expired" (ECR's expired-token 403) | "name-unknown" (ECR's 404 for no repository)
     # | "ecr-401" (ECR's Basic challenge, always) | "schema1" (a signed schema 1 manifest)
     # hostile registries (issue 14):
@@ -166,6 +169,9 @@ def _handler(state: GateState, port_of: Callable[[], int]) -> type[BaseHTTPReque
                     return
                 if fault.action == "missing":
                     self._error(404, "MANIFEST_UNKNOWN", IMAGE_NOT_FOUND)
+                    return
+                if fault.action == "blob-unknown":
+                    self._error(404, "BLOB_UNKNOWN", BLOB_UNKNOWN)
                     return
                 if fault.action == "expired":
                     self._error(403, "DENIED", TOKEN_EXPIRED)
