@@ -1,0 +1,202 @@
+"""The kustomizations under some paths, what each references, and the roots.
+
+A kustomization is a directory holding ``kustomization.yaml``, ``kustomization.yml`` or
+``Kustomization`` (kind ``Kustomization`` or ``Component``).  Its ``resources``,
+``bases`` and ``components`` name files, directories (other kustomizations) or remote
+targets (URLs); ``patches`` & co. name files.  The roots are the kustomizations that no
+other one in the tree includes: what a user deploys.  Remote targets and ``helmCharts``
+are only noted: they are never fetched or rendered here.
+
+Pure apart from reading the kustomization files and looking at paths.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ecr.values.scan import LOADER
+
+__all__ = ["KUSTOMIZATION_NAMES", "Kustomization", "Tree", "find_trees", "kustomization_file"]
+
+# kustomize's own order of preference (konfig.RecognizedKustomizationFileNames)
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+_INCLUDES = ("resources", "bases", "components")
+_FILE_LISTS = ("patchesStrategicMerge", "crds", "configurations", "transformers",
+               "generators", "validators")
+_PATH_ITEMS = ("patches", "patchesJson6902", "replacements")
+# what kustomize reads as a remote target rather than a local path
+_REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|"
+                     r"bitbucket\.org/)|\?ref=|\.git(?:/|$|\?)|//", re.IGNORECASE)
+
+
+def kustomization_file(directory: Path) -> Path | None:
+    """The kustomization file of ``directory`` (kustomize's name order), or None."""
+    for name in KUSTOMIZATION_NAMES:
+        candidate = directory / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@dataclass
+class Kustomization:
+    directory: Path
+    file: Path
+    kind: str = "Kustomization"  # or Component
+    includes: list[Path] = field(default_factory=list)  # kustomization directories
+    files: list[Path] = field(default_factory=list)  # resource and patch files it reads
+    remote: list[str] = field(default_factory=list)  # remote resources/bases/components
+    problems: list[str] = field(default_factory=list)  # why it cannot be rendered here
+
+    @property
+    def is_component(self) -> bool:
+        return self.kind == "Component"
+
+
+@dataclass
+class Tree:
+    """Kustomizations connected by includes: converted and proven as one unit."""
+
+    kustomizations: dict[Path, Kustomization]  # by resolved directory
+    roots: list[Path]
+
+    @property
+    def files(self) -> set[Path]:
+        """Every file the tree reads (resolved): not converted on their own."""
+        found: set[Path] = set()
+        for k in self.kustomizations.values():
+            found.add(k.file.resolve())
+            found.update(path.resolve() for path in k.files)
+        return found
+
+    def reaches(self, root: Path) -> Iterator[Kustomization]:
+        """``root`` and every kustomization it includes, each once."""
+        seen: set[Path] = set()
+        stack = [root]
+        while stack:
+            here = stack.pop()
+            if here in seen or here not in self.kustomizations:
+                continue
+            seen.add(here)
+            yield self.kustomizations[here]
+            stack.extend(self.kustomizations[here].includes)
+
+
+def is_remote(entry: str) -> bool:
+    return bool(_REMOTE.search(entry))
+
+
+def find_trees(paths: Iterable[Path]) -> list[Tree]:
+    """The kustomization trees under ``paths`` (files named like a kustomization, and
+    directories searched for them), with every kustomization they include, even outside
+    ``paths``."""
+    start: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            start.extend(_search(path))
+        elif path.name in KUSTOMIZATION_NAMES and path.is_file():
+            start.append(path.parent)
+    found: dict[Path, Kustomization] = {}
+    pending = [d.resolve() for d in start]
+    while pending:
+        directory = pending.pop()
+        if directory in found:
+            continue
+        file = kustomization_file(directory)
+        if file is None:
+            continue
+        kustomization = _read(directory, file)
+        found[directory] = kustomization
+        pending.extend(kustomization.includes)
+    return _group(found)
+
+
+def _search(top: Path) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(top):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        if any(name in KUSTOMIZATION_NAMES for name in filenames):
+            yield Path(dirpath)
+
+
+def _read(directory: Path, file: Path) -> Kustomization:
+    result = Kustomization(directory, file)
+    try:
+        data = yaml.load(file.read_text(encoding="utf-8"), Loader=LOADER)  # noqa: S506
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError) as exc:
+        result.problems.append(f"{file}: cannot be read as YAML ({exc})")
+        return result
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        result.problems.append(f"{file}: not a mapping")
+        return result
+    if data.get("kind") == "Component":
+        result.kind = "Component"
+    for key in _INCLUDES:
+        for entry in _strings(data.get(key)):
+            _include(result, directory, entry)
+    for key in _FILE_LISTS:
+        for entry in _strings(data.get(key)):
+            _file(result, directory, entry)
+    for key in _PATH_ITEMS:
+        for item in data.get(key) or []:
+            if isinstance(item, dict) and isinstance(item.get("path"), str):
+                _file(result, directory, item["path"])
+    if data.get("helmCharts") or data.get("helmChartInflationGenerator"):
+        result.problems.append(
+            f"{file}: helmCharts need kustomize --enable-helm and the chart from its "
+            "repository; convert the chart with --chart instead")
+    return result
+
+
+def _strings(value: Any) -> list[str]:
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
+def _include(result: Kustomization, directory: Path, entry: str) -> None:
+    target = directory / entry
+    if target.is_dir():
+        result.includes.append(target.resolve())
+    elif target.is_file():
+        result.files.append(target)
+    elif is_remote(entry):
+        result.remote.append(entry)
+    else:
+        result.problems.append(f"{result.file}: {entry} does not exist")
+
+
+def _file(result: Kustomization, directory: Path, entry: str) -> None:
+    target = directory / entry
+    if target.is_file():
+        result.files.append(target)
+    elif "\n" not in entry and is_remote(entry):
+        result.remote.append(entry)
+
+
+def _group(found: dict[Path, Kustomization]) -> list[Tree]:
+    """Connected kustomizations, each group with its roots (included by no other)."""
+    included = {target for k in found.values() for target in k.includes}
+    parent: dict[Path, Path] = {d: d for d in found}
+
+    def top(d: Path) -> Path:
+        while parent[d] != d:
+            parent[d] = parent[parent[d]]
+            d = parent[d]
+        return d
+
+    for directory, kustomization in found.items():
+        for target in kustomization.includes:
+            if target in found:
+                parent[top(target)] = top(directory)
+    groups: dict[Path, dict[Path, Kustomization]] = {}
+    for directory in sorted(found):
+        groups.setdefault(top(directory), {})[directory] = found[directory]
+    return [Tree(members, sorted(d for d in members if d not in included))
+            for members in groups.values()]
