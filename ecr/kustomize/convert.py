@@ -214,7 +214,6 @@ class _Proof:
         cannot move is reported here."""
         wanted: dict[str, str] = {}
         for container in self.before:
-            where = self._where(container)
             try:
                 image = self.target.cache(container.image)
             except InvalidReference as exc:
@@ -224,7 +223,7 @@ class _Proof:
                 host = container.image.split("/", 1)[0]
                 self._skip(container, "unsupported",
                            f"{host} cannot be cached by ECR (--alias {host}=HOST if it is "
-                           f"mirrored on a cacheable host); left as it is in {where}")
+                           "mirrored on a cacheable host); left as it is")
                 continue
             if not image.changed:
                 self._skip(container, "cached", "already in the registry")

@@ -40,7 +40,7 @@ def kustomization_file(directory: Path) -> Path | None:
     """The kustomization file of ``directory`` (kustomize's name order), or None."""
     for name in KUSTOMIZATION_NAMES:
         candidate = directory / name
-        if candidate.is_file():
+        if os.path.isfile(candidate):
             return candidate
     return None
 
@@ -72,8 +72,8 @@ class Tree:
         """Every file the tree reads (resolved): not converted on their own."""
         found: set[Path] = set()
         for k in self.kustomizations.values():
-            found.add(k.file.resolve())
-            found.update(path.resolve() for path in k.files)
+            found.add(_real(k.file))
+            found.update(_real(path) for path in k.files)
         return found
 
     def reaches(self, root: Path) -> Iterator[Kustomization]:
@@ -89,6 +89,10 @@ class Tree:
             stack.extend(self.kustomizations[here].includes)
 
 
+def _real(path: Path) -> Path:
+    return Path(os.path.realpath(path))  # never raises, even for a symlink loop
+
+
 def is_remote(entry: str) -> bool:
     return bool(_REMOTE.search(entry))
 
@@ -99,12 +103,12 @@ def find_trees(paths: Iterable[Path]) -> list[Tree]:
     ``paths``."""
     start: list[Path] = []
     for path in paths:
-        if path.is_dir():
+        if os.path.isdir(path):
             start.extend(_search(path))
-        elif path.name in KUSTOMIZATION_NAMES and path.is_file():
+        elif path.name in KUSTOMIZATION_NAMES and os.path.isfile(path):
             start.append(path.parent)
     found: dict[Path, Kustomization] = {}
-    pending = [d.resolve() for d in start]
+    pending = [_real(d) for d in start]
     while pending:
         directory = pending.pop()
         if directory in found:
@@ -162,9 +166,9 @@ def _strings(value: Any) -> list[str]:
 
 def _include(result: Kustomization, directory: Path, entry: str) -> None:
     target = directory / entry
-    if target.is_dir():
-        result.includes.append(target.resolve())
-    elif target.is_file():
+    if os.path.isdir(target):
+        result.includes.append(_real(target))
+    elif os.path.isfile(target):
         result.files.append(target)
     elif is_remote(entry):
         result.remote.append(entry)
@@ -174,7 +178,7 @@ def _include(result: Kustomization, directory: Path, entry: str) -> None:
 
 def _file(result: Kustomization, directory: Path, entry: str) -> None:
     target = directory / entry
-    if target.is_file():
+    if os.path.isfile(target):
         result.files.append(target)
     elif "\n" not in entry and is_remote(entry):
         result.remote.append(entry)
