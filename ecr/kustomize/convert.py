@@ -300,7 +300,9 @@ def _differences(before: list[Any], after: list[Any], target: Target) -> list[st
     old = {key(d): d for d in before}
     new = {key(d): d for d in after}
     if old.keys() != new.keys():
-        return [f"objects differ: {sorted(old.keys() ^ new.keys())}"]
+        gone = ", ".join("/".join(k[1:]) for k in sorted(old.keys() - new.keys()))
+        added = ", ".join("/".join(k[1:]) for k in sorted(new.keys() - old.keys()))
+        return [f"the objects differ (before only: {gone or '-'}; after only: {added or '-'})"]
     wrong: list[str] = []
     for name, doc in old.items():
         _walk(doc, new[name], "/".join(name[1:]), target, wrong)
