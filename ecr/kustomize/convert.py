@@ -135,9 +135,7 @@ def _convert_root(tree: Tree, root: Path, target: Target, kubectl: str,
         outcome.notes.append(f"{root}: a Component that no kustomization given includes: "
                              "nothing renders it, nothing converted")
         return outcome
-    blockers = [problem for k in tree.reaches(root) for problem in k.problems]
-    blockers += [f"{k.file}: remote {entry} is not fetched here"
-                 for k in tree.reaches(root) for entry in k.remote]
+    blockers = tree.blockers(root)
     if blockers:
         _leave(outcome, "; ".join(blockers))
         return outcome

@@ -76,6 +76,14 @@ class Tree:
             found.update(_real(path) for path in k.files)
         return found
 
+    def blockers(self, root: Path) -> list[str]:
+        """Why ``root`` cannot be rendered here (remote targets, helmCharts, missing or
+        unreadable files): empty when it can."""
+        reached = list(self.reaches(root))
+        return ([problem for k in reached for problem in k.problems]
+                + [f"{k.file}: remote {entry} is not fetched here"
+                   for k in reached for entry in k.remote])
+
     def reaches(self, root: Path) -> Iterator[Kustomization]:
         """``root`` and every kustomization it includes, each once."""
         seen: set[Path] = set()
