@@ -192,10 +192,8 @@ class _Proof:
             except RenderFailed as exc:
                 self._fail("unproven-rewrite", f"the converted tree does not render: {exc}")
                 return
-            missing, wrong = self._compare(containers(after))
-            if not wrong and not missing:
-                wrong = _differences(documents(self.before_text), documents(after),
-                                     self.target)
+            missing, wrong = prove(self.before_text, self.before, self.expected, after,
+                                   self.target, self.outcome.directory.name)
             if wrong:
                 self._fail("unproven-rewrite", "; ".join(wrong[:5]))
                 return
@@ -210,25 +208,11 @@ class _Proof:
     def _wanted(self) -> dict[str, str]:
         """Rendered image name -> cache name, for every image that must move; what
         cannot move is reported here."""
-        wanted: dict[str, str] = {}
-        for container in self.before:
-            try:
-                image = self.target.cache(container.image)
-            except InvalidReference as exc:
-                self._skip(container, "invalid", f"invalid reference: {exc}")
-                continue
-            except UnsupportedRegistry:
-                host = container.image.split("/", 1)[0]
-                self._skip(container, "unsupported",
-                           f"{host} cannot be cached by ECR (--alias {host}=HOST if it is "
-                           "mirrored on a cacheable host); left as it is")
-                continue
-            if not image.changed:
-                self._skip(container, "cached", "already in the registry")
-                continue
-            self.expected[container.key] = image
-            wanted[image_name(container.image)] = image.cache.name
-        return wanted
+        self.expected, left = expectations(self.before, self.target)
+        for container, kind, reason in left:
+            self._skip(container, kind, reason)
+        return {image_name(c.image): self.expected[c.key].cache.name
+                for c in self.before if c.key in self.expected}
 
     def _where(self, container: Container) -> str:
         return f"{self.outcome.directory.name}: {container.label}"
@@ -236,30 +220,6 @@ class _Proof:
     def _skip(self, container: Container, kind: str, reason: str) -> None:
         self.outcome.skips.append(Skip(1, self._where(container), container.image, kind,
                                        reason))
-
-    def _compare(self, after: list[Container]) -> tuple[dict[str, str], list[str]]:
-        """(names still upstream -> their cache name, what is wrong)."""
-        now = {c.key: c.image for c in after}
-        missing: dict[str, str] = {}
-        wrong: list[str] = []
-        for container in self.before:
-            image = now.pop(container.key, None)
-            where = self._where(container)
-            if image is None:
-                wrong.append(f"{where} is gone after the conversion")
-                continue
-            expected = self.expected.get(container.key)
-            if expected is None:
-                if image != container.image:
-                    wrong.append(f"{where} runs {image} instead of {container.image}")
-            elif image == container.image:
-                missing[image_name(image)] = expected.cache.name
-            elif _parsed(image) != expected.cache:
-                wrong.append(f"{where} would run {image}, not {expected.cache} (the cache "
-                             f"form of {container.image})")
-        wrong += [f"{self.outcome.directory.name}: {'/'.join(k)} appears after the "
-                  "conversion" for k in now]
-        return missing, wrong
 
     def _fail(self, kind: str, why: str) -> None:
         outcome = self.outcome
@@ -276,6 +236,63 @@ class _Proof:
                 self.outcome.changes.append(
                     Change(lines.get(image.cache.name, 1), self._where(container),
                            container.image, str(image.cache), SHAPE, image.warning))
+
+
+def expectations(before: list[Container], target: Target
+                 ) -> tuple[dict[tuple[str, ...], CacheImage], list[tuple[Container, str, str]]]:
+    """What each container must run once converted (by key), and the containers that
+    stay as they are: (container, skip kind, reason)."""
+    expected: dict[tuple[str, ...], CacheImage] = {}
+    left: list[tuple[Container, str, str]] = []
+    for container in before:
+        try:
+            image = target.cache(container.image)
+        except InvalidReference as exc:
+            left.append((container, "invalid", f"invalid reference: {exc}"))
+            continue
+        except UnsupportedRegistry:
+            host = container.image.split("/", 1)[0]
+            left.append((container, "unsupported",
+                         f"{host} cannot be cached by ECR (--alias {host}=HOST if it is "
+                         "mirrored on a cacheable host); left as it is"))
+            continue
+        if not image.changed:
+            left.append((container, "cached", "already in the registry"))
+            continue
+        expected[container.key] = image
+    return expected, left
+
+
+def prove(before_text: str, before: list[Container],
+          expected: Mapping[tuple[str, ...], CacheImage], after_text: str, target: Target,
+          label: str) -> tuple[dict[str, str], list[str]]:
+    """Compare two renders: (names still upstream -> their cache name, what is wrong).
+
+    Each container of ``before`` must run its ``expected`` cache reference after (or the
+    same image when it has none), no container may appear or go, and nothing else in
+    the objects may change but images moving to their cache references."""
+    now = {c.key: c.image for c in containers(after_text)}
+    missing: dict[str, str] = {}
+    wrong: list[str] = []
+    for container in before:
+        image = now.pop(container.key, None)
+        where = f"{label}: {container.label}"
+        if image is None:
+            wrong.append(f"{where} is gone after the conversion")
+            continue
+        cache = expected.get(container.key)
+        if cache is None:
+            if image != container.image:
+                wrong.append(f"{where} runs {image} instead of {container.image}")
+        elif image == container.image:
+            missing[image_name(image)] = cache.cache.name
+        elif _parsed(image) != cache.cache:
+            wrong.append(f"{where} would run {image}, not {cache.cache} (the cache form of "
+                         f"{container.image})")
+    wrong += [f"{label}: {'/'.join(k)} appears after the conversion" for k in now]
+    if not wrong and not missing:
+        wrong = _differences(documents(before_text), documents(after_text), target)
+    return missing, wrong
 
 
 def _parsed(image: str) -> Any:
