@@ -32,7 +32,8 @@ from ecr.kustomize.render import Container, RenderFailed, containers, documents,
 from ecr.kustomize.tree import Tree
 from ecr.values.rewrite import Change, Skip
 
-__all__ = ["RootOutcome", "Target", "convert_tree", "image_name"]
+__all__ = ["Copy", "RootOutcome", "Target", "convert_tree", "expectations", "image_name",
+           "prove"]
 
 SHAPE = "kustomize"
 MAX_ROUNDS = 4
@@ -87,7 +88,7 @@ def convert_tree(tree: Tree, target: Target, kubectl: str,
     """Every root of ``tree``, converted and proven (or left, each with its reason)."""
     outcomes: list[RootOutcome] = []
     with tempfile.TemporaryDirectory(prefix="ecr-kustomize-") as scratch:
-        copy = _Copy(tree, Path(scratch))
+        copy = Copy(tree, Path(scratch))
         for root in tree.roots:
             if progress is not None:
                 progress(f"{root}: rendering with kubectl kustomize")
@@ -103,7 +104,7 @@ def convert_tree(tree: Tree, target: Target, kubectl: str,
     return outcomes
 
 
-class _Copy:
+class Copy:
     """A temporary copy of every kustomization directory of a tree, laid out as on disk."""
 
     def __init__(self, tree: Tree, scratch: Path) -> None:
@@ -124,7 +125,7 @@ class _Copy:
 
 
 def _convert_root(tree: Tree, root: Path, target: Target, kubectl: str,
-                  copy: _Copy) -> RootOutcome:
+                  copy: Copy) -> RootOutcome:
     kustomization = tree.kustomizations[root]
     try:
         original = kustomization.file.read_bytes().decode("utf-8")
@@ -265,12 +266,14 @@ def expectations(before: list[Container], target: Target
 
 def prove(before_text: str, before: list[Container],
           expected: Mapping[tuple[str, ...], CacheImage], after_text: str, target: Target,
-          label: str) -> tuple[dict[str, str], list[str]]:
+          label: str, *, upstream_ok: bool = False) -> tuple[dict[str, str], list[str]]:
     """Compare two renders: (names still upstream -> their cache name, what is wrong).
 
     Each container of ``before`` must run its ``expected`` cache reference after (or the
     same image when it has none), no container may appear or go, and nothing else in
-    the objects may change but images moving to their cache references."""
+    the objects may change but images moving to their cache references.  With
+    ``upstream_ok``, a container that still runs its upstream image is no failure (it is
+    returned with the rest still upstream)."""
     now = {c.key: c.image for c in containers(after_text)}
     missing: dict[str, str] = {}
     wrong: list[str] = []
@@ -290,7 +293,7 @@ def prove(before_text: str, before: list[Container],
             wrong.append(f"{where} would run {image}, not {cache.cache} (the cache form of "
                          f"{container.image})")
     wrong += [f"{label}: {'/'.join(k)} appears after the conversion" for k in now]
-    if not wrong and not missing:
+    if not wrong and (upstream_ok or not missing):
         wrong = _differences(documents(before_text), documents(after_text), target)
     return missing, wrong
 

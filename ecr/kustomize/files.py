@@ -9,11 +9,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
+from ecr.kustomize import argocd
 from ecr.kustomize.convert import RootOutcome, Target, convert_tree
 from ecr.kustomize.render import KubectlMissing, find_kubectl
 from ecr.kustomize.tree import find_trees
-from ecr.values.files import FileChanged, FileOutcome, atomic_write
+from ecr.values.files import FileChanged, FileOutcome, NotRegularFile, atomic_write, read_regular
 from ecr.values.rewrite import Rewrite
+from ecr.values.scan import gather
 
 __all__ = ["Converted", "convert_trees"]
 
@@ -33,9 +37,8 @@ def convert_trees(paths: Iterable[str | Path], target: Target, *, write: bool,
     """Convert every Kustomize tree under ``paths``; with ``write``, write each root whose
     tree was proven."""
     result = Converted()
-    trees = find_trees(Path(p) for p in paths if os.path.exists(p))
-    if not trees:
-        return result
+    paths = [p for p in paths if os.path.exists(p)]
+    trees = find_trees(Path(p) for p in paths)
     for tree in trees:
         result.files |= tree.files
     try:
@@ -44,10 +47,44 @@ def convert_trees(paths: Iterable[str | Path], target: Target, *, write: bool,
         result.outcomes = [FileOutcome(tree.kustomizations[root].file, error=str(exc))
                            for tree in trees for root in tree.roots]
         return result
+    converted: dict[Path, str] = {}
     for tree in trees:
         for root in convert_tree(tree, target, kubectl, progress):
             result.outcomes.append(_outcome(root, write))
+            if root.changed:
+                converted[Path(os.path.realpath(root.file))] = root.text
+    _applications(paths, target, kubectl, converted, write, result)
     return result
+
+
+def _applications(paths: Iterable[str | Path], target: Target, kubectl: str,
+                  converted: dict[Path, str], write: bool, result: Converted) -> None:
+    """ArgoCD Applications with ``kustomize.images`` on a local kustomization
+    (:mod:`ecr.kustomize.argocd`): each such manifest is converted here, not on its own."""
+    for candidate in gather(list(paths)).files:
+        try:
+            data = read_regular(candidate.path)
+            text = data.decode("utf-8")
+        except (OSError, NotRegularFile, UnicodeDecodeError):
+            continue  # the --files path reports it
+        if "kustomize" not in text or "Application" not in text:
+            continue
+        try:
+            found = list(argocd.applications(candidate.path, text, Path(candidate.root)))
+        except (yaml.YAMLError, RecursionError):
+            continue
+        if not found:
+            continue
+        sources = [s for s in found if isinstance(s, argocd.Source)]
+        rewrite = argocd.convert_application(candidate.path, text, sources, target, kubectl,
+                                             converted)
+        rewrite.notes += [f"{candidate.path}: {note}" for note in found
+                          if isinstance(note, str)]
+        result.files.add(Path(os.path.realpath(candidate.path)))
+        outcome = FileOutcome(candidate.path, rewrite=rewrite)
+        if write and outcome.changed:
+            _write(outcome, rewrite.text, text)
+        result.outcomes.append(outcome)
 
 
 def _outcome(root: RootOutcome, write: bool) -> FileOutcome:
@@ -57,13 +94,17 @@ def _outcome(root: RootOutcome, write: bool) -> FileOutcome:
                       notes=root.notes)
     outcome = FileOutcome(root.file, rewrite=rewrite)
     if write and outcome.changed:
-        try:
-            outcome.warnings = atomic_write(root.file, root.text.encode("utf-8"),
-                                            expected=root.original.encode("utf-8"))
-        except FileChanged as exc:
-            outcome.error = exc.strerror
-        except OSError as exc:
-            outcome.error = f"cannot write: {exc.strerror or exc}"
-        else:
-            outcome.written = True
+        _write(outcome, root.text, root.original)
     return outcome
+
+
+def _write(outcome: FileOutcome, text: str, original: str) -> None:
+    try:
+        outcome.warnings = atomic_write(outcome.path, text.encode("utf-8"),
+                                        expected=original.encode("utf-8"))
+    except FileChanged as exc:
+        outcome.error = exc.strerror
+    except OSError as exc:
+        outcome.error = f"cannot write: {exc.strerror or exc}"
+    else:
+        outcome.written = True

@@ -23,7 +23,8 @@ import yaml
 
 from ecr.values.scan import LOADER
 
-__all__ = ["KUSTOMIZATION_NAMES", "Kustomization", "Tree", "find_trees", "kustomization_file"]
+__all__ = ["KUSTOMIZATION_NAMES", "Kustomization", "Tree", "find_trees", "kustomization_file",
+           "tree_of"]
 
 # kustomize's own order of preference (konfig.RecognizedKustomizationFileNames)
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -115,6 +116,20 @@ def find_trees(paths: Iterable[Path]) -> list[Tree]:
             start.extend(_search(path))
         elif path.name in KUSTOMIZATION_NAMES and os.path.isfile(path):
             start.append(path.parent)
+    return _group(_collect(start))
+
+
+def tree_of(directory: Path) -> Tree | None:
+    """The tree rooted at the kustomization in ``directory`` (None when it has none)."""
+    found = _collect([directory])
+    real = _real(directory)
+    if real not in found:
+        return None
+    return Tree({d: k for d, k in found.items()}, [real])
+
+
+def _collect(start: Iterable[Path]) -> dict[Path, Kustomization]:
+    """The kustomizations in ``start`` and every one they include."""
     found: dict[Path, Kustomization] = {}
     pending = [_real(d) for d in start]
     while pending:
@@ -127,7 +142,7 @@ def find_trees(paths: Iterable[Path]) -> list[Tree]:
         kustomization = _read(directory, file)
         found[directory] = kustomization
         pending.extend(kustomization.includes)
-    return _group(found)
+    return found
 
 
 def _search(top: Path) -> Iterator[Path]:
