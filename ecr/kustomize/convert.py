@@ -137,6 +137,10 @@ def _convert_root(tree: Tree, root: Path, target: Target, kubectl: str,
                              "nothing renders it, nothing converted")
         return outcome
     blockers = tree.blockers(root)
+    if kustomization.included_by:
+        names = ", ".join(map(str, kustomization.included_by))
+        blockers.append(f"{names} (not given) include it: converting it alone would change "
+                        "what they run; give their directories too, or the whole repository")
     if blockers:
         _leave(outcome, "; ".join(blockers))
         return outcome

