@@ -209,6 +209,11 @@ def _read(directory: Path, file: Path) -> Kustomization:
         for item in data.get(key) or []:
             if isinstance(item, dict) and isinstance(item.get("path"), str):
                 _file(result, directory, item["path"])
+    for key in ("configMapGenerator", "secretGenerator"):
+        for item in data.get(key) or []:
+            if isinstance(item, dict):
+                for entry in _strings(item.get("files")) + _strings(item.get("envs")):
+                    _file(result, directory, entry.rpartition("=")[2])
     if data.get("helmCharts") or data.get("helmChartInflationGenerator"):
         result.problems.append(
             f"{file}: helmCharts need kustomize --enable-helm and the chart from its "

@@ -234,3 +234,13 @@ def test_a_base_given_alone_is_left_when_overlays_of_the_checkout_include_it(
     assert (top / "base/kustomization.yaml").read_text() == OVERLAYS["base/kustomization.yaml"]
     convert(str(top), "--write")  # the whole checkout: converted through the overlays
     assert "newName" in (top / "overlays/prod/kustomization.yaml").read_text()
+
+
+def test_a_file_a_generator_packs_is_not_rewritten_on_its_own(tmp_path: Path) -> None:
+    """kustomize reads it into a ConfigMap: rewriting it alone is not proven."""
+    files = {"k/kustomization.yaml": "configMapGenerator:\n- name: cfg\n"
+                                     "  files: [agent.yaml=conf/agent.yaml]\n",
+             "k/conf/agent.yaml": "image: nginx:1.27\n"}
+    top = write_tree(tmp_path, files)
+    convert(str(top), "--write")
+    assert (top / "k/conf/agent.yaml").read_text() == files["k/conf/agent.yaml"]

@@ -52,6 +52,8 @@ examples:
   convert --files environments/prod --write    # apply it
   convert --files environments/ --check        # CI: exit 1 if anything is not converted
   convert --files env/ --write --follow-symlinks  # also write through links out of env/
+  convert --files deploy/ --write              # Kustomize trees: each overlay rendered by
+                                               # kubectl kustomize, its images: given newName
   convert --chart ./charts/wordpress -f values.yaml   # render; add subchart overrides
   convert --apps ../builder-space-argocd/apps --write # every Helm Application
 
