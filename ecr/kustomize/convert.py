@@ -176,9 +176,14 @@ class _Proof:
     def run(self) -> None:
         outcome = self.outcome
         wanted = self._wanted()
+        existing = edit.entries(outcome.original)
+        rendered = {image_name(c.image) for c in self.before}
+        outcome.notes += [
+            f"{outcome.file}:{e.line}: images[{e.index}] ({e.name}) matches no container "
+            f"{outcome.directory.name} renders; left as it is"
+            for e in existing if e.name not in rendered and e.output not in rendered]
         if not wanted:
             return
-        existing = edit.entries(outcome.original)
         for name, cache_name in wanted.items():
             owners = [e for e in existing if e.output == name]
             if owners:

@@ -32,6 +32,7 @@ _INCLUDES = ("resources", "bases", "components")
 _FILE_LISTS = ("patchesStrategicMerge", "crds", "configurations", "transformers",
                "generators", "validators")
 _PATH_ITEMS = ("patches", "patchesJson6902", "replacements")
+_SKIP_DIRS = {"node_modules", "venv", "__pycache__"}
 # what kustomize reads as a remote target rather than a local path
 _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|"
                      r"bitbucket\.org/)|\?ref=|\.git(?:/|$|\?)|//", re.IGNORECASE)
@@ -180,7 +181,8 @@ def _collect(start: Iterable[Path]) -> dict[Path, Kustomization]:
 
 def _search(top: Path) -> Iterator[Path]:
     for dirpath, dirnames, filenames in os.walk(top):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        dirnames[:] = sorted(d for d in dirnames
+                             if not d.startswith(".") and d not in _SKIP_DIRS)
         if any(name in KUSTOMIZATION_NAMES for name in filenames):
             yield Path(dirpath)
 

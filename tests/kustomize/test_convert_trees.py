@@ -244,3 +244,17 @@ def test_a_file_a_generator_packs_is_not_rewritten_on_its_own(tmp_path: Path) ->
     top = write_tree(tmp_path, files)
     convert(str(top), "--write")
     assert (top / "k/conf/agent.yaml").read_text() == files["k/conf/agent.yaml"]
+
+
+def test_an_entry_that_matches_nothing_is_noted(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    files = {"k/kustomization.yaml": "resources: [pod.yaml]\nimages:\n"
+                                     "- name: redis\n  newTag: '7'\n",
+             "k/pod.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+                           "  containers:\n  - {name: c, image: 'quay.io/a/b:1'}\n"}
+    top = write_tree(tmp_path, files)
+    assert convert(str(top), "--write") == 0
+    assert "images[0] (redis) matches no container k renders; left as it is" in \
+        capsys.readouterr().out
+    assert (top / "k/kustomization.yaml").read_text().startswith(
+        files["k/kustomization.yaml"])  # the entry is untouched, one is added
