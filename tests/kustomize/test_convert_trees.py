@@ -258,3 +258,14 @@ def test_an_entry_that_matches_nothing_is_noted(tmp_path: Path,
         capsys.readouterr().out
     assert (top / "k/kustomization.yaml").read_text().startswith(
         files["k/kustomization.yaml"])  # the entry is untouched, one is added
+
+
+def test_check_exits_1_until_written(tmp_path: Path) -> None:
+    files = {"k/kustomization.yaml": "resources: [pod.yaml]\n",
+             "k/pod.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+                           "  containers:\n  - {name: c, image: 'nginx:1.27'}\n"}
+    top = write_tree(tmp_path, files)
+    assert convert(str(top), "--check") == 1
+    assert (top / "k/kustomization.yaml").read_text() == files["k/kustomization.yaml"]
+    assert convert(str(top), "--write") == 0
+    assert convert(str(top), "--check") == 0
