@@ -130,14 +130,15 @@ class Source:
 
 def applications(manifest: Path, text: str, top: Path) -> Iterator[Source | str]:
     """Each kustomize source with ``images`` in a manifest (or a note why one is left)."""
-    if not any(app.get("kind") == "Application" for app in load_applications(manifest)):
+    if not load_applications(manifest):
         return
     root = repo_root_of(manifest) or top
     for index, doc in enumerate(yaml.load_all(text, Loader=LOADER)):
-        if not isinstance(doc, dict) or doc.get("kind") != "Application":
+        if not isinstance(doc, dict) or doc.get("kind") not in ("Application",
+                                                                "ApplicationSet"):
             continue
-        spec: dict[str, Any] = doc["spec"] if isinstance(doc.get("spec"), dict) else {}
         name = str((doc.get("metadata") or {}).get("name") or "?")
+        spec = _spec(doc)
         places: list[tuple[list[str | int], Any]] = []
         if isinstance(spec.get("source"), dict):
             places.append((["spec", "source"], spec["source"]))
@@ -148,6 +149,10 @@ def applications(manifest: Path, text: str, top: Path) -> Iterator[Source | str]
             images = (source.get("kustomize") or {}).get("images")
             if not images:
                 continue
+            if doc["kind"] == "ApplicationSet":
+                yield (f"ApplicationSet {name}: the kustomize.images of its template are "
+                       "left alone (its generators decide what they build)")
+                continue
             if not isinstance(images, list) or not all(isinstance(i, str) for i in images):
                 yield f"Application {name}: kustomize.images is not a list of strings"
                 continue
@@ -157,6 +162,18 @@ def applications(manifest: Path, text: str, top: Path) -> Iterator[Source | str]
                        f"{source.get('path')!r} is no kustomization in {root}")
                 continue
             yield Source(index, where, name, directory, list(images))
+
+
+def _spec(doc: dict[str, Any]) -> dict[str, Any]:
+    """An Application's spec, or an ApplicationSet's template spec."""
+    spec = _dict(doc.get("spec"))
+    if doc.get("kind") == "ApplicationSet":
+        spec = _dict(_dict(spec.get("template")).get("spec"))
+    return spec
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def convert_application(manifest: Path, text: str, sources: Sequence[Source],

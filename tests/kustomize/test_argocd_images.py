@@ -141,3 +141,16 @@ def test_set_image_replaces_the_entry_of_its_name_and_sorts() -> None:
     assert set_images(images, [parse_set_image("nginx=*:1.28")]) == [
         {"name": "alpine", "newTag": "3"},
         {"name": "nginx", "newName": "cache/nginx", "newTag": "1.28"}]
+
+
+def test_an_application_set_template_is_noted(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    appset = ("apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata: {name: s}\n"
+              "spec:\n  generators: [{list: {elements: [{env: prod}]}}]\n  template:\n"
+              "    spec:\n      source:\n        path: 'overlays/{{env}}'\n"
+              "        kustomize: {images: ['nginx:1.28']}\n")
+    repo = write_tree(tmp_path / "repo", {**OVERLAYS, "apps/set.yaml": appset})
+    (repo / ".git").mkdir()
+    assert main(["convert", "--registry", REG, "--files", str(repo / "apps")]) == 0
+    assert "ApplicationSet s: the kustomize.images of its template are left alone" in \
+        capsys.readouterr().err
