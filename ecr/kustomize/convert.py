@@ -88,7 +88,10 @@ def convert_tree(tree: Tree, target: Target, kubectl: str,
     """Every root of ``tree``, converted and proven (or left, each with its reason)."""
     outcomes: list[RootOutcome] = []
     with tempfile.TemporaryDirectory(prefix="ecr-kustomize-") as scratch:
-        copy = Copy(tree, Path(scratch))
+        try:
+            copy = Copy(tree, Path(scratch))
+        except (OSError, shutil.Error) as exc:
+            return [_uncopied(tree, root, exc) for root in tree.roots]
         for root in tree.roots:
             if progress is not None:
                 progress(f"{root}: rendering with kubectl kustomize")
@@ -104,6 +107,13 @@ def convert_tree(tree: Tree, target: Target, kubectl: str,
     return outcomes
 
 
+def _uncopied(tree: Tree, root: Path, exc: Exception) -> RootOutcome:
+    file = tree.kustomizations[root].file
+    outcome = RootOutcome(root, file, "", "")
+    _leave(outcome, f"the tree cannot be copied to prove a conversion ({exc})")
+    return outcome
+
+
 class Copy:
     """A temporary copy of every kustomization directory of a tree, laid out as on disk."""
 
@@ -115,9 +125,9 @@ class Copy:
         for directory in directories:
             if any(directory.is_relative_to(d) for d in done):
                 continue
-            shutil.copytree(directory, self.where(directory), dirs_exist_ok=True,
-                            ignore=shutil.ignore_patterns(".*"),
-                            ignore_dangling_symlinks=True)
+            # links stay links: a link to its own directory must not copy forever
+            shutil.copytree(directory, self.where(directory), symlinks=True,
+                            dirs_exist_ok=True, ignore=shutil.ignore_patterns(".*"))
             done.append(directory)
 
     def where(self, path: Path) -> Path:

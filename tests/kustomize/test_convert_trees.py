@@ -269,3 +269,13 @@ def test_check_exits_1_until_written(tmp_path: Path) -> None:
     assert (top / "k/kustomization.yaml").read_text() == files["k/kustomization.yaml"]
     assert convert(str(top), "--write") == 0
     assert convert(str(top), "--check") == 0
+
+
+def test_a_link_to_its_own_directory_is_copied_as_a_link(tmp_path: Path) -> None:
+    files = {"k/kustomization.yaml": "resources: [pod.yaml]\n",
+             "k/pod.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+                           "  containers:\n  - {name: c, image: 'nginx:1.27'}\n"}
+    top = write_tree(tmp_path, files)
+    (top / "k" / "again").symlink_to(".")
+    assert convert(str(top), "--write") == 0
+    assert "newName" in (top / "k/kustomization.yaml").read_text()
