@@ -23,7 +23,8 @@ from tests.kustomize.trees import (
 
 ROOTS = {"overlays": ["overlays/prod", "overlays/staging", "overlays/pinned",
                       "overlays/sidecar"],
-         "layered": ["app/top"]}
+         "layered": ["app/top"],
+         "multi": ["env/prod", "env/qa"]}
 
 
 def convert(*args: str) -> int:

@@ -131,7 +131,56 @@ spec:
         "- name: docker.io/acme/tool\n  newName: acme/tool-fips\n"),
 }
 
-FIXTURES = {"overlays": OVERLAYS, "layered": LAYERED}
+# Two bases, an overlay of an overlay, a JSON patch that changes an image before the
+# images: transformer renames it, and one image under two tags in one render.
+MULTI: dict[str, str] = {
+    "common/api.yaml": deployment("api", ("api", "ghcr.io/acme/api:1.0"),
+                                  ("proxy", "nginx:1.25-alpine")),
+    "common/worker.yaml": deployment("worker", ("worker", "ghcr.io/acme/api:0.9")),
+    "common/kustomization.yaml": "resources: [api.yaml, worker.yaml]\n",
+    "db/db.yaml": """\
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers: [{name: db, image: "postgres:16"}]
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: migrate}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: migrate, image: "docker.io/library/busybox:1.36"}]
+""",
+    "db/kustomization.yaml": "resources:\n- db.yaml\n",
+    "env/dev/kustomization.yaml": (
+        "resources:\n- ../../common\n- ../../db\nnamespace: dev\n"
+        "images:\n- name: ghcr.io/acme/api\n  newTag: 1.1-dev\n"),
+    "env/prod/kustomization.yaml": (
+        "resources:\n- ../dev\nnamespace: prod\nnamePrefix: p-\n"
+        "images:\n- name: ghcr.io/acme/api\n  newTag: '1.1'\n"
+        "- name: postgres\n  newName: registry.k8s.io/e2e-test-images/postgres\n"),
+    "env/qa/kustomization.yaml": """\
+resources:
+- ../../common
+patches:
+- target: {kind: Deployment, name: api}
+  patch: |-
+    - {op: replace, path: /spec/template/spec/containers/1/image, value: "nginx:1.26"}
+images:
+- name: nginx
+  newName: docker.io/nginxinc/nginx-unprivileged
+""",
+}
+
+FIXTURES = {"overlays": OVERLAYS, "layered": LAYERED, "multi": MULTI}
 
 
 def write_tree(top: Path, files: dict[str, str]) -> Path:
