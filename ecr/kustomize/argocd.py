@@ -300,11 +300,10 @@ def _prove(source: Source, new_args: list[str], target: Target, kubectl: str,
     after_base = converted.get(Path(file).resolve(), original)
     with tempfile.TemporaryDirectory(prefix="ecr-argocd-kustomize-") as scratch:
         copy = Copy(tree, Path(scratch))
-        where = copy.where(file)
         try:
-            where.write_text(_edited(original, source.args), encoding="utf-8")
+            where = copy.put(file, _edited(original, source.args))
             before = render(where.parent, kubectl)
-            where.write_text(_edited(after_base, new_args), encoding="utf-8")
+            copy.put(file, _edited(after_base, new_args))
             after = render(where.parent, kubectl)
         except (ValueError, yaml.YAMLError) as exc:
             return [f"the kustomization cannot be edited as ArgoCD would: {exc}"]

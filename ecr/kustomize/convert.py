@@ -133,6 +133,14 @@ class Copy:
     def where(self, path: Path) -> Path:
         return self.scratch / "tree" / path.relative_to(self.top)
 
+    def put(self, path: Path, text: str) -> Path:
+        """Write ``text`` as the copy of ``path`` (a file of its own: a link copied as a
+        link is replaced, never written through to what it points at)."""
+        where = self.where(path)
+        where.unlink(missing_ok=True)
+        where.write_text(text, encoding="utf-8")
+        return where
+
 
 def _convert_root(tree: Tree, root: Path, target: Target, kubectl: str,
                   copy: Copy) -> RootOutcome:
@@ -159,7 +167,7 @@ def _convert_root(tree: Tree, root: Path, target: Target, kubectl: str,
     except RenderFailed as exc:
         _leave(outcome, f"kubectl kustomize cannot render it: {exc}")
         return outcome
-    _Proof(outcome, target, kubectl, copy.where(kustomization.file), before).run()
+    _Proof(outcome, target, kubectl, copy, kustomization.file, before).run()
     return outcome
 
 
@@ -171,12 +179,13 @@ def _leave(outcome: RootOutcome, why: str) -> None:
 class _Proof:
     """Plan the edits of one root, render them from the copy, and prove them."""
 
-    def __init__(self, outcome: RootOutcome, target: Target, kubectl: str, copied: Path,
-                 before: str) -> None:
+    def __init__(self, outcome: RootOutcome, target: Target, kubectl: str, copy: Copy,
+                 file: Path, before: str) -> None:
         self.outcome = outcome
         self.target = target
         self.kubectl = kubectl
-        self.copied = copied
+        self.copy = copy
+        self.file = file
         self.before_text = before
         self.before = containers(before)
         self.expected: dict[tuple[str, ...], CacheImage] = {}  # key -> conversion
@@ -206,9 +215,9 @@ class _Proof:
             except edit.EditError as exc:
                 self._fail("unlocatable", f"{outcome.file}: {exc}; left alone")
                 return
-            self.copied.write_text(text, encoding="utf-8")
+            copied = self.copy.put(self.file, text)
             try:
-                after = render(self.copied.parent, self.kubectl)
+                after = render(copied.parent, self.kubectl)
             except RenderFailed as exc:
                 self._fail("unproven-rewrite", f"the converted tree does not render: {exc}")
                 return

@@ -15,7 +15,14 @@ from ecr.kustomize import argocd
 from ecr.kustomize.convert import RootOutcome, Target, convert_tree
 from ecr.kustomize.render import KubectlMissing, find_kubectl
 from ecr.kustomize.tree import find_trees
-from ecr.values.files import FileChanged, FileOutcome, NotRegularFile, atomic_write, read_regular
+from ecr.values.files import (
+    FileChanged,
+    FileOutcome,
+    NotRegularFile,
+    _write_refusal,
+    atomic_write,
+    read_regular,
+)
 from ecr.values.rewrite import Rewrite
 from ecr.values.scan import gather
 
@@ -33,9 +40,11 @@ class Converted:
 
 
 def convert_trees(paths: Iterable[str | Path], target: Target, *, write: bool,
+                  follow_symlinks: bool = False,
                   progress: Callable[[str], None] | None = None) -> Converted:
     """Convert every Kustomize tree under ``paths``; with ``write``, write each root whose
-    tree was proven."""
+    tree was proven (through a symlink that leaves its directory only with
+    ``follow_symlinks``, never over a file with other hard links)."""
     result = Converted()
     paths = [p for p in paths if os.path.exists(p)]
     trees = find_trees(Path(p) for p in paths)
@@ -50,15 +59,16 @@ def convert_trees(paths: Iterable[str | Path], target: Target, *, write: bool,
     converted: dict[Path, str] = {}
     for tree in trees:
         for root in convert_tree(tree, target, kubectl, progress):
-            result.outcomes.append(_outcome(root, write))
+            result.outcomes.append(_outcome(root, write, follow_symlinks))
             if root.changed:
                 converted[Path(os.path.realpath(root.file))] = root.text
-    _applications(paths, target, kubectl, converted, write, result)
+    _applications(paths, target, kubectl, converted, write, follow_symlinks, result)
     return result
 
 
 def _applications(paths: Iterable[str | Path], target: Target, kubectl: str,
-                  converted: dict[Path, str], write: bool, result: Converted) -> None:
+                  converted: dict[Path, str], write: bool, follow_symlinks: bool,
+                  result: Converted) -> None:
     """ArgoCD Applications with ``kustomize.images`` on a local kustomization
     (:mod:`ecr.kustomize.argocd`): each such manifest is converted here, not on its own."""
     for candidate in gather(list(paths)).files:
@@ -83,22 +93,27 @@ def _applications(paths: Iterable[str | Path], target: Target, kubectl: str,
         result.files.add(Path(os.path.realpath(candidate.path)))
         outcome = FileOutcome(candidate.path, rewrite=rewrite)
         if write and outcome.changed:
-            _write(outcome, rewrite.text, text)
+            _write(outcome, rewrite.text, text, candidate.root, follow_symlinks)
         result.outcomes.append(outcome)
 
 
-def _outcome(root: RootOutcome, write: bool) -> FileOutcome:
+def _outcome(root: RootOutcome, write: bool, follow_symlinks: bool) -> FileOutcome:
     if root.error is not None:
         return FileOutcome(root.file, error=root.error)
     rewrite = Rewrite(str(root.file), root.original, root.text, root.changes, root.skips,
                       notes=root.notes)
     outcome = FileOutcome(root.file, rewrite=rewrite)
     if write and outcome.changed:
-        _write(outcome, root.text, root.original)
+        _write(outcome, root.text, root.original, str(root.directory), follow_symlinks)
     return outcome
 
 
-def _write(outcome: FileOutcome, text: str, original: str) -> None:
+def _write(outcome: FileOutcome, text: str, original: str, within: str,
+           follow_symlinks: bool) -> None:
+    refusal = _write_refusal(outcome.path, within, follow_symlinks)
+    if refusal:
+        outcome.error = refusal
+        return
     try:
         outcome.warnings = atomic_write(outcome.path, text.encode("utf-8"),
                                         expected=original.encode("utf-8"))

@@ -280,3 +280,15 @@ def test_a_link_to_its_own_directory_is_copied_as_a_link(tmp_path: Path) -> None
     (top / "k" / "again").symlink_to(".")
     assert convert(str(top), "--write") == 0
     assert "newName" in (top / "k/kustomization.yaml").read_text()
+
+
+def test_a_kustomization_with_other_hard_links_is_not_written(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    files = {"k/kustomization.yaml": "resources: [pod.yaml]\n",
+             "k/pod.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+                           "  containers:\n  - {name: c, image: 'nginx:1.27'}\n"}
+    top = write_tree(tmp_path, files)
+    (top / "other.yaml").hardlink_to(top / "k/kustomization.yaml")
+    assert convert(str(top / "k"), "--write") == 2
+    assert "has 2 hard links" in capsys.readouterr().out
+    assert (top / "other.yaml").read_text() == files["k/kustomization.yaml"]

@@ -288,7 +288,7 @@ def _convert_kustomize(
         print(message, file=sys.stderr, flush=True)
 
     return convert_trees(args.items, Target(registry, host_prefixes, aliases),
-                         write=args.write,
+                         write=args.write, follow_symlinks=args.follow_symlinks,
                          progress=None if args.output == "json" else progress)
 
 
