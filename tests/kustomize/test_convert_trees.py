@@ -292,3 +292,22 @@ def test_a_kustomization_with_other_hard_links_is_not_written(
     assert convert(str(top / "k"), "--write") == 2
     assert "has 2 hard links" in capsys.readouterr().out
     assert (top / "other.yaml").read_text() == files["k/kustomization.yaml"]
+
+
+def test_a_field_the_images_transformer_does_not_reach_is_left_with_a_note(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """kustomize's images: transformer does not touch ephemeralContainers: that one is
+    left (noted), the rest of the root is still converted and written."""
+    files = {"k/kustomization.yaml": "resources: [pod.yaml]\n",
+             "k/pod.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+                           "  containers: [{name: c, image: 'nginx:1.27'}]\n"
+                           "  ephemeralContainers: [{name: debug, image: 'busybox:1.36'}]\n"}
+    top = write_tree(tmp_path, files)
+    convert(str(top), "--write", "-o", "json")
+    report = json.loads(capsys.readouterr().out)
+    (outcome,) = report["files"]
+    assert [s["kind"] for s in outcome["skipped"]] == ["unreachable"]
+    assert "does not reach this field" in outcome["skipped"][0]["reason"]
+    after = running(top / "k")
+    assert after[("Pod", "", "p", "containers", "c")] == f"{REG}/docker-hub/library/nginx:1.27"
+    assert "busybox" not in (top / "k/kustomization.yaml").read_text()  # no idle entry
