@@ -35,6 +35,7 @@ def test_images_check_passes_once_converted(tmp_path: Path,
     files["base/kustomization.yaml"] = "resources:\n- deploy.yaml\n"
     top = write_tree(tmp_path, files)
     assert main(["images", "--registry", REG, "--kustomize", str(top), "--check"]) == 1
+    assert "--files DIR --write gives each Kustomize overlay" in capsys.readouterr().out
     assert main(["convert", "--registry", REG, "--files", str(top), "--write"]) == 0
     capsys.readouterr()
     assert main(["images", "--registry", REG, "--kustomize", str(top), "--check"]) == 0

@@ -204,6 +204,9 @@ def print_table(
         text = ", ".join(f"{n} {status}" for status, n in sorted(more.items()))
         print(f"{len(launched)} image(s) an operator launches (launched; not counted by "
               f"--check): {text}")
+    if any(i.verdict.status in FAILING and i.release.startswith("kustomize:") for i in found):
+        print("fix: scripts/convert-image-url.sh --files DIR --write gives each Kustomize "
+              "overlay's images: the cache names, proven by rendering it again")
     if any(status in FAILING for status in counts):
         print(
             "fix: scripts/convert-image-url.sh --chart CHART --values FILE (or --apps PATH...) "
