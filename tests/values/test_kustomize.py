@@ -89,12 +89,19 @@ def test_what_kustomize_builds_is_the_exact_cache_reference(image: str, expected
 
 
 def test_kustomization_without_kind_by_file_name(tmp_path: Path) -> None:
+    """--files routes a kustomization through its tree (ecr.kustomize): rendered by
+    kubectl kustomize, the entry that gives the name gets newName."""
+    (tmp_path / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"
+        "spec: {containers: [{name: c, image: 'nginx:1.25'}]}\n")
     path = tmp_path / "kustomization.yml"
-    path.write_text("images:\n- name: nginx\n  newTag: '1.27'\n")
+    path.write_text("resources: [pod.yaml]\nimages:\n- name: nginx\n  newTag: '1.27'\n")
     assert main(["convert", "--registry", REG, "--files", str(tmp_path), "--write"]) == 0
     assert path.read_text() == (
+        "resources: [pod.yaml]\n"
         f"images:\n- name: nginx\n  newTag: '1.27'\n  newName: {REG}/docker-hub/library/nginx\n"
     )
+    assert "nginx:1.25" in (tmp_path / "pod.yaml").read_text()  # the resource stays
 
 
 def test_images_list_elsewhere_is_not_kustomize() -> None:

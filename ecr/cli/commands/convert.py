@@ -38,6 +38,7 @@ from ecr.images.mapping import (
 from ecr.images.reference import InvalidReference, printable
 
 if TYPE_CHECKING:
+    from ecr.kustomize.files import Converted
     from ecr.values.files import FileOutcome
 
 # Imported where used: YAML and Helm code (~60 ms) is not what `convert IMAGE` runs.
@@ -51,6 +52,8 @@ examples:
   convert --files environments/prod --write    # apply it
   convert --files environments/ --check        # CI: exit 1 if anything is not converted
   convert --files env/ --write --follow-symlinks  # also write through links out of env/
+  convert --files deploy/ --write              # Kustomize trees: each overlay rendered by
+                                               # kubectl kustomize, its images: given newName
   convert --chart ./charts/wordpress -f values.yaml   # render; add subchart overrides
   convert --apps ../builder-space-argocd/apps --write # every Helm Application
 
@@ -233,10 +236,12 @@ def _convert_files(
         raise UsageError(str(exc)) from None
     outcomes = [FileOutcome(path, error=f"cannot read: {why}")
                 for path, why in collected.problems]
+    kustomized = _convert_kustomize(args, registry, host_prefixes, aliases)
+    outcomes += kustomized.outcomes
     charted = [c.path for c in collected.files if _beside_a_chart(c.path)]
     for candidate in collected.files:
-        if candidate.path in charted:
-            continue
+        if candidate.path in charted or kustomized.reads(candidate.path):
+            continue  # a chart's values, or a file a Kustomize tree reads: proven whole
         try:
             outcome = convert_file(
                 candidate.path, registry, host_prefixes, aliases, args.allow_insecure_images,
@@ -269,6 +274,22 @@ def _convert_files(
     if args.check and counts["files_changed"]:
         return max(1, charts_code)
     return charts_code
+
+
+def _convert_kustomize(
+    args: argparse.Namespace, registry: str, host_prefixes: dict[str, str],
+    aliases: dict[str, str],
+) -> Converted:
+    """Each Kustomize tree under the paths, as one unit: see :mod:`ecr.kustomize`."""
+    from ecr.kustomize.convert import Target
+    from ecr.kustomize.files import convert_trees
+
+    def progress(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    return convert_trees(args.items, Target(registry, host_prefixes, aliases),
+                         write=args.write, follow_symlinks=args.follow_symlinks,
+                         progress=None if args.output == "json" else progress)
 
 
 def _beside_a_chart(path: Path) -> bool:

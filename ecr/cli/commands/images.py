@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 
 from ecr.charts import helm
@@ -50,6 +51,7 @@ examples:
   images --chart oci://registry-1.docker.io/bitnamicharts/wordpress --version 24.1.0
   images --chart wordpress --repo https://charts.bitnami.com/bitnami
   images ../builder-space-argocd --check     # every Helm Application in the repository
+  images --kustomize deploy/                  # what every Kustomize overlay renders
 
 exit status: 0 listed; 1 with --check when any container image is bypass, uncacheable or broken;
 2 bad usage, or a chart/Application that could not be rendered (the others still listed).
@@ -64,6 +66,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--check", action="store_true",
         help="exit 1 when any image bypasses the cache, cannot be cached or is broken",
     )
+    parser.add_argument(
+        "--kustomize", action="append", default=[], type=Path, metavar="DIR",
+        help="also list what each Kustomize tree under DIR renders (kubectl kustomize, "
+        "every kustomization no other one includes); repeatable",
+    )
     output.add_output_argument(parser)
 
 
@@ -73,7 +80,10 @@ def run(args: argparse.Namespace) -> int:
     aliases = image_options.aliases(args)
     notes: list[str] = []
     wanted = chart_input.request(args, args.apps)
-    releases, problems = chart_input.releases(wanted, notes)
+    releases: list[Release] = []
+    problems: list[str] = []
+    if not args.kustomize or args.chart or args.apps:  # else: only Kustomize trees
+        releases, problems = chart_input.releases(wanted, notes)
 
     found: list[Found] = []
     outcomes: list[dict[str, object]] = []
@@ -98,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
                     found.append(Found(release.label, workload, verdict, source))
             progress.advance()
 
+    found += _kustomized(args.kustomize, registry, target.host_prefixes, aliases, problems)
     launched = [item for item in found if item.workload.container_type in EMBEDDED]
     found = [item for item in found if item.workload.container_type not in EMBEDDED]
     counts = Counter(item.verdict.status for item in found)
@@ -122,6 +133,22 @@ def run(args: argparse.Namespace) -> int:
     if args.check and any(item.verdict.status in FAILING for item in found):
         return 1
     return 0
+
+
+def _kustomized(directories: list[Path], registry: str, host_prefixes: Mapping[str, str],
+                aliases: Mapping[str, str], problems: list[str]) -> list[Found]:
+    """The containers every root of the Kustomize trees renders (release ``kustomize:DIR``)."""
+    if not directories:
+        return []
+    from ecr.kustomize.listing import rendered
+
+    trees = rendered(directories)
+    problems += trees.problems
+    if not trees.files:
+        problems.append(f"no kustomization under {', '.join(map(str, directories))}")
+    return [Found(f"kustomize:{root}", workload,
+                  chart_images.classify(workload.image, registry, host_prefixes, aliases))
+            for root, workload in trees.containers]
 
 
 def _outcome(release: Release, error: str | None) -> dict[str, object]:
@@ -177,6 +204,9 @@ def print_table(
         text = ", ".join(f"{n} {status}" for status, n in sorted(more.items()))
         print(f"{len(launched)} image(s) an operator launches (launched; not counted by "
               f"--check): {text}")
+    if any(i.verdict.status in FAILING and i.release.startswith("kustomize:") for i in found):
+        print("fix: scripts/convert-image-url.sh --files DIR --write gives each Kustomize "
+              "overlay's images: the cache names, proven by rendering it again")
     if any(status in FAILING for status in counts):
         print(
             "fix: scripts/convert-image-url.sh --chart CHART --values FILE (or --apps PATH...) "

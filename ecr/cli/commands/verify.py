@@ -4,7 +4,8 @@ Before switching a deployment to the cache, every image it runs must resolve the
 or pods go into ImagePullBackOff: a forgotten ``library/``, a tag gone upstream,
 missing upstream credentials, a node role that cannot create the cached repository.
 ``verify`` collects the images (from values files, manifests and directories, with
-the same extractor as ``convert``, or given as arguments), maps each to its cache
+the same extractor as ``convert``; what each Kustomize root renders with ``kubectl
+kustomize``; or given as arguments), maps each to its cache
 reference and asks the registry for it over the OCI distribution API exactly as a
 node would.  ``--warm`` then pulls every blob once so the first rollout is fast.
 
@@ -191,8 +192,16 @@ def collect_inputs(
 
     for target in targets:
         if Path(target).exists():
+            from ecr.kustomize.listing import rendered as kustomized
+
+            trees = kustomized([target])  # a Kustomize tree: what each root renders
+            if trees.problems:
+                raise UsageError("; ".join(trees.problems)
+                                 + " (fix it, or name the files to verify)")
+            for root, workload in trees.containers:
+                add(workload.image, f"{root}: {workload.workload} {workload.container}")
             try:
-                files = yaml_images.collect_files([target])
+                files = [f for f in yaml_images.collect_files([target]) if not trees.reads(f)]
             except OSError as exc:
                 raise UsageError(str(exc)) from exc
             for file in files:
