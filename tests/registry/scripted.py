@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from tests.aws.test_ecr_json import self_signed
+from tests.tls import self_signed
 
 Reply = tuple[int, dict[str, str], bytes]
 
