@@ -156,6 +156,8 @@ def plan_lines(plan: ChartPlan, *, written: bool, check: bool = False) -> list[s
     lines.append(f"  proof: rendered again, container by container: {exact} of "
                  f"{len(plan.containers)} exactly as expected (the cache reference of what "
                  "it ran, or unchanged)")
+    lines.extend(f"  proof: {line}" for line in plan.surface)
+    lines.extend(f"  not covered by the proof: {why}" for why in plan.uncovered)
     lines.extend(f"  cannot be cached (mirror it, or --alias its host): {where}"
                  for where in plan.uncacheable)
     lines.extend(f"  left for you: {where}" for where in plan.left)

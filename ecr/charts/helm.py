@@ -189,7 +189,13 @@ def _render_failure(chart: Path, detail: str, layers: Sequence[ValuesLayer]) -> 
             "a Bitnami chart refuses relocated images unless global.security.allowInsecureImages "
             "is true; `ecr convert --chart ... --write` adds it when the render needs it"
         )
-    origins = [layer.origin for layer in layers]
+    if "execution error at" in detail or "schema" in detail:
+        lines.append(
+            "the chart stops on purpose (a required value, a fail, or its values schema): "
+            "give what it asks for with --set KEY=VALUE or --values FILE (convert --files "
+            "and --chart take both; an Application carries its own values)"
+        )
+    origins = [layer.origin for layer in layers if not layer.origin.startswith("(")]
     lines.append("values given: " + (", ".join(origins) if origins else "none (chart defaults)"))
     return HelmFailure("\n".join(lines))
 

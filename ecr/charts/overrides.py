@@ -34,17 +34,20 @@ from typing import Any
 
 import yaml
 
-from ecr.charts import helm, images, provenance, relocate
+from ecr.charts import helm, images, provenance, relocate, surface
 from ecr.charts.defaults import chart_defaults
 from ecr.charts.helm import HelmFailure
 from ecr.charts.images import Found, Release
-from ecr.charts.provenance import ContainerKey, ValuePath, describe, dotted, keyed
+from ecr.charts.provenance import ContainerKey, ValuePath, describe, dotted
+from ecr.charts.surface import Surface
 from ecr.images import mapping
 from ecr.images.reference import InvalidReference, parse
 from ecr.images.workload import EMBEDDED, WorkloadImage
 from ecr.values import insert, scan
 
 ALLOW_INSECURE = ("global", "security", "allowInsecureImages")
+# a proof render: containers paired with the baseline, new ones, the release's own render
+Proof = tuple[dict[ContainerKey, WorkloadImage], list[WorkloadImage], list[WorkloadImage]]
 _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/@:+\-]*", re.ASCII)
 
 
@@ -74,6 +77,8 @@ class ChartPlan:
     # that no value change converts: left as they are
     launched: list[str] = field(default_factory=list)
     uncacheable: list[str] = field(default_factory=list)
+    surface: list[str] = field(default_factory=list)  # renders beyond the release's own
+    uncovered: list[str] = field(default_factory=list)  # switches no render could show
     proof: list[Found] = field(default_factory=list)
     containers: list[dict[str, Any]] = field(default_factory=list)  # before/after, each
     error: str | None = None
@@ -103,6 +108,8 @@ class ChartPlan:
             "left": self.left,
             "launched": self.launched,
             "uncacheable": self.uncacheable,
+            "surface": self.surface,
+            "uncovered": self.uncovered,
             "containers": self.containers,
             "proof": [item.as_dict() for item in self.proof],
             "error": self.error,
@@ -142,10 +149,12 @@ def _plan(
     aliases: Mapping[str, str] | None,
 ) -> None:
     release, target = result.release, result.target
-    tracer = provenance.Tracer(
+    tracer = surface.build(
         chart, images.layers(release, {target: result.original}), chart_defaults(chart),
         release=release.release, namespace=release.namespace, embedded=True,
     )
+    result.surface = tracer.describe()
+    result.uncovered = list(tracer.uncovered)
     expected = {
         key: relocate.expect(item.image, registry, host_prefixes, aliases)
         for key, item in tracer.baseline.items()
@@ -153,11 +162,12 @@ def _plan(
     prefixes = set(mapping.expand_host_prefixes(host_prefixes).values())
     blocked = _later_inputs(result, tracer)
 
-    def proof_render(current: str) -> list[WorkloadImage]:
-        return images.workloads(release, chart, {target: current}, embedded=True)
+    def proof_render(current: str) -> Proof:
+        return tracer.prove(lambda extra: images.workloads(
+            release, chart, {target: current}, extra, embedded=True))
 
     refused: dict[tuple[ValuePath, str], str] = {}
-    after: list[WorkloadImage] | None = None
+    after: Proof | None = None
     for _ in range(_RETRIES):
         solution = relocate.Solver(tracer, expected, registry, prefixes, blocked,
                                    refused).solve()
@@ -177,12 +187,15 @@ def _plan(
         raise HelmFailure(f"the chart refused every way of setting its image values: "
                           f"{'; '.join(sorted(set(refused.values())))}")
     for path, value in solution.changes.items():
-        users = [k for k, t in tracer.traces.items() if path in t.paths or path in t.empties]
+        users = [k for k, t in tracer.traces.items() if k in tracer.shown
+                 and (path in t.paths or path in t.empties)]
         result.overrides.append(Override(
             dotted(path), tracer.values.get(path, ""), value, {dotted(path): value},
             tuple(describe(k) for k in users if k[3] not in EMBEDDED),
             tuple(describe(k) for k in users if k[3] in EMBEDDED)))
     for key, why in solution.left.items():
+        if key not in tracer.shown:
+            continue
         line = f"{expected[key].before} ({describe(key)}): {why}"
         (result.launched if key[3] in EMBEDDED else result.left).append(line)
 
@@ -194,11 +207,12 @@ def _plan(
         )
         after = proof_render(text)
     result.text = text
+    paired, extra, first = after
     result.proof = [
         Found(release.label, w, images.classify(w.image, registry, host_prefixes, aliases))
-        for w in after if w.container_type not in EMBEDDED
+        for w in first if w.container_type not in EMBEDDED
     ]
-    _compare(result, tracer, expected, keyed(after), solution.left)
+    _compare(result, tracer, expected, paired, extra, solution.left)
 
 
 _RETRIES = 4  # solutions tried when the chart refuses some values (schema, fail)
@@ -220,12 +234,15 @@ def _refused_by(
 
 def _compare(
     result: ChartPlan,
-    tracer: provenance.Tracer,
+    tracer: Surface,
     expected: Mapping[ContainerKey, relocate.Expected],
     after: Mapping[ContainerKey, WorkloadImage],
+    extra: list[WorkloadImage],
     left: Mapping[ContainerKey, str],
 ) -> None:
-    """The proof, container by container: exactly its cache reference, or unchanged."""
+    """The proof, container by container, in every render of the surface: exactly its
+    cache reference, or unchanged.  Containers are paired with the baseline by
+    :func:`provenance.pair` (random names cannot fail it)."""
     shadows = _shadowing(result)
     for key in tracer.baseline:
         want = expected[key]
@@ -241,6 +258,10 @@ def _compare(
                 result.unresolved.append(
                     f"{where}: would name {now.image}, not "
                     f"{want.target if must_change else want.before}")
+            continue
+        if key not in tracer.shown:  # the same container in another render
+            if not good:
+                result.unresolved.append(f"{where}: would run {now.image}")
             continue
         result.containers.append({
             "container": where, "before": want.before, "after": now.image,
@@ -260,9 +281,11 @@ def _compare(
             result.unresolved.append(
                 f"{where}: would run {now.image}, not {want.target if must_change else want.before}"
             )
-    for key, now in after.items():
-        if key not in tracer.baseline and key[3] not in EMBEDDED:
-            result.unresolved.append(f"{describe(key)}: a new container ({now.image})")
+    for now in extra:
+        if now.container_type not in EMBEDDED:
+            result.unresolved.append(
+                f"{now.kind}/{now.name} container {now.container} ({now.template}): "
+                f"a new container ({now.image})")
 
 
 def _same(image: str, target: str) -> bool:
@@ -296,7 +319,7 @@ def _shadowing(result: ChartPlan) -> dict[ValuePath, str]:
     return found
 
 
-def _later_inputs(result: ChartPlan, tracer: provenance.Tracer) -> dict[ValuePath, str]:
+def _later_inputs(result: ChartPlan, tracer: Surface) -> dict[ValuePath, str]:
     """Traced values that an input after the values file sets (ArgoCD ``valuesObject``,
     inline ``values``, ``parameters``; later ``--values``/``--set``): Helm lets those
     win, so writing them into the file would change nothing."""

@@ -14,9 +14,8 @@ chart or ArgoCD Applications are given:
 
 Default: show the diff and what the proof render found, write nothing.
 ``--write`` writes each file whose proof passed; ``--check`` exits 1 if any would change.
-Exit status: 0 done, 1 a proof failed (that file not written), an image is left for you
-(the rest is written) or --check found changes, 2 bad usage or a chart that could not
-be rendered.
+Exit status: :func:`ecr.cli.commands.convert.exit_status` (0 done, 1 --check found
+changes, 2 an error or a failed proof, 3 done with images left, each with a note).
 
 ``convert --files`` (:mod:`ecr.cli.commands.convert`) sends each values file with a
 ``Chart.yaml`` beside it through :func:`convert` and :func:`show` too.
@@ -61,14 +60,41 @@ class Outcome:
         }
 
     def exit_code(self, check: bool) -> int:
-        """2 a release could not be planned or a plan is an error; 1 a proof failed, an
-        image is left for the user or (``check``) a file would change; else 0."""
+        """``convert``'s exit status (:func:`ecr.cli.commands.convert.exit_status`):
+        2 a release could not be planned, a plan is an error or its proof failed; 1
+        (``check``) a file would change; 3 an image was left with a note (left for the
+        user, a host the cache cannot front, an image an operator launches, a switch
+        the proof could not cover); else 0."""
+        from ecr.cli.commands.convert import exit_status
+
         plans = self.plans
-        if self.problems or any(p.error for p in plans):
-            return 2
-        if any(not p.ok or p.left for p in plans) or (check and any(p.changed for p in plans)):
-            return 1
-        return 0
+        return exit_status(
+            error=bool(self.problems) or any(not p.ok for p in plans),
+            changes=check and any(p.changed for p in plans),
+            noted=any(p.left or p.uncacheable or p.launched or p.uncovered for p in plans),
+        )
+
+    def counts(self) -> dict[str, int]:
+        """What the summary of ``convert --files`` counts: files, images converted (a
+        container whose image the conversion changes, proven), images left (by
+        reason, as ``skipped:<reason>``)."""
+        plans = self.plans
+        converted = [c for p in plans if p.ok for c in p.containers
+                     if c["exact"] and c["before"] != c["after"]]
+        out = {
+            "files": len(plans) + len(self.problems),
+            "files_changed": sum(1 for p in plans if p.ok and p.changed),
+            "files_written": len(self.written),
+            "files_failed": sum(1 for p in plans if not p.ok) + len(self.problems),
+            "images_converted": len(converted),
+            "images_already_cached": max(0, sum(
+                1 for p in plans for item in p.proof if item.verdict.status == "cached"
+            ) - len(converted)),
+            "skipped:left for you": sum(len(p.left) for p in plans),
+            "skipped:uncacheable": sum(len(p.uncacheable) for p in plans),
+            "skipped:launched by an operator": sum(len(p.launched) for p in plans),
+        }
+        return {key: n for key, n in out.items() if n > 0 or not key.startswith("skipped:")}
 
 
 def run(

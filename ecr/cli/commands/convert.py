@@ -56,11 +56,42 @@ examples:
 
 registry: --registry, else $ECR_REGISTRY, else `pulumi stack output ecr_registry_url`.
 aliases file: one FROM-HOST=TO-HOST per line, '#' comments (--aliases-file or ${ALIASES_ENV}).
-exit status: 0 done; 1 --check found files to change, or a chart's proof render failed
-(that file not written); 2 bad usage, an invalid or uncacheable image, a file that could
-not be read, parsed or written (or a rewrite not proven), or a chart that could not be
-rendered (the rest still done).
+exit status (the highest that applies wins: 2, then 1, then 3):
+  0  everything converted, or nothing to do
+  1  --check: something would change
+  2  an error: bad usage or input (an invalid image reference, a file that cannot be
+     read, parsed or written), a chart that cannot be rendered, a proof that failed
+     (that file not written); the rest is still done
+  3  done, but some images were left as they are, each listed with its reason (a host
+     the cache cannot front, a templated or multi-line value, a YAML alias, a value
+     whose registry may come from elsewhere, an image a chart's template writes, an
+     image an operator launches)
 """
+
+EXIT_OK = 0
+EXIT_CHANGES = 1  # --check found something to change
+EXIT_ERROR = 2
+EXIT_NOTED = 3  # done, but some images were left with a note
+_PRECEDENCE = (EXIT_ERROR, EXIT_CHANGES, EXIT_NOTED, EXIT_OK)
+# --files skip kinds that are errors (bad input, a rewrite not proven); "cached" and
+# "empty" are nothing to do; every other kind is an image left with a note (exit 3)
+ERROR_SKIPS = frozenset({"invalid", "unproven-rewrite"})
+QUIET_SKIPS = frozenset({"cached", "empty"})
+
+
+def exit_status(*, error: bool = False, changes: bool = False, noted: bool = False) -> int:
+    """The one exit status of ``convert``, from what happened (see EPILOG)."""
+    if error:
+        return EXIT_ERROR
+    if changes:
+        return EXIT_CHANGES
+    return EXIT_NOTED if noted else EXIT_OK
+
+
+def combined(*codes: int) -> int:
+    """The exit status of several parts of one run: the one that comes first in
+    :data:`_PRECEDENCE` (2 > 1 > 3 > 0)."""
+    return next((code for code in _PRECEDENCE if code in codes), EXIT_OK)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -185,7 +216,7 @@ def _convert_images(
     aliases: dict[str, str],
 ) -> int:
     results: list[dict[str, str | None]] = []
-    failed = False
+    failed = uncacheable = False
     explained = False
     as_json = args.output == "json"
     for text in _inputs(args.items, sys.stdin):
@@ -197,7 +228,7 @@ def _convert_images(
             print(f"error: {printable(text)}: invalid reference: {exc}", file=sys.stderr)
             continue
         except UnsupportedRegistry as exc:
-            failed = True
+            uncacheable = True
             message = str(exc) if not explained else str(exc).split(":", 1)[0]
             explained = True
             results.append({"input": text, "error": str(exc).split(":", 1)[0]})
@@ -217,7 +248,7 @@ def _convert_images(
             print(entry["output"], flush=True)
     if as_json:
         print_json(results)
-    return 2 if failed else 0
+    return exit_status(error=failed, noted=uncacheable)
 
 
 def _convert_files(
@@ -248,11 +279,15 @@ def _convert_files(
                 error=f"internal error ({type(exc).__name__}: {exc}); left untouched",
             )
         outcomes.append(outcome)
-    counts = summary(outcomes)
-    failed = bool(counts["files_failed"]) or any(
-        skip.is_error for o in outcomes if o.rewrite for skip in o.rewrite.skips
+    charts_code, charts_json, chart_counts = _convert_charted(
+        args, charted, registry, host_prefixes, aliases)
+    counts = _with_charts(summary(outcomes), chart_counts)
+    kinds = {skip.kind for o in outcomes if o.rewrite for skip in o.rewrite.skips}
+    files_code = exit_status(
+        error=any(o.error for o in outcomes) or bool(kinds & ERROR_SKIPS),
+        changes=args.check and any(o.changed for o in outcomes),
+        noted=bool(kinds - ERROR_SKIPS - QUIET_SKIPS),
     )
-    charts_code, charts_json = _convert_charted(args, charted, registry, host_prefixes, aliases)
     if args.output == "json":
         print_json({"registry": registry, "files": [_file_json(o) for o in outcomes],
                     "charts": charts_json, "summary": counts})
@@ -264,11 +299,7 @@ def _convert_files(
             sys.stdout.flush()
         report = sys.stderr if diff_mode else sys.stdout
         _print_report(outcomes, counts, args, report)
-    if failed:
-        return 2
-    if args.check and counts["files_changed"]:
-        return max(1, charts_code)
-    return charts_code
+    return combined(files_code, charts_code)
 
 
 def _beside_a_chart(path: Path) -> bool:
@@ -280,18 +311,19 @@ def _beside_a_chart(path: Path) -> bool:
 def _convert_charted(
     args: argparse.Namespace, files: list[Path], registry: str,
     host_prefixes: dict[str, str], aliases: dict[str, str],
-) -> tuple[int, list[object]]:
+) -> tuple[int, list[object], dict[str, int]]:
     """Each values file beside a Chart.yaml through the chart path (render, override,
     prove by a second render), as ``convert --chart DIR -f FILE`` with the other chart
     flags given: its exit status, and its JSON documents."""
     if not files:
-        return 0, []
+        return 0, [], {}
     from ecr.cli import chart_convert, chart_input
 
     as_json = args.output == "json"
     given = chart_input.request(args)
-    code = 0
+    code = EXIT_OK
     documents: list[object] = []
+    counts: dict[str, int] = {}
     for path in files:
         wanted = dataclasses.replace(given, chart=str(path.parent), values_files=(path,))
         if not as_json:
@@ -304,8 +336,27 @@ def _convert_charted(
             chart_input.print_notes(outcome.notes, outcome.problems)
         else:
             chart_convert.show(outcome, write=args.write, check=args.check, as_json=False)
-        code = max(code, outcome.exit_code(args.check))
-    return code, documents
+        code = combined(code, outcome.exit_code(args.check))
+        for key, n in outcome.counts().items():
+            counts[key] = counts.get(key, 0) + n
+    return code, documents, counts
+
+
+def _with_charts(counts: dict[str, object], charts: Mapping[str, int]) -> dict[str, object]:
+    """The summary of ``--files`` with what the chart path did added: its files, the
+    images it converted, those it left (``skipped:<reason>`` keys)."""
+    out = dict(counts)
+    reasons = out["skipped_by_reason"]
+    by_reason: dict[str, int] = dict(reasons) if isinstance(reasons, dict) else {}
+    for key, n in charts.items():
+        reason = key.removeprefix("skipped:")
+        if reason != key:
+            by_reason[reason] = by_reason.get(reason, 0) + n
+            key = "images_skipped"
+        current = out.get(key, 0)
+        out[key] = (current if isinstance(current, int) else 0) + n
+    out["skipped_by_reason"] = dict(sorted(by_reason.items()))
+    return out
 
 
 def _file_json(outcome: FileOutcome) -> dict[str, object]:
