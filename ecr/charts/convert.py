@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from ecr.charts import overrides
+from ecr.charts import inline, overrides
 from ecr.charts.argocd import ValuesSpec
 from ecr.charts.helm import HelmFailure
 from ecr.charts.images import ChartRequest, Fetcher, Release
@@ -79,15 +79,17 @@ def plan_releases(
         for release in found_releases:
             advance()
             target = target_file(release)
-            if target is None:
-                problems.append(
-                    f"{release.label}: no values file to write the overrides into "
-                    "(give --values FILE, or add valueFiles to the Application)"
-                )
+            if target is None and release.manifest is None:
+                problems.append(f"{release.label}: no values file to write the overrides "
+                                "into (give --values FILE)")
                 continue
             try:
                 chart = fetcher.get(release.chart)
-            except HelmFailure as exc:
+                if target is None:  # an Application with inline values only
+                    plans.append(inline.plan(release, chart, Path(work), registry,
+                                             host_prefixes, aliases))
+                    continue
+            except (HelmFailure, inline.InlineError) as exc:
                 problems.append(f"{release.label}: {exc}")
                 continue
             plans.append(

@@ -1,0 +1,115 @@
+"""``convert --apps`` on Applications whose values are inline, and value files ArgoCD
+refuses (issues 19 and 20)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from tests.charts import exact, switch_shapes
+from tests.charts.conftest import REGISTRY
+
+SECRET = "sk_live_DO_NOT_PRINT_ME"
+
+
+def _app(name: str, helm: str, path: str = "charts/exporter") -> str:
+    return f"""\
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: {name}
+spec:
+  destination:
+    namespace: {name}
+  source:
+    repoURL: https://github.com/example/gitops.git
+    targetRevision: main
+    path: {path}
+    helm:
+{helm}"""
+
+
+def _repo(root: Path) -> Path:
+    (root / ".git").mkdir(parents=True)
+    switch_shapes.rbac_proxy_sidecar(root / "charts" / "exporter")
+    (root / "apps").mkdir()
+    return root
+
+
+def test_value_files_outside_the_repository_are_refused_never_read(run_cli, tmp_path):
+    repo = _repo(tmp_path / "repo")
+    outside = tmp_path / "outside" / "values.yaml"
+    outside.parent.mkdir()
+    outside_text = f"apiKey: {SECRET}\nimage:\n  registry: docker.io\n"
+    outside.write_text(outside_text)
+    (repo / "apps" / "escape.yaml").write_text(_app(
+        "escape", "      valueFiles:\n        - ../../../outside/values.yaml\n"))
+    (repo / "apps" / "absolute.yaml").write_text(_app(
+        "absolute", f"      valueFiles:\n        - {outside}\n"))
+    result = run_cli("convert", "--registry", REGISTRY, "--apps", str(repo / "apps"),
+                     "--write")
+    said = result.out + result.err
+    assert result.code == 2
+    assert SECRET not in said and "apiKey" not in said
+    assert outside.read_text() == outside_text
+    assert f"{repo / 'apps' / 'escape.yaml'}: line 14: Application escape: value file " \
+           "../../../outside/values.yaml resolves outside the repository" in said
+    # an absolute path is inside the repository, as ArgoCD reads it: not there
+    assert f"{repo / 'apps' / 'absolute.yaml'}: Application absolute: value file {outside} " \
+           f"not found at {repo}{outside}" in said
+
+
+VALUES_OBJECT = """\
+      valuesObject:
+        # our exporter
+        image:
+          tag: "2.1"
+        replicas: 2
+      parameters:
+        - name: kubeRbacProxy.image.tag
+          value: v0.18.0
+"""
+
+
+def _rendered(run_cli, chart: Path, values: object, *extra: str) -> dict[exact.Key, str]:
+    path = chart.parent / "rendered-values.yaml"
+    path.write_text(yaml.safe_dump(values))
+    return exact.rendered(run_cli, chart, "-f", str(path), *extra)
+
+
+def test_an_inline_values_object_gets_the_proven_overrides(run_cli, tmp_path):
+    repo = _repo(tmp_path / "repo")
+    chart = repo / "charts" / "exporter"
+    app = repo / "apps" / "exporter.yaml"
+    app.write_text(_app("exporter", VALUES_OBJECT))
+    before_doc = yaml.safe_load(app.read_text())
+    result = run_cli("convert", "--registry", REGISTRY, "--apps", str(app), "--write")
+    assert result.code == 0, result.out + result.err
+    text = app.read_text()
+    assert "# our exporter" in text and "replicas: 2" in text  # merged, the rest kept
+    after_doc = yaml.safe_load(text)
+    helm = after_doc["spec"]["source"]["helm"]
+    assert helm["parameters"] == before_doc["spec"]["source"]["helm"]["parameters"]
+    old = before_doc["spec"]["source"]["helm"]["valuesObject"]
+    new = helm["valuesObject"]
+    assert new["image"]["tag"] == "2.1" and new["replicas"] == 2
+    for switched in ([], ["--set", "kubeRbacProxy.enabled=true"]):
+        exact.assert_exact(_rendered(run_cli, chart, old, *switched),
+                           _rendered(run_cli, chart, new, *switched))
+    again = run_cli("convert", "--registry", REGISTRY, "--apps", str(app), "--check")
+    assert again.code == 0, again.out + again.err
+
+
+def test_an_inline_values_string_gets_the_proven_overrides(run_cli, tmp_path):
+    repo = _repo(tmp_path / "repo")
+    chart = repo / "charts" / "exporter"
+    app = repo / "apps" / "exporter.yaml"
+    app.write_text(_app("exporter", "      values: |\n        # tuned\n        replicas: 3\n"))
+    result = run_cli("convert", "--registry", REGISTRY, "--apps", str(app), "--write")
+    assert result.code == 0, result.out + result.err
+    values = yaml.safe_load(app.read_text())["spec"]["source"]["helm"]["values"]
+    assert values.startswith("# tuned\nreplicas: 3\n")
+    new = yaml.safe_load(values)
+    exact.assert_exact(_rendered(run_cli, chart, {"replicas": 3}),
+                       _rendered(run_cli, chart, new))
