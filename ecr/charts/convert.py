@@ -13,16 +13,21 @@ chart; :func:`write_plan` writes one plan.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-from ecr.charts import inline, overrides
+from ecr.charts import helm, inline, overrides
 from ecr.charts.argocd import ValuesSpec
+from ecr.charts.defaults import read_yaml
 from ecr.charts.helm import HelmFailure
 from ecr.charts.images import ChartRequest, Fetcher, Release
 from ecr.charts.overrides import ChartPlan
+from ecr.charts.provenance import ValuePath
 from ecr.charts.source import ChartSource
 from ecr.values.files import atomic_write
 
@@ -47,6 +52,68 @@ def plan_values_file(
     spec = ValuesSpec(origin=str(values_file), path=values_file)
     rel = Release(name, ChartSource(str(chart_dir)), (spec,), name, namespace)
     return overrides.plan(rel, chart_dir, values_file, registry, host_prefixes, aliases)
+
+
+def vendored_in(values_file: Path) -> tuple[Path, ValuePath] | None:
+    """``(top chart, key path)`` when ``values_file`` is the own ``values.yaml`` of a
+    subchart vendored in a chart's ``charts/`` directory (the topmost chart that
+    vendors it, and the keys its values sit under there: the dependencies' aliases)."""
+    if values_file.name != "values.yaml":
+        return None
+    current = values_file.parent
+    prefix: list[str | int] = []
+    top = None
+    while current.parent.name == "charts" and (current.parent.parent / "Chart.yaml").is_file():
+        parent = current.parent.parent
+        prefix.insert(0, _key_in(parent, current))
+        top = current = parent
+    return (top, tuple(prefix)) if top is not None else None
+
+
+def _key_in(parent: Path, sub: Path) -> str:
+    """The key ``parent``'s values use for subchart ``sub``: its dependency's alias,
+    else the subchart's name."""
+    meta = read_yaml(sub / "Chart.yaml")
+    name = str(meta.get("name")) if isinstance(meta, dict) and meta.get("name") else sub.name
+    declared = read_yaml(parent / "Chart.yaml")
+    for dep in (declared.get("dependencies") if isinstance(declared, dict) else None) or []:
+        if isinstance(dep, dict) and str(dep.get("name")) == name:
+            return str(dep.get("alias") or name)
+    return name
+
+
+def plan_vendored(
+    values_file: Path, specs: Sequence[ValuesSpec], registry: str,
+    host_prefixes: Mapping[str, str] | None = None, aliases: Mapping[str, str] | None = None,
+    *, release: str | None = None, namespace: str = "default",
+) -> ChartPlan:
+    """The plan for a vendored subchart's own ``values.yaml``, proven inside the release
+    of the chart that vendors it (:func:`vendored_in`), whose values win over it; with
+    ``specs`` (the user's ``--values``/``--set``) as that release's values."""
+    found = vendored_in(values_file)
+    if found is None:
+        raise ValueError(f"{values_file} is not the values.yaml of a vendored subchart")
+    top, prefix = found
+    with tempfile.TemporaryDirectory(prefix="ecr-vendored-") as work:
+        copy = Path(work) / top.name
+        shutil.copytree(top, copy, symlinks=True)
+        target = copy / values_file.resolve().relative_to(top.resolve())
+        above: dict[str, Any] = {}
+        chart = top
+        for depth in range(len(prefix)):
+            own = read_yaml(chart / "values.yaml")
+            layer: Any = own if isinstance(own, dict) else {}
+            for key in reversed(prefix[:depth]):
+                layer = {key: layer}
+            above = helm.merge(above, layer)
+            chart = next(p.parent for p in (chart / "charts").glob("*/Chart.yaml")
+                         if _key_in(chart, p.parent) == prefix[depth])
+        name = release or top.resolve().name
+        rel = Release(f"{name} (vendors {values_file})", ChartSource(str(copy)), tuple(specs),
+                      name, namespace)
+        scope = overrides.Scope(prefix, above, values_file)
+        result = overrides.plan(rel, copy, target, registry, host_prefixes, aliases, scope)
+    return dataclasses.replace(result, target=values_file)
 
 
 def write_plan(plan: ChartPlan) -> bool:
@@ -145,7 +212,8 @@ def plan_lines(plan: ChartPlan, *, written: bool, check: bool = False) -> list[s
     """The report for one plan, one line each: what is set, the proof, what is left."""
     lines = [f"{plan.release.label}: {plan.target}"]
     if plan.error:
-        return [*lines, f"  ERROR, nothing written: {plan.error}"]
+        return [*lines, f"  ERROR, nothing written: {plan.error}",
+                *(f"  left for you: {where}" for where in plan.left)]
     for override in plan.overrides:
         before = override.before or "(null or empty)"
         users = len(override.containers)

@@ -119,6 +119,40 @@ class ChartPlan:
 # ------------------------------------------------------------ planning
 
 
+@dataclass(frozen=True)
+class Scope:
+    """The file written is a vendored subchart's own ``values.yaml`` (inside ``chart``,
+    a copy the proof may write), not a values layer: its keys sit under ``prefix`` in
+    the release's values, and the charts above it (``above``: their values.yaml, merged)
+    win over it."""
+
+    prefix: ValuePath
+    above: Mapping[str, Any]
+    shown: Path  # the real file, for messages
+
+    def blocked(self, tracer: Surface) -> dict[ValuePath, str]:
+        paths = {p for t in tracer.traces.values() for p in [*t.paths, *t.empties]}
+        out: dict[ValuePath, str] = {}
+        for path in paths:
+            if path[:len(self.prefix)] != self.prefix:
+                out[path] = (f"{dotted(path)} is not a value of {self.shown} (the chart "
+                             "above it reads it): convert the parent chart's values")
+            elif _sets(self.above, path):
+                out[path] = (f"{dotted(path)} is set by the values.yaml of a chart above "
+                             f"{self.shown}, which wins: convert it there")
+        return out
+
+    def reaches(self, tracer: Surface, key: ContainerKey) -> bool:
+        """Whether a value under ``prefix`` composes the container's image (else it is
+        the business of another file)."""
+        trace = tracer.traces[key]
+        return any(p[:len(self.prefix)] == self.prefix
+                   for p in [*trace.paths, *trace.empties, *trace.touched])
+
+    def inner(self, changes: Mapping[ValuePath, str]) -> dict[ValuePath, str]:
+        return {path[len(self.prefix):]: value for path, value in changes.items()}
+
+
 def plan(
     release: Release,
     chart: Path,
@@ -126,19 +160,53 @@ def plan(
     registry: str,
     host_prefixes: Mapping[str, str] | None = None,
     aliases: Mapping[str, str] | None = None,
+    scope: Scope | None = None,
 ) -> ChartPlan:
     """What writing ``target`` needs so every image of ``release`` goes through the cache."""
     original = target.read_text(encoding="utf-8") if target.exists() else ""
     result = ChartPlan(release, target, original, original)
+    read: set[str] | None = None
     try:
-        _plan(result, chart, registry, host_prefixes, aliases)
+        read = _plan(result, chart, registry, host_prefixes, aliases, scope)
     except (HelmFailure, insert.InsertError, WriteError) as exc:
         result.error = str(exc)
         result.text = original
     except (KeyError, IndexError, TypeError, ValueError) as exc:  # never write a guess
         result.error = f"could not trace this chart's images ({exc!r}); nothing written"
         result.text = original
+    if scope is not None and read is not None:
+        head = dotted(scope.prefix) + "."
+        read = {path.removeprefix(head) for path in read if path.startswith(head)}
+    shown = scope.shown if scope is not None else target
+    result.left.extend(_unread(original, str(shown), read, registry))
     return result
+
+
+def _unread(text: str, source: str, read: set[str] | None, registry: str) -> list[str]:
+    """The image values of the values file that no render of the surface reads (or
+    all of them, ``read`` None, when the chart did not render): each is listed, never
+    left upstream without a word."""
+    from ecr.values.rewrite import rewrite
+    from ecr.values.scan import UnparseableYaml
+
+    try:
+        found = rewrite(text, source, registry)
+    except UnparseableYaml:
+        return []
+    sites = [(c.line, c.key_path, c.before) for c in found.changes]
+    sites += [(s.line, s.key_path, s.reference) for s in found.skips
+              if s.kind not in ("cached", "empty")]
+    out = []
+    for line, key, image in sorted(sites):
+        if read is not None and any(path == key or path.startswith((key + ".", key + "["))
+                                    for path in read):
+            continue
+        why = ("not converted: the chart did not render (see the error above)"
+               if read is None else
+               "no render of the chart reads it (the values given, every component switch "
+               "on): check the key, or convert it by hand")
+        out.append(f"{image} ({source}:{line} {key}): {why}")
+    return out
 
 
 def _plan(
@@ -147,7 +215,9 @@ def _plan(
     registry: str,
     host_prefixes: Mapping[str, str] | None,
     aliases: Mapping[str, str] | None,
-) -> None:
+    scope: Scope | None = None,
+) -> set[str]:
+    """Plans ``result``; the value paths (dotted) some render of the surface reads."""
     release, target = result.release, result.target
     tracer = surface.build(
         chart, images.layers(release, {target: result.original}), chart_defaults(chart),
@@ -161,8 +231,14 @@ def _plan(
     }
     prefixes = set(mapping.expand_host_prefixes(host_prefixes).values())
     blocked = _later_inputs(result, tracer)
+    effective: Mapping[str, Any] = tracer.effective
+    if scope is not None:
+        blocked.update(scope.blocked(tracer))
+        effective = provenance.lookup(effective, scope.prefix)
 
     def proof_render(current: str) -> Proof:
+        if scope is not None:  # the subchart's own file, in the chart's copy
+            target.write_text(current, encoding="utf-8")
         return tracer.prove(lambda extra: images.workloads(
             release, chart, {target: current}, extra, embedded=True))
 
@@ -171,7 +247,8 @@ def _plan(
     for _ in range(_RETRIES):
         solution = relocate.Solver(tracer, expected, registry, prefixes, blocked,
                                    refused).solve()
-        text = write_changes(result.original, solution.changes, tracer.effective)
+        changes = scope.inner(solution.changes) if scope else solution.changes
+        text = write_changes(result.original, changes, effective)
         try:
             after = proof_render(text)
             break
@@ -194,8 +271,8 @@ def _plan(
             tuple(describe(k) for k in users if k[3] not in EMBEDDED),
             tuple(describe(k) for k in users if k[3] in EMBEDDED)))
     for key, why in solution.left.items():
-        if key not in tracer.shown:
-            continue
+        if key not in tracer.shown or (scope is not None and not scope.reaches(tracer, key)):
+            continue  # the same container in another render; outside the file's scope
         line = f"{expected[key].before} ({describe(key)}): {why}"
         (result.launched if key[3] in EMBEDDED else result.left).append(line)
 
@@ -213,6 +290,8 @@ def _plan(
         for w in first if w.container_type not in EMBEDDED
     ]
     _compare(result, tracer, expected, paired, extra, solution.left)
+    return {dotted(path) for trace in tracer.traces.values()
+            for path in (*trace.touched, *trace.paths, *trace.empties)}
 
 
 _RETRIES = 4  # solutions tried when the chart refuses some values (schema, fail)

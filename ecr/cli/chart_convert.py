@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ecr.charts import convert as chart_convert
+from ecr.charts.argocd import ValuesSpec
 from ecr.charts.images import ChartRequest
 from ecr.charts.overrides import ChartPlan
 from ecr.cli import chart_input, output
@@ -145,6 +146,30 @@ def convert(
         )
     written = chart_convert.write_plans(plans) if write else []
     return Outcome(registry, plans, [*problems, *failed], notes, written)
+
+
+def vendored_in(path: Path) -> Path | None:
+    """The topmost chart that vendors ``path`` (a subchart's own values.yaml), if any."""
+    found = chart_convert.vendored_in(path)
+    return found[0] if found else None
+
+
+def convert_vendored(
+    path: Path, given: ChartRequest, registry: str, host_prefixes: Mapping[str, str],
+    aliases: Mapping[str, str], *, write: bool,
+) -> Outcome:
+    """A vendored subchart's own values.yaml, proven in the release of the chart that
+    vendors it, with the ``--values``/``--set`` given as that release's values."""
+    specs = [ValuesSpec(origin=str(p), path=p) for p in given.values_files]
+    specs += [ValuesSpec(origin=f"--set {s}", parameter=s) for s in given.set_values]
+    try:
+        plan = chart_convert.plan_vendored(path, specs, registry, host_prefixes, aliases,
+                                           release=given.release_name,
+                                           namespace=given.namespace)
+    except (OSError, ValueError) as exc:
+        return Outcome(registry, [], [f"{path}: {exc}"], [], [])
+    written = chart_convert.write_plans([plan]) if write else []
+    return Outcome(registry, [plan], [], [], written)
 
 
 def show(outcome: Outcome, *, write: bool, check: bool, as_json: bool) -> None:

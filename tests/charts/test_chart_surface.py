@@ -110,6 +110,8 @@ def test_a_chart_that_needs_a_value_says_which_and_takes_it_from_set(run_cli, tm
     said = result.out + result.err
     assert "host is required: set it to the portal's public host name" in said
     assert "--set" in said  # says how to give it
+    for image in ("ghcr.io/acme/portal:5.2", "docker.io/acme/worker:1.1"):
+        assert f"left for you: {image}" in said  # every image value listed, with why
     assert values.read_text() == original
 
     result = run_cli("convert", "--registry", REGISTRY, "--files", str(values), "--write",
@@ -128,3 +130,49 @@ def test_a_chart_that_needs_a_value_says_which_and_takes_it_from_set(run_cli, tm
                            "--set", "worker.enabled=true")
     exact.assert_exact(before, after)
 
+
+
+def test_an_image_value_no_render_reads_is_listed_with_its_reason(run_cli, tmp_path):
+    chart = switch_shapes.random_names(tmp_path / "dice")
+    values = chart / "values.yaml"
+    values.write_text(values.read_text() + "legacy:\n  image: docker.io/acme/old:0.1\n")
+    result = run_cli("convert", "--registry", REGISTRY, "--files", str(values), "--write")
+    assert result.code == 3, result.out + result.err  # done, one image left with a note
+    assert (f"left for you: docker.io/acme/old:0.1 ({values}:7 legacy.image): no render "
+            "of the chart reads it") in result.out
+    assert "docker.io/acme/old:0.1" in values.read_text()  # never rewritten on its own
+    assert f"{REGISTRY}/quay/acme/dice" in values.read_text()
+
+
+def test_a_subchart_values_file_is_proven_inside_the_parent_that_vendors_it(
+        run_cli, tmp_path):
+    chart = switch_shapes.memcached_subchart(tmp_path / "shop")
+    sub = chart / "charts" / "memcached" / "values.yaml"
+    original = sub.read_text()
+    result = run_cli("convert", "--registry", REGISTRY, "--files", str(sub), "--write")
+    assert result.code == 0, result.out + result.err
+    assert f"rendering {chart}, which vendors it" in result.err
+    (tmp_path / "on.yaml").write_text("memcached:\n  enabled: true\n")
+    written = sub.read_text()
+    sub.write_text(original)
+    before = exact.rendered(run_cli, chart, "-f", str(tmp_path / "on.yaml"))
+    sub.write_text(written)
+    after = exact.rendered(run_cli, chart, "-f", str(tmp_path / "on.yaml"))
+    exact.assert_exact(before, after, left={"shop"})  # the parent's own: not this file's
+    assert "memcached" in after[("Deployment", "shop-memcached", "containers", "memcached")]
+
+
+def test_a_subchart_value_its_parent_sets_is_left_saying_so(run_cli, tmp_path):
+    """The parent's values win in the real release: a change in the subchart's own
+    file would change nothing there, so it is not written as if it did."""
+    chart = switch_shapes.memcached_subchart(tmp_path / "shop")
+    parent = chart / "values.yaml"
+    parent.write_text(parent.read_text().replace(
+        "memcached:\n  enabled: false\n",
+        "memcached:\n  enabled: false\n  image:\n    registry: docker.io\n"))
+    sub = chart / "charts" / "memcached" / "values.yaml"
+    original = sub.read_text()
+    result = run_cli("convert", "--registry", REGISTRY, "--files", str(sub), "--write")
+    assert result.code == 3, result.out + result.err
+    assert "memcached.image.registry is set by the values.yaml of a chart above" in result.out
+    assert sub.read_text() == original

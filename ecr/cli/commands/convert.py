@@ -325,12 +325,22 @@ def _convert_charted(
     documents: list[object] = []
     counts: dict[str, int] = {}
     for path in files:
-        wanted = dataclasses.replace(given, chart=str(path.parent), values_files=(path,))
+        # --values given are read before the file (which is written: the last one)
+        wanted = dataclasses.replace(given, chart=str(path.parent),
+                                     values_files=(*given.values_files, path))
+        vendored = chart_convert.vendored_in(path)
         if not as_json:
-            print(f"{path}: beside {path.parent / 'Chart.yaml'}: rendering the chart to prove "
-                  "the conversion (convert --chart)", file=sys.stderr)
-        outcome = chart_convert.convert(wanted, registry, host_prefixes, aliases,
-                                        write=args.write)
+            where = (f"the values of a subchart of {vendored}: rendering {vendored}, which "
+                     "vendors it" if vendored else
+                     f"beside {path.parent / 'Chart.yaml'}: rendering the chart")
+            print(f"{path}: {where}, to prove the conversion (convert --chart)",
+                  file=sys.stderr)
+        if vendored is not None:
+            outcome = chart_convert.convert_vendored(
+                path, given, registry, host_prefixes, aliases, write=args.write)
+        else:
+            outcome = chart_convert.convert(wanted, registry, host_prefixes, aliases,
+                                            write=args.write)
         if as_json:
             documents.append(outcome.document())
             chart_input.print_notes(outcome.notes, outcome.problems)
