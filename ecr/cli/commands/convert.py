@@ -3,17 +3,21 @@
 Two modes:
 
 - ``convert IMAGE...`` prints one converted reference per line, in input order; a bad
-  or uncacheable one is named on stderr with the reason, the rest are still converted,
-  and the exit status is 2.  ``-`` reads references from stdin.
+  or uncacheable one is named on stderr with the reason, the rest are still converted
+  (exit status 2 for a bad one, else 3 for an uncacheable one).  ``-`` reads
+  references from stdin.
 - ``convert --files PATH...`` rewrites image references in Helm values files,
   Kubernetes manifests and Kustomizations: a unified diff by default, ``--write`` to
   apply, ``--check`` for CI (exit 1 when anything would change).  A ``values*.yaml``
-  beside a ``Chart.yaml`` goes through the chart path (rendered and proven).
+  beside a ``Chart.yaml`` goes through the chart path (rendered and proven, over the
+  chart's component switches too); a vendored subchart's ``values.yaml`` is proven in
+  the release of the chart that vendors it.
 - ``convert --chart CHART -f VALUES`` / ``convert --apps PATH...`` render the chart
   (or every Helm ArgoCD Application) and add overrides for the images the values
   miss: see :mod:`ecr.charts.convert`.
 
-No arguments: usage and the table of configured caches.
+No arguments: usage and the table of configured caches.  Exit status: one mapping for
+every mode (:func:`exit_status`, :func:`combined`; the table is in ``EPILOG``).
 """
 
 from __future__ import annotations
@@ -52,7 +56,9 @@ examples:
   convert --files environments/ --check        # CI: exit 1 if anything is not converted
   convert --files env/ --write --follow-symlinks  # also write through links out of env/
   convert --chart ./charts/wordpress -f values.yaml   # render; add subchart overrides
-  convert --apps ../builder-space-argocd/apps --write # every Helm Application
+  convert --apps ../builder-space-argocd/apps --write # every Helm Application (value file,
+                                                      # or its inline valuesObject/values)
+  convert --files charts/portal/values.yaml --set host=x  # a chart that needs a value
 
 registry: --registry, else $ECR_REGISTRY, else `pulumi stack output ecr_registry_url`.
 aliases file: one FROM-HOST=TO-HOST per line, '#' comments (--aliases-file or ${ALIASES_ENV}).
