@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ecr.charts import helm, inline, overrides
+from ecr.charts import argocd, helm, inline, overrides
 from ecr.charts.argocd import ValuesSpec
 from ecr.charts.defaults import read_yaml
 from ecr.charts.helm import HelmFailure
@@ -41,16 +41,18 @@ def plan_values_file(
     chart: Path | None = None,
     release: str | None = None,
     namespace: str = "default",
+    after: Sequence[ValuesSpec] = (),
 ) -> ChartPlan:
     """The plan for one values file of a local chart: ``chart`` (default: the directory
     holding ``values_file``, which has a ``Chart.yaml``) rendered with that file as its
     values, every image traced, changes proven by a second render.  Writes nothing;
     :func:`write_plan` does.  Errors (a chart Helm cannot render, a file that cannot be
-    edited surgically) are in ``plan.error``, never raised."""
+    edited surgically) are in ``plan.error``, never raised.  ``after``: values Helm
+    reads after the file (an Application's, when the chart needs values to render)."""
     chart_dir = chart if chart is not None else values_file.parent
     name = release or chart_dir.resolve().name
     spec = ValuesSpec(origin=str(values_file), path=values_file)
-    rel = Release(name, ChartSource(str(chart_dir)), (spec,), name, namespace)
+    rel = Release(name, ChartSource(str(chart_dir)), (spec, *after), name, namespace)
     return overrides.plan(rel, chart_dir, values_file, registry, host_prefixes, aliases)
 
 
@@ -114,6 +116,22 @@ def plan_vendored(
         scope = overrides.Scope(prefix, above, values_file)
         result = overrides.plan(rel, copy, target, registry, host_prefixes, aliases, scope)
     return dataclasses.replace(result, target=values_file)
+
+
+def application_values(values_file: Path) -> tuple[str, list[ValuesSpec]] | None:
+    """An ArgoCD Application of the checkout holding ``values_file`` that installs the
+    chart beside it (a local chart path): its name and its values (the file itself
+    left out), as ArgoCD passes them.  None when there is none."""
+    root = argocd.repo_root_of(values_file)
+    if root is None:
+        return None
+    found, _ = argocd.discover([root], root)
+    chart_dir = values_file.parent.resolve()
+    for app in found:
+        if not app.chart.is_remote and Path(app.chart.ref).resolve() == chart_dir:
+            return app.app, [spec for spec in app.values if spec.path is None
+                             or spec.path.resolve() != values_file.resolve()]
+    return None
 
 
 def write_plan(plan: ChartPlan) -> bool:

@@ -172,6 +172,32 @@ def convert_vendored(
     return Outcome(registry, [plan], [], [], written)
 
 
+def needs_values(outcome: Outcome) -> bool:
+    """Whether the chart stopped before any image was traced (a required value, a
+    fail, a schema): a render failure of every plan."""
+    return bool(outcome.plans) and all(
+        p.error is not None and p.error.startswith("helm could not render")
+        for p in outcome.plans)
+
+
+def convert_with_application(
+    path: Path, registry: str, host_prefixes: Mapping[str, str],
+    aliases: Mapping[str, str], *, write: bool,
+) -> Outcome | None:
+    """``path`` (a values file beside its chart) converted with the values of the
+    ArgoCD Application that installs the chart, when there is one (None otherwise)."""
+    found = chart_convert.application_values(path)
+    if found is None:
+        return None
+    app, specs = found
+    plan = chart_convert.plan_values_file(path, registry, host_prefixes, aliases,
+                                          release=app, after=specs)
+    written = chart_convert.write_plans([plan]) if write else []
+    note = (f"{path}: the chart does not render from its defaults; rendered with the "
+            f"values of Application {app}, which installs it")
+    return Outcome(registry, [plan], [], [note], written)
+
+
 def show(outcome: Outcome, *, write: bool, check: bool, as_json: bool) -> None:
     """Print ``outcome``: its JSON document, or the diffs (without ``write``/``check``,
     the report then goes to stderr) and the report; then notes and errors on stderr."""

@@ -176,3 +176,21 @@ def test_a_subchart_value_its_parent_sets_is_left_saying_so(run_cli, tmp_path):
     assert result.code == 3, result.out + result.err
     assert "memcached.image.registry is set by the values.yaml of a chart above" in result.out
     assert sub.read_text() == original
+
+
+def test_a_chart_that_needs_a_value_takes_it_from_the_application_installing_it(
+        run_cli, tmp_path):
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    chart = switch_shapes.needs_a_value(repo / "charts" / "portal")
+    (repo / "apps").mkdir()
+    (repo / "apps" / "portal.yaml").write_text(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: portal\n"
+        "spec:\n  source:\n    repoURL: https://github.com/example/gitops.git\n"
+        "    path: charts/portal\n    helm:\n      valuesObject:\n"
+        "        host: portal.example.com\n")
+    values = chart / "values.yaml"
+    result = run_cli("convert", "--registry", REGISTRY, "--files", str(values), "--write")
+    assert result.code == 0, result.out + result.err
+    assert "rendered with the values of Application portal" in result.err
+    assert f"{REGISTRY}/github/acme/portal" in values.read_text()

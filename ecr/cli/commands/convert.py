@@ -347,6 +347,10 @@ def _convert_charted(
         else:
             outcome = chart_convert.convert(wanted, registry, host_prefixes, aliases,
                                             write=args.write)
+            if not (given.values_files or given.set_values) and \
+                    chart_convert.needs_values(outcome):
+                outcome = chart_convert.convert_with_application(
+                    path, registry, host_prefixes, aliases, write=args.write) or outcome
         if as_json:
             documents.append(outcome.document())
             chart_input.print_notes(outcome.notes, outcome.problems)
