@@ -266,8 +266,9 @@ def _plan(
     for path, value in solution.changes.items():
         users = [k for k, t in tracer.traces.items() if k in tracer.shown
                  and (path in t.paths or path in t.empties)]
+        spelt = dotted(path[len(scope.prefix):] if scope else path)  # as the file has it
         result.overrides.append(Override(
-            dotted(path), tracer.values.get(path, ""), value, {dotted(path): value},
+            spelt, tracer.values.get(path, ""), value, {spelt: value},
             tuple(describe(k) for k in users if k[3] not in EMBEDDED),
             tuple(describe(k) for k in users if k[3] in EMBEDDED)))
     for key, why in solution.left.items():
