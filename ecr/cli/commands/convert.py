@@ -337,9 +337,9 @@ def _convert_charted(
         vendored = chart_convert.vendored_in(path)
         if not as_json:
             where = (f"the values of a subchart of {vendored}: rendering {vendored}, which "
-                     "vendors it" if vendored else
+                     "vendors it," if vendored else
                      f"beside {path.parent / 'Chart.yaml'}: rendering the chart")
-            print(f"{path}: {where}, to prove the conversion (convert --chart)",
+            print(f"{path}: {where} to prove the conversion (convert --chart)",
                   file=sys.stderr)
         if vendored is not None:
             outcome = chart_convert.convert_vendored(
