@@ -49,8 +49,10 @@ def read_yaml(path: Path) -> Any:
         return None
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise HelmFailure(f"{path}: not valid YAML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise HelmFailure(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+    except yaml.YAMLError as exc:
+        raise HelmFailure(f"{path}: not valid YAML: {helm.yaml_problem(exc)}") from exc
 
 
 def _defaults(directory: Path, work: Path) -> dict[str, Any]:

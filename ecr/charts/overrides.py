@@ -506,7 +506,7 @@ def _node(text: str, path: ValuePath) -> yaml.Node | None:
     try:
         node: yaml.Node | None = yaml.compose(text, Loader=scan.LOADER)
     except yaml.YAMLError as exc:
-        raise WriteError(f"not valid YAML: {exc}") from exc
+        raise WriteError(f"not valid YAML: {helm.yaml_problem(exc)}") from exc
     for part in path:
         if isinstance(part, int):
             if not isinstance(node, yaml.SequenceNode) or part >= len(node.value):

@@ -113,3 +113,16 @@ def test_an_inline_values_string_gets_the_proven_overrides(run_cli, tmp_path):
     new = yaml.safe_load(values)
     exact.assert_exact(_rendered(run_cli, chart, {"replicas": 3}),
                        _rendered(run_cli, chart, new))
+
+
+def test_a_broken_value_file_is_named_by_line_never_quoted(run_cli, tmp_path):
+    repo = _repo(tmp_path / "repo")
+    values = repo / "charts" / "exporter" / "values-prod.yaml"
+    values.write_text(f"replicas: 1\napiKey: {SECRET}\n  broken: [\n")
+    (repo / "apps" / "prod.yaml").write_text(_app(
+        "prod", "      valueFiles:\n        - values-prod.yaml\n"))
+    result = run_cli("convert", "--registry", REGISTRY, "--apps", str(repo / "apps"))
+    said = result.out + result.err
+    assert result.code == 2
+    assert f"{values}: not valid YAML: line 3, column" in said
+    assert SECRET not in said and "apiKey" not in said
