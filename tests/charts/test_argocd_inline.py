@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.charts import exact, switch_shapes
@@ -126,3 +127,27 @@ def test_a_broken_value_file_is_named_by_line_never_quoted(run_cli, tmp_path):
     assert result.code == 2
     assert f"{values}: not valid YAML: line 3, column" in said
     assert SECRET not in said and "apiKey" not in said
+
+
+@pytest.mark.registry
+def test_an_inline_application_of_a_remote_oci_chart(run_cli, tmp_path, oci_registry):
+    """A chart from a registry (here a real one on loopback) with valuesObject only."""
+    import helm_python
+
+    chart = switch_shapes.rbac_proxy_sidecar(tmp_path / "exporter")
+    helm_python.push(helm_python.package(chart, destination=tmp_path),
+                     f"oci://{oci_registry}/charts", plain_http=True)
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    app = repo / "exporter.yaml"
+    app.write_text(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: exporter\n"
+        f"spec:\n  source:\n    repoURL: oci://{oci_registry}/charts\n    chart: exporter\n"
+        "    targetRevision: 1.0.0\n    helm:\n      valuesObject:\n        replicas: 2\n")
+    result = run_cli("convert", "--registry", REGISTRY, "--apps", str(app), "--plain-http",
+                     "--write")
+    assert result.code == 0, result.out + result.err
+    new = yaml.safe_load(app.read_text())["spec"]["source"]["helm"]["valuesObject"]
+    for switched in ([], ["--set", "kubeRbacProxy.enabled=true"]):
+        exact.assert_exact(_rendered(run_cli, chart, {"replicas": 2}, *switched),
+                           _rendered(run_cli, chart, new, *switched))
