@@ -180,6 +180,7 @@ def plan_releases(
             plans.append(
                 overrides.plan(release, chart, target, registry, host_prefixes, aliases)
             )
+    inline.merge(plans)
     shared_files(plans)
     return plans, problems
 
@@ -195,7 +196,8 @@ def shared_files(plans: Sequence[ChartPlan]) -> None:
     for one is not proven for the others.  Such plans become errors, nothing written."""
     by_file: dict[Path, list[ChartPlan]] = {}
     for plan in plans:
-        by_file.setdefault(plan.target.resolve(), []).append(plan)
+        if plan.reads_back is None:  # inline values share a manifest: inline.merge
+            by_file.setdefault(plan.target.resolve(), []).append(plan)
     for target, sharing in by_file.items():
         if len(sharing) > 1 and any(p.changed for p in sharing):
             names = ", ".join(p.release.label for p in sharing)
@@ -254,6 +256,8 @@ def plan_lines(plan: ChartPlan, *, written: bool, check: bool = False) -> list[s
     if plan.unresolved:
         lines.append("  PROOF FAILED, nothing written:")
         lines.extend(f"    {where}" for where in plan.unresolved)
+    elif plan.merged_into:
+        lines.append(f"  written with {plan.merged_into} (the same manifest)")
     elif written:
         lines.append(f"  wrote {plan.target}")
     elif plan.changed and check:

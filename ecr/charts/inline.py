@@ -8,14 +8,15 @@ place ArgoCD gives them (after value files, before ``parameters``), and put back
 the same indentation.  The new manifest is read back: its inline values must be
 exactly the values the proof rendered, or nothing is written.
 
-Only a block-style ``valuesObject`` or a literal ``values: |`` of a single-source
-Application (``spec.source``) is edited; other shapes are reported for a hand edit.
+Only a block-style ``valuesObject`` or a literal ``values: |`` (of ``spec.source`` or one
+of ``spec.sources``, found by the Application's name and the values' content) is
+edited; other shapes are reported for a hand edit.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,22 +42,26 @@ class Inline:
 
     manifest: Path
     document: int
-    key: str  # "valuesObject" or "values"
+    path: tuple[str | int, ...]  # to valuesObject or values, from the document's root
     index: int  # position of the inline spec in ``Release.values``
     start: int  # offset of the first line of the values
     end: int  # offset after their last line
     column: int  # their indentation (block mapping), or the string's
     text: str  # the values as a text of their own
 
-    def splice(self, manifest_text: str, values_text: str) -> str:
-        """``manifest_text`` with ``values_text`` in place of the inline values."""
+    @property
+    def key(self) -> str:
+        """``valuesObject`` or ``values``."""
+        return str(self.path[-1])
+
+    def block(self, values_text: str) -> str:
+        """``values_text`` indented as the inline values are (what replaces
+        ``start:end`` of the manifest)."""
         rows = []
         for line in values_text.splitlines(keepends=True):
             rows.append(" " * self.column + line if line.strip() else line)
         new = "".join(rows)
-        if new and not new.endswith("\n"):
-            new += "\n"
-        return manifest_text[:self.start] + new + manifest_text[self.end:]
+        return new if not new or new.endswith("\n") else new + "\n"
 
     def reads_back(self, manifest_text: str, values_text: str) -> bool:
         """Whether the manifest's inline values are exactly ``values_text``'s values."""
@@ -67,20 +72,13 @@ class Inline:
             return False
         if self.document >= len(documents):
             return False
-        helm = _helm_of(documents[self.document])
-        got = helm.get(self.key) if isinstance(helm, Mapping) else None
+        got = _at(documents[self.document], self.path)
         if self.key == "values":
             try:
                 got = yaml.safe_load(got) if isinstance(got, str) else None
             except yaml.YAMLError:
                 return False
         return bool(got == want)
-
-
-def _helm_of(document: Any) -> Any:
-    spec = document.get("spec") if isinstance(document, Mapping) else None
-    source = spec.get("source") if isinstance(spec, Mapping) else None
-    return source.get("helm") if isinstance(source, Mapping) else None
 
 
 def locate(release: Release) -> Inline:
@@ -93,28 +91,61 @@ def locate(release: Release) -> Inline:
                           "(add helm.valuesObject or valueFiles to the Application)")
     text = manifest.read_text(encoding="utf-8")
     scanned = scan_yaml(text, str(manifest))
+    wanted = release.values[index]
+    documents = list(yaml.safe_load_all(text))
     for document in scanned.documents:
-        spec = child(document.root, "spec")
-        if child(spec, "sources") is not None or child(spec, "source") is None:
+        data = documents[document.index] if document.index < len(documents) else None
+        name = data.get("metadata", {}).get("name") if isinstance(data, Mapping) else None
+        if name != release.label or not isinstance(data, Mapping):
             continue
-        helm = child(child(spec, "source"), "helm")
-        obj = child(helm, "valuesObject")
-        if isinstance(obj, yaml.MappingNode) and not obj.flow_style and obj.value:
-            start = scanned.offset(obj.start_mark.line, 0)
-            last = _last_mark(obj)
-            end_line = last.line + (1 if last.column else 0)
-            end = scanned.offset(end_line, 0) if end_line < len(text.splitlines()) \
-                else len(text)
-            column = obj.start_mark.column
-            return Inline(manifest, document.index, "valuesObject", index, start, end,
-                          column, _dedent(text[start:end], column, manifest))
+        for path, source in _sources(document.root):
+            helm = child(source, "helm")
+            obj = child(helm, "valuesObject")
+            if wanted.data is not None and isinstance(obj, yaml.MappingNode) \
+                    and not obj.flow_style and obj.value \
+                    and _at(data, [*path, "helm", "valuesObject"]) == wanted.data:
+                start = scanned.offset(obj.start_mark.line, 0)
+                last = _last_mark(obj)
+                end_line = last.line + (1 if last.column else 0)
+                end = scanned.offset(end_line, 0) if end_line < len(text.splitlines()) \
+                    else len(text)
+                column = obj.start_mark.column
+                return Inline(manifest, document.index, (*path, "helm", "valuesObject"),
+                              index, start, end, column,
+                              _dedent(text[start:end], column, manifest))
     for block in embedded.blocks(scanned):
-        if block.path == ["spec", "source", "helm", "values"]:
-            return Inline(manifest, block.document, "values", index, block.start,
+        doc = documents[block.document] if block.document < len(documents) else None
+        if wanted.text is not None and block.value == wanted.text and \
+                isinstance(doc, Mapping) and doc.get("kind") == "Application" and \
+                (doc.get("metadata") or {}).get("name") == release.label:
+            return Inline(manifest, block.document, tuple(block.path), index, block.start,
                           block.end, len(block.indent), block.value)
     raise InlineError(
         f"{manifest}: the Application's inline values are not a block valuesObject or a "
-        "'values: |' string of spec.source: set the overrides listed by hand")
+        "'values: |' string: set the overrides listed by hand")
+
+
+def _sources(root: yaml.Node | None) -> list[tuple[tuple[str | int, ...], yaml.Node]]:
+    """An Application's sources: ``spec.source``, or each of ``spec.sources``."""
+    spec = child(root, "spec")
+    found: list[tuple[tuple[str | int, ...], yaml.Node]] = []
+    single = child(spec, "source")
+    if isinstance(single, yaml.MappingNode):
+        found.append((("spec", "source"), single))
+    many = child(spec, "sources")
+    if isinstance(many, yaml.SequenceNode):
+        found += [(("spec", "sources", i), node) for i, node in enumerate(many.value)
+                  if isinstance(node, yaml.MappingNode)]
+    return found
+
+
+def _at(data: Any, path: Sequence[str | int]) -> Any:
+    for part in path:
+        if isinstance(part, int):
+            data = data[part] if isinstance(data, list) and part < len(data) else None
+        else:
+            data = data.get(part) if isinstance(data, Mapping) else None
+    return data
 
 
 def _last_mark(node: yaml.Node) -> yaml.Mark:
@@ -165,10 +196,38 @@ def plan(release: Release, chart: Path, work: Path, registry: str,
     result = dataclasses.replace(proven, release=release, target=inline.manifest,
                                  original=manifest_text, text=manifest_text)
     if proven.changed and proven.ok:
-        new = inline.splice(manifest_text, proven.text)
-        if inline.reads_back(new, proven.text):
-            result.text = new
-        else:
+        block = inline.block(proven.text)
+        result.splices = [(inline.start, inline.end, block)]
+        result.reads_back = lambda text: inline.reads_back(text, proven.text)
+        result.text = manifest_text[:inline.start] + block + manifest_text[inline.end:]
+        if not result.reads_back(result.text):
             result.error = (f"{inline.manifest}: the proven values could not be written "
                             f"into {inline.key} exactly; set them by hand")
     return result
+
+
+def merge(plans: Sequence[ChartPlan]) -> None:
+    """Plans of Applications that share one manifest, each with its inline values: the
+    first gets every change (the file is written once), the others say so.  A change
+    that does not read back in the merged file is an error for all of them."""
+    by_file: dict[Path, list[ChartPlan]] = {}
+    for plan in plans:
+        if plan.reads_back is not None:
+            by_file.setdefault(plan.target.resolve(), []).append(plan)
+    for group in by_file.values():
+        if len(group) < 2:
+            continue
+        text = group[0].original
+        for start, end, block in sorted((s for p in group for s in p.splices), reverse=True):
+            text = text[:start] + block + text[end:]
+        good = all(p.reads_back is not None and p.reads_back(text) for p in group)
+        for n, plan in enumerate(group):
+            if not good:
+                plan.error = (f"{plan.target}: the Applications in it could not all take "
+                              "their proven values exactly; set them by hand")
+                plan.text = plan.original
+            elif n:
+                plan.text = plan.original
+                plan.merged_into = group[0].release.label
+            else:
+                plan.text = text

@@ -27,7 +27,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,6 +82,11 @@ class ChartPlan:
     proof: list[Found] = field(default_factory=list)
     containers: list[dict[str, Any]] = field(default_factory=list)  # before/after, each
     error: str | None = None
+    # inline Application values: (start, end, new text) of the manifest, and the check
+    # that the manifest reads the proven values back (several Applications may share it)
+    splices: list[tuple[int, int, str]] = field(default_factory=list)
+    reads_back: Callable[[str], bool] | None = None
+    merged_into: str | None = None  # written with that release's plan (the same file)
 
     @property
     def ok(self) -> bool:

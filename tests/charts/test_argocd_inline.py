@@ -3,6 +3,7 @@ refuses (issues 19 and 20)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,29 @@ def test_an_inline_application_of_a_remote_oci_chart(run_cli, tmp_path, oci_regi
     for switched in ([], ["--set", "kubeRbacProxy.enabled=true"]):
         exact.assert_exact(_rendered(run_cli, chart, {"replicas": 2}, *switched),
                            _rendered(run_cli, chart, new, *switched))
+
+
+def test_the_right_source_of_the_right_application_is_written(run_cli, tmp_path):
+    """Two Applications in one file; a multi-source one whose chart source carries
+    valuesObject: each gets its own overrides, in its own place."""
+    repo = _repo(tmp_path / "repo")
+    chart = repo / "charts" / "exporter"
+    app = repo / "apps" / "both.yaml"
+    multi = (
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: multi\n"
+        "spec:\n  sources:\n    - repoURL: https://github.com/example/gitops.git\n"
+        "      ref: values\n    - repoURL: https://github.com/example/gitops.git\n"
+        "      path: charts/exporter\n      helm:\n        valuesObject:\n"
+        "          kubeRbacProxy:\n            enabled: true\n")
+    app.write_text(_app("single", "      valuesObject:\n        replicas: 1\n") + "---\n"
+                   + multi)
+    result = run_cli("convert", "--registry", REGISTRY, "--apps", str(app), "--write")
+    assert result.code == 0, result.out + result.err
+    single, written = yaml.safe_load_all(app.read_text())
+    new = written["spec"]["sources"][1]["helm"]["valuesObject"]
+    assert new["kubeRbacProxy"]["enabled"] is True
+    exact.assert_exact(_rendered(run_cli, chart, {"kubeRbacProxy": {"enabled": True}}),
+                       _rendered(run_cli, chart, new))
+    own = single["spec"]["source"]["helm"]["valuesObject"]
+    assert own["replicas"] == 1 and f"{REGISTRY}/docker-hub" in json.dumps(own)
+    exact.assert_exact(_rendered(run_cli, chart, {"replicas": 1}), _rendered(run_cli, chart, own))
