@@ -274,3 +274,34 @@ def exclusive_switches(root: Path) -> Path:
                     {{- end }}
         """,
     })
+
+
+def switch_needing_a_value(root: Path) -> Path:
+    """``backup.enabled`` renders only with ``backup.bucket`` set: not coverable."""
+    return write(root, {
+        "Chart.yaml": "apiVersion: v2\nname: vault\nversion: 1.0.0\n",
+        "values.yaml": """
+            image: docker.io/acme/vault:1.0
+            backup:
+              enabled: false
+              bucket: ""
+              image: docker.io/amazon/aws-cli:2.17.0
+        """,
+        "templates/deployment.yaml": """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: {{ .Release.Name }}
+            spec:
+              template:
+                spec:
+                  containers:
+                    - name: vault
+                      image: {{ .Values.image }}
+                    {{- if .Values.backup.enabled }}
+                    - name: backup
+                      image: {{ .Values.backup.image }}
+                      args: [{{ required "backup.bucket is required when backup.enabled is true" .Values.backup.bucket | quote }}]
+                    {{- end }}
+        """,
+    })

@@ -194,3 +194,15 @@ def test_a_chart_that_needs_a_value_takes_it_from_the_application_installing_it(
     assert result.code == 0, result.out + result.err
     assert "rendered with the values of Application portal" in result.err
     assert f"{REGISTRY}/github/acme/portal" in values.read_text()
+
+
+def test_a_switch_that_needs_a_value_is_reported_not_covered(run_cli, tmp_path):
+    chart = switch_shapes.switch_needing_a_value(tmp_path / "vault")
+    values = tmp_path / "v.yaml"
+    values.write_text("{}\n")
+    result = _convert(run_cli, chart, values)
+    assert result.code == 3, result.out + result.err  # done, with what was not covered
+    assert ("not covered by the proof: backup.enabled (templates/deployment.yaml): the "
+            "chart does not render with it on: ") in result.out
+    assert "backup.bucket is required when backup.enabled is true" in result.out
+    assert f"{REGISTRY}/docker-hub/acme/vault:1.0" in values.read_text()
