@@ -206,3 +206,17 @@ def test_a_switch_that_needs_a_value_is_reported_not_covered(run_cli, tmp_path):
             "chart does not render with it on: ") in result.out
     assert "backup.bucket is required when backup.enabled is true" in result.out
     assert f"{REGISTRY}/docker-hub/acme/vault:1.0" in values.read_text()
+
+
+def test_a_chart_and_its_vendored_subchart_in_one_run_convert_through_the_parent(
+        run_cli, tmp_path):
+    chart = switch_shapes.memcached_subchart(tmp_path / "shop")
+    sub = chart / "charts" / "memcached" / "values.yaml"
+    original = sub.read_text()
+    (tmp_path / "on.yaml").write_text("memcached:\n  enabled: true\n")
+    before = exact.rendered(run_cli, chart, "-f", str(tmp_path / "on.yaml"))
+    result = run_cli("convert", "--registry", REGISTRY, "--files", str(chart), "--write")
+    assert result.code == 0, result.out + result.err
+    assert f"note: {sub}: a subchart's own values, left as they are" in result.err
+    assert sub.read_text() == original
+    exact.assert_exact(before, exact.rendered(run_cli, chart, "-f", str(tmp_path / "on.yaml")))

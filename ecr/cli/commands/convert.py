@@ -330,11 +330,20 @@ def _convert_charted(
     code = EXIT_OK
     documents: list[object] = []
     counts: dict[str, int] = {}
+    parents = {path.parent.resolve() for path in files if path.name == "values.yaml"}
     for path in files:
+        top = chart_convert.vendored_in(path)
+        if top is not None and top.resolve() in parents:
+            # the parent's values win and its render covers the subchart: converting both
+            # files, each proven against the other as it was, could break their sum
+            print(f"note: {path}: a subchart's own values, left as they are: its images "
+                  f"are converted through {top / 'values.yaml'}, whose values win",
+                  file=sys.stderr)
+            continue
         # --values given are read before the file (which is written: the last one)
         wanted = dataclasses.replace(given, chart=str(path.parent),
                                      values_files=(*given.values_files, path))
-        vendored = chart_convert.vendored_in(path)
+        vendored = top
         if not as_json:
             where = (f"the values of a subchart of {vendored}: rendering {vendored}, which "
                      "vendors it," if vendored else
