@@ -79,9 +79,10 @@ EXIT_CHANGES = 1  # --check found something to change
 EXIT_ERROR = 2
 EXIT_NOTED = 3  # done, but some images were left with a note
 _PRECEDENCE = (EXIT_ERROR, EXIT_CHANGES, EXIT_NOTED, EXIT_OK)
-# --files skip kinds that are errors (bad input, a rewrite not proven); "cached" and
-# "empty" are nothing to do; every other kind is an image left with a note (exit 3)
-ERROR_SKIPS = frozenset({"invalid", "unproven-rewrite"})
+# --files skips: those ecr.values calls errors (bad input, a rewrite not proven) are
+# errors, except an uncacheable host, which is an image left with a note (exit 3), as
+# every other kind is; "cached" and "empty" are nothing to do
+NOTED_ERRORS = frozenset({"unsupported"})
 QUIET_SKIPS = frozenset({"cached", "empty"})
 
 
@@ -288,11 +289,13 @@ def _convert_files(
     charts_code, charts_json, chart_counts = _convert_charted(
         args, charted, registry, host_prefixes, aliases)
     counts = _with_charts(summary(outcomes), chart_counts)
-    kinds = {skip.kind for o in outcomes if o.rewrite for skip in o.rewrite.skips}
+    skips = [skip for o in outcomes if o.rewrite for skip in o.rewrite.skips]
+    errors = {s.kind for s in skips if s.is_error} - NOTED_ERRORS
+    kinds = {s.kind for s in skips}
     files_code = exit_status(
-        error=any(o.error for o in outcomes) or bool(kinds & ERROR_SKIPS),
+        error=any(o.error for o in outcomes) or bool(errors),
         changes=args.check and any(o.changed for o in outcomes),
-        noted=bool(kinds - ERROR_SKIPS - QUIET_SKIPS),
+        noted=bool(kinds - errors - QUIET_SKIPS),
     )
     if args.output == "json":
         print_json({"registry": registry, "files": [_file_json(o) for o in outcomes],
