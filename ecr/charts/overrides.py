@@ -7,16 +7,21 @@ fills in).  For one release:
 
 1. trace every container's image to the values that compose it, by rendering with
    markers (:mod:`ecr.charts.provenance`), the chart's own values included, with
-   subcharts under their alias keys (``mariadb.image``);
+   subcharts under their alias keys (``mariadb.image``), in the release's render and
+   in renders with the chart's component switches on (:mod:`ecr.charts.surface`);
 2. find the fewest value changes that make each image exactly its cache reference
    (:mod:`ecr.charts.relocate`): a chart-wide registry is one change for all its images;
 3. write them into the values file, surgically: in place where the file has the
    value, added where it does not (:mod:`ecr.values.insert`), a list whole;
 4. for Bitnami charts, add ``global.security.allowInsecureImages: true`` when,
    and only when, the render refuses the relocated images without it;
-5. render again: the proof, container by container: each image is exactly the cache
+5. render again (every render of the surface): the proof, container by container
+   (paired by :func:`~ecr.charts.provenance.pair`): each image is exactly the cache
    reference of what it ran before (distribution's normalisation), or unchanged when
    its host cannot be cached or no value composes it.  A failed proof writes nothing.
+
+Image values of the file that no render reads are listed, never left silently.  A
+vendored subchart's own ``values.yaml`` is planned inside its parent (:class:`Scope`).
 
 Images whose host the cache cannot front, and images written in a template, are
 reported, not overridden.
