@@ -193,8 +193,16 @@ def plan(release: Release, chart: Path, work: Path, registry: str,
     proven = overrides.plan(dataclasses.replace(release, values=tuple(specs)), chart,
                             values_file, registry, host_prefixes, aliases)
     manifest_text = inline.manifest.read_text(encoding="utf-8")
-    result = dataclasses.replace(proven, release=release, target=inline.manifest,
-                                 original=manifest_text, text=manifest_text)
+    here = f"{inline.manifest} {'.'.join(map(str, inline.path))}"
+
+    def named(lines: list[str]) -> list[str]:  # the temporary file is the manifest's part
+        return [line.replace(str(values_file), here) for line in lines]
+
+    result = dataclasses.replace(
+        proven, release=release, target=inline.manifest, original=manifest_text,
+        text=manifest_text, left=named(proven.left), settings=named(proven.settings),
+        unresolved=named(proven.unresolved),
+        error=named([proven.error])[0] if proven.error else None)
     if proven.changed and proven.ok:
         block = inline.block(proven.text)
         result.splices = [(inline.start, inline.end, block)]

@@ -178,3 +178,15 @@ def test_the_right_source_of_the_right_application_is_written(run_cli, tmp_path)
     own = single["spec"]["source"]["helm"]["valuesObject"]
     assert own["replicas"] == 1 and f"{REGISTRY}/docker-hub" in json.dumps(own)
     exact.assert_exact(_rendered(run_cli, chart, {"replicas": 1}), _rendered(run_cli, chart, own))
+
+
+def test_an_inline_image_no_render_reads_is_listed_in_the_manifest(run_cli, tmp_path):
+    repo = _repo(tmp_path / "repo")
+    app = repo / "apps" / "exporter.yaml"
+    app.write_text(_app("exporter", "      valuesObject:\n        legacy:\n"
+                                    "          image: docker.io/acme/old:0.1\n"))
+    result = run_cli("convert", "--registry", REGISTRY, "--apps", str(app), "--write")
+    assert result.code == 3, result.out + result.err
+    assert (f"left for you: docker.io/acme/old:0.1 ({app} spec.source.helm.valuesObject:2 "
+            "legacy.image): no render of the chart reads it") in result.out
+    assert "ecr-convert-" not in result.out + result.err  # no temporary path
