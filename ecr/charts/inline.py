@@ -27,7 +27,7 @@ from ecr.charts import overrides
 from ecr.charts.argocd import ValuesSpec
 from ecr.charts.images import Release
 from ecr.charts.overrides import ChartPlan
-from ecr.values import embedded
+from ecr.values import embedded, insert
 from ecr.values.scan import child
 from ecr.values.scan import scan as scan_yaml
 
@@ -85,11 +85,12 @@ def locate(release: Release) -> Inline:
     """The inline values of ``release``'s Application; :class:`InlineError` when there
     are none this module can edit."""
     manifest = release.manifest
+    if manifest is None:
+        raise InlineError("no values file to write the overrides into (give --values FILE)")
     index = next((i for i, spec in enumerate(release.values) if _inline(spec)), None)
-    if manifest is None or index is None:
-        raise InlineError("no values file and no inline values to write the overrides into "
-                          "(add helm.valuesObject or valueFiles to the Application)")
     text = manifest.read_text(encoding="utf-8")
+    if index is None:
+        return _new_values_object(release, manifest, text)
     scanned = scan_yaml(text, str(manifest))
     wanted = release.values[index]
     documents = list(yaml.safe_load_all(text))
@@ -123,6 +124,22 @@ def locate(release: Release) -> Inline:
     raise InlineError(
         f"{manifest}: the Application's inline values are not a block valuesObject or a "
         "'values: |' string: set the overrides listed by hand")
+
+
+def _new_values_object(release: Release, manifest: Path, text: str) -> Inline:
+    """An Application with no values of its own (the chart's defaults, ``parameters``
+    perhaps): a ``valuesObject`` to create, before its parameters (ArgoCD's order)."""
+    documents = list(yaml.safe_load_all(text))
+    doc = documents[0] if len(documents) == 1 else None
+    if not (isinstance(doc, Mapping) and doc.get("kind") == "Application"
+            and (doc.get("metadata") or {}).get("name") == release.label
+            and isinstance((doc.get("spec") or {}).get("source"), Mapping)):
+        raise InlineError(f"{manifest}: the Application has no values file and no inline "
+                          "values, and is not alone in a single-source manifest: add "
+                          "helm.valuesObject (even {}) and convert again")
+    index = sum(1 for spec in release.values if spec.path is not None)
+    return Inline(manifest, 0, ("spec", "source", "helm", "valuesObject"), index, -1, -1,
+                  0, "")
 
 
 def _sources(root: yaml.Node | None) -> list[tuple[tuple[str | int, ...], yaml.Node]]:
@@ -188,8 +205,11 @@ def plan(release: Release, chart: Path, work: Path, registry: str,
     values_file = work / f"{release.label}-{inline.key}.yaml"
     values_file.write_text(inline.text, encoding="utf-8")
     specs = list(release.values)
-    specs[inline.index] = ValuesSpec(origin=f"Application {release.label}: {inline.key}",
-                                     path=values_file)
+    spec = ValuesSpec(origin=f"Application {release.label}: {inline.key}", path=values_file)
+    if inline.start < 0:
+        specs.insert(inline.index, spec)  # a valuesObject to create
+    else:
+        specs[inline.index] = spec
     proven = overrides.plan(dataclasses.replace(release, values=tuple(specs)), chart,
                             values_file, registry, host_prefixes, aliases)
     manifest_text = inline.manifest.read_text(encoding="utf-8")
@@ -203,7 +223,12 @@ def plan(release: Release, chart: Path, work: Path, registry: str,
         text=manifest_text, left=named(proven.left), settings=named(proven.settings),
         unresolved=named(proven.unresolved),
         error=named([proven.error])[0] if proven.error else None)
-    if proven.changed and proven.ok:
+    if proven.changed and proven.ok and inline.start < 0:
+        try:
+            result.text = _created(manifest_text, inline.path, proven.text)
+        except (InlineError, insert.InsertError) as exc:
+            result.error = f"{inline.manifest}: {exc}"
+    elif proven.changed and proven.ok:
         block = inline.block(proven.text)
         result.splices = [(inline.start, inline.end, block)]
         result.reads_back = lambda text: inline.reads_back(text, proven.text)
@@ -212,6 +237,27 @@ def plan(release: Release, chart: Path, work: Path, registry: str,
             result.error = (f"{inline.manifest}: the proven values could not be written "
                             f"into {inline.key} exactly; set them by hand")
     return result
+
+
+def _created(manifest_text: str, path: Sequence[str | int], values_text: str) -> str:
+    """``manifest_text`` with a new ``valuesObject`` holding ``values_text``'s values,
+    key by key (:func:`ecr.values.insert.set_keys` reads each edit back)."""
+    values = yaml.safe_load(values_text) or {}
+    text = manifest_text
+    for leaf, value in _leaves(values, ()):
+        if any(isinstance(p, int) for p in leaf) or not isinstance(value, str | bool | int):
+            raise InlineError("the overrides hold a list: set them by hand")
+        keys = [*map(str, path), *map(str, leaf)]
+        text = insert.set_keys(text, keys[:-1], {keys[-1]: value})
+    return text
+
+
+def _leaves(values: Any, path: tuple[str | int, ...]) -> list[tuple[tuple[str | int, ...], Any]]:
+    if isinstance(values, Mapping):
+        return [leaf for k, v in values.items() for leaf in _leaves(v, (*path, str(k)))]
+    if isinstance(values, list):
+        return [leaf for i, v in enumerate(values) for leaf in _leaves(v, (*path, i))]
+    return [(path, values)]
 
 
 def merge(plans: Sequence[ChartPlan]) -> None:

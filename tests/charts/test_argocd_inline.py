@@ -190,3 +190,23 @@ def test_an_inline_image_no_render_reads_is_listed_in_the_manifest(run_cli, tmp_
     assert (f"left for you: docker.io/acme/old:0.1 ({app} spec.source.helm.valuesObject:2 "
             "legacy.image): no render of the chart reads it") in result.out
     assert "ecr-convert-" not in result.out + result.err  # no temporary path
+
+
+def test_an_application_of_chart_defaults_gets_a_values_object(run_cli, tmp_path):
+    """No value file, no inline values, only parameters: a valuesObject is created
+    (before the parameters, as ArgoCD orders them), the rest of the manifest kept."""
+    repo = _repo(tmp_path / "repo")
+    chart = repo / "charts" / "exporter"
+    app = repo / "apps" / "exporter.yaml"
+    app.write_text(_app("exporter", "      parameters:\n        - name: image.tag\n"
+                                    "          value: \"2.1\"\n"))
+    before = app.read_text()
+    result = run_cli("convert", "--registry", REGISTRY, "--apps", str(app), "--write")
+    assert result.code == 0, result.out + result.err
+    after = yaml.safe_load(app.read_text())
+    helm = after["spec"]["source"]["helm"]
+    assert helm["parameters"] == [{"name": "image.tag", "value": "2.1"}]
+    assert app.read_text().startswith(before.split("    helm:")[0])
+    for switched in ([], ["--set", "kubeRbacProxy.enabled=true"]):
+        exact.assert_exact(_rendered(run_cli, chart, {}, *switched),
+                           _rendered(run_cli, chart, helm["valuesObject"], *switched))
