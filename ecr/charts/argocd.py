@@ -233,7 +233,7 @@ def from_application(app: Mapping[str, Any], manifest: Path, root: Path) -> list
                 chart=chart,
                 release=str(helm.get("releaseName") or name),
                 namespace=namespace,
-                values=tuple(_values_of(helm, refs, chart_dir, name)),
+                values=tuple(_values_of(helm, refs, chart_dir, name, (root, manifest))),
             )
         )
     if not charts:
@@ -264,15 +264,16 @@ def _chart_of(source: Mapping[str, Any], root: Path, app: str) -> ChartSource | 
 
 
 def _values_of(
-    helm: Mapping[str, Any], refs: Mapping[str, Path], chart_dir: Path | None, app: str
+    helm: Mapping[str, Any], refs: Mapping[str, Path], chart_dir: Path | None, app: str,
+    where: tuple[Path, Path],
 ) -> Iterator[ValuesSpec]:
+    """``where``: the repository root and the Application's manifest (for messages)."""
     optional = bool(helm.get("ignoreMissingValueFiles"))
     for entry in helm.get("valueFiles") or []:
-        yield ValuesSpec(
-            origin=str(entry),
-            path=_value_file(str(entry), refs, chart_dir, app, optional),
-            optional=optional,
-        )
+        path = _value_file(str(entry), refs, chart_dir, app, optional, where[0])
+        if path is not None:
+            _inside_repository(path, str(entry), app, *where)
+        yield ValuesSpec(origin=str(entry), path=path, optional=optional)
     if isinstance(helm.get("valuesObject"), Mapping):
         yield ValuesSpec(origin=f"Application {app}: valuesObject", data=helm["valuesObject"])
     elif isinstance(helm.get("values"), str) and helm["values"].strip():
@@ -291,8 +292,32 @@ def _values_of(
         )
 
 
+def _inside_repository(path: Path, entry: str, app: str, root: Path, manifest: Path) -> None:
+    """ArgoCD refuses a value file that resolves outside the repository (``../..``, a
+    symlink out of it); so do we, before the file is read: never read, printed or
+    written.  The message names the manifest and the line of the entry, not the file's
+    content."""
+    if path.resolve().is_relative_to(root.resolve()):
+        return
+    raise ApplicationError(
+        f"line {_line_of(manifest, entry)}: Application {app}: value file {entry} resolves "
+        f"outside the repository {root}: ArgoCD refuses such value files, so it is not "
+        "read (move it into the repository, or give --repo-root)"
+    )
+
+
+def _line_of(manifest: Path, text: str) -> int | str:
+    """The first line of ``manifest`` that holds ``text`` ("?" when none does)."""
+    try:
+        lines = manifest.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return "?"
+    return next((n for n, line in enumerate(lines, 1) if text in line), "?")
+
+
 def _value_file(
-    entry: str, refs: Mapping[str, Path], chart_dir: Path | None, app: str, optional: bool
+    entry: str, refs: Mapping[str, Path], chart_dir: Path | None, app: str, optional: bool,
+    root: Path,
 ) -> Path | None:
     if entry.startswith(("http://", "https://")):
         raise ApplicationError(
@@ -306,7 +331,9 @@ def _value_file(
                 f"Application {app}: value file {entry} names ${ref}, but no source has "
                 f"ref: {ref}"
             )
-        path = (refs[ref] / rest).resolve()
+        path = (refs[ref] / rest.lstrip("/")).resolve()
+    elif entry.startswith("/"):  # ArgoCD: an absolute path is inside the repository
+        path = (root / entry.lstrip("/")).resolve()
     elif chart_dir is not None:
         path = (chart_dir / entry).resolve()
     else:

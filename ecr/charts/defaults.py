@@ -26,10 +26,10 @@ def chart_defaults(chart: Path) -> dict[str, Any]:
     parent's values use, so the chart files are read directly.)
     """
     with tempfile.TemporaryDirectory(prefix="ecr-chart-") as work:
-        return _defaults(_as_dir(chart, Path(work)), Path(work))
+        return _defaults(as_dir(chart, Path(work)), Path(work))
 
 
-def _as_dir(chart: Path, work: Path) -> Path:
+def as_dir(chart: Path, work: Path) -> Path:
     if chart.is_dir():
         return chart
     dest = Path(tempfile.mkdtemp(dir=work))
@@ -44,30 +44,32 @@ def _as_dir(chart: Path, work: Path) -> Path:
     return tops[0]
 
 
-def _read_yaml(path: Path) -> Any:
+def read_yaml(path: Path) -> Any:
     if not path.is_file():
         return None
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise HelmFailure(f"{path}: not valid YAML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise HelmFailure(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+    except yaml.YAMLError as exc:
+        raise HelmFailure(f"{path}: not valid YAML: {helm.yaml_problem(exc)}") from exc
 
 
 def _defaults(directory: Path, work: Path) -> dict[str, Any]:
-    values = _read_yaml(directory / "values.yaml")
+    values = read_yaml(directory / "values.yaml")
     values = dict(values) if isinstance(values, dict) else {}
-    metadata = _read_yaml(directory / "Chart.yaml")
+    metadata = read_yaml(directory / "Chart.yaml")
     declared = metadata.get("dependencies") if isinstance(metadata, dict) else None
     if not declared:  # apiVersion v1 charts declare them in requirements.yaml
-        requirements = _read_yaml(directory / "requirements.yaml")
+        requirements = read_yaml(directory / "requirements.yaml")
         declared = requirements.get("dependencies") if isinstance(requirements, dict) else None
     subcharts: dict[str, Path] = {}
     charts_dir = directory / "charts"
     if charts_dir.is_dir():
         for entry in sorted(charts_dir.iterdir()):
             if entry.suffix == ".tgz" or (entry / "Chart.yaml").is_file():
-                sub = _as_dir(entry, work)
-                meta = _read_yaml(sub / "Chart.yaml")
+                sub = as_dir(entry, work)
+                meta = read_yaml(sub / "Chart.yaml")
                 if isinstance(meta, dict) and meta.get("name"):
                     subcharts[str(meta["name"])] = sub
     keys: list[tuple[str, str]] = []

@@ -125,12 +125,22 @@ def values_text(text: str, origin: str) -> ValuesLayer:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise HelmFailure(f"{origin}: not valid YAML: {exc}") from exc
+        raise HelmFailure(f"{origin}: not valid YAML: {yaml_problem(exc)}") from exc
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise HelmFailure(f"{origin}: values must be a YAML mapping, got {type(data).__name__}")
     return ValuesLayer(origin, data)
+
+
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """A YAML error as its line, column and problem: never the text around it (a
+    values file may hold a secret on the line that fails)."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        return where + str(exc.problem or exc.context or "cannot be parsed")
+    return type(exc).__name__
 
 
 def set_value(expression: str, *, force_string: bool = False) -> ValuesLayer:
@@ -189,7 +199,13 @@ def _render_failure(chart: Path, detail: str, layers: Sequence[ValuesLayer]) -> 
             "a Bitnami chart refuses relocated images unless global.security.allowInsecureImages "
             "is true; `ecr convert --chart ... --write` adds it when the render needs it"
         )
-    origins = [layer.origin for layer in layers]
+    if "execution error at" in detail or "schema" in detail:
+        lines.append(
+            "the chart stops on purpose (a required value, a fail, or its values schema): "
+            "give what it asks for with --set KEY=VALUE or --values FILE (convert --files "
+            "and --chart take both; an Application carries its own values)"
+        )
+    origins = [layer.origin for layer in layers if not layer.origin.startswith("(")]
     lines.append("values given: " + (", ".join(origins) if origins else "none (chart defaults)"))
     return HelmFailure("\n".join(lines))
 

@@ -177,9 +177,12 @@ def traced(
     except (HelmFailure, KeyError, IndexError, TypeError, ValueError) as exc:
         # the listing must not depend on tracing, which only explains it
         return [(item, f"not traced: {exc}") for item in real.values()]
+    by_item = {id(item): key for key, item in provenance.pair(
+        tracer.baseline, list(real.values()))[0].items()}
     out = []
-    for key, item in real.items():
-        trace = tracer.traces.get(key)
+    for item in real.values():
+        key = by_item.get(id(item))
+        trace = tracer.traces.get(key) if key is not None else None
         out.append((item, trace.summary() if trace else "not traced"))
     return out
 

@@ -7,16 +7,21 @@ fills in).  For one release:
 
 1. trace every container's image to the values that compose it, by rendering with
    markers (:mod:`ecr.charts.provenance`), the chart's own values included, with
-   subcharts under their alias keys (``mariadb.image``);
+   subcharts under their alias keys (``mariadb.image``), in the release's render and
+   in renders with the chart's component switches on (:mod:`ecr.charts.surface`);
 2. find the fewest value changes that make each image exactly its cache reference
    (:mod:`ecr.charts.relocate`): a chart-wide registry is one change for all its images;
 3. write them into the values file, surgically: in place where the file has the
    value, added where it does not (:mod:`ecr.values.insert`), a list whole;
 4. for Bitnami charts, add ``global.security.allowInsecureImages: true`` when,
    and only when, the render refuses the relocated images without it;
-5. render again: the proof, container by container: each image is exactly the cache
+5. render again (every render of the surface): the proof, container by container
+   (paired by :func:`~ecr.charts.provenance.pair`): each image is exactly the cache
    reference of what it ran before (distribution's normalisation), or unchanged when
    its host cannot be cached or no value composes it.  A failed proof writes nothing.
+
+Image values of the file that no render reads are listed, never left silently.  A
+vendored subchart's own ``values.yaml`` is planned inside its parent (:class:`Scope`).
 
 Images whose host the cache cannot front, and images written in a template, are
 reported, not overridden.
@@ -27,24 +32,27 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from ecr.charts import helm, images, provenance, relocate
+from ecr.charts import helm, images, provenance, relocate, surface
 from ecr.charts.defaults import chart_defaults
 from ecr.charts.helm import HelmFailure
 from ecr.charts.images import Found, Release
-from ecr.charts.provenance import ContainerKey, ValuePath, describe, dotted, keyed
+from ecr.charts.provenance import ContainerKey, ValuePath, describe, dotted
+from ecr.charts.surface import Surface
 from ecr.images import mapping
 from ecr.images.reference import InvalidReference, parse
 from ecr.images.workload import EMBEDDED, WorkloadImage
 from ecr.values import insert, scan
 
 ALLOW_INSECURE = ("global", "security", "allowInsecureImages")
+# a proof render: containers paired with the baseline, new ones, the release's own render
+Proof = tuple[dict[ContainerKey, WorkloadImage], list[WorkloadImage], list[WorkloadImage]]
 _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/@:+\-]*", re.ASCII)
 
 
@@ -74,9 +82,16 @@ class ChartPlan:
     # that no value change converts: left as they are
     launched: list[str] = field(default_factory=list)
     uncacheable: list[str] = field(default_factory=list)
+    surface: list[str] = field(default_factory=list)  # renders beyond the release's own
+    uncovered: list[str] = field(default_factory=list)  # switches no render could show
     proof: list[Found] = field(default_factory=list)
     containers: list[dict[str, Any]] = field(default_factory=list)  # before/after, each
     error: str | None = None
+    # inline Application values: (start, end, new text) of the manifest, and the check
+    # that the manifest reads the proven values back (several Applications may share it)
+    splices: list[tuple[int, int, str]] = field(default_factory=list)
+    reads_back: Callable[[str], bool] | None = None
+    merged_into: str | None = None  # written with that release's plan (the same file)
 
     @property
     def ok(self) -> bool:
@@ -103,6 +118,8 @@ class ChartPlan:
             "left": self.left,
             "launched": self.launched,
             "uncacheable": self.uncacheable,
+            "surface": self.surface,
+            "uncovered": self.uncovered,
             "containers": self.containers,
             "proof": [item.as_dict() for item in self.proof],
             "error": self.error,
@@ -112,6 +129,40 @@ class ChartPlan:
 # ------------------------------------------------------------ planning
 
 
+@dataclass(frozen=True)
+class Scope:
+    """The file written is a vendored subchart's own ``values.yaml`` (inside ``chart``,
+    a copy the proof may write), not a values layer: its keys sit under ``prefix`` in
+    the release's values, and the charts above it (``above``: their values.yaml, merged)
+    win over it."""
+
+    prefix: ValuePath
+    above: Mapping[str, Any]
+    shown: Path  # the real file, for messages
+
+    def blocked(self, tracer: Surface) -> dict[ValuePath, str]:
+        paths = {p for t in tracer.traces.values() for p in [*t.paths, *t.empties]}
+        out: dict[ValuePath, str] = {}
+        for path in paths:
+            if path[:len(self.prefix)] != self.prefix:
+                out[path] = (f"{dotted(path)} is not a value of {self.shown} (the chart "
+                             "above it reads it): convert the parent chart's values")
+            elif _sets(self.above, path):
+                out[path] = (f"{dotted(path)} is set by the values.yaml of a chart above "
+                             f"{self.shown}, which wins: convert it there")
+        return out
+
+    def reaches(self, tracer: Surface, key: ContainerKey) -> bool:
+        """Whether a value under ``prefix`` composes the container's image (else it is
+        the business of another file)."""
+        trace = tracer.traces[key]
+        return any(p[:len(self.prefix)] == self.prefix
+                   for p in [*trace.paths, *trace.empties, *trace.touched])
+
+    def inner(self, changes: Mapping[ValuePath, str]) -> dict[ValuePath, str]:
+        return {path[len(self.prefix):]: value for path, value in changes.items()}
+
+
 def plan(
     release: Release,
     chart: Path,
@@ -119,19 +170,53 @@ def plan(
     registry: str,
     host_prefixes: Mapping[str, str] | None = None,
     aliases: Mapping[str, str] | None = None,
+    scope: Scope | None = None,
 ) -> ChartPlan:
     """What writing ``target`` needs so every image of ``release`` goes through the cache."""
     original = target.read_text(encoding="utf-8") if target.exists() else ""
     result = ChartPlan(release, target, original, original)
+    read: set[str] | None = None
     try:
-        _plan(result, chart, registry, host_prefixes, aliases)
+        read = _plan(result, chart, registry, host_prefixes, aliases, scope)
     except (HelmFailure, insert.InsertError, WriteError) as exc:
         result.error = str(exc)
         result.text = original
     except (KeyError, IndexError, TypeError, ValueError) as exc:  # never write a guess
         result.error = f"could not trace this chart's images ({exc!r}); nothing written"
         result.text = original
+    if scope is not None and read is not None:
+        head = dotted(scope.prefix) + "."
+        read = {path.removeprefix(head) for path in read if path.startswith(head)}
+    shown = scope.shown if scope is not None else target
+    result.left.extend(_unread(original, str(shown), read, registry))
     return result
+
+
+def _unread(text: str, source: str, read: set[str] | None, registry: str) -> list[str]:
+    """The image values of the values file that no render of the surface reads (or
+    all of them, ``read`` None, when the chart did not render): each is listed, never
+    left upstream without a word."""
+    from ecr.values.rewrite import rewrite
+    from ecr.values.scan import UnparseableYaml
+
+    try:
+        found = rewrite(text, source, registry)
+    except UnparseableYaml:
+        return []
+    sites = [(c.line, c.key_path, c.before) for c in found.changes]
+    sites += [(s.line, s.key_path, s.reference) for s in found.skips
+              if s.kind not in ("cached", "empty")]
+    out = []
+    for line, key, image in sorted(sites):
+        if read is not None and any(path == key or path.startswith((key + ".", key + "["))
+                                    for path in read):
+            continue
+        why = ("not converted: the chart did not render (see the error above)"
+               if read is None else
+               "no render of the chart reads it (the values given, every component switch "
+               "on): check the key, or convert it by hand")
+        out.append(f"{image} ({source}:{line} {key}): {why}")
+    return out
 
 
 def _plan(
@@ -140,28 +225,40 @@ def _plan(
     registry: str,
     host_prefixes: Mapping[str, str] | None,
     aliases: Mapping[str, str] | None,
-) -> None:
+    scope: Scope | None = None,
+) -> set[str]:
+    """Plans ``result``; the value paths (dotted) some render of the surface reads."""
     release, target = result.release, result.target
-    tracer = provenance.Tracer(
+    tracer = surface.build(
         chart, images.layers(release, {target: result.original}), chart_defaults(chart),
         release=release.release, namespace=release.namespace, embedded=True,
     )
+    result.surface = tracer.describe()
+    result.uncovered = list(tracer.uncovered)
     expected = {
         key: relocate.expect(item.image, registry, host_prefixes, aliases)
         for key, item in tracer.baseline.items()
     }
     prefixes = set(mapping.expand_host_prefixes(host_prefixes).values())
     blocked = _later_inputs(result, tracer)
+    effective: Mapping[str, Any] = tracer.effective
+    if scope is not None:
+        blocked.update(scope.blocked(tracer))
+        effective = provenance.lookup(effective, scope.prefix)
 
-    def proof_render(current: str) -> list[WorkloadImage]:
-        return images.workloads(release, chart, {target: current}, embedded=True)
+    def proof_render(current: str) -> Proof:
+        if scope is not None:  # the subchart's own file, in the chart's copy
+            target.write_text(current, encoding="utf-8")
+        return tracer.prove(lambda extra: images.workloads(
+            release, chart, {target: current}, extra, embedded=True))
 
     refused: dict[tuple[ValuePath, str], str] = {}
-    after: list[WorkloadImage] | None = None
+    after: Proof | None = None
     for _ in range(_RETRIES):
         solution = relocate.Solver(tracer, expected, registry, prefixes, blocked,
                                    refused).solve()
-        text = write_changes(result.original, solution.changes, tracer.effective)
+        changes = scope.inner(solution.changes) if scope else solution.changes
+        text = write_changes(result.original, changes, effective)
         try:
             after = proof_render(text)
             break
@@ -177,12 +274,16 @@ def _plan(
         raise HelmFailure(f"the chart refused every way of setting its image values: "
                           f"{'; '.join(sorted(set(refused.values())))}")
     for path, value in solution.changes.items():
-        users = [k for k, t in tracer.traces.items() if path in t.paths or path in t.empties]
+        users = [k for k, t in tracer.traces.items() if k in tracer.shown
+                 and (path in t.paths or path in t.empties)]
+        spelt = dotted(path[len(scope.prefix):] if scope else path)  # as the file has it
         result.overrides.append(Override(
-            dotted(path), tracer.values.get(path, ""), value, {dotted(path): value},
+            spelt, tracer.values.get(path, ""), value, {spelt: value},
             tuple(describe(k) for k in users if k[3] not in EMBEDDED),
             tuple(describe(k) for k in users if k[3] in EMBEDDED)))
     for key, why in solution.left.items():
+        if key not in tracer.shown or (scope is not None and not scope.reaches(tracer, key)):
+            continue  # the same container in another render; outside the file's scope
         line = f"{expected[key].before} ({describe(key)}): {why}"
         (result.launched if key[3] in EMBEDDED else result.left).append(line)
 
@@ -194,11 +295,14 @@ def _plan(
         )
         after = proof_render(text)
     result.text = text
+    paired, extra, first = after
     result.proof = [
         Found(release.label, w, images.classify(w.image, registry, host_prefixes, aliases))
-        for w in after if w.container_type not in EMBEDDED
+        for w in first if w.container_type not in EMBEDDED
     ]
-    _compare(result, tracer, expected, keyed(after), solution.left)
+    _compare(result, tracer, expected, paired, extra, solution.left)
+    return {dotted(path) for trace in tracer.traces.values()
+            for path in (*trace.touched, *trace.paths, *trace.empties)}
 
 
 _RETRIES = 4  # solutions tried when the chart refuses some values (schema, fail)
@@ -220,12 +324,15 @@ def _refused_by(
 
 def _compare(
     result: ChartPlan,
-    tracer: provenance.Tracer,
+    tracer: Surface,
     expected: Mapping[ContainerKey, relocate.Expected],
     after: Mapping[ContainerKey, WorkloadImage],
+    extra: list[WorkloadImage],
     left: Mapping[ContainerKey, str],
 ) -> None:
-    """The proof, container by container: exactly its cache reference, or unchanged."""
+    """The proof, container by container, in every render of the surface: exactly its
+    cache reference, or unchanged.  Containers are paired with the baseline by
+    :func:`provenance.pair` (random names cannot fail it)."""
     shadows = _shadowing(result)
     for key in tracer.baseline:
         want = expected[key]
@@ -241,6 +348,10 @@ def _compare(
                 result.unresolved.append(
                     f"{where}: would name {now.image}, not "
                     f"{want.target if must_change else want.before}")
+            continue
+        if key not in tracer.shown:  # the same container in another render
+            if not good:
+                result.unresolved.append(f"{where}: would run {now.image}")
             continue
         result.containers.append({
             "container": where, "before": want.before, "after": now.image,
@@ -260,9 +371,11 @@ def _compare(
             result.unresolved.append(
                 f"{where}: would run {now.image}, not {want.target if must_change else want.before}"
             )
-    for key, now in after.items():
-        if key not in tracer.baseline and key[3] not in EMBEDDED:
-            result.unresolved.append(f"{describe(key)}: a new container ({now.image})")
+    for now in extra:
+        if now.container_type not in EMBEDDED:
+            result.unresolved.append(
+                f"{now.kind}/{now.name} container {now.container} ({now.template}): "
+                f"a new container ({now.image})")
 
 
 def _same(image: str, target: str) -> bool:
@@ -296,7 +409,7 @@ def _shadowing(result: ChartPlan) -> dict[ValuePath, str]:
     return found
 
 
-def _later_inputs(result: ChartPlan, tracer: provenance.Tracer) -> dict[ValuePath, str]:
+def _later_inputs(result: ChartPlan, tracer: Surface) -> dict[ValuePath, str]:
     """Traced values that an input after the values file sets (ArgoCD ``valuesObject``,
     inline ``values``, ``parameters``; later ``--values``/``--set``): Helm lets those
     win, so writing them into the file would change nothing."""
@@ -403,7 +516,7 @@ def _node(text: str, path: ValuePath) -> yaml.Node | None:
     try:
         node: yaml.Node | None = yaml.compose(text, Loader=scan.LOADER)
     except yaml.YAMLError as exc:
-        raise WriteError(f"not valid YAML: {exc}") from exc
+        raise WriteError(f"not valid YAML: {helm.yaml_problem(exc)}") from exc
     for part in path:
         if isinstance(part, int):
             if not isinstance(node, yaml.SequenceNode) or part >= len(node.value):

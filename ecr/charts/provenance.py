@@ -79,6 +79,48 @@ def keyed(
     return out
 
 
+def pair(
+    before: Mapping[ContainerKey, WorkloadImage], after: Sequence[WorkloadImage]
+) -> tuple[dict[ContainerKey, WorkloadImage], list[WorkloadImage]]:
+    """``after``'s containers matched to ``before``'s keys, and those matched to none.
+
+    Stable between renders whatever names a template makes (``randAlphaNum``,
+    ``uuidv4``, ``now``): by the whole key first; then, among the rest, by template,
+    kind, list and container name (the workload's name left out); then by position
+    among the containers of one template, kind and list, when as many are left on
+    both sides (a container's own name may be random too)."""
+    matched: dict[ContainerKey, WorkloadImage] = {}
+    rest = keyed(after)
+    for key in before:
+        if key in rest:
+            matched[key] = rest.pop(key)
+    left = [key for key in before if key not in matched]
+    unnamed = dict(zip(keyed(list(rest.values()), with_name=False), rest.values(),
+                       strict=True))
+    by_unnamed = dict(zip(keyed([before[k] for k in left], with_name=False), left,
+                          strict=True))
+    for unkey, key in by_unnamed.items():
+        if unkey in unnamed:
+            matched[key] = unnamed.pop(unkey)
+    groups: dict[tuple[str, str, str], tuple[list[ContainerKey], list[WorkloadImage]]] = {}
+    for key in before:
+        if key not in matched:
+            groups.setdefault((key[0], key[1], key[3]), ([], []))[0].append(key)
+    extra: list[WorkloadImage] = []
+    for item in unnamed.values():
+        group = groups.get((item.template, item.kind, item.container_type))
+        if group is None:
+            extra.append(item)
+        else:
+            group[1].append(item)
+    for keys, items in groups.values():
+        if len(keys) == len(items):
+            matched.update(zip(keys, items, strict=True))
+        else:
+            extra.extend(items)
+    return matched, extra
+
+
 def describe(key: ContainerKey) -> str:
     template, kind, name, _, container, _ = key
     return f"{kind}/{name} container {container} ({template})"
@@ -245,12 +287,10 @@ class Tracer:
         except HelmFailure:  # a chart whose schema refuses Bitnami's flag: render without
             self.layers = list(layers)
             rendered = self.images()
-        # the same containers keyed without workload names (markers may reach a name)
-        pairs = zip(keyed(rendered).items(), keyed(rendered, with_name=False), strict=True)
-        kept = [(key, item, unnamed) for (key, item), unnamed in pairs
-                if item.container_type not in EMBEDDED or image_word(item)]
-        self.baseline = {key: item for key, item, _ in kept}
-        self._unnamed = {key: unnamed for key, _, unnamed in kept}
+        # every container and word, as later renders are paired with it (:func:`pair`)
+        self._rendered = keyed(rendered)
+        self.baseline = {key: item for key, item in self._rendered.items()
+                         if item.container_type not in EMBEDDED or image_word(item)}
         self.values: dict[ValuePath, str] = {}  # baseline text of every traced value
         self.traces: dict[ContainerKey, Trace] = {}
         self._regimes: dict[frozenset[ValuePath], dict[ContainerKey, Recipe | None]] = {}
@@ -273,15 +313,15 @@ class Tracer:
         settings = {p: self._marker(p) for p in paths}
         layer = ValuesLayer("(discovery only) markers", overlay(self.effective, settings))
         try:
-            found = keyed(self.images([layer]), with_name=False)
+            found, extra = pair(self._rendered, self.images([layer]))
         except HelmFailure as exc:
-            self.refusal = _helm_words(str(exc))
+            self.refusal = helm_words(str(exc))
             return None
-        wanted = set(self._unnamed.values())
-        if _containers(found) != _containers(wanted):
+        if any(item.container_type not in EMBEDDED for item in extra) or any(
+                key not in found for key in _containers(self._rendered)):
             return None  # markers changed which containers exist: not usable
         # an args/env word the markers moved is that word's loss only (not proven)
-        return {key: item for key, item in found.items() if key in wanted}
+        return {key: item for key, item in found.items() if key in self.baseline}
 
     def _marker(self, path: ValuePath) -> str:
         if path not in self._markers:
@@ -347,7 +387,7 @@ class Tracer:
                 trace.reason = "the chart does not render with marker values"
                 recipes[key] = None
                 continue
-            shown = marked.get(self._unnamed[key])
+            shown = marked.get(key)
             if shown is None:
                 trace.reason = "the render with markers moved this word of its args or env"
                 # (a container's key never goes missing: _marked refuses that render)
@@ -365,7 +405,7 @@ class Tracer:
             trace.recipe, trace.reason = aligned, why
             recipes[key] = aligned
             for marked_images in reached:
-                seen = marked_images.get(self._unnamed[key])
+                seen = marked_images.get(key)
                 for n in MARKER.findall(seen.image if seen else ""):
                     empty = empty_by_marker.get(f"ecrm{n}x")
                     if empty is not None and empty not in trace.empties:
@@ -379,8 +419,7 @@ class Tracer:
         (``trimSuffix "/"``) is taken as the text it renders, so the image it composes
         is traced (and a new value without the ``/`` renders as written)."""
         raws = [(_recipe(shown.image, by_marker), self.baseline[key].image)
-                for key, unnamed in self._unnamed.items()
-                if (shown := marked.get(unnamed)) is not None]
+                for key in self.baseline if (shown := marked.get(key)) is not None]
         for path, value in list(self.values.items()):
             if not value.endswith("/") or not value.rstrip("/"):
                 continue
@@ -459,7 +498,7 @@ class Tracer:
             by_marker = {self._marker(p): p for p in [*self.direct, *regime]}
             out: dict[ContainerKey, Recipe | None] = {}
             for key, trace in self.traces.items():
-                shown = marked.get(self._unnamed[key]) if marked is not None else None
+                shown = marked.get(key) if marked is not None else None
                 if shown is None or trace.recipe is None:
                     out[key] = None
                     continue
@@ -469,7 +508,7 @@ class Tracer:
         return self._regimes[regime]
 
 
-def _helm_words(message: str) -> str:
+def helm_words(message: str) -> str:
     """Helm's own words from a :class:`HelmFailure` (the indented detail under its
     "helm could not render" line), on one line."""
     words: list[str] = []

@@ -32,6 +32,7 @@ from ecr.charts.provenance import (
     dotted,
     leaves,
 )
+from ecr.charts.surface import Surface
 from ecr.images import mapping
 from ecr.images.reference import InvalidReference, embedded_suffix, parse
 
@@ -95,7 +96,7 @@ class Solution:
 
 class Solver:
     def __init__(
-        self, tracer: Tracer, expected: Mapping[ContainerKey, Expected], registry: str,
+        self, tracer: Tracer | Surface, expected: Mapping[ContainerKey, Expected], registry: str,
         prefixes: set[str], blocked: Mapping[ValuePath, str] | None = None,
         refused: Mapping[tuple[ValuePath, str], str] | None = None,
     ) -> None:

@@ -14,9 +14,8 @@ chart or ArgoCD Applications are given:
 
 Default: show the diff and what the proof render found, write nothing.
 ``--write`` writes each file whose proof passed; ``--check`` exits 1 if any would change.
-Exit status: 0 done, 1 a proof failed (that file not written), an image is left for you
-(the rest is written) or --check found changes, 2 bad usage or a chart that could not
-be rendered.
+Exit status: :func:`ecr.cli.commands.convert.exit_status` (0 done, 1 --check found
+changes, 2 an error or a failed proof, 3 done with images left, each with a note).
 
 ``convert --files`` (:mod:`ecr.cli.commands.convert`) sends each values file with a
 ``Chart.yaml`` beside it through :func:`convert` and :func:`show` too.
@@ -31,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ecr.charts import convert as chart_convert
+from ecr.charts.argocd import ValuesSpec
 from ecr.charts.images import ChartRequest
 from ecr.charts.overrides import ChartPlan
 from ecr.cli import chart_input, output
@@ -61,14 +61,41 @@ class Outcome:
         }
 
     def exit_code(self, check: bool) -> int:
-        """2 a release could not be planned or a plan is an error; 1 a proof failed, an
-        image is left for the user or (``check``) a file would change; else 0."""
+        """``convert``'s exit status (:func:`ecr.cli.commands.convert.exit_status`):
+        2 a release could not be planned, a plan is an error or its proof failed; 1
+        (``check``) a file would change; 3 an image was left with a note (left for the
+        user, a host the cache cannot front, an image an operator launches, a switch
+        the proof could not cover); else 0."""
+        from ecr.cli.commands.convert import exit_status
+
         plans = self.plans
-        if self.problems or any(p.error for p in plans):
-            return 2
-        if any(not p.ok or p.left for p in plans) or (check and any(p.changed for p in plans)):
-            return 1
-        return 0
+        return exit_status(
+            error=bool(self.problems) or any(not p.ok for p in plans),
+            changes=check and any(p.changed for p in plans),
+            noted=any(p.left or p.uncacheable or p.launched or p.uncovered for p in plans),
+        )
+
+    def counts(self) -> dict[str, int]:
+        """What the summary of ``convert --files`` counts: files, images converted (a
+        container whose image the conversion changes, proven), images left (by
+        reason, as ``skipped:<reason>``)."""
+        plans = self.plans
+        converted = [c for p in plans if p.ok for c in p.containers
+                     if c["exact"] and c["before"] != c["after"]]
+        out = {
+            "files": len(plans) + len(self.problems),
+            "files_changed": sum(1 for p in plans if p.ok and p.changed),
+            "files_written": len(self.written),
+            "files_failed": sum(1 for p in plans if not p.ok) + len(self.problems),
+            "images_converted": len(converted),
+            "images_already_cached": max(0, sum(
+                1 for p in plans for item in p.proof if item.verdict.status == "cached"
+            ) - len(converted)),
+            "skipped:left for you": sum(len(p.left) for p in plans),
+            "skipped:uncacheable": sum(len(p.uncacheable) for p in plans),
+            "skipped:launched by an operator": sum(len(p.launched) for p in plans),
+        }
+        return {key: n for key, n in out.items() if n > 0 or not key.startswith("skipped:")}
 
 
 def run(
@@ -119,6 +146,56 @@ def convert(
         )
     written = chart_convert.write_plans(plans) if write else []
     return Outcome(registry, plans, [*problems, *failed], notes, written)
+
+
+def vendored_in(path: Path) -> Path | None:
+    """The topmost chart that vendors ``path`` (a subchart's own values.yaml), if any."""
+    found = chart_convert.vendored_in(path)
+    return found[0] if found else None
+
+
+def convert_vendored(
+    path: Path, given: ChartRequest, registry: str, host_prefixes: Mapping[str, str],
+    aliases: Mapping[str, str], *, write: bool,
+) -> Outcome:
+    """A vendored subchart's own values.yaml, proven in the release of the chart that
+    vendors it, with the ``--values``/``--set`` given as that release's values."""
+    specs = [ValuesSpec(origin=str(p), path=p) for p in given.values_files]
+    specs += [ValuesSpec(origin=f"--set {s}", parameter=s) for s in given.set_values]
+    try:
+        plan = chart_convert.plan_vendored(path, specs, registry, host_prefixes, aliases,
+                                           release=given.release_name,
+                                           namespace=given.namespace)
+    except (OSError, ValueError) as exc:
+        return Outcome(registry, [], [f"{path}: {exc}"], [], [])
+    written = chart_convert.write_plans([plan]) if write else []
+    return Outcome(registry, [plan], [], [], written)
+
+
+def needs_values(outcome: Outcome) -> bool:
+    """Whether the chart stopped before any image was traced (a required value, a
+    fail, a schema): a render failure of every plan."""
+    return bool(outcome.plans) and all(
+        p.error is not None and p.error.startswith("helm could not render")
+        for p in outcome.plans)
+
+
+def convert_with_application(
+    path: Path, registry: str, host_prefixes: Mapping[str, str],
+    aliases: Mapping[str, str], *, write: bool,
+) -> Outcome | None:
+    """``path`` (a values file beside its chart) converted with the values of the
+    ArgoCD Application that installs the chart, when there is one (None otherwise)."""
+    found = chart_convert.application_values(path)
+    if found is None:
+        return None
+    app, specs = found
+    plan = chart_convert.plan_values_file(path, registry, host_prefixes, aliases,
+                                          release=app, after=specs)
+    written = chart_convert.write_plans([plan]) if write else []
+    note = (f"{path}: the chart does not render from its defaults; rendered with the "
+            f"values of Application {app}, which installs it")
+    return Outcome(registry, [plan], [], [note], written)
 
 
 def show(outcome: Outcome, *, write: bool, check: bool, as_json: bool) -> None:

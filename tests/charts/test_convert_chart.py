@@ -89,7 +89,7 @@ def test_uncacheable_images_are_reported_not_overridden(run_cli, chat, tmp_path)
     values = tmp_path / "chat.yaml"
     values.write_text("")
     result = convert(run_cli, "--chart", str(chat), "-f", str(values), "--write")
-    assert result.code == 0
+    assert result.code == 3  # done, with images left (each with a note)
     assert "cannot be cached" in result.out and "registry.rocket.chat" in result.out
     assert values.read_text() == ""  # nothing to write
 
@@ -134,7 +134,7 @@ def test_an_image_written_in_a_template_is_left_named_with_its_file(run_cli, web
     values.write_text(WORDPRESS_BEFORE)
     before = exact.rendered(run_cli, webapp, "-f", str(values))
     result = convert(run_cli, "--chart", str(webapp), "-f", str(values), "--write", "-o", "json")
-    assert result.code == 1  # something is left for the user
+    assert result.code == 3  # something is left for the user (with a note)
     (plan,) = json.loads(result.out)["releases"]
     assert plan["ok"] and plan["written"]  # the rest is proven and written
     (left,) = plan["left"]
@@ -151,7 +151,7 @@ def test_a_value_a_later_input_sets_is_left_saying_where_to_convert_it(run_cli, 
     values.write_text(WORDPRESS_BEFORE)
     result = convert(run_cli, "--chart", str(webapp), "-f", str(values),
                      "--set", "backup.image=busybox:1.36", "--write", "-o", "json")
-    assert result.code == 1
+    assert result.code == 3
     (plan,) = json.loads(result.out)["releases"]
     assert plan["ok"] and plan["written"] and not plan["unresolved"]
     (why,) = plan["left"]
@@ -180,7 +180,7 @@ def test_failed_proof_writes_nothing(run_cli, tmp_path):
     values = tmp_path / "values.yaml"
     values.write_text("")
     result = convert(run_cli, "--chart", str(chart), "-f", str(values), "--write", "-o", "json")
-    assert result.code == 1
+    assert result.code == 2  # a proof that failed is an error
     (plan,) = json.loads(result.out)["releases"]
     assert not plan["ok"] and not plan["written"]
     (why,) = plan["unresolved"]
@@ -239,7 +239,7 @@ def test_whole_argocd_repository(run_cli, tmp_path):
     result = convert(run_cli, *argv)
     # rocketchat is written ($values file); so is spruch, but its Application's
     # valuesObject sets backup.image, which wins over the values file: left, saying where
-    assert result.code == 1
+    assert result.code == 3
     assert prod.read_text().startswith(gitops.PROD_VALUES)  # appended, the rest kept
     assert "docker-hub/rocketchat/rocket.chat" in prod.read_text()
     assert webapp_values.read_text().startswith(gitops.WEBAPP_PROD_VALUES)

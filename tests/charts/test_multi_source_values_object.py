@@ -93,7 +93,7 @@ def test_the_advice_of_convert_apps_works(run_cli, tmp_path):
         "        backup:\n          image: alpine:3.20\n"))
     argv = ("convert", "--registry", REGISTRY, "--apps", str(repo / "apps"), "--write")
     first = run_cli(*argv)
-    assert first.code == 1 and "set by Application spruch: values" in first.out, first.out
+    assert first.code == 3 and "set by Application spruch: values" in first.out, first.out
     files = run_cli("convert", "--registry", REGISTRY, "--files", str(app), "--write")
     assert files.code == 0, files.out + files.err
     assert f"image: {REGISTRY}/docker-hub/library/alpine:3.20\n" in app.read_text()

@@ -75,7 +75,7 @@ def test_planning_returns_plans_and_problems_and_writes_nothing(
     )
     assert len(started) == 2
     assert problems == ["bare: no values file to write the overrides into (give --values "
-                        "FILE, or add valueFiles to the Application)"]
+                        "FILE)"]  # an Application's inline values take them (--apps)
     [plan] = plans
     assert plan.target == values and plan.changed
     assert values.read_text() == VALUES  # planning writes nothing

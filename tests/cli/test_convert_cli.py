@@ -77,7 +77,7 @@ def test_json(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["convert", "--registry", REG, "-o", "json", "k8s.gcr.io/pause:3.1",
                  "mcr.microsoft.com/a"])
     captured = capsys.readouterr()
-    assert code == 2
+    assert code == 3  # an uncacheable image: left, with a note
     assert json.loads(captured.out) == [
         {"input": "k8s.gcr.io/pause:3.1", "output": f"{REG}/k8s/pause:3.1",
          "upstream": "registry.k8s.io", "prefix": "k8s",
@@ -122,7 +122,7 @@ def test_registry_and_prefixes_from_the_stack(
 ) -> None:
     fake_pulumi(tmp_path, {"ecr_registry_url": f"{REG}",
                            "cache_prefixes": {"docker.io": "hub", "quay.io": "quay"}})
-    assert main(["convert", "nginx", "quay.io/a/b", "ghcr.io/a/b"]) == 2
+    assert main(["convert", "nginx", "quay.io/a/b", "ghcr.io/a/b"]) == 3  # one left, noted
     captured = capsys.readouterr()
     assert captured.out.splitlines() == [f"{REG}/hub/library/nginx", f"{REG}/quay/a/b"]
     assert "ghcr.io cannot be cached" in captured.err
@@ -192,3 +192,33 @@ def test_script_rewrites_files(tmp_path: Path) -> None:
         "  tag: latest\n"
     )
     assert "1 images converted" in done.stdout
+
+
+def test_exit_status_precedence_error_then_check_then_noted(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """0 all converted; 1 --check found changes; 2 an error; 3 done with images left
+    with a note (an uncacheable host); 2 > 1 > 3 > 0."""
+    noted = tmp_path / "noted.yaml"
+    noted.write_text("image: mcr.microsoft.com/dotnet/runtime:8.0\nsidecar:\n  image: nginx:1.27\n")
+    base = ["convert", "--registry", REG, "--files"]
+    assert main([*base, str(noted), "--check"]) == 1  # changes beat the note
+    assert main([*base, str(noted), "--write"]) == 3  # written, one image left (noted)
+    assert f"{REG}/docker-hub/library/nginx:1.27" in noted.read_text()
+    assert main([*base, str(noted), "--check"]) == 3  # nothing to change, still noted
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("image: [oops\n")
+    assert main([*base, str(noted), str(bad), "--check"]) == 2  # an error beats all
+    good = tmp_path / "good.yaml"
+    good.write_text("image: nginx:1.27\n")
+    assert main([*base, str(good), "--write"]) == 0
+    assert main([*base, str(good), "--check"]) == 0
+    capsys.readouterr()
+
+
+def test_help_has_the_exit_status_table(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["convert", "--help"])
+    text = capsys.readouterr().out
+    for line in ("0  everything converted", "1  --check", "2  an error",
+                 "3  done, but some images were left"):
+        assert line in text

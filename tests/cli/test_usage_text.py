@@ -33,7 +33,7 @@ def test_help_says_write_and_check_work_with_charts(
     out = " ".join(capsys.readouterr().out.split())
     assert "--write with --files, --chart or --apps: apply the changes" in out
     assert "convert --apps" in out and "convert --chart" in out
-    assert "a chart's proof render failed" in out
+    assert "a proof that failed" in out and "3 done, but some images were left" in out
 
 
 def test_write_without_a_mode_names_every_mode(capsys: pytest.CaptureFixture[str]) -> None:

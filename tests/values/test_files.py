@@ -155,7 +155,7 @@ def test_write_gives_exact_bytes(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert files["rocketchat"].read_bytes().decode() == ROCKETCHAT_AFTER
     assert files["ingress"].read_bytes().decode() == INGRESS_AFTER
     assert files["manifest"].read_bytes().decode() == MANIFEST_AFTER
-    assert code == 2  # mcr.microsoft.com cannot be cached; everything else still converted
+    assert code == 3  # mcr.microsoft.com cannot be cached (a note); everything else converted
     assert "summary: 3 files, 3 written, 0 could not be read, parsed or written" in out
     assert (
         "7 images converted, 0 already in the registry, 2 skipped (1 templated, 1 unsupported)"
@@ -169,7 +169,7 @@ def test_write_gives_exact_bytes(tmp_path: Path, capsys: pytest.CaptureFixture[s
     out = capsys.readouterr().out
     assert "3 files, 0 would change" in out
     assert "0 images converted, 7 already in the registry" in out
-    assert code == 2  # still the uncacheable image
+    assert code == 3  # still the uncacheable image: left with a note
 
 
 def test_default_prints_a_diff_and_changes_nothing(
@@ -205,7 +205,7 @@ def test_diff_applies_with_patch(tmp_path: Path, capsys: pytest.CaptureFixture[s
     files = tree(tmp_path)
     code = main(["convert", "--files", str(files["manifest"])])
     diff = capsys.readouterr().out
-    assert code == 2
+    assert code == 3  # the manifest's uncacheable image is left with a note
     subprocess.run(["patch", "-p0", "-s"], input=diff, text=True, check=True, cwd="/")
     assert files["manifest"].read_text() == MANIFEST_AFTER
 
@@ -321,7 +321,7 @@ def test_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     files = tree(tmp_path)
     code = main(["convert", "--files", str(files["manifest"]), "-o", "json"])
     data = json.loads(capsys.readouterr().out)
-    assert code == 2
+    assert code == 3  # the manifest's uncacheable image is left with a note
     assert data["registry"] == REG
     [entry] = data["files"]
     assert entry["changed"] and not entry["written"]
@@ -373,7 +373,7 @@ def test_istio_hub_and_cert_manager_prefixes(
     )
     code = main(["convert", "--files", str(path), "--write"])
     out = capsys.readouterr().out
-    assert code == 2  # gcr.io cannot be cached
+    assert code == 3  # gcr.io cannot be cached: left with a note
     assert path.read_text() == (
         f"global:\n  hub: {REG}/docker-hub/istio   # istio images\n  tag: 1.23.2\n"
         "pilot:\n  image: pilot\n  hub: '{{ .Values.x }}'\n"
@@ -384,5 +384,5 @@ def test_istio_hub_and_cert_manager_prefixes(
     assert "image name under hub docker.io/istio" in out
     assert "2 images converted, 0 already in the registry, 3 skipped " \
            "(1 templated, 1 under-hub, 1 unsupported)" in out
-    assert main(["convert", "--files", str(path), "--check"]) == 2
+    assert main(["convert", "--files", str(path), "--check"]) == 3
     assert "0 images converted, 2 already in the registry" in capsys.readouterr().out

@@ -3,17 +3,21 @@
 Two modes:
 
 - ``convert IMAGE...`` prints one converted reference per line, in input order; a bad
-  or uncacheable one is named on stderr with the reason, the rest are still converted,
-  and the exit status is 2.  ``-`` reads references from stdin.
+  or uncacheable one is named on stderr with the reason, the rest are still converted
+  (exit status 2 for a bad one, else 3 for an uncacheable one).  ``-`` reads
+  references from stdin.
 - ``convert --files PATH...`` rewrites image references in Helm values files,
   Kubernetes manifests and Kustomizations: a unified diff by default, ``--write`` to
   apply, ``--check`` for CI (exit 1 when anything would change).  A ``values*.yaml``
-  beside a ``Chart.yaml`` goes through the chart path (rendered and proven).
+  beside a ``Chart.yaml`` goes through the chart path (rendered and proven, over the
+  chart's component switches too); a vendored subchart's ``values.yaml`` is proven in
+  the release of the chart that vendors it.
 - ``convert --chart CHART -f VALUES`` / ``convert --apps PATH...`` render the chart
   (or every Helm ArgoCD Application) and add overrides for the images the values
   miss: see :mod:`ecr.charts.convert`.
 
-No arguments: usage and the table of configured caches.
+No arguments: usage and the table of configured caches.  Exit status: one mapping for
+every mode (:func:`exit_status`, :func:`combined`; the table is in ``EPILOG``).
 """
 
 from __future__ import annotations
@@ -55,15 +59,49 @@ examples:
   convert --files deploy/ --write              # Kustomize trees: each overlay rendered by
                                                # kubectl kustomize, its images: given newName
   convert --chart ./charts/wordpress -f values.yaml   # render; add subchart overrides
-  convert --apps ../builder-space-argocd/apps --write # every Helm Application
+  convert --apps ../builder-space-argocd/apps --write # every Helm Application (value file,
+                                                      # or its inline valuesObject/values)
+  convert --files charts/portal/values.yaml --set host=x  # a chart that needs a value
 
 registry: --registry, else $ECR_REGISTRY, else `pulumi stack output ecr_registry_url`.
 aliases file: one FROM-HOST=TO-HOST per line, '#' comments (--aliases-file or ${ALIASES_ENV}).
-exit status: 0 done; 1 --check found files to change, or a chart's proof render failed
-(that file not written); 2 bad usage, an invalid or uncacheable image, a file that could
-not be read, parsed or written (or a rewrite not proven), or a chart that could not be
-rendered (the rest still done).
+exit status (the highest that applies wins: 2, then 1, then 3):
+  0  everything converted, or nothing to do
+  1  --check: something would change
+  2  an error: bad usage or input (an invalid image reference, a file that cannot be
+     read, parsed or written), a chart that cannot be rendered, a proof that failed
+     (that file not written); the rest is still done
+  3  done, but some images were left as they are, each listed with its reason (a host
+     the cache cannot front, a templated or multi-line value, a YAML alias, a value
+     whose registry may come from elsewhere, an image a chart's template writes, an
+     image an operator launches)
 """
+
+EXIT_OK = 0
+EXIT_CHANGES = 1  # --check found something to change
+EXIT_ERROR = 2
+EXIT_NOTED = 3  # done, but some images were left with a note
+_PRECEDENCE = (EXIT_ERROR, EXIT_CHANGES, EXIT_NOTED, EXIT_OK)
+# --files skips: those ecr.values calls errors (bad input, a rewrite not proven) are
+# errors, except an uncacheable host, which is an image left with a note (exit 3), as
+# every other kind is; "cached" and "empty" are nothing to do
+NOTED_ERRORS = frozenset({"unsupported"})
+QUIET_SKIPS = frozenset({"cached", "empty"})
+
+
+def exit_status(*, error: bool = False, changes: bool = False, noted: bool = False) -> int:
+    """The one exit status of ``convert``, from what happened (see EPILOG)."""
+    if error:
+        return EXIT_ERROR
+    if changes:
+        return EXIT_CHANGES
+    return EXIT_NOTED if noted else EXIT_OK
+
+
+def combined(*codes: int) -> int:
+    """The exit status of several parts of one run: the one that comes first in
+    :data:`_PRECEDENCE` (2 > 1 > 3 > 0)."""
+    return next((code for code in _PRECEDENCE if code in codes), EXIT_OK)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -188,7 +226,7 @@ def _convert_images(
     aliases: dict[str, str],
 ) -> int:
     results: list[dict[str, str | None]] = []
-    failed = False
+    failed = uncacheable = False
     explained = False
     as_json = args.output == "json"
     for text in _inputs(args.items, sys.stdin):
@@ -200,7 +238,7 @@ def _convert_images(
             print(f"error: {printable(text)}: invalid reference: {exc}", file=sys.stderr)
             continue
         except UnsupportedRegistry as exc:
-            failed = True
+            uncacheable = True
             message = str(exc) if not explained else str(exc).split(":", 1)[0]
             explained = True
             results.append({"input": text, "error": str(exc).split(":", 1)[0]})
@@ -220,7 +258,7 @@ def _convert_images(
             print(entry["output"], flush=True)
     if as_json:
         print_json(results)
-    return 2 if failed else 0
+    return exit_status(error=failed, noted=uncacheable)
 
 
 def _convert_files(
@@ -253,11 +291,17 @@ def _convert_files(
                 error=f"internal error ({type(exc).__name__}: {exc}); left untouched",
             )
         outcomes.append(outcome)
-    counts = summary(outcomes)
-    failed = bool(counts["files_failed"]) or any(
-        skip.is_error for o in outcomes if o.rewrite for skip in o.rewrite.skips
+    charts_code, charts_json, chart_counts = _convert_charted(
+        args, charted, registry, host_prefixes, aliases)
+    counts = _with_charts(summary(outcomes), chart_counts)
+    skips = [skip for o in outcomes if o.rewrite for skip in o.rewrite.skips]
+    errors = {s.kind for s in skips if s.is_error} - NOTED_ERRORS
+    kinds = {s.kind for s in skips}
+    files_code = exit_status(
+        error=any(o.error for o in outcomes) or bool(errors),
+        changes=args.check and any(o.changed for o in outcomes),
+        noted=bool(kinds - errors - QUIET_SKIPS),
     )
-    charts_code, charts_json = _convert_charted(args, charted, registry, host_prefixes, aliases)
     if args.output == "json":
         print_json({"registry": registry, "files": [_file_json(o) for o in outcomes],
                     "charts": charts_json, "summary": counts})
@@ -269,11 +313,7 @@ def _convert_files(
             sys.stdout.flush()
         report = sys.stderr if diff_mode else sys.stdout
         _print_report(outcomes, counts, args, report)
-    if failed:
-        return 2
-    if args.check and counts["files_changed"]:
-        return max(1, charts_code)
-    return charts_code
+    return combined(files_code, charts_code)
 
 
 def _convert_kustomize(
@@ -301,32 +341,75 @@ def _beside_a_chart(path: Path) -> bool:
 def _convert_charted(
     args: argparse.Namespace, files: list[Path], registry: str,
     host_prefixes: dict[str, str], aliases: dict[str, str],
-) -> tuple[int, list[object]]:
+) -> tuple[int, list[object], dict[str, int]]:
     """Each values file beside a Chart.yaml through the chart path (render, override,
     prove by a second render), as ``convert --chart DIR -f FILE`` with the other chart
     flags given: its exit status, and its JSON documents."""
     if not files:
-        return 0, []
+        return 0, [], {}
     from ecr.cli import chart_convert, chart_input
 
     as_json = args.output == "json"
     given = chart_input.request(args)
-    code = 0
+    code = EXIT_OK
     documents: list[object] = []
+    counts: dict[str, int] = {}
+    parents = {path.parent.resolve() for path in files if path.name == "values.yaml"}
     for path in files:
-        wanted = dataclasses.replace(given, chart=str(path.parent), values_files=(path,))
+        top = chart_convert.vendored_in(path)
+        if top is not None and top.resolve() in parents:
+            # the parent's values win and its render covers the subchart: converting both
+            # files, each proven against the other as it was, could break their sum
+            print(f"note: {path}: a subchart's own values, left as they are: its images "
+                  f"are converted through {top / 'values.yaml'}, whose values win",
+                  file=sys.stderr)
+            continue
+        # --values given are read before the file (which is written: the last one)
+        wanted = dataclasses.replace(given, chart=str(path.parent),
+                                     values_files=(*given.values_files, path))
+        vendored = top
         if not as_json:
-            print(f"{path}: beside {path.parent / 'Chart.yaml'}: rendering the chart to prove "
-                  "the conversion (convert --chart)", file=sys.stderr)
-        outcome = chart_convert.convert(wanted, registry, host_prefixes, aliases,
-                                        write=args.write)
+            where = (f"the values of a subchart of {vendored}: rendering {vendored}, which "
+                     "vendors it," if vendored else
+                     f"beside {path.parent / 'Chart.yaml'}: rendering the chart")
+            print(f"{path}: {where} to prove the conversion (convert --chart)",
+                  file=sys.stderr)
+        if vendored is not None:
+            outcome = chart_convert.convert_vendored(
+                path, given, registry, host_prefixes, aliases, write=args.write)
+        else:
+            outcome = chart_convert.convert(wanted, registry, host_prefixes, aliases,
+                                            write=args.write)
+            if not (given.values_files or given.set_values) and \
+                    chart_convert.needs_values(outcome):
+                outcome = chart_convert.convert_with_application(
+                    path, registry, host_prefixes, aliases, write=args.write) or outcome
         if as_json:
             documents.append(outcome.document())
             chart_input.print_notes(outcome.notes, outcome.problems)
         else:
             chart_convert.show(outcome, write=args.write, check=args.check, as_json=False)
-        code = max(code, outcome.exit_code(args.check))
-    return code, documents
+        code = combined(code, outcome.exit_code(args.check))
+        for key, n in outcome.counts().items():
+            counts[key] = counts.get(key, 0) + n
+    return code, documents, counts
+
+
+def _with_charts(counts: dict[str, object], charts: Mapping[str, int]) -> dict[str, object]:
+    """The summary of ``--files`` with what the chart path did added: its files, the
+    images it converted, those it left (``skipped:<reason>`` keys)."""
+    out = dict(counts)
+    reasons = out["skipped_by_reason"]
+    by_reason: dict[str, int] = dict(reasons) if isinstance(reasons, dict) else {}
+    for key, n in charts.items():
+        reason = key.removeprefix("skipped:")
+        if reason != key:
+            by_reason[reason] = by_reason.get(reason, 0) + n
+            key = "images_skipped"
+        current = out.get(key, 0)
+        out[key] = (current if isinstance(current, int) else 0) + n
+    out["skipped_by_reason"] = dict(sorted(by_reason.items()))
+    return out
 
 
 def _file_json(outcome: FileOutcome) -> dict[str, object]:
