@@ -83,9 +83,9 @@ EXIT_ERROR = 2
 EXIT_NOTED = 3  # done, but some images were left with a note
 _PRECEDENCE = (EXIT_ERROR, EXIT_CHANGES, EXIT_NOTED, EXIT_OK)
 # --files skips: those ecr.values calls errors (bad input, a rewrite not proven) are
-# errors, except an uncacheable host, which is an image left with a note (exit 3), as
+# errors, except an uncacheable host or a YAML alias, each an image left with a note (exit 3), as
 # every other kind is; "cached" and "empty" are nothing to do
-NOTED_ERRORS = frozenset({"unsupported"})
+NOTED_ERRORS = frozenset({"unsupported", "alias"})
 QUIET_SKIPS = frozenset({"cached", "empty"})
 
 
