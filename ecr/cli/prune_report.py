@@ -97,6 +97,18 @@ def run(
     return _exit(outcome)
 
 
+def nothing_cached(message: str, unpulled_days: int, mode: Mode, price: float, output: str,
+                   now: datetime) -> int:
+    """The report of a stack with no caches: nothing read, nothing to prune; exit 0."""
+    empty = Plan((), unpulled_days, now, [], ecr_api.Calls())
+    outcome = Outcome(empty, dry_run=mode != "yes", results=[])
+    if output == "json":
+        report.print_json({**to_json(outcome, price), "message": message})
+    else:
+        print(message)
+    return 0
+
+
 def _exit(outcome: Outcome) -> int:
     for failure in outcome.failures:
         where = f"{failure.repository}@{failure.digest}" if failure.digest else failure.repository
