@@ -128,7 +128,9 @@ def _answer(call: str, method: Callable[..., Any], **kwargs: Any) -> dict[str, A
     timestamp out of range, say) is a :class:`BadAnswer` naming the call."""
     try:
         answer = method(**kwargs)
-    except (ValueError, OverflowError, RuntimeError) as exc:
+    except (ValueError, OverflowError, RuntimeError, AttributeError, TypeError) as exc:
+        # botocore's parser on a body that is not the operation's shape (a list, null,
+        # a timestamp no datetime can hold)
         if is_aws_error(exc):
             raise
         raise BadAnswer(f"{call}: the answer could not be read: {exc}") from None
