@@ -116,11 +116,14 @@ class PullLog:
     def pull(self, digest: str, when: datetime) -> None:
         self.pulls[digest] = when
 
-    def when_rereading(self, action: Any) -> None:
+    def when_rereading(self, action: Any, repository: str | None = None) -> None:
+        """``action()`` once, right before the first re-read (of ``repository``, when
+        given: repositories are deleted concurrently)."""
         done: list[bool] = []
 
         def before(params: dict[str, Any], **_: Any) -> None:
-            if "imageIds" in params and not done:
+            if ("imageIds" in params and not done
+                    and repository in (None, params.get("repositoryName"))):
                 done.append(True)
                 action()
 

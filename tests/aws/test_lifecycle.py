@@ -134,8 +134,10 @@ def test_access_denied_on_put_fails_with_a_clear_message(registry, capsys):
 
 def test_bad_values_are_usage_errors(lifecycle_env, capsys):
     assert main.main(["lifecycle", "apply", "--max-age-days", "-1"]) == 2
-    assert "(--max-age-days / --keep-images)" in capsys.readouterr().err
+    assert "--max-age-days must be 0 (off) or more, got -1" in capsys.readouterr().err
     assert main.main(["lifecycle", "apply", "--keep-images", "-1"]) == 2
+    assert main.main(["lifecycle", "apply", "--max-age-days", "0", "--keep-images", "0"]) == 2
+    assert "(--max-age-days / --keep-images)" in capsys.readouterr().err  # both off
     with pytest.raises(SystemExit) as exc:
         main.main(["lifecycle"])  # no action given
     assert exc.value.code == 2

@@ -67,8 +67,8 @@ def test_an_image_pulled_after_the_plan_is_kept_with_its_unit(cache: dict[str, A
     """A platform of 1.25 and quay's 2.0 are pulled between the plan and the delete: the
     whole 1.25 unit stays (index and both platforms), 2.0 stays, the rest goes."""
     log = cache["log"]
-    cache["log"].when_rereading(lambda: (log.pull(cache["children"][1], NOW),
-                                         log.pull(cache["app2"], NOW)))
+    log.when_rereading(lambda: log.pull(cache["children"][1], NOW), NGINX)
+    log.when_rereading(lambda: log.pull(cache["app2"], NOW), APP)
     summary = run(cache)
     assert held(cache) == {cache["index"], *cache["children"], cache["app2"]}
     assert summary["selected_images"] == 6 and summary["deleted_images"] == 2
@@ -79,7 +79,7 @@ def test_an_image_retagged_after_the_plan_is_kept(cache: dict[str, Any]) -> None
     ecr = cache["ecr"]
     text = seed.manifest("1", 1000)  # quay/app 1.0's manifest, given a second tag
     cache["log"].when_rereading(lambda: ecr.put_image(repositoryName=APP, imageManifest=text,
-                                                      imageTag="stable"))
+                                                      imageTag="stable"), APP)
     summary = run(cache)
     assert held(cache) == {cache["app1"]}
     assert summary["kept_changed"] == 1 and summary["deleted_images"] == 5
@@ -122,7 +122,8 @@ def test_many_images_are_reread_in_batches_of_100(aws_env: object) -> None:
 
 def test_a_repository_deleted_after_the_plan_is_not_a_failure(cache: dict[str, Any]) -> None:
     ecr = cache["ecr"]
-    cache["log"].when_rereading(lambda: ecr.delete_repository(repositoryName=APP, force=True))
+    cache["log"].when_rereading(lambda: ecr.delete_repository(repositoryName=APP, force=True),
+                                APP)
     summary = run(cache)
     assert summary["failed"] == 0 and summary["already_gone"] == 2
     assert summary["deleted_images"] == 4

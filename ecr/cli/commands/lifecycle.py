@@ -27,7 +27,7 @@ from ecr.aws import clients as ops_clients
 from ecr.cli import ops_options, prune_report
 from ecr.cli import output as report
 from ecr.cli.commands.status import DEFAULT_PRICE
-from ecr.config import stackfile
+from ecr.config import keys, stackfile
 from ecr.errors import UsageError
 from ecr.policies import lifecycle as lifecycle_policy
 from ecr.pruner import prune as pruner
@@ -169,6 +169,10 @@ def settings(
     file, then defaults."""
     stack = ops_options.stack_settings(args)
     prefixes = prefixes_of(args, stack)
+    if args.max_age_days is not None:
+        ops_options.validate_range("--max-age-days", args.max_age_days, keys.CACHE_MAX_AGE_DAYS)
+    if args.keep_images is not None:
+        ops_options.validate_range("--keep-images", args.keep_images, keys.CACHE_KEEP_IMAGES)
     chosen = stackfile.cache_policy_settings(stack, args.max_age_days, args.keep_images)
     try:
         policy = chosen.policy()
@@ -231,10 +235,8 @@ def prune_settings(
                              "--unpulled-days N to prune by hand")
     else:
         days = args.unpulled_days
-    if days < 1:
-        raise UsageError(f"--unpulled-days must be at least 1, got {days}")
-    if args.price_per_gb < 0:
-        raise UsageError(f"--price-per-gb must not be negative, got {args.price_per_gb}")
+    ops_options.validate_range("--unpulled-days", days, keys.UNPULLED_DAYS_FLAG)
+    ops_options.validate_price("--price-per-gb", args.price_per_gb)
     ops_options.validate_concurrency(args.concurrency)
     mode: prune_report.Mode = "dry-run" if args.dry_run else "yes" if args.yes else "ask"
     if mode == "ask" and args.output == "json":
