@@ -187,3 +187,28 @@ def test_the_json_names_what_was_kept(cache: dict[str, Any],
     assert code == 0 and data["kept_changed"] == 1 and data["deleted_images"] == 3
     tool = next(d for d in data["details"] if d["repository"] == TOOL)
     assert tool["kept_changed"] == [cache["tool"]] and tool["deleted_images"] == 0
+
+
+def test_ctrl_c_at_the_question_deletes_nothing_and_exits_130(
+    cache: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted() -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(lifecycle, "interactive", lambda: True)
+    monkeypatch.setattr("builtins.input", interrupted)
+    code, out, _ = prune(capsys)
+    assert code == 130 and out.endswith("Nothing was deleted.\n")
+    assert seed.digests(cache["ecr"], APP) == set(cache["apps"])
+
+
+def test_ctrl_c_while_reading_prints_a_json_document(
+    cache: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted(**_: Any) -> None:
+        raise KeyboardInterrupt
+
+    cache["client"].meta.events.register("before-call.ecr.DescribeImages", interrupted)
+    code, out, _ = prune(capsys, "--yes", "-o", "json")
+    data = json.loads(out)
+    assert code == 130 and data["interrupted"] is True and data["deleted_images"] == 0
