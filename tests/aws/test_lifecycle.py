@@ -154,3 +154,32 @@ def test_failed_writes_make_the_command_exit_1(registry, monkeypatch, capsys):
     captured = capsys.readouterr()
     assert "failed" in captured.out
     assert "lifecycle policy of docker-hub/library/nginx: access denied" in captured.err
+
+
+def _with_clients(monkeypatch, clients):
+    from ecr.aws import clients as ops_clients
+
+    monkeypatch.setattr(ops_clients, "for_profile", lambda profile, region: clients)
+
+
+def test_a_listing_that_repeats_its_token_writes_nothing(registry, monkeypatch, capsys):
+    """issue 20: a nextToken seen before would list forever; it is an error naming the call."""
+    clients = moto_clients()
+    clients.ecr.meta.events.register("after-call.ecr.DescribeRepositories",
+                                     lambda parsed, **_: parsed.update(nextToken="again"))
+    _with_clients(monkeypatch, clients)
+    code, data, err = apply(capsys)
+    assert code == 1 and "DescribeRepositories: the nextToken 'again' came back" in err
+    assert "came back a second time" in data["error"] and data["repositories"] == []
+    assert policy_of(registry, "docker-hub/library/nginx") is None
+
+
+def test_a_policy_answer_without_text_is_a_failure_not_a_crash(registry, monkeypatch, capsys):
+    clients = moto_clients()
+    clients.ecr.meta.events.register(
+        "after-call.ecr.GetLifecyclePolicy",
+        lambda parsed, **_: parsed.pop("lifecyclePolicyText", None))
+    _with_clients(monkeypatch, clients)
+    code, data, err = apply(capsys, "--prefix", "quay")
+    assert code == 1 and results(data) == {"quay/app": "failed"}
+    assert "GetLifecyclePolicy of quay/app: the answer has no lifecyclePolicyText" in err

@@ -30,6 +30,7 @@ from ecr.cli.commands.status import DEFAULT_PRICE
 from ecr.config import keys, stackfile
 from ecr.errors import UsageError
 from ecr.policies import lifecycle as lifecycle_policy
+from ecr.pruner import ecr_api
 from ecr.pruner import prune as pruner
 
 RESULT_ORDER = (
@@ -294,8 +295,13 @@ def apply(
                 clients.ecr, prefixes, policy, dry_run, force, concurrency,
                 on_total=progress.start, on_done=progress.advance,
             )
-        except (ClientError, BotoCoreError) as exc:
-            print(f"error: {aws.explain(exc, 'list ECR repositories')}", file=sys.stderr)
+        except (ClientError, BotoCoreError, ecr_api.BadAnswer) as exc:
+            error = (str(exc) if isinstance(exc, ecr_api.BadAnswer)
+                     else aws.explain(exc, "list ECR repositories"))
+            print(f"error: {error}", file=sys.stderr)
+            if output == "json":
+                report.print_json({"error": error, "dry_run": dry_run, "prefixes": prefixes,
+                                   "repositories": []})
             return 1
     report_apply(outcomes, prefixes, policy, dry_run, output)
     for outcome in outcomes:
