@@ -4,8 +4,11 @@ Two steps so a person can look before anything is deleted: :func:`plan` only rea
 (``DescribeRepositories``, ``DescribeImages``, ``BatchGetImage`` for indexes, when a
 repository has something quiet at all), :func:`execute` deletes what the plan chose.
 Repositories are handled ``concurrency`` at a time.  A repository that cannot be read
-(or whose index cannot be read) is left alone and reported as a failure; the others
-go on.
+(an index that cannot be fetched, an answer of the wrong shape) is left alone and
+reported as a failure; the others go on.  Right before each delete batch its images are
+read again (``DescribeImages`` by digest): a group of linked images (an index, what it
+lists, their signatures) with one pulled, pushed or re-tagged since the plan is kept
+whole.  Once the ``stop`` event is set, no new delete is sent.
 """
 
 from __future__ import annotations
@@ -298,7 +301,12 @@ def summary(outcome: Outcome) -> dict[str, Any]:
     """The one-line summary the function logs and returns (README "Lifecycle").
 
     ``selected_*``: what the rules chose; ``deleted_images``/``freed_bytes``: what was
-    really deleted (0 in a dry run).
+    really deleted (0 in a dry run); ``already_gone``: deleted by someone else (or with
+    their repository), not a failure; ``kept_changed``: kept because the re-read before
+    the delete found them pulled, pushed or re-tagged since the plan (with what is linked
+    to them); ``not_deleted`` and ``interrupted``: a stop signal came and these were never
+    sent; ``unreadable_indexes``: indexes whose manifest could not be read (everything they
+    might list was kept).
     """
     chosen = outcome.plan
     failures = outcome.failures
