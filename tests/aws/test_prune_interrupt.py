@@ -31,7 +31,7 @@ def big(aws_env: object) -> dict[str, Any]:
 
 
 def start(*argv: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PRUNE_CHILD_PAUSE": "1.5"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
         [sys.executable, "-m", "tests.aws.prune_child", "prune", "--yes", "--concurrency", "1",
          *argv], cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
