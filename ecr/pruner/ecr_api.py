@@ -178,7 +178,7 @@ def pages(call: str, method: Callable[..., Any], key: str, calls: Calls,
 
 def _text(call: str, entry: Mapping[str, Any], key: str, required: bool = True) -> str | None:
     value = entry.get(key)
-    if value is None and not required:
+    if value in (None, "") and not required:
         return None
     if not isinstance(value, str) or not value:
         raise BadAnswer(f"{call}: an entry without a {key} string: {_short(dict(entry))}")
