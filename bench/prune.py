@@ -126,6 +126,8 @@ def minimum_calls(registry: Registry, deleting: bool) -> dict[str, int]:
     if deleting:
         least["BatchDeleteImage"] = sum(math.ceil(len(registry.quiet[r]) / ecr_api.BATCH)
                                         for r in repos)
+        # each delete batch is re-read first (DescribeImages by digest): a stale plan
+        least["DescribeImages"] += least["BatchDeleteImage"]
     return least
 
 

@@ -18,8 +18,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ecr import aws
-from ecr.aws.inventory import list_repositories, prefix_of
 from ecr.policies import lifecycle
+from ecr.pruner import ecr_api
 
 CHANGED = "changed"
 WOULD_CHANGE = "would change"
@@ -52,22 +52,28 @@ def decide(current: str | None, wanted: str, force: bool) -> tuple[str, str]:
 
 
 def current_policy(ecr: Any, name: str, registry_id: str | None) -> str | None:
+    """The repository's lifecycle policy text, None when it has none (:class:`BadAnswer`
+    when the answer holds no policy text)."""
     kwargs: dict[str, Any] = {"repositoryName": name}
     if registry_id:
         kwargs["registryId"] = registry_id
     try:
-        return str(ecr.get_lifecycle_policy(**kwargs)["lifecyclePolicyText"])
+        answer = ecr.get_lifecycle_policy(**kwargs)
     except ClientError as exc:
         if aws.error_code(exc) == "LifecyclePolicyNotFoundException":
             return None
         raise
+    text = answer.get("lifecyclePolicyText") if isinstance(answer, dict) else None
+    if not isinstance(text, str):
+        raise ecr_api.BadAnswer(f"GetLifecyclePolicy of {name}: the answer has no "
+                                "lifecyclePolicyText")
+    return text
 
 
 def backfill_one(
-    ecr: Any, repo: dict[str, Any], prefix: str, wanted: str, dry_run: bool, force: bool
+    ecr: Any, repo: ecr_api.Repository, wanted: str, dry_run: bool, force: bool
 ) -> Outcome:
-    name = str(repo["repositoryName"])
-    registry_id = repo.get("registryId")
+    name, prefix, registry_id = repo.name, repo.prefix, repo.registry_id
     try:
         action, reason = decide(current_policy(ecr, name, registry_id), wanted, force)
         if action == "keep":
@@ -81,6 +87,8 @@ def backfill_one(
             kwargs["registryId"] = registry_id
         ecr.put_lifecycle_policy(**kwargs)
         return Outcome(name, prefix, CHANGED, reason)
+    except ecr_api.BadAnswer as exc:
+        return Outcome(name, prefix, FAILED, f"{exc}; nothing was written")
     except (ClientError, BotoCoreError) as exc:
         if aws.error_code(exc) == "RepositoryNotFoundException":
             return Outcome(name, prefix, SKIPPED, "deleted while this ran")
@@ -100,18 +108,17 @@ def backfill(
     """Apply ``policy`` to every repository under ``prefixes``; one outcome each.
 
     Repositories under no prefix (custom repositories, other caches) are not touched and
-    not reported: they are not this command's business.
+    not reported: they are not this command's business.  The listing is the pruner's
+    (``ecr_api.list_repositories``): a nextToken seen before or an answer of the wrong
+    shape is a :class:`ecr_api.BadAnswer`, and nothing is written.
     """
     wanted = lifecycle.to_json(policy)
-    repos, _pages = list_repositories(ecr)
-    chosen = [(r, prefix_of(str(r["repositoryName"]), prefixes)) for r in repos]
-    work = [(r, p) for r, p in chosen if p is not None]
+    work = ecr_api.list_repositories(ecr, prefixes, ecr_api.Calls()) if prefixes else []
     if on_total:
         on_total(len(work))
 
-    def one(item: tuple[dict[str, Any], str | None]) -> Outcome:
-        repo, prefix = item
-        outcome = backfill_one(ecr, repo, str(prefix), wanted, dry_run, force)
+    def one(repo: ecr_api.Repository) -> Outcome:
+        outcome = backfill_one(ecr, repo, wanted, dry_run, force)
         if on_done:
             on_done()
         return outcome

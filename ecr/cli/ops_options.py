@@ -9,11 +9,12 @@ does not list it.
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Sequence
 
 from ecr import aws, catalogue
 from ecr.aws import clients
-from ecr.config import stackfile
+from ecr.config import keys, stackfile
 from ecr.errors import UsageError
 
 
@@ -42,6 +43,25 @@ def validate_prefixes(flag: str, prefixes: Sequence[str], *, strip: bool = False
         problem = catalogue.prefix_problem(prefix.rstrip("/") if strip else prefix)
         if problem:
             raise UsageError(f"{flag} {prefix!r}: {problem}")
+
+
+def validate_range(flag: str, value: int, allowed: keys.Range) -> None:
+    """A whole-number flag against its range (the same one the config key has)."""
+    problem = allowed.problem(value)
+    if problem:
+        raise UsageError(f"{flag} {problem}")
+
+
+def validate_price(flag: str, value: float) -> None:
+    """A price per GB-month: a finite number from 0 to ``keys.PRICE_PER_GB_MAX`` (``nan``
+    and ``inf`` would end up in the JSON report)."""
+    if not math.isfinite(value):
+        raise UsageError(f"{flag} must be a number of US dollars, got {value}")
+    if value < 0:
+        raise UsageError(f"{flag} must not be negative, got {value}")
+    if value > keys.PRICE_PER_GB_MAX:
+        raise UsageError(f"{flag} must be at most {keys.PRICE_PER_GB_MAX:g} USD per GB-month, "
+                         f"got {value:g}")
 
 
 def validate_concurrency(value: int) -> None:

@@ -8,11 +8,14 @@ the bytes freed and the monthly saving at the storage price ``status`` uses.
 
 from __future__ import annotations
 
+import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -20,7 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ecr import aws
 from ecr.aws.inventory import RepoStats, monthly_cost
 from ecr.cli import output as report
-from ecr.pruner import ecr_api, rules
+from ecr.pruner import ecr_api
 from ecr.pruner import prune as pruner
 from ecr.pruner.prune import Outcome, Plan, RepoResult
 
@@ -53,6 +56,31 @@ class StageProgress:
         self.close()
 
 
+INTERRUPTED = 130  # the shell's code for a command ended by SIGINT
+
+
+@contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """While deleting, SIGINT (Ctrl-C) and SIGTERM set ``stop`` instead of ending the
+    process: no new delete is sent, the batches in flight finish, the report follows."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handle(signum: int, frame: object) -> None:
+        if not stop.is_set():
+            print("\ninterrupted: sending no new delete; waiting for the batches in flight",
+                  file=sys.stderr, flush=True)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def run(
     ecr: Any,
     prefixes: Sequence[str],
@@ -64,17 +92,26 @@ def run(
     now: datetime,
     confirm: Callable[[str], bool] | None = None,
 ) -> int:
-    """Prune (or show what a prune would do); 0, or 1 when anything could not be done.
+    """Prune (or show what a prune would do); 0, 1 when anything could not be done, 130
+    when interrupted (SIGINT/SIGTERM: what was and was not deleted is reported).
 
     ``mode`` "ask" shows the plan and deletes only when ``confirm(question)`` says yes.
+    Right before each delete batch its images are re-read: what changed since the plan
+    (above all while the question waited) is kept and reported.
     """
+    started = time.monotonic()
     with StageProgress() as progress:
         try:
             chosen = pruner.plan(ecr, prefixes, now, unpulled_days, concurrency, progress)
-        except (ClientError, BotoCoreError) as exc:
-            print(f"error: {aws.explain(exc, 'list ECR repositories')}", file=sys.stderr)
-            return 1
-    outcome = Outcome(chosen, dry_run=True, results=[RepoResult(r) for r in chosen.repositories])
+        except (ClientError, BotoCoreError, ecr_api.BadAnswer) as exc:
+            what = (str(exc) if isinstance(exc, ecr_api.BadAnswer)
+                    else aws.explain(exc, "list ECR repositories"))
+            return _listing_failed(what, mode, output, 1)
+        except KeyboardInterrupt:
+            return _listing_failed("interrupted while reading the repositories",
+                                   mode, output, INTERRUPTED)
+    outcome = Outcome(chosen, dry_run=True, results=[RepoResult(r) for r in chosen.repositories],
+                      seconds=time.monotonic() - started)
     if mode == "ask":
         print(format_report(outcome, price, asking=True))
         if not chosen.selected_images:
@@ -82,14 +119,22 @@ def run(
         question = (f"Delete {chosen.selected_images} images "
                     f"({report.human_bytes(chosen.selected_bytes)}) from "
                     f"{_repos_selected(chosen)} repositories? [y/N] ")
-        if confirm is None or not confirm(question):
+        try:
+            answered = confirm is not None and confirm(question)
+        except KeyboardInterrupt:
+            print("\nNothing was deleted.")
+            return INTERRUPTED
+        if not answered:
             print("Nothing was deleted.")
             return _exit(outcome)
         mode = "yes"
+        started = time.monotonic() - outcome.seconds  # the wait for the answer is not work
     if mode == "yes":
-        with StageProgress() as progress:
-            results = pruner.execute(ecr, chosen, concurrency, progress)
-        outcome = Outcome(chosen, dry_run=False, results=results)
+        stop = threading.Event()
+        with StageProgress() as progress, stop_on_signals(stop):
+            results = pruner.execute(ecr, chosen, concurrency, progress, stop=stop)
+        outcome = Outcome(chosen, dry_run=False, results=results,
+                          seconds=time.monotonic() - started, interrupted=stop.is_set())
     if output == "json":
         report.print_json(to_json(outcome, price))
     else:
@@ -97,11 +142,55 @@ def run(
     return _exit(outcome)
 
 
+def _listing_failed(error: str, mode: Mode, output: str, code: int) -> int:
+    """Nothing could be planned: the error on stderr and, for ``-o json``, a document
+    saying so (nothing was deleted)."""
+    print(f"error: {error}", file=sys.stderr)
+    if output == "json":
+        report.print_json({"error": error, "dry_run": mode != "yes", "deleted_images": 0,
+                           "interrupted": code == INTERRUPTED})
+    return code
+
+
+def nothing_cached(message: str, unpulled_days: int, mode: Mode, price: float, output: str,
+                   now: datetime) -> int:
+    """The report of a stack with no caches: nothing read, nothing to prune; exit 0."""
+    empty = Plan((), unpulled_days, now, [], ecr_api.Calls())
+    outcome = Outcome(empty, dry_run=mode != "yes", results=[])
+    if output == "json":
+        report.print_json({**to_json(outcome, price), "message": message})
+    else:
+        print(message)
+    return 0
+
+
 def _exit(outcome: Outcome) -> int:
-    for failure in outcome.failures:
-        where = f"{failure.repository}@{failure.digest}" if failure.digest else failure.repository
-        print(f"error: {where}: {failure.code}: {failure.reason}", file=sys.stderr)
+    """One stderr line per failed call (not per image); 130 when interrupted, 1 when
+    anything failed, else 0."""
+    for line in failure_lines(outcome.failures):
+        print(f"error: {line}", file=sys.stderr)
+    if outcome.interrupted:
+        return INTERRUPTED
     return 1 if outcome.failures else 0
+
+
+def failure_lines(failures: Sequence[ecr_api.Failure]) -> list[str]:
+    """Failures with the same repository, code and reason (one failed call's images) as
+    one line each."""
+    grouped: dict[tuple[str, str, str], list[str | None]] = {}
+    for failure in failures:
+        grouped.setdefault((failure.repository, failure.code, failure.reason),
+                           []).append(failure.digest)
+    lines = []
+    for (repository, code, reason), digests in grouped.items():
+        named = [d for d in digests if d]
+        if len(named) == 1 and len(digests) == 1:
+            lines.append(f"{repository}@{named[0]}: {code}: {reason}")
+        elif named:
+            lines.append(f"{repository}: {code}: {reason} ({len(named)} images)")
+        else:
+            lines.append(f"{repository}: {code}: {reason}")
+    return lines
 
 
 def _repos_selected(chosen: Plan) -> int:
@@ -115,8 +204,15 @@ def to_json(outcome: Outcome, price: float) -> dict[str, Any]:
     data["price_per_gb_month_usd"] = price
     data["estimated_monthly_saving_usd"] = round(monthly_cost(freed, price), 4)
     data["details"] = [_repo_json(r) for r in outcome.results if r.plan.selected or r.plan.error
-                       or r.failures]
+                       or r.failures or (r.plan.decision and r.plan.decision.unreadable)]
     return data
+
+
+def _iso(when: datetime | None) -> str | None:
+    """ISO 8601 in UTC (``2026-11-30T12:00:00Z``), or None."""
+    if when is None:
+        return None
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _repo_json(result: RepoResult) -> dict[str, Any]:
@@ -131,6 +227,10 @@ def _repo_json(result: RepoResult) -> dict[str, Any]:
         "selected_bytes": decision.freed_bytes if decision else 0,
         "deleted_images": len(result.deleted),
         "freed_bytes": result.freed_bytes,
+        "already_gone": [i.digest for i in result.gone],
+        "kept_changed": [i.digest for i in result.changed],
+        "not_deleted": [i.digest for i in result.not_sent],
+        "unreadable_indexes": list(decision.unreadable) if decision else [],
         "units": [
             {
                 "digest": unit.head.digest,
@@ -138,8 +238,8 @@ def _repo_json(result: RepoResult) -> dict[str, Any]:
                 "index": unit.head.is_index,
                 "members": [m.digest for m in unit.members],
                 "size_bytes": unit.size,
-                "last_used": max((m.last_used for m in unit.members if m.last_used),
-                                 default=None),
+                "last_used": _iso(max((m.last_used for m in unit.members if m.last_used),
+                                      default=None)),
             }
             for unit in (decision.units if decision else ())
         ],
@@ -186,9 +286,35 @@ def format_report(outcome: Outcome, price: float, asking: bool = False) -> str:
     )
     out.append("A unit is an image with everything deleted with it: a multi-arch index and the "
                "platform manifests it lists.")
+    out.extend(_notes(outcome))
     if would and not asking:
         out.append("Dry run: nothing was deleted.")
     return "\n".join(out)
+
+
+def _notes(outcome: Outcome) -> list[str]:
+    """What went otherwise than planned, one line each."""
+    def count(images: Sequence[Any]) -> str:
+        return f"{len(images)} image{'s' if len(images) != 1 else ''}"
+
+    notes = []
+    changed = [i for r in outcome.results for i in r.changed]
+    gone = [i for r in outcome.results for i in r.gone]
+    unsent = [i for r in outcome.results for i in r.not_sent]
+    unreadable = [d for r in outcome.plan.repositories if r.decision for d in r.decision.unreadable]
+    if changed:
+        notes.append(f"Kept {count(changed)} pulled, pushed or re-tagged since the plan (each "
+                     "with the images linked to it).")
+    if gone:
+        notes.append(f"{count(gone)} had been deleted already (by someone else, or with their "
+                     "repository).")
+    if unreadable:
+        notes.append(f"{len(unreadable)} index manifest(s) could not be read: everything they "
+                     "might list was kept.")
+    if outcome.interrupted:
+        notes.append(f"Interrupted: {count(unsent)} not deleted (no delete was sent after the "
+                     "signal; the batches in flight finished).")
+    return notes
 
 
 @dataclass(frozen=True)
@@ -220,14 +346,15 @@ class NextPrunes:
         self._lock = threading.Lock()
 
     def __call__(self, stats: RepoStats, details: list[Any]) -> int:
-        images = [rules.from_detail(d) for d in details]
-        registry = next((str(d["registryId"]) for d in details if d.get("registryId")), None)
+        registry = next((str(d["registryId"]) for d in details
+                         if isinstance(d, dict) and isinstance(d.get("registryId"), str)), None)
         repo = ecr_api.Repository(stats.name, stats.prefix or "", registry)
         calls = ecr_api.Calls()
         try:
+            images = [ecr_api.image_of(f"DescribeImages of {stats.name}", d) for d in details]
             decision = pruner.judge(self.ecr, repo, images, self.now, self.unpulled_days, calls)
             found = NextPrune(len(decision.delete), decision.freed_bytes)
-        except ecr_api.UnreadableIndex as exc:
+        except (ecr_api.UnreadableIndex, ecr_api.BadAnswer) as exc:
             found = NextPrune(error=str(exc))
         except (ClientError, BotoCoreError) as exc:
             found = NextPrune(error=aws.explain(exc, f"read the index manifests of {stats.name}"))

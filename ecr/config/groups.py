@@ -248,9 +248,12 @@ def budget(raw: Mapping[str, object], out: Collector) -> tuple[Decimal | None, t
 def cache_expiry(raw: Mapping[str, object], out: Collector) -> tuple[int, int, int]:
     """(cacheUnpulledDays, cacheMaxAgeDays, cacheKeepImages): pruning by last pull, and the
     lifecycle policy's safety limit by age or by count (ECR applies one rule per image)."""
-    unpulled = values.integer(raw, "cacheUnpulledDays", keys.DEFAULT_CACHE_UNPULLED_DAYS, 0, out)
-    max_age = values.integer(raw, "cacheMaxAgeDays", keys.DEFAULT_CACHE_MAX_AGE_DAYS, 0, out)
-    keep = values.integer(raw, "cacheKeepImages", keys.DEFAULT_CACHE_KEEP_IMAGES, 0, out)
+    unpulled = values.integer(raw, "cacheUnpulledDays", keys.DEFAULT_CACHE_UNPULLED_DAYS,
+                              keys.CACHE_UNPULLED_DAYS, out)
+    max_age = values.integer(raw, "cacheMaxAgeDays", keys.DEFAULT_CACHE_MAX_AGE_DAYS,
+                             keys.CACHE_MAX_AGE_DAYS, out)
+    keep = values.integer(raw, "cacheKeepImages", keys.DEFAULT_CACHE_KEEP_IMAGES,
+                          keys.CACHE_KEEP_IMAGES, out)
     if keep and max_age:
         out.warnings.append(
             f"{NAMESPACE}:cacheKeepImages is set, so cached repositories keep their newest "

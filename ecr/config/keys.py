@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ecr import catalogue
+from ecr.pruner.rules import MAX_UNPULLED_DAYS
 
 NAMESPACE = "infra-ecr"
 
@@ -23,6 +24,41 @@ DEFAULT_CACHE_MAX_AGE_DAYS = 365
 DEFAULT_CACHE_KEEP_IMAGES = 0
 DEFAULT_CUSTOM_KEEP_IMAGES = 30
 DEFAULT_PRUNE_SCHEDULE = "rate(1 day)"
+
+
+@dataclass(frozen=True)
+class Range:
+    """The whole numbers a setting accepts (the config keys and the flags alike)."""
+
+    low: int
+    high: int
+    unit: str = ""
+
+    def problem(self, value: int) -> str | None:
+        """Why ``value`` is outside, or None (``0 (off)`` named when 0 is allowed)."""
+        unit = f" {self.unit}" if self.unit else ""
+        if value < self.low:
+            lowest = "0 (off) or more" if self.low == 0 else f"at least {self.low}"
+            return f"must be {lowest}, got {value}"
+        if value > self.high:
+            return f"must be at most {self.high}{unit}, got {value}"
+        return None
+
+
+# Days: at most a century (the pruner's own limit, ecr.pruner.rules, which the Lambda
+# function checks without this package): longer than any registry has existed, and inside
+# what date arithmetic holds (``now - N days`` overflowed for 800000).
+DAYS_MAX = MAX_UNPULLED_DAYS
+# Image counts: at most a million, far more images than one repository holds.
+KEEP_IMAGES_MAX = 1_000_000
+CACHE_UNPULLED_DAYS = Range(0, DAYS_MAX, "days")  # 0: pruning off
+CACHE_MAX_AGE_DAYS = Range(0, DAYS_MAX, "days")  # 0: no age limit
+CACHE_KEEP_IMAGES = Range(0, KEEP_IMAGES_MAX, "images")  # 0: no count cap
+CUSTOM_KEEP_IMAGES = Range(1, KEEP_IMAGES_MAX, "images")
+UNPULLED_DAYS_FLAG = Range(1, DAYS_MAX, "days")  # lifecycle prune --unpulled-days
+# lifecycle prune / status --price-per-gb, USD per GB-month: a finite number, 0 to 1000.
+PRICE_PER_GB_MAX = 1000.0
+
 # AWS Budgets: one notification has at most 10 email subscribers.
 MAX_BUDGET_EMAILS = 10
 # ECR replication: at most 25 destinations per registry.

@@ -21,6 +21,7 @@ from ecr import catalogue
 from ecr.config import groups, values
 from ecr.config.fixes import rm_command, set_command, set_list_command
 from ecr.config.keys import (
+    CUSTOM_KEEP_IMAGES,
     DEFAULT_CACHE_KEEP_IMAGES,
     DEFAULT_CACHE_MAX_AGE_DAYS,
     DEFAULT_CACHE_UNPULLED_DAYS,
@@ -128,7 +129,8 @@ def validate(raw: Mapping[str, object], secret_keys: Collection[str] = ()) -> Va
     unpulled, max_age, cache_keep = groups.cache_expiry(raw, out)
     schedule = groups.prune_schedule(raw, out)
     dry_run = values.boolean(raw, "pruneDryRun", False, out)
-    custom_keep = values.integer(raw, "customKeepImages", DEFAULT_CUSTOM_KEEP_IMAGES, 1, out)
+    custom_keep = values.integer(raw, "customKeepImages", DEFAULT_CUSTOM_KEEP_IMAGES,
+                                 CUSTOM_KEEP_IMAGES, out)
     roles = groups.node_roles(raw, out)
     cluster = groups.eks_cluster(raw, out)
     scan = values.boolean(raw, "scanOnPush", True, out)

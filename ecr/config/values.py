@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 
 from ecr.config.fixes import set_command, set_list_command
+from ecr.config.keys import Range
 from ecr.config.problems import Collector
 
 
@@ -30,7 +31,7 @@ def string(raw: Mapping[str, object], key: str, out: Collector) -> str | None:
     return value.strip()
 
 
-def integer(raw: Mapping[str, object], key: str, default: int, minimum: int,
+def integer(raw: Mapping[str, object], key: str, default: int, allowed: Range,
             out: Collector) -> int:
     value = raw.get(key)
     if blank(value):
@@ -45,10 +46,9 @@ def integer(raw: Mapping[str, object], key: str, default: int, minimum: int,
     if number is None:
         out.add(key, f"must be a whole number, got {value!r}", set_command(key, str(default)))
         return default
-    if number < minimum:
-        lowest = "0 (off) or more" if minimum == 0 else f"at least {minimum}"
-        out.add(key, f"must be {lowest}, got {number}",
-                set_command(key, str(max(default, minimum))))
+    problem = allowed.problem(number)
+    if problem:
+        out.add(key, problem, set_command(key, str(default)))
         return default
     return number
 

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from ecr.pruner import ecr_api, prune
+from ecr.pruner import ecr_api, prune, rules
 
 # The cache prefix grammar (docs/facts.md "Upstream registries"), 2-30 characters.
 _PREFIX = re.compile(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
@@ -58,6 +58,9 @@ def settings(environ: Mapping[str, str]) -> tuple[list[str], int, bool]:
     if days < 1:
         raise ConfigError(f"UNPULLED_DAYS must be at least 1, got {days} (to stop pruning, set "
                           "cacheUnpulledDays to 0: the stack then removes the function)")
+    problem = rules.unpulled_days_problem(days)
+    if problem:
+        raise ConfigError(f"UNPULLED_DAYS {problem}")
     dry_text = environ.get("DRY_RUN", "false").strip().lower()
     if dry_text not in _TRUE | _FALSE:
         raise ConfigError(f"DRY_RUN must be true or false, got {dry_text!r}")

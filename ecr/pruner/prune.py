@@ -67,6 +67,10 @@ class RepoResult:
     deleted: list[rules.Image] = field(default_factory=list)
     gone: list[rules.Image] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
+    # Kept: pulled, pushed or re-tagged between the plan and the delete (with the images
+    # linked to them), as the re-read right before their delete showed.
+    changed: list[rules.Image] = field(default_factory=list)
+    not_sent: list[rules.Image] = field(default_factory=list)  # stopped before their delete
 
     @property
     def freed_bytes(self) -> int:
@@ -79,6 +83,7 @@ class Outcome:
     dry_run: bool
     results: list[RepoResult]
     seconds: float = 0.0
+    interrupted: bool = False  # stopped (SIGINT/SIGTERM): no new delete was sent
 
     @property
     def failures(self) -> list[Failure]:
@@ -114,7 +119,7 @@ def judge(
 ) -> rules.Decision:
     """The decision for images already described: reads the index manifests only when
     something is quiet and there is an index (``UnreadableIndex`` when one fails)."""
-    children: dict[str, tuple[str, ...]] = {}
+    children: dict[str, tuple[str, ...] | None] = {}
     if rules.needs_children(images, now, unpulled_days):
         indexes = [i.digest for i in images if i.is_index]
         children = ecr_api.read_children(ecr, repo, indexes, calls)
@@ -133,6 +138,9 @@ def plan_repository(
         result.decision = judge(ecr, repo, images, now, unpulled_days, calls)
     except ecr_api.UnreadableIndex as exc:
         result.error = Failure(repo.name, None, "UnreadableIndex",
+                               f"{exc}; nothing in this repository was deleted")
+    except ecr_api.BadAnswer as exc:
+        result.error = Failure(repo.name, None, "BadAnswer",
                                f"{exc}; nothing in this repository was deleted")
     except Exception as exc:
         if not ecr_api.is_aws_error(exc):
@@ -175,23 +183,93 @@ def plan(
     return Plan(stems, unpulled_days, now, [p for p in planned if p is not None], calls)
 
 
+def batches(groups: Sequence[Sequence[rules.Image]],
+            size: int = ecr_api.BATCH) -> list[list[Sequence[rules.Image]]]:
+    """Whole groups packed into delete batches of at most ``size`` images (a bigger group
+    is a batch of its own), in order: a group is re-read and deleted together."""
+    packed: list[list[Sequence[rules.Image]]] = []
+    count = size
+    for group in groups:
+        if count + len(group) > size:
+            packed.append([])
+            count = 0
+        packed[-1].append(group)
+        count += len(group)
+    return packed
+
+
+def delete_checked(
+    ecr: Any,
+    repo_plan: RepoPlan,
+    calls: Calls,
+    on_batch: Callable[[int], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    stop: threading.Event | None = None,
+) -> RepoResult:
+    """Delete what one repository's plan selected, batch by batch; right before each
+    batch its images are re-read (``DescribeImages`` by digest), and a group with an image
+    pulled, pushed or re-tagged since the plan is kept whole (``RepoResult.changed``).
+    A batch that cannot be re-read is not deleted (its images are failures).  Once
+    ``stop`` is set no new call is sent."""
+    result = RepoResult(repo_plan)
+    repo = repo_plan.repository
+    decision = repo_plan.decision
+    groups = decision.groups if decision else ()
+    packed = batches(groups)
+    for number, batch in enumerate(packed):
+        if ecr_api.stopped(stop):
+            result.not_sent.extend(i for later in packed[number:] for g in later for i in g)
+            break
+        images = [i for group in batch for i in group]
+        try:
+            now = ecr_api.recheck(ecr, repo, images, calls)
+        except Exception as exc:
+            if not (ecr_api.is_aws_error(exc) or isinstance(exc, ecr_api.BadAnswer)):
+                raise
+            code, reason = (("BadAnswer", str(exc)) if isinstance(exc, ecr_api.BadAnswer)
+                            else ecr_api.describe_error(exc))
+            result.failures.extend(Failure(repo.name, i.digest, code,
+                                           f"not deleted: re-reading it failed: {reason}")
+                                   for i in images)
+            if on_batch:
+                on_batch(len(images))
+            continue
+        going: list[rules.Image] = []
+        for group in batch:
+            if any(ecr_api.changed(i, now.get(i.digest)) for i in group):
+                result.changed.extend(group)
+                continue
+            result.gone.extend(i for i in group if now.get(i.digest) is None)
+            going.extend(i for i in group if now.get(i.digest) is not None)
+        if on_batch and len(images) > len(going):
+            on_batch(len(images) - len(going))
+        done = ecr_api.delete_images(ecr, repo, going, calls, on_batch=on_batch, sleep=sleep,
+                                     stop=stop)
+        result.deleted += done.images
+        result.gone += done.gone
+        result.failures += done.failures
+        result.not_sent += done.not_sent
+        if done.not_sent:
+            result.not_sent.extend(i for later in packed[number + 1:] for g in later for i in g)
+            break
+    return result
+
+
 def execute(
     ecr: Any,
     chosen: Plan,
     concurrency: int = DEFAULT_CONCURRENCY,
     progress: ProgressCallback | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    stop: threading.Event | None = None,
 ) -> list[RepoResult]:
-    """Delete what ``chosen`` selected, repository by repository, ``concurrency`` at a time."""
+    """Delete what ``chosen`` selected, repository by repository, ``concurrency`` at a time
+    (:func:`delete_checked`); once ``stop`` is set, no new delete is sent and the batches
+    in flight finish."""
     counter = _Counter("deleting", chosen.selected_images, progress)
 
     def one(repo_plan: RepoPlan) -> RepoResult:
-        result = RepoResult(repo_plan)
-        if repo_plan.selected:
-            done = ecr_api.delete_images(ecr, repo_plan.repository, repo_plan.selected,
-                                         chosen.calls, on_batch=counter.advance, sleep=sleep)
-            result.deleted, result.gone, result.failures = done.images, done.gone, done.failures
-        return result
+        return delete_checked(ecr, repo_plan, chosen.calls, counter.advance, sleep, stop)
 
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         return list(pool.map(one, chosen.repositories))
@@ -206,6 +284,7 @@ def prune(
     concurrency: int = DEFAULT_CONCURRENCY,
     progress: ProgressCallback | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    stop: threading.Event | None = None,
 ) -> Outcome:
     """Plan, then (unless ``dry_run``) delete: what the scheduled function runs."""
     started = time.monotonic()
@@ -213,8 +292,9 @@ def prune(
     if dry_run:
         results = [RepoResult(r) for r in chosen.repositories]
     else:
-        results = execute(ecr, chosen, concurrency, progress, sleep)
-    return Outcome(chosen, dry_run, results, time.monotonic() - started)
+        results = execute(ecr, chosen, concurrency, progress, sleep, stop)
+    return Outcome(chosen, dry_run, results, time.monotonic() - started,
+                   interrupted=ecr_api.stopped(stop))
 
 
 def summary(outcome: Outcome) -> dict[str, Any]:
@@ -243,6 +323,11 @@ def summary(outcome: Outcome) -> dict[str, Any]:
         "deleted_images": sum(len(r.deleted) for r in outcome.results),
         "freed_bytes": sum(r.freed_bytes for r in outcome.results),
         "already_gone": sum(len(r.gone) for r in outcome.results),
+        "kept_changed": sum(len(r.changed) for r in outcome.results),
+        "not_deleted": sum(len(r.not_sent) for r in outcome.results),
+        "interrupted": outcome.interrupted,
+        "unreadable_indexes": sum(len(r.decision.unreadable) for r in chosen.repositories
+                                  if r.decision),
         "failed": len(failures),
         "failures": [f.as_dict() for f in failures[:MAX_FAILURES_LISTED]],
         "api_calls": dict(sorted(chosen.calls.counts.items())),

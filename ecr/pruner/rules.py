@@ -14,6 +14,10 @@ The rules (README "Lifecycle"):
 * Anything else (a single-platform image, an untagged old index left behind when a
   tag moved upstream, an orphaned platform manifest) is judged on its own unit.
 
+* An index whose manifest cannot be read (empty, ``null``, not JSON, not an index's shape)
+  might list any image of its repository: it is taken to list all of them, so nothing
+  it might reference goes while anything in the repository is in use.
+
 Tags play no part: a tagged and an untagged image are judged alike by their pulls.
 """
 
@@ -27,6 +31,10 @@ from typing import Any
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 INDEX_MEDIA_TYPES = frozenset({OCI_INDEX, DOCKER_MANIFEST_LIST})
+# The longest "nobody pulled it for N days" the pruner accepts: a century, longer than any
+# registry has existed, and far inside what date arithmetic can hold (``now - N days``).
+# The one source of this range: ecr.config.keys and the command's --unpulled-days read it.
+MIN_UNPULLED_DAYS, MAX_UNPULLED_DAYS = 1, 36500
 
 
 @dataclass(frozen=True)
@@ -71,10 +79,22 @@ def from_detail(detail: Mapping[str, Any]) -> Image:
     )
 
 
-def index_children(manifest: Mapping[str, Any]) -> tuple[str, ...]:
-    """The digests an index (OCI image index or Docker manifest list) lists."""
-    entries = manifest.get("manifests") or []
-    return tuple(str(e["digest"]) for e in entries if isinstance(e, dict) and e.get("digest"))
+def index_children(manifest: object) -> tuple[str, ...] | None:
+    """The digests an index (OCI image index or Docker manifest list) lists, or None when
+    ``manifest`` is not an index's shape (not an object, no ``manifests`` list, an entry
+    without a digest string): then what it lists is unknown."""
+    if not isinstance(manifest, dict):
+        return None
+    entries = manifest.get("manifests")
+    if not isinstance(entries, list):
+        return None
+    found: list[str] = []
+    for entry in entries:
+        digest = entry.get("digest") if isinstance(entry, dict) else None
+        if not isinstance(digest, str) or not digest:
+            return None
+        found.append(digest)
+    return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -96,6 +116,10 @@ class Decision:
     units: tuple[Unit, ...]
     delete: tuple[Image, ...]
     kept: int
+    # ``delete`` split into the images linked by an index or a subject, each in deletion
+    # order: what must stay together when one of them changes before it is deleted.
+    groups: tuple[tuple[Image, ...], ...] = ()
+    unreadable: tuple[str, ...] = ()  # indexes whose manifest could not be read
 
     @property
     def freed_bytes(self) -> int:
@@ -113,9 +137,19 @@ def needs_children(images: Iterable[Image], now: datetime, unpulled_days: int) -
     return any(i.is_index for i in listed) and any(_quiet(i, cutoff) for i in listed)
 
 
+def unpulled_days_problem(days: int) -> str | None:
+    """Why ``days`` is not a number of days the pruner can judge by, or None."""
+    if not MIN_UNPULLED_DAYS <= days <= MAX_UNPULLED_DAYS:
+        return f"must be {MIN_UNPULLED_DAYS}-{MAX_UNPULLED_DAYS} days, got {days}"
+    return None
+
+
 def _cutoff(now: datetime, unpulled_days: int) -> datetime:
-    if unpulled_days < 1:
+    if unpulled_days < MIN_UNPULLED_DAYS:
         raise ValueError(f"unpulled days must be at least 1, got {unpulled_days}")
+    problem = unpulled_days_problem(unpulled_days)
+    if problem:
+        raise ValueError(f"unpulled days {problem}")
     return now - timedelta(days=unpulled_days)
 
 
@@ -126,21 +160,25 @@ def _quiet(image: Image, cutoff: datetime) -> bool:
 
 def decide(
     images: Sequence[Image],
-    children: Mapping[str, Sequence[str]],
+    children: Mapping[str, Sequence[str] | None],
     now: datetime,
     unpulled_days: int,
 ) -> Decision:
     """The units of one repository nobody pulled within ``unpulled_days`` of ``now``.
 
     ``children``: for each index digest, the digests its manifest lists (digests not in
-    the repository are ignored; ECR may not have cached every platform).
+    the repository are ignored; ECR may not have cached every platform), or None when its
+    manifest could not be read: it is then taken to list every other image.
     """
     cutoff = _cutoff(now, unpulled_days)
     by_digest = {i.digest: i for i in images}
     lists: dict[str, list[str]] = {d: [] for d in by_digest}
+    unreadable = tuple(sorted(p for p, listed in children.items()
+                              if listed is None and p in by_digest))
     for parent, listed in children.items():
         if parent in by_digest:
-            lists[parent].extend(c for c in listed if c in by_digest and c != parent)
+            might = by_digest if listed is None else listed
+            lists[parent].extend(c for c in might if c in by_digest and c != parent)
     for image in images:  # a referrer (signature, SBOM) goes with its subject
         if image.subject in by_digest and image.subject != image.digest:
             lists[image.subject].append(image.digest)
@@ -197,4 +235,34 @@ def decide(
         units=tuple(units),
         delete=tuple(by_digest[d] for d in order),
         kept=len(by_digest) - len(order),
+        groups=_groups(order, lists, by_digest),
+        unreadable=unreadable,
     )
+
+
+def _groups(order: Sequence[str], lists: Mapping[str, Sequence[str]],
+            by_digest: Mapping[str, Image]) -> tuple[tuple[Image, ...], ...]:
+    """``order`` (digests that go) split into the sets linked by ``lists`` (either way),
+    each in ``order``'s order, the sets in the order of their first member."""
+    going = set(order)
+    link: dict[str, set[str]] = {d: set() for d in order}
+    for parent, listed in lists.items():
+        for child in listed:
+            if parent in going and child in going:
+                link[parent].add(child)
+                link[child].add(parent)
+    group_of: dict[str, int] = {}
+    for number, start in enumerate(order):
+        if start in group_of:
+            continue
+        group_of[start] = number
+        stack = [start]
+        while stack:
+            for other in link[stack.pop()]:
+                if other not in group_of:
+                    group_of[other] = number
+                    stack.append(other)
+    members: dict[int, list[Image]] = {}
+    for digest in order:
+        members.setdefault(group_of[digest], []).append(by_digest[digest])
+    return tuple(tuple(group) for group in members.values())

@@ -77,8 +77,11 @@ def record_times(client: Any, pushed: Mapping[str, datetime] | datetime,
     ``pushed``: one time for every image, or per digest (others keep moto's).
     """
     def fill(parsed: dict[str, Any], **_: Any) -> None:
-        for detail in parsed.get("imageDetails", []):
-            digest = detail["imageDigest"]
+        details = parsed.get("imageDetails")
+        for detail in details if isinstance(details, list) else []:
+            digest = detail.get("imageDigest") if isinstance(detail, dict) else None
+            if not (isinstance(digest, str) and len(digest) == 71):
+                continue  # not an image moto holds (a test's odd answer): left as it came
             if isinstance(pushed, datetime):
                 detail["imagePushedAt"] = pushed
             elif digest in pushed:
@@ -95,3 +98,33 @@ def digests(ecr: Any, repo: str) -> set[str]:
     for page in ecr.get_paginator("describe_images").paginate(repositoryName=repo):
         found.update(d["imageDigest"] for d in page["imageDetails"])
     return found
+
+
+class PullLog:
+    """What ECR's ``DescribeImages`` would report of pulls, recorded per digest and
+    changeable while a prune runs: moto keeps the images and answers every call, but
+    records no pulls, so ``client``'s answers get these times filled in (``record_times``
+    on this live mapping).  ``when_rereading(action)`` runs ``action`` once, right before
+    the first ``DescribeImages`` by digest (the re-read before a delete): anything it does
+    happened after the plan and before the delete."""
+
+    def __init__(self, client: Any, pushed: datetime) -> None:
+        self.pulls: dict[str, datetime] = {}
+        self.client = client
+        record_times(client, pushed, self.pulls)
+
+    def pull(self, digest: str, when: datetime) -> None:
+        self.pulls[digest] = when
+
+    def when_rereading(self, action: Any, repository: str | None = None) -> None:
+        """``action()`` once, right before the first re-read (of ``repository``, when
+        given: repositories are deleted concurrently)."""
+        done: list[bool] = []
+
+        def before(params: dict[str, Any], **_: Any) -> None:
+            if ("imageIds" in params and not done
+                    and repository in (None, params.get("repositoryName"))):
+                done.append(True)
+                action()
+
+        self.client.meta.events.register("before-parameter-build.ecr.DescribeImages", before)

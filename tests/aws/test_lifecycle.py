@@ -134,8 +134,10 @@ def test_access_denied_on_put_fails_with_a_clear_message(registry, capsys):
 
 def test_bad_values_are_usage_errors(lifecycle_env, capsys):
     assert main.main(["lifecycle", "apply", "--max-age-days", "-1"]) == 2
-    assert "(--max-age-days / --keep-images)" in capsys.readouterr().err
+    assert "--max-age-days must be 0 (off) or more, got -1" in capsys.readouterr().err
     assert main.main(["lifecycle", "apply", "--keep-images", "-1"]) == 2
+    assert main.main(["lifecycle", "apply", "--max-age-days", "0", "--keep-images", "0"]) == 2
+    assert "(--max-age-days / --keep-images)" in capsys.readouterr().err  # both off
     with pytest.raises(SystemExit) as exc:
         main.main(["lifecycle"])  # no action given
     assert exc.value.code == 2
@@ -152,3 +154,32 @@ def test_failed_writes_make_the_command_exit_1(registry, monkeypatch, capsys):
     captured = capsys.readouterr()
     assert "failed" in captured.out
     assert "lifecycle policy of docker-hub/library/nginx: access denied" in captured.err
+
+
+def _with_clients(monkeypatch, clients):
+    from ecr.aws import clients as ops_clients
+
+    monkeypatch.setattr(ops_clients, "for_profile", lambda profile, region: clients)
+
+
+def test_a_listing_that_repeats_its_token_writes_nothing(registry, monkeypatch, capsys):
+    """issue 20: a nextToken seen before would list forever; it is an error naming the call."""
+    clients = moto_clients()
+    clients.ecr.meta.events.register("after-call.ecr.DescribeRepositories",
+                                     lambda parsed, **_: parsed.update(nextToken="again"))
+    _with_clients(monkeypatch, clients)
+    code, data, err = apply(capsys)
+    assert code == 1 and "DescribeRepositories: the nextToken 'again' came back" in err
+    assert "came back a second time" in data["error"] and data["repositories"] == []
+    assert policy_of(registry, "docker-hub/library/nginx") is None
+
+
+def test_a_policy_answer_without_text_is_a_failure_not_a_crash(registry, monkeypatch, capsys):
+    clients = moto_clients()
+    clients.ecr.meta.events.register(
+        "after-call.ecr.GetLifecyclePolicy",
+        lambda parsed, **_: parsed.pop("lifecyclePolicyText", None))
+    _with_clients(monkeypatch, clients)
+    code, data, err = apply(capsys, "--prefix", "quay")
+    assert code == 1 and results(data) == {"quay/app": "failed"}
+    assert "GetLifecyclePolicy of quay/app: the answer has no lifecyclePolicyText" in err

@@ -266,8 +266,9 @@ def test_prune_deletes_exactly_the_quiet_units(cache: dict[str, Any]) -> None:
     assert summary["selected_units"] == 2 and summary["repositories"] == 2
     assert summary["failed"] == 0 and summary["failures"] == []
     assert summary["freed_bytes"] == 3000  # 2 platforms + 1 single of 1000; moto sizes no index
+    # DescribeImages: one listing per repository, one re-read (by digest) per delete batch
     assert summary["api_calls"] == {"BatchDeleteImage": 2, "BatchGetImage": 1,
-                                    "DescribeImages": 2, "DescribeRepositories": 1}
+                                    "DescribeImages": 4, "DescribeRepositories": 1}
     assert ("reading", 2, 2) in progress and ("deleting", 4, 4) in progress
     json.dumps(summary)  # one JSON line
 

@@ -171,12 +171,55 @@ def test_from_detail_reads_describe_images_fields() -> None:
 
 def test_index_children_reads_oci_and_docker_lists() -> None:
     manifest = {"mediaType": rules.OCI_INDEX, "manifests": [
-        {"digest": "sha256:1", "platform": {"architecture": "amd64"}},
-        {"digest": "sha256:2"}, {"mediaType": "x"}, "junk"]}
+        {"digest": "sha256:1", "platform": {"architecture": "amd64"}}, {"digest": "sha256:2"}]}
     assert rules.index_children(manifest) == ("sha256:1", "sha256:2")
-    assert rules.index_children({"layers": []}) == ()
+    assert rules.index_children({"mediaType": rules.DOCKER_MANIFEST_LIST, "manifests": []}) == ()
+
+
+@pytest.mark.parametrize("manifest", [
+    None, [], "text", 7, {}, {"layers": []}, {"manifests": None}, {"manifests": "sha256:1"},
+    {"manifests": [{"digest": "sha256:1"}, {"mediaType": "x"}]},  # an entry without a digest
+    {"manifests": [{"digest": "sha256:1"}, "junk"]}, {"manifests": [{"digest": 7}]},
+])
+def test_an_index_of_the_wrong_shape_lists_unknown_children(manifest: object) -> None:
+    assert rules.index_children(manifest) is None
+
+
+def test_an_unreadable_index_keeps_everything_it_might_list() -> None:
+    """Its children are unknown: nothing in the repository goes while anything is in use
+    (the old platform, the orphan, the other index all stay); the readable index's unit
+    still goes when nothing else could hold it."""
+    images = [img("bad", 400, index=True), img("amd", 400), img("orphan", 400),
+              img("used", 400, 1), img("idx", 400, index=True), img("arm", 400)]
+    decision = rules.decide(images, {"bad": None, "idx": ("arm",)}, NOW, DAYS)
+    assert decision.delete == () and decision.unreadable == ("bad",)
+    quiet = [i for i in images if i.digest != "used"]
+    decision = rules.decide(quiet, {"bad": None, "idx": ("arm",)}, NOW, DAYS)
+    assert {i.digest for i in decision.delete} == {i.digest for i in quiet}  # all quiet: all go
+    assert decision.delete[0].digest == "bad"  # the index that might list them goes first
+    assert [[i.digest for i in g] for g in decision.groups] == [
+        [i.digest for i in decision.delete]]
+
+
+def test_groups_hold_what_is_linked_by_an_index_or_a_subject() -> None:
+    images = [img("i1", 400, index=True), img("a", 400), img("shared", 400),
+              img("i2", 400, index=True), img("b", 400), img("sig", 400, subject="single"),
+              img("single", 400), img("lone", 400)]
+    children = {"i1": ("a", "shared"), "i2": ("shared", "b")}
+    decision = rules.decide(images, children, NOW, DAYS)
+    groups = sorted(sorted(i.digest for i in g) for g in decision.groups)
+    assert groups == [["a", "b", "i1", "i2", "shared"], ["lone"], ["sig", "single"]]
+    order = [i.digest for i in decision.delete]
+    for group in decision.groups:  # each group keeps the deletion order
+        assert [i.digest for i in group] == [d for d in order if d in {i.digest for i in group}]
 
 
 def test_days_below_one_are_refused() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         rules.decide([], {}, NOW, 0)
+
+
+def test_days_beyond_the_range_are_refused_not_overflowed() -> None:
+    with pytest.raises(ValueError, match="1-36500 days, got 800000"):
+        rules.decide([img("a", 400)], {}, NOW, 800000)
+    assert rules.unpulled_days_problem(rules.MAX_UNPULLED_DAYS) is None

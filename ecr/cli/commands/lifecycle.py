@@ -27,9 +27,10 @@ from ecr.aws import clients as ops_clients
 from ecr.cli import ops_options, prune_report
 from ecr.cli import output as report
 from ecr.cli.commands.status import DEFAULT_PRICE
-from ecr.config import stackfile
+from ecr.config import keys, stackfile
 from ecr.errors import UsageError
 from ecr.policies import lifecycle as lifecycle_policy
+from ecr.pruner import ecr_api
 from ecr.pruner import prune as pruner
 
 RESULT_ORDER = (
@@ -123,25 +124,63 @@ def add_run_arguments(parser: argparse.ArgumentParser, stack_keys: str, concurre
     parser.set_defaults(_parser=parser)  # errors show the action's own usage
 
 
+def stack_caches(stack: stackfile.StackSettings | None) -> tuple[str, ...]:
+    """The stack's cache prefixes: the stack file's ``caches`` (an empty list means no
+    caches), else every cache (the key's default)."""
+    return stack.caches if stack else catalogue.DEFAULT_CACHES
+
+
+def caches_source(stack: stackfile.StackSettings | None) -> str:
+    return f"caches in {stack.path}" if stack else "the stack's default caches"
+
+
 def prefixes_of(args: argparse.Namespace, stack: stackfile.StackSettings | None) -> list[str]:
-    """--prefix, else the stack file's caches, else every cache; checked."""
-    prefixes = [p.rstrip("/") for p in (args.prefix or (stack.caches if stack else None)
-                                         or catalogue.DEFAULT_CACHES)]
-    ops_options.validate_prefixes("--prefix", prefixes)
-    return prefixes
+    """--prefix, else the stack's caches; each --prefix must be one of those caches.
+
+    Only the stack's own cache prefixes are ever pruned or given the cache policy: a
+    custom repository's prefix (``team`` for ``team/api``), a part of a cache prefix or a
+    cache the stack does not declare is refused, naming the prefixes that exist.
+    """
+    known = stack_caches(stack)
+    if not args.prefix:
+        return list(known)
+    chosen: list[str] = []
+    for given in args.prefix:
+        prefix = given.rstrip("/")
+        if prefix not in known:
+            where = caches_source(stack)
+            existing = (f"this stack's cache prefixes are {', '.join(known)} ({where})"
+                        if known else f"this stack has no caches ({where} is empty)")
+            raise UsageError(f"--prefix {given!r} is not a cache prefix of this stack: "
+                             f"{existing}; custom repositories are never pruned or given "
+                             "the cache lifecycle policy")
+        if prefix not in chosen:
+            chosen.append(prefix)
+    return chosen
 
 
-def settings(args: argparse.Namespace) -> tuple[list[str], lifecycle_policy.PolicyDocument]:
-    """Prefixes and the wanted policy: flags first, then the stack file, then defaults."""
+def no_caches_message(stack: stackfile.StackSettings | None, what: str) -> str:
+    return f"This stack has no caches ({caches_source(stack)} is empty): {what}."
+
+
+def settings(
+    args: argparse.Namespace,
+) -> tuple[list[str], lifecycle_policy.PolicyDocument, stackfile.StackSettings | None]:
+    """Prefixes, the wanted policy and the stack file read: flags first, then the stack
+    file, then defaults."""
     stack = ops_options.stack_settings(args)
     prefixes = prefixes_of(args, stack)
+    if args.max_age_days is not None:
+        ops_options.validate_range("--max-age-days", args.max_age_days, keys.CACHE_MAX_AGE_DAYS)
+    if args.keep_images is not None:
+        ops_options.validate_range("--keep-images", args.keep_images, keys.CACHE_KEEP_IMAGES)
     chosen = stackfile.cache_policy_settings(stack, args.max_age_days, args.keep_images)
     try:
         policy = chosen.policy()
     except lifecycle_policy.PolicyValueError as exc:
         raise UsageError(f"{exc} (--max-age-days / --keep-images)") from None
     ops_options.validate_concurrency(args.concurrency)
-    return prefixes, policy
+    return prefixes, policy, stack
 
 
 def add_prune_arguments(prune: argparse.ArgumentParser) -> None:
@@ -184,9 +223,10 @@ def ask(question: str) -> bool:
     return answer.strip().lower() in {"y", "yes"}
 
 
-def prune_settings(args: argparse.Namespace) -> tuple[list[str], int, prune_report.Mode]:
+def prune_settings(
+    args: argparse.Namespace, stack: stackfile.StackSettings | None
+) -> tuple[list[str], int, prune_report.Mode]:
     """Prefixes, days and mode from the flags, then the stack file, then the defaults."""
-    stack = ops_options.stack_settings(args)
     prefixes = prefixes_of(args, stack)
     if args.unpulled_days is None:
         days = stack_unpulled_days(stack)
@@ -196,16 +236,14 @@ def prune_settings(args: argparse.Namespace) -> tuple[list[str], int, prune_repo
                              "--unpulled-days N to prune by hand")
     else:
         days = args.unpulled_days
-    if days < 1:
-        raise UsageError(f"--unpulled-days must be at least 1, got {days}")
-    if args.price_per_gb < 0:
-        raise UsageError(f"--price-per-gb must not be negative, got {args.price_per_gb}")
+    ops_options.validate_range("--unpulled-days", days, keys.UNPULLED_DAYS_FLAG)
+    ops_options.validate_price("--price-per-gb", args.price_per_gb)
     ops_options.validate_concurrency(args.concurrency)
     mode: prune_report.Mode = "dry-run" if args.dry_run else "yes" if args.yes else "ask"
     if mode == "ask" and args.output == "json":
         raise UsageError("-o json needs --dry-run or --yes (nobody can answer a question "
                          "in between)")
-    if mode == "ask" and not interactive():
+    if mode == "ask" and prefixes and not interactive():
         raise UsageError("no terminal to ask for confirmation: pass --dry-run to see what "
                          "would be deleted, or --yes to delete it")
     return prefixes, days, mode
@@ -218,7 +256,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_prune(args: argparse.Namespace) -> int:
-    prefixes, days, mode = prune_settings(args)
+    stack = ops_options.stack_settings(args)
+    prefixes, days, mode = prune_settings(args, stack)
+    if not prefixes:
+        return prune_report.nothing_cached(no_caches_message(stack, "nothing to prune"), days,
+                                           mode, args.price_per_gb, args.output,
+                                           datetime.now(UTC))
     clients, _region = ops_options.aws_clients(args)
     return prune_report.run(
         clients.ecr, prefixes, days, mode, args.price_per_gb, args.concurrency, args.output,
@@ -227,7 +270,11 @@ def run_prune(args: argparse.Namespace) -> int:
 
 
 def run_apply(args: argparse.Namespace) -> int:
-    prefixes, policy = settings(args)
+    prefixes, policy, stack = settings(args)
+    if not prefixes:
+        report_apply([], prefixes, policy, args.dry_run, args.output,
+                     no_caches_message(stack, "no repository gets the cache lifecycle policy"))
+        return 0
     clients, _region = ops_options.aws_clients(args)
     return apply(clients, prefixes, policy, args.dry_run, args.force, args.concurrency, args.output)
 
@@ -248,9 +295,30 @@ def apply(
                 clients.ecr, prefixes, policy, dry_run, force, concurrency,
                 on_total=progress.start, on_done=progress.advance,
             )
-        except (ClientError, BotoCoreError) as exc:
-            print(f"error: {aws.explain(exc, 'list ECR repositories')}", file=sys.stderr)
+        except (ClientError, BotoCoreError, ecr_api.BadAnswer) as exc:
+            error = (str(exc) if isinstance(exc, ecr_api.BadAnswer)
+                     else aws.explain(exc, "list ECR repositories"))
+            print(f"error: {error}", file=sys.stderr)
+            if output == "json":
+                report.print_json({"error": error, "dry_run": dry_run, "prefixes": prefixes,
+                                   "repositories": []})
             return 1
+    report_apply(outcomes, prefixes, policy, dry_run, output)
+    for outcome in outcomes:
+        if outcome.result == ops_lifecycle.FAILED:
+            print(f"error: {outcome.reason}", file=sys.stderr)
+    return 1 if any(o.result == ops_lifecycle.FAILED for o in outcomes) else 0
+
+
+def report_apply(
+    outcomes: list[ops_lifecycle.Outcome],
+    prefixes: list[str],
+    policy: lifecycle_policy.PolicyDocument,
+    dry_run: bool,
+    output: str,
+    message: str | None = None,
+) -> None:
+    """The table (or JSON) of what ``apply`` did; ``message`` says why nothing was tried."""
     counts = Counter(o.result for o in outcomes)
     if output == "json":
         data: dict[str, Any] = {
@@ -263,7 +331,11 @@ def apply(
                 for o in outcomes
             ],
         }
+        if message:
+            data["message"] = message
         report.print_json(data)
+    elif message:
+        print(message)
     else:
         if outcomes:
             print(
@@ -280,7 +352,3 @@ def apply(
         summary = ", ".join(f"{r}: {counts[r]}" for r in RESULT_ORDER if counts.get(r))
         if summary:
             print(f"\n{summary}" + (" (dry run: nothing was written)" if dry_run else ""))
-    for outcome in outcomes:
-        if outcome.result == ops_lifecycle.FAILED:
-            print(f"error: {outcome.reason}", file=sys.stderr)
-    return 1 if counts.get(ops_lifecycle.FAILED) else 0
