@@ -99,7 +99,7 @@ def test_every_container_argocd_deploys_moves_only_its_registry(
 def test_strings_written_in_place(tmp_path: Path) -> None:
     repo = write_tree(tmp_path / "repo", {**OVERLAYS, "apps/web.yaml": APP})
     (repo / ".git").mkdir()
-    assert main(["convert", "--registry", REG, "--files", str(repo / "apps"), "--write"]) == 2
+    assert main(["convert", "--registry", REG, "--files", str(repo / "apps"), "--write"]) == 3
     text = (repo / "apps/web.yaml").read_text()
     assert text == APP.replace(
         "- nginx:1.28       #", f'- "nginx={REG}/docker-hub/library/nginx:1.28"       #'
