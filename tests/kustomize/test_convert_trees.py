@@ -51,7 +51,7 @@ def test_conversion_changes_only_the_registry_of_every_container(
                 assert same_image(after[key], expected), (root, key, image, after[key])
     assert "Traceback" not in capsys.readouterr().err
     # converting again finds nothing to do
-    assert convert(str(top), "--check") in (0, 3)  # 3: the gcr.io image is still upstream, with its note
+    assert convert(str(top), "--check") in (0, 3)  # 3: gcr.io is left, with its note
     assert "would change: " not in capsys.readouterr().out
 
 
