@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from botocore.retries.bucket import TokenBucket
+from botocore.retries.standard import ExponentialBackoff
 
 from tests.netutil import free_port, wait_for_http
 
@@ -27,6 +29,18 @@ def require_tool(name: str, how: str) -> str:
     if IN_CI:
         pytest.fail(message + " (CI=true: missing test dependencies are failures)")
     pytest.skip(message)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def retries_without_sleeping() -> Iterator[None]:
+    """botocore retries at once in this process: the same attempts, in the same order,
+    without its backoff sleeps (a throttled call waits up to a second, then two ...) or
+    adaptive mode's rate-limiter waits.  Those are what AWS needs, not a test; the tools'
+    own settings (ecr.aws.sessions.SETTINGS) are left as they ship."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0.0)
+        patch.setattr(TokenBucket, "acquire", lambda self, amount=1, block=True: True)
+        yield
 
 
 class MotoServer:

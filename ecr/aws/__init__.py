@@ -1,9 +1,8 @@
 """The one error path of the operations tools' AWS work.
 
-Sessions and clients are made in :mod:`ecr.aws.sessions` (botocore) and, for
-``status``'s reads in a static environment, :mod:`ecr.aws.ecr_json`; both raise the
-exceptions named here, and this module imports only ``botocore.exceptions`` (cheap),
-so the error path costs nothing until something fails.
+Sessions and clients are made in :mod:`ecr.aws.sessions` (botocore, with the tools'
+settings: retries, timeouts, pool); this module imports only ``botocore.exceptions``
+(cheap), so the error path costs nothing until something fails.
 
 One place says what went wrong.  :func:`failure` turns anything AWS work raises
 for a reason outside this program (:data:`ERRORS`: a broken config file, a profile
@@ -31,14 +30,6 @@ REJECTED_CODES = frozenset({
     "AuthFailure", "InvalidAccessKeyId", "IncompleteSignature",
 })
 CREDENTIALS_FIX = "run 'aws configure' or 'aws sso login', or set AWS_PROFILE"
-
-# How patient the tools are with AWS, through botocore (ecr.aws.sessions) and without it
-# (ecr.aws.ecr_json): throttling and transient errors get MAX_RETRIES retries after the
-# first attempt; a call whose connection cannot be made at all (refused, unresolvable,
-# timed out connecting) gets CONNECT_ATTEMPTS attempts in all, not half a minute or more
-# of backoff before doctor or status can say the endpoint is unreachable.
-MAX_RETRIES = 10
-CONNECT_ATTEMPTS = 3
 
 
 class AwsSetupError(Exception):

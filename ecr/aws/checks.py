@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ecr import aws, catalogue
-from ecr.aws import node_roles
+from ecr.aws import node_roles, pages
 from ecr.aws.inventory import list_repositories, prefix_of
 from ecr.policies import lifecycle
 from ecr.policies.iam import Registry, account_principal
@@ -142,8 +142,11 @@ def check_login(ecr: Any, registry: str, region: str, label: str = "registry log
 
 def _rules(ecr: Any) -> list[dict[str, Any]]:
     rules: list[dict[str, Any]] = []
-    for page in ecr.get_paginator("describe_pull_through_cache_rules").paginate():
-        rules.extend(page.get("pullThroughCacheRules", []))
+    # a handful of rules: ECR's default page (100) holds them, so no page size is sent
+    for found in pages.pages(ecr.describe_pull_through_cache_rules,
+                             "DescribePullThroughCacheRules", "pullThroughCacheRules",
+                             ("ecrRepositoryPrefix",), size=None):
+        rules.extend(found)
     return rules
 
 
@@ -268,9 +271,11 @@ def check_templates(
     """Each cache prefix has a template that keeps tags mutable and sets a lifecycle."""
     try:
         templates: dict[str, dict[str, Any]] = {}
-        paginator = ecr.get_paginator("describe_repository_creation_templates")
-        for page in paginator.paginate(prefixes=list(caches)):
-            for item in page.get("repositoryCreationTemplates", []):
+        for found in pages.pages(ecr.describe_repository_creation_templates,
+                                 "DescribeRepositoryCreationTemplates",
+                                 "repositoryCreationTemplates", ("prefix",), size=None,
+                                 prefixes=list(caches)):
+            for item in found:
                 templates[str(item["prefix"])] = item
     except aws.ERRORS as exc:
         return [
@@ -434,8 +439,10 @@ def _denied(iam: Any, role_arn: str, actions: Sequence[str], resource: str,
         if resource_owner:
             kwargs["ResourceOwner"] = resource_owner
     missing = []
-    for page in iam.get_paginator("simulate_principal_policy").paginate(**kwargs):
-        for result in page.get("EvaluationResults", []):
+    for found in pages.pages(iam.simulate_principal_policy, "iam:SimulatePrincipalPolicy",
+                             "EvaluationResults", ("EvalActionName", "EvalDecision"),
+                             continuation="Marker", size=None, **kwargs):
+        for result in found:
             if result.get("EvalDecision") != "allowed":
                 missing.append((str(result["EvalActionName"]), str(result["EvalDecision"])))
     return missing
