@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.latency_proxy import LatencyProxy  # noqa: E402
-from ecr.aws import sessions  # noqa: E402
+from ecr import aws  # noqa: E402
 from tests.netutil import free_port, moto_server_process  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
@@ -201,7 +201,7 @@ def report(rows: list[Row], images: int, loops: dict[int, float]) -> None:
         ratio = f"{row.ratio:.2f}" if row.ratio is not None else "1.00"
         print(f"{row.repos:>6} {row.rtt_ms:>6g}  {row.tool:<26} {row.run.seconds:>8.2f} "
               f"{row.run.calls:>6} {row.run.connections:>6} {ratio:>8}")
-    default = f"status -c {sessions.DEFAULT_CONCURRENCY}"
+    default = f"status -c {aws.DEFAULT_CONCURRENCY}"
     for row in rows:
         if row.tool == default and row.rtt_ms > 0 and row.ratio is not None:
             verdict = "met" if row.ratio <= TARGET else "NOT met"
@@ -220,7 +220,7 @@ def main() -> int:
     parser.add_argument("--images", type=int, default=3)
     parser.add_argument("--latency-ms", type=float, nargs="+", default=[0, 30, 100])
     parser.add_argument("--concurrency", type=int, nargs="+",
-                        default=[sessions.DEFAULT_CONCURRENCY],
+                        default=[aws.DEFAULT_CONCURRENCY],
                         help="status --concurrency values to measure (e.g. 8 16 32)")
     parser.add_argument("--runs", type=int, default=3, help="runs of each; the median counts")
     parser.add_argument("--quick", action="store_true",

@@ -18,8 +18,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ecr import aws
+from ecr.aws import DEFAULT_CONCURRENCY as DEFAULT_CONCURRENCY
 from ecr.aws import pages
-from ecr.aws.sessions import DEFAULT_CONCURRENCY as DEFAULT_CONCURRENCY
 from ecr.policies.lifecycle import PolicyDocument
 from ecr.pruner.ecr_api import prefix_of as prefix_of  # one rule for status and the pruner
 

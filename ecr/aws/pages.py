@@ -18,7 +18,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError
 
-PAGE_SIZE = 1000  # the most DescribeRepositories / DescribeImages and the others return
+from ecr.aws import PAGE_SIZE
+
 # What botocore's response parser raises on an answer of the wrong shape or with a
 # timestamp out of range (its own errors are BotoCoreError, handled as failed calls).
 PARSER_ERRORS = (ValueError, TypeError, AttributeError, KeyError, RuntimeError, OverflowError)

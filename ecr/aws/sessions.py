@@ -1,7 +1,7 @@
 """botocore sessions and clients: how the operations tools talk to AWS, in one place.
 
 Every AWS call the tools make goes through a client made by :func:`client`, with the
-settings of :data:`SETTINGS` (retries, timeouts, the connection pool) and the standard
+settings of :data:`ecr.aws.SETTINGS` (retries, timeouts, the connection pool) and the standard
 environment (``AWS_PROFILE``, ``AWS_REGION``/``AWS_DEFAULT_REGION``, ``AWS_ENDPOINT_URL``,
 which botocore honours itself).  botocore signs, reads credentials and speaks HTTP; no
 module of ours does (tests/test_layout.py keeps it that way).  botocore's *adaptive*
@@ -16,8 +16,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal, overload
+from typing import Any, overload
 
 import botocore.session
 from botocore import exceptions, loaders
@@ -31,40 +30,15 @@ from ecr.aws import endpoint_settings
 Session = botocore.session.Session
 
 
-@dataclass(frozen=True)
-class Settings:
-    """How patient the tools are with AWS, and how many calls they keep in flight.
 
-    ``max_retries``: throttling and transient errors get that many retries after the
-    first attempt; a call whose connection cannot be made at all (refused, unresolvable,
-    timed out connecting) gets ``connect_attempts`` attempts in all, not half a minute or
-    more of backoff before doctor or status can say the endpoint is unreachable.
-    ``pool``: kept-alive connections per client, one per worker thread (``--concurrency``
-    goes up to :data:`MAX_CONCURRENCY`): a pool smaller than the threads drops
-    connections and opens (TLS) new ones.
-    """
-
-    max_retries: int = 10
-    connect_attempts: int = 3
-    connect_timeout: float = 10
-    read_timeout: float = 30
-    pool: int = 64
-    retry_mode: Literal["adaptive", "standard", "legacy"] = "adaptive"
-
-    def config(self) -> Config:
-        return Config(
-            retries={"mode": self.retry_mode, "max_attempts": self.max_retries},  # retries
-            connect_timeout=self.connect_timeout,
-            read_timeout=self.read_timeout,
-            max_pool_connections=self.pool,
-        )
-
-
-SETTINGS = Settings()
-# --concurrency: calls in flight.  Against ECR each call is a network round trip, so the
-# default is sized for latency, not for the CPU (bench/status.py measured 8, 16 and 32).
-DEFAULT_CONCURRENCY = 32
-MAX_CONCURRENCY = 64
+def config(settings: aws.Settings) -> Config:
+    """botocore's configuration for ``settings`` (:data:`ecr.aws.SETTINGS`)."""
+    return Config(
+        retries={"mode": settings.retry_mode, "max_attempts": settings.max_retries},  # retries
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        max_pool_connections=settings.pool,
+    )
 
 
 class _KnownServices(Sequence[str]):
@@ -208,22 +182,22 @@ def _check_response(endpoint: str) -> Any:
 def _give_up_when_unreachable(attempts: int, caught_exception: BaseException | None = None,
                               **_: Any) -> bool | None:
     """A ``needs-retry`` handler, first in line: False (no more attempts) once a connection
-    failed ``SETTINGS.connect_attempts`` times (botocore's retry mode would give it every
+    failed ``aws.SETTINGS.connect_attempts`` times (botocore's retry mode would give it every
     retry of ``max_retries``); None leaves the decision to botocore."""
     # ConnectTimeoutError is no EndpointConnectionError in botocore's class tree: both named
     unreachable = (exceptions.EndpointConnectionError, exceptions.ConnectTimeoutError)
-    if isinstance(caught_exception, unreachable) and attempts >= SETTINGS.connect_attempts:
+    if isinstance(caught_exception, unreachable) and attempts >= aws.SETTINGS.connect_attempts:
         return False
     return None
 
 
 def client(sess: Session, service: str) -> Any:
-    """A client with :data:`SETTINGS` that rejects non-AWS answers and gives up on an
-    endpoint it cannot connect to after ``SETTINGS.connect_attempts``; ``AWS_ENDPOINT_URL``
+    """A client with :data:`ecr.aws.SETTINGS` that rejects non-AWS answers and gives up on
+    an endpoint it cannot connect to after ``SETTINGS.connect_attempts``; ``AWS_ENDPOINT_URL``
     is honoured by botocore.  Creating it resolves the credentials, so a failing
     ``credential_process`` or profile chain raises here (one of :data:`ecr.aws.ERRORS`)."""
     try:
-        made = sess.create_client(service, config=SETTINGS.config())
+        made = sess.create_client(service, config=config(aws.SETTINGS))
     except BotoCoreError:
         raise
     except ValueError as exc:  # botocore's URL parsing: AWS_ENDPOINT_URL=http://[x

@@ -95,6 +95,7 @@ def test_an_images_token_seen_before_fails_that_repository_only(scripted, capsys
     })
     code, out, err = run_status(capsys)
     assert code == 1
+    assert err.count("error:") == 1 and "quay/loop" in err
     found = {r["name"]: r for r in json.loads(out)["repositories"]}
     assert found["quay/fine"]["images"] == 1 and found["quay/fine"]["error"] is None
     assert "DescribeImages answered a nextToken it had answered before" in (

@@ -21,6 +21,7 @@ from botocore import loaders
 from botocore.exceptions import UnknownServiceError
 from botocore.stub import Stubber
 
+from ecr import aws
 from ecr.aws import inventory as ops_inventory
 from ecr.aws import sessions
 from ecr.cli import ops_options
@@ -101,8 +102,8 @@ def test_the_connection_pool_holds_the_most_concurrency_status_accepts():
             break
         most += 1
     client = sessions.client(sessions.session(region=REGION), "ecr")
-    assert client.meta.config.max_pool_connections >= most == sessions.MAX_CONCURRENCY
-    assert most >= sessions.DEFAULT_CONCURRENCY
+    assert client.meta.config.max_pool_connections >= most == aws.MAX_CONCURRENCY
+    assert most >= aws.DEFAULT_CONCURRENCY
 
 
 def test_stack_links_may_arrive_while_aws_answers(aws_env, capsys):
