@@ -50,6 +50,16 @@ def call(method: Callable[..., Any], operation: str, **kwargs: Any) -> dict[str,
     return answer
 
 
+def value(answer: dict[str, Any], operation: str, *path: str) -> Any:
+    """``answer[path[0]][path[1]]...``, present and not empty; else :class:`BadAnswer`."""
+    found: Any = answer
+    for depth, key in enumerate(path):
+        if not isinstance(found, dict) or found.get(key) in (None, "", {}, []):
+            raise BadAnswer(operation, f"no {'.'.join(path[:depth + 1])}")
+        found = found[key]
+    return found
+
+
 def items(answer: dict[str, Any], operation: str, key: str,
           required: Sequence[str] = (), kind: type = dict) -> list[Any]:
     """``answer[key]``: a list of ``kind`` (objects, each holding ``required``, or names:

@@ -15,7 +15,9 @@ import pytest
 from botocore.stub import Stubber
 
 from ecr.aws import checks, inventory, pages, sessions
+from ecr.aws import clients as ops_clients
 from ecr.cli import main
+from ecr.cli.commands import status as status_cmd
 from tests.aws.scripted_ecr import Answer, ScriptedEcr, cycling, ok
 
 REGION = "af-south-1"
@@ -247,3 +249,43 @@ def test_simulate_principal_policy_markers_seen_before_are_an_error():
                                                   "Marker it had answered before"):
             checks._denied(iam, f"arn:aws:iam::{ACCOUNT}:role/r", ["ecr:BatchGetImage"], "*",
                            None, None)
+
+
+# --- single calls of the wrong shape: doctor's and status's account ----------------------
+
+def test_an_identity_without_its_account_fails_the_check_naming_the_call():
+    sts = sessions.client(sessions.session(region=REGION), "sts")
+    with Stubber(sts) as stub:
+        stub.add_response("get_caller_identity", {"UserId": "AIDAEXAMPLE"})
+        check, account = checks.check_identity(sts, REGION)
+    assert (check.status, account) == (checks.FAIL, None)
+    assert "sts:GetCallerIdentity answered no Account" in check.detail
+
+
+@pytest.mark.parametrize(("answer", "said"), [
+    ((200, b"{}"), "ecr:GetRegistryPolicy answered no policyText"),
+    ((200, b'{"policyText": ""}'), "ecr:GetRegistryPolicy answered no policyText"),
+    ((200, b"[]"), "answered GetRegistryPolicy with HTTP 200"),
+], ids=["empty", "empty text", "a list"])
+def test_a_registry_policy_of_the_wrong_shape_is_a_warning_naming_the_call(
+        scripted, answer, said):
+    scripted({"GetRegistryPolicy": lambda body: answer})
+    ecr = sessions.client(sessions.session(region=REGION), "ecr")
+    text, check = checks.registry_policy_text(ecr)
+    assert text is None and check is not None
+    assert check.status == checks.WARN and said in check.detail
+
+
+def test_an_empty_registry_whose_account_cannot_be_read_still_reports(scripted, capsys):
+    scripted({"DescribeRepositories": lambda body: ok({"repositories": []})})
+    sts = sessions.client(sessions.session(region=REGION), "sts")
+    made = ops_clients.Clients(session=sessions.session(region=REGION),
+                               overrides={"sts": sts})
+    with Stubber(sts) as stub:
+        stub.add_response("get_caller_identity", {"UserId": "AIDAEXAMPLE"})
+        code = status_cmd.status(made, REGION, ["quay"], 30, 0.1, 4, "json", 0,
+                                 {"budget_name": None, "dashboard_url": None})
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert json.loads(out)["registry"] is None
+    assert "warning: sts get-caller-identity: sts:GetCallerIdentity answered no Account" in err

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ecr import aws, catalogue
+from ecr.aws import pages
 from ecr.aws.clients import Clients
 from ecr.aws.inventory import (
     CUSTOM,
@@ -267,7 +268,8 @@ def registry_host(clients: Clients, inventory: Inventory, region: str) -> str | 
     if account is None:
         inventory.api_calls += 1
         try:
-            account = str(clients.sts.get_caller_identity()["Account"])
+            answer = pages.call(clients.sts.get_caller_identity, "sts:GetCallerIdentity")
+            account = str(pages.value(answer, "sts:GetCallerIdentity", "Account"))
         except aws.ERRORS as exc:
             print(f"warning: {aws.explain(exc, 'sts get-caller-identity')}", file=sys.stderr)
             return None
