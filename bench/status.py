@@ -1,10 +1,17 @@
 """Benchmark: ``python -m ecr status`` against the SDK floor, where users are: across a network.
 
     venv/bin/python bench/status.py [--repos 200 2000] [--latency-ms 0 30 100]
-                                    [--concurrency 8 16 32] [--runs 3] [--quick] [--loop]
+                                    [--concurrency 8 16 32] [--runs 3] [--quick]
+                                    [--server static|moto] [--loop]
 
-For each ``--repos`` count, one moto_server on a free 127.0.0.1 port is filled with N
-cached repositories of ``--images`` images each; then, for each ``--latency-ms``, a
+For each ``--repos`` count, an ECR endpoint on a free 127.0.0.1 port holds N cached
+repositories of ``--images`` images each: by default (``--server static``) a scripted
+ECR JSON endpoint (tests/aws/scripted_ecr.py) answering DescribeRepositories (1,000 a
+page) and DescribeImages from answers made up front, a fraction of a millisecond each,
+so what is measured is the clients and the network; with ``--server moto`` one
+moto_server, filled through its API, whose ~5-10 ms of CPU per request behind one GIL
+then bounds every side alike (2,000 calls: 10-20 s whatever the latency, on 2 cores).
+Then, for each ``--latency-ms``, a
 loopback latency proxy (bench/latency_proxy.py: one round trip per new connection and
 one per request, connections kept alive as ECR keeps them) is put in front of it, and,
 interleaved, ``--runs`` times each:
@@ -33,7 +40,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +54,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.latency_proxy import LatencyProxy  # noqa: E402
 from ecr import aws  # noqa: E402
+from tests.aws.scripted_ecr import ScriptedEcr, ok  # noqa: E402
 from tests.netutil import free_port, moto_server_process  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
@@ -93,18 +103,59 @@ def manifest(seed: str, size: int) -> str:
     })
 
 
+PREFIXES = ["docker-hub", "quay", "github", "k8s", "ecr-public"]
+ACCOUNT = "123456789012"
+
+
+def repo_name(i: int) -> str:
+    return f"{PREFIXES[i % len(PREFIXES)]}/team{i % 7}/app-{i:04d}"
+
+
+def image_size(i: int, j: int) -> int:
+    return 1_000_000 * (1 + (i + j) % 50)
+
+
+def static_ecr(repos: int, images: int) -> tuple[ScriptedEcr, int]:
+    """A scripted ECR endpoint holding the same repositories and images as :func:`seed`
+    would put in moto, its answers made up front; and the bytes stored."""
+    pushed = time.time() - 86400  # yesterday: nothing is quiet, no index is read
+    listing = [{"repositoryName": repo_name(i), "registryId": ACCOUNT,
+                "repositoryArn": f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{repo_name(i)}"}
+               for i in range(repos)]
+    details = {repo_name(i): json.dumps({"imageDetails": [
+        {"registryId": ACCOUNT, "repositoryName": repo_name(i), "imageTags": [f"v{j}"],
+         "imageDigest": "sha256:" + hashlib.sha256(f"{i}:{j}".encode()).hexdigest(),
+         "imageSizeInBytes": image_size(i, j), "imagePushedAt": pushed,
+         "imageManifestMediaType": "application/vnd.docker.distribution.manifest.v2+json"}
+        for j in range(images)]}).encode() for i in range(repos)}
+
+    def describe_repositories(body: dict[str, object]) -> tuple[int, bytes]:
+        start = int(str(body.get("nextToken") or 0))
+        size = int(str(body.get("maxResults") or 100))
+        page: dict[str, object] = {"repositories": listing[start:start + size]}
+        if start + size < len(listing):
+            page["nextToken"] = str(start + size)
+        return ok(page)
+
+    server = ScriptedEcr({
+        "DescribeRepositories": describe_repositories,
+        "DescribeImages": lambda body: (200, details[str(body["repositoryName"])]),
+    })
+    stored = sum(image_size(i, j) for i in range(repos) for j in range(images))
+    return server, stored
+
+
 def seed(url: str, repos: int, images: int) -> int:
     """Cached repositories spread over the default prefixes; returns the bytes stored."""
     ecr = boto3.client("ecr", region_name=REGION, endpoint_url=url,
                        config=Config(max_pool_connections=8))
-    prefixes = ["docker-hub", "quay", "github", "k8s", "ecr-public"]
 
     def one(i: int) -> int:
-        name = f"{prefixes[i % len(prefixes)]}/team{i % 7}/app-{i:04d}"
+        name = repo_name(i)
         ecr.create_repository(repositoryName=name)
         stored = 0
         for j in range(images):
-            size = 1_000_000 * (1 + (i + j) % 50)
+            size = image_size(i, j)
             stored += size
             ecr.put_image(repositoryName=name, imageManifest=manifest(f"{name}:{j}", size),
                           imageTag=f"v{j}")
@@ -192,9 +243,26 @@ def quickstart_loop(repos: int, env: dict[str, str], moto_port: int) -> float:
     return run.seconds
 
 
-def report(rows: list[Row], images: int, loops: dict[int, float]) -> None:
+@contextmanager
+def endpoint(server: str, repos: int, images: int, tmp: Path,
+             env: dict[str, str]) -> Iterator[tuple[int, int]]:
+    """(port, bytes stored) of an ECR endpoint holding ``repos`` x ``images``."""
+    print(f"{server}: {repos} repositories x {images} images ...", file=sys.stderr)
+    if server == "static":
+        scripted, stored = static_ecr(repos, images)
+        with scripted:
+            yield scripted.server.server_address[1], stored
+        return
+    port = free_port()
+    with moto_server_process(VENV_BIN / "moto_server", port, tmp / f"moto-{repos}.log",
+                             env=env):
+        yield port, seed(f"http://127.0.0.1:{port}", repos, images)
+
+
+def report(rows: list[Row], images: int, loops: dict[int, float], server: str) -> None:
     print(f"\nstatus against the SDK floor behind a latency proxy ({images} images a "
-          f"repository, {os.cpu_count()} CPUs, medians, start-up included)")
+          f"repository, {server} endpoint, {os.cpu_count()} CPUs, load average "
+          f"{os.getloadavg()[0]:.1f}, medians, start-up included)")
     print(f"{'repos':>6} {'RTT ms':>6}  {'tool':<26} {'seconds':>8} {'calls':>6} "
           f"{'conns':>6} {'x floor':>8}")
     for row in rows:
@@ -225,6 +293,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs of each; the median counts")
     parser.add_argument("--quick", action="store_true",
                         help="200 repositories, 0 and 30 ms, one run")
+    parser.add_argument("--server", choices=["static", "moto"], default="static",
+                        help="the ECR endpoint: scripted answers (default) or moto_server")
     parser.add_argument("--loop", action="store_true",
                         help="also time the quick-start loop (aws CLI) at 0 ms")
     args = parser.parse_args()
@@ -253,18 +323,13 @@ def main() -> int:
     loops: dict[int, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for repos in args.repos:
-            port = free_port()
-            with moto_server_process(VENV_BIN / "moto_server", port,
-                                     Path(tmp) / f"moto-{repos}.log", env=env):
-                print(f"seeding {repos} repositories x {args.images} images ...",
-                      file=sys.stderr)
-                stored = seed(f"http://127.0.0.1:{port}", repos, args.images)
+            with endpoint(args.server, repos, args.images, Path(tmp), env) as (port, stored):
                 if args.loop:
                     loops[repos] = quickstart_loop(repos, env, port)
                 for rtt in args.latency_ms:
                     rows += at_latency(repos, args.images, stored, rtt, args.concurrency,
                                        args.runs, env, port)
-    report(rows, args.images, loops)
+    report(rows, args.images, loops, args.server)
     return 0
 
 
