@@ -31,6 +31,23 @@ def require_tool(name: str, how: str) -> str:
     pytest.skip(message)
 
 
+# Session fixtures that must exist once per run, not once per xdist worker: their tests
+# share one worker (scripts/test.sh runs ``--dist loadgroup``).  The checkout's modes are
+# changed and put back by one process, never put back under another's running tests; the
+# registries are built (skopeo pushes) once.
+ONE_WORKER_FIXTURES = {"checkout_reachable_by_others": "checkout-modes", "world": "registries"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        for fixture, group in ONE_WORKER_FIXTURES.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group(group))
+                break
+
+
 @pytest.fixture(autouse=True, scope="session")
 def retries_without_sleeping() -> Iterator[None]:
     """botocore retries at once in this process: the same attempts, in the same order,

@@ -1,8 +1,8 @@
 """botocore sessions and clients: how the operations tools talk to AWS, in one place.
 
 Every AWS call the tools make goes through a client made by :func:`client`, with the
-settings of :data:`ecr.aws.SETTINGS` (retries, timeouts, the connection pool) and the standard
-environment (``AWS_PROFILE``, ``AWS_REGION``/``AWS_DEFAULT_REGION``, ``AWS_ENDPOINT_URL``,
+settings of :data:`ecr.aws.SETTINGS` (retries, timeouts, the connection pool) and the
+standard environment (``AWS_PROFILE``, ``AWS_REGION``/``AWS_DEFAULT_REGION``, ``AWS_ENDPOINT_URL``,
 which botocore honours itself).  botocore signs, reads credentials and speaks HTTP; no
 module of ours does (tests/test_layout.py keeps it that way).  botocore's *adaptive*
 retry mode makes throttling slow a report down instead of failing it.  botocore is used
@@ -28,7 +28,6 @@ from ecr import aws
 from ecr.aws import endpoint_settings
 
 Session = botocore.session.Session
-
 
 
 def config(settings: aws.Settings) -> Config:
