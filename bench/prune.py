@@ -18,7 +18,10 @@ per page), ``BatchGetImage`` for the index manifests (100 per call) of the repos
 holding any image itself not used for N days (only there can something go, and only the
 indexes tell whether it may), and ``BatchDeleteImage`` (100 per call) per repository;
 plus the wall time.  It checks that exactly the quiet units were deleted.
-Run: ``venv/bin/python bench/prune.py [--repos 50] [--images 200]``.
+With ``--latency-ms MS`` the two runs go through a loopback latency proxy
+(bench/latency_proxy.py: a round trip per connection and per request, connections kept
+alive as ECR keeps them), as users far from the region see them.
+Run: ``venv/bin/python bench/prune.py [--repos 50] [--images 200] [--latency-ms 30]``.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ import boto3
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.latency_proxy import LatencyProxy  # noqa: E402
 from ecr.pruner import ecr_api, prune  # noqa: E402
 from tests.aws import prune_seed as seed  # noqa: E402
 from tests.netutil import free_port, moto_server_process  # noqa: E402
@@ -144,6 +148,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repos", type=int, default=50)
     parser.add_argument("--images", type=int, default=200)
+    parser.add_argument("--latency-ms", type=float, default=0.0,
+                        help="round trip the latency proxy adds (default 0)")
     args = parser.parse_args()
 
     port = free_port()
@@ -169,13 +175,15 @@ def main() -> int:
                                                   registry), range(args.repos)))
             ecr.create_repository(repositoryName="custom-apps")  # never touched
             seed.put_single(ecr, "custom-apps", "mine", tag="1")
-            client = ecr_api.client(REGION)
-            seed.record_times(client, registry.pushed, registry.pulls)
+            with LatencyProxy("127.0.0.1", port, args.latency_ms / 1000) as proxy:
+                os.environ["AWS_ENDPOINT_URL"] = proxy.url
+                client = ecr_api.client(REGION)
+                seed.record_times(client, registry.pushed, registry.pulls)
 
-            print("dry run ...", file=sys.stderr)
-            dry_s, dry, dry_logged = run(client, log, dry_run=True)
-            print("prune ...", file=sys.stderr)
-            real_s, real, real_logged = run(client, log, dry_run=False)
+                print(f"dry run ({args.latency_ms:g} ms) ...", file=sys.stderr)
+                dry_s, dry, dry_logged = run(client, log, dry_run=True)
+                print(f"prune ({args.latency_ms:g} ms) ...", file=sys.stderr)
+                real_s, real, real_logged = run(client, log, dry_run=False)
             left = {name: seed.digests(ecr, name) for name in names}
             custom_left = seed.digests(ecr, "custom-apps")
 
@@ -190,7 +198,8 @@ def main() -> int:
         raise SystemExit("images left do not add up")
 
     print(f"\n{args.repos} cached repositories, {seeded} images (target {total}), "
-          f"{len(wanted)} in quiet units to delete; unpulled days {DAYS}; one moto_server")
+          f"{len(wanted)} in quiet units to delete; unpulled days {DAYS}; one moto_server, "
+          f"{args.latency_ms:g} ms a round trip")
     print(f"{'run':<10} {'seconds':>8} {'API calls':>10} {'logged':>7} {'minimum':>8} "
           f"{'ratio':>6}  by operation (ours/minimum)")
     for label, seconds, outcome, logged in (("dry run", dry_s, dry, dry_logged),

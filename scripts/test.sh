@@ -3,6 +3,7 @@
 #
 #   ./scripts/test.sh            # everything
 #   ./scripts/test.sh -k convert # extra arguments go to pytest
+#   PYTEST_WORKERS=2 ./scripts/test.sh   # test processes (default: one per core)
 #
 # It installs what it needs: Debian's docker-registry and skopeo (for the tests
 # that run real registries; apt-get, when run as root or with sudo) and a venv
@@ -74,5 +75,7 @@ log "shellcheck"
 shopt -s nullglob
 shellcheck scripts/*.sh scripts/ecr bench/*.sh tests/fakes/*
 shopt -u nullglob
+# The tests on every core (pytest-xdist; PYTEST_WORKERS=0 runs them in this one process).
+# Tests sharing a once-per-run fixture stay on one worker (tests/conftest.py: loadgroup).
 log "pytest"
-exec python -m pytest "$@"
+exec python -m pytest -n "${PYTEST_WORKERS:-auto}" --dist loadgroup "$@"

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from botocore.retries.bucket import TokenBucket
+from botocore.retries.standard import ExponentialBackoff
 
 from tests.netutil import free_port, wait_for_http
 
@@ -27,6 +29,35 @@ def require_tool(name: str, how: str) -> str:
     if IN_CI:
         pytest.fail(message + " (CI=true: missing test dependencies are failures)")
     pytest.skip(message)
+
+
+# Session fixtures that must exist once per run, not once per xdist worker: their tests
+# share one worker (scripts/test.sh runs ``--dist loadgroup``).  The checkout's modes are
+# changed and put back by one process, never put back under another's running tests; the
+# registries are built (skopeo pushes) once.
+ONE_WORKER_FIXTURES = {"checkout_reachable_by_others": "checkout-modes", "world": "registries"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        for fixture, group in ONE_WORKER_FIXTURES.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group(group))
+                break
+
+
+@pytest.fixture(autouse=True, scope="session")
+def retries_without_sleeping() -> Iterator[None]:
+    """botocore retries at once in this process: the same attempts, in the same order,
+    without its backoff sleeps (a throttled call waits up to a second, then two ...) or
+    adaptive mode's rate-limiter waits.  Those are what AWS needs, not a test; the tools'
+    own settings (ecr.aws.sessions.SETTINGS) are left as they ship."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0.0)
+        patch.setattr(TokenBucket, "acquire", lambda self, amount=1, block=True: True)
+        yield
 
 
 class MotoServer:

@@ -13,6 +13,7 @@ files must not import; ``unless`` carves out what they may import after all.  Th
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from dataclasses import dataclass
 from fnmatch import fnmatch
@@ -58,13 +59,14 @@ RULES: tuple[Rule, ...] = (
          "argparse namespace; options are declared in ecr/cli",
          files=("ecr/",), exempt=("ecr/cli/", "ecr/__main__.py"),
          forbid=("argparse",)),
-    Rule("the-static-path-stays-light",
-         "status's reads in a static environment never load botocore's session, client or "
-         "config machinery (a tenth of a second to import): only botocore.exceptions",
-         files=("ecr/aws/__init__.py", "ecr/aws/environment.py", "ecr/aws/ecr_json.py",
-                "ecr/aws/transport.py"),
-         forbid=("boto3", "botocore", "urllib3", "ecr.aws.sessions"),
-         unless=("botocore.exceptions",)),
+    Rule("botocore-talks-to-aws",
+         "every AWS call goes through botocore (ecr/aws/sessions.py's clients, boto3 in the "
+         "pruner): no module of ours signs a request, reads credential files or opens a "
+         "connection to AWS itself",
+         files=("ecr/aws/", "ecr/pruner/"),
+         forbid=("http", "socket", "ssl", "urllib", "urllib3", "requests", "hmac",
+                 "configparser", "botocore.auth", "botocore.credentials", "botocore.httpsession",
+                 "botocore.awsrequest", "botocore.endpoint")),
     Rule("catalogue-and-errors-are-the-bottom",
          "ecr/catalogue.py and ecr/errors.py are read by every layer and import nothing from ecr",
          files=("ecr/catalogue.py", "ecr/errors.py"), forbid=("ecr",)),
@@ -163,6 +165,36 @@ def test_rule_holds(rule: Rule) -> None:
         + "\n".join(f"  {f} imports {m}" for f, m in sorted(unexpected)))
 
 
+# What only code that signs AWS requests or reads credential files by hand would hold.
+SIGNING = re.compile(r"AWS4-HMAC-SHA256|x-amz-date|x-amz-security-token|aws4_request"
+                     r"|\.aws/credentials", re.IGNORECASE)
+
+
+def signing_code(sources: dict[str, str]) -> set[tuple[str, str]]:
+    """(file, what) for every file under ``ecr/`` holding a mark of hand-made AWS signing."""
+    return {(relative, found.group(0)) for relative, source in sources.items()
+            if relative.startswith("ecr/") for found in SIGNING.finditer(source)}
+
+
+def test_no_module_signs_aws_requests_or_reads_credential_files() -> None:
+    """botocore signs and reads credentials (the botocore-talks-to-aws rule keeps its
+    modules out; this keeps the hand-made strings out)."""
+    found = signing_code(SOURCES)
+    assert not found, "\n".join(f"  {f} holds {what!r}" for f, what in sorted(found))
+
+
+@pytest.mark.parametrize(("path", "line", "broken"), [
+    ("ecr/aws/inventory.py", 'ALGORITHM = "AWS4-HMAC-SHA256"', True),
+    ("ecr/aws/sessions.py", 'headers["X-Amz-Date"] = stamp', True),
+    ("ecr/aws/sessions.py", 'scope = f"{day}/{region}/ecr/aws4_request"', True),
+    ("ecr/cli/commands/status.py", 'Path.home() / ".aws/credentials"', True),
+    ("ecr/aws/sessions.py", 'sess.create_client("ecr")', False),
+    ("tests/aws/test_x.py", 'ALGORITHM = "AWS4-HMAC-SHA256"', False),
+])
+def test_the_signing_rule_catches(path: str, line: str, broken: bool) -> None:
+    assert bool(signing_code({path: line})) is broken
+
+
 def test_every_rule_governs_real_files() -> None:
     """A rule whose paths match nothing checks nothing: catch typos in RULES."""
     for rule in RULES:
@@ -209,14 +241,18 @@ def test_every_import_form_is_seen() -> None:
     ("pruner-stands-alone", "ecr/pruner/handler.py", "import boto3, json, os", False),
     ("pruner-stands-alone", "ecr/pruner/handler.py",
      "from botocore.exceptions import ClientError", False),
-    ("the-static-path-stays-light", "ecr/aws/ecr_json.py", "import botocore.session", True),
-    ("the-static-path-stays-light", "ecr/aws/transport.py", "from botocore.config import Config",
+    ("botocore-talks-to-aws", "ecr/aws/inventory.py", "import http.client", True),
+    ("botocore-talks-to-aws", "ecr/aws/sessions.py", "import socket, ssl", True),
+    ("botocore-talks-to-aws", "ecr/aws/checks.py", "from urllib.request import urlopen", True),
+    ("botocore-talks-to-aws", "ecr/aws/clients.py", "import hmac", True),
+    ("botocore-talks-to-aws", "ecr/aws/sessions.py", "from configparser import RawConfigParser",
      True),
-    ("the-static-path-stays-light", "ecr/aws/__init__.py", "from ecr.aws import sessions", True),
-    ("the-static-path-stays-light", "ecr/aws/environment.py", "import urllib3", True),
-    ("the-static-path-stays-light", "ecr/aws/ecr_json.py", "from botocore import exceptions",
-     False),
-    ("the-static-path-stays-light", "ecr/aws/sessions.py", "import botocore.session", False),
+    ("botocore-talks-to-aws", "ecr/aws/sessions.py", "from botocore.auth import SigV4Auth",
+     True),
+    ("botocore-talks-to-aws", "ecr/pruner/ecr_api.py", "import urllib3", True),
+    ("botocore-talks-to-aws", "ecr/aws/sessions.py", "import botocore.session", False),
+    ("botocore-talks-to-aws", "ecr/aws/__init__.py", "from botocore import exceptions", False),
+    ("botocore-talks-to-aws", "ecr/registry/client.py", "import urllib3", False),
     ("pure-layers-do-no-io", "ecr/values/scan.py", "import urllib3", True),
     ("pure-layers-do-no-io", "ecr/config/settings.py", "from ecr.aws import clients", True),
     ("pure-layers-do-no-io", "ecr/images/mapping.py", "import helm_python", True),

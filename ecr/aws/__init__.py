@@ -1,9 +1,9 @@
 """The one error path of the operations tools' AWS work.
 
-Sessions and clients are made in :mod:`ecr.aws.sessions` (botocore) and, for
-``status``'s reads in a static environment, :mod:`ecr.aws.ecr_json`; both raise the
-exceptions named here, and this module imports only ``botocore.exceptions`` (cheap),
-so the error path costs nothing until something fails.
+Sessions and clients are made in :mod:`ecr.aws.sessions` (botocore, with this module's
+:data:`SETTINGS`: retries, timeouts, pool); this module imports only
+``botocore.exceptions`` (cheap), so the settings and the error path cost nothing to
+import (``status --help`` never loads botocore's session machinery).
 
 One place says what went wrong.  :func:`failure` turns anything AWS work raises
 for a reason outside this program (:data:`ERRORS`: a broken config file, a profile
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from botocore import exceptions
 from botocore.exceptions import BotoCoreError, ClientError
@@ -32,13 +32,36 @@ REJECTED_CODES = frozenset({
 })
 CREDENTIALS_FIX = "run 'aws configure' or 'aws sso login', or set AWS_PROFILE"
 
-# How patient the tools are with AWS, through botocore (ecr.aws.sessions) and without it
-# (ecr.aws.ecr_json): throttling and transient errors get MAX_RETRIES retries after the
-# first attempt; a call whose connection cannot be made at all (refused, unresolvable,
-# timed out connecting) gets CONNECT_ATTEMPTS attempts in all, not half a minute or more
-# of backoff before doctor or status can say the endpoint is unreachable.
-MAX_RETRIES = 10
-CONNECT_ATTEMPTS = 3
+
+# How the tools talk to AWS, in one place: ecr.aws.sessions makes every client with
+# SETTINGS (botocore's Config), ecr.aws.pages reads PAGE_SIZE items a page.
+@dataclass(frozen=True)
+class Settings:
+    """How patient the tools are with AWS, and how many calls they keep in flight.
+
+    ``max_retries``: throttling and transient errors get that many retries after the
+    first attempt; a call whose connection cannot be made at all (refused, unresolvable,
+    timed out connecting) gets ``connect_attempts`` attempts in all, not half a minute or
+    more of backoff before doctor or status can say the endpoint is unreachable.
+    ``pool``: kept-alive connections per client, one per worker thread (``--concurrency``
+    goes up to :data:`MAX_CONCURRENCY`): a pool smaller than the threads drops
+    connections and opens (TLS) new ones.
+    """
+
+    max_retries: int = 10
+    connect_attempts: int = 3
+    connect_timeout: float = 10
+    read_timeout: float = 30
+    pool: int = 64
+    retry_mode: Literal["adaptive", "standard", "legacy"] = "adaptive"
+
+
+SETTINGS = Settings()
+# --concurrency: calls in flight.  Against ECR each call is a network round trip, so the
+# default is sized for latency, not for the CPU (bench/status.py measured 8, 16 and 32).
+DEFAULT_CONCURRENCY = 32
+MAX_CONCURRENCY = 64
+PAGE_SIZE = 1000  # the most DescribeRepositories / DescribeImages and the others return
 
 
 class AwsSetupError(Exception):

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ecr import aws, catalogue
-from ecr.aws import node_roles
+from ecr.aws import node_roles, pages
 from ecr.aws.inventory import list_repositories, prefix_of
 from ecr.policies import lifecycle
 from ecr.policies.iam import Registry, account_principal
@@ -87,11 +87,12 @@ def check_identity(
 ) -> tuple[Check, str | None]:
     """Who we are; the account id, or None when the credentials do not work."""
     try:
-        ident = sts.get_caller_identity()
+        ident = pages.call(sts.get_caller_identity, "sts:GetCallerIdentity")
+        account = str(pages.value(ident, "sts:GetCallerIdentity", "Account"))
+        arn = str(pages.value(ident, "sts:GetCallerIdentity", "Arn"))
     except aws.ERRORS as exc:
         return identity_failure(exc, label), None
-    account = str(ident["Account"])
-    detail = f"{ident['Arn']} (account {account}, region {region})"
+    detail = f"{arn} (account {account}, region {region})"
     return Check("aws", label, PASS, detail), account
 
 
@@ -123,7 +124,7 @@ def check_registry(account: str, region: str, expected: str | None, source: str)
 def check_login(ecr: Any, registry: str, region: str, label: str = "registry login") -> Check:
     """The quick-start's "Unauthorized: authentication required": can we get a token?"""
     try:
-        ecr.get_authorization_token()
+        pages.call(ecr.get_authorization_token, "ecr:GetAuthorizationToken")
     except aws.ERRORS as exc:
         return _api_failure("registry", label, exc, "ecr get-authorization-token", LOGIN_ACTION)
     return Check(
@@ -142,8 +143,11 @@ def check_login(ecr: Any, registry: str, region: str, label: str = "registry log
 
 def _rules(ecr: Any) -> list[dict[str, Any]]:
     rules: list[dict[str, Any]] = []
-    for page in ecr.get_paginator("describe_pull_through_cache_rules").paginate():
-        rules.extend(page.get("pullThroughCacheRules", []))
+    # a handful of rules: ECR's default page (100) holds them, so no page size is sent
+    for found in pages.pages(ecr.describe_pull_through_cache_rules,
+                             "DescribePullThroughCacheRules", "pullThroughCacheRules",
+                             ("ecrRepositoryPrefix",), size=None):
+        rules.extend(found)
     return rules
 
 
@@ -233,7 +237,8 @@ def check_rules(ecr: Any, caches: Sequence[str]) -> list[Check]:
 def _validate(ecr: Any, prefix: str, upstream: catalogue.Upstream) -> Check:
     name = f"rule {prefix}"
     try:
-        answer = ecr.validate_pull_through_cache_rule(ecrRepositoryPrefix=prefix)
+        answer = pages.call(ecr.validate_pull_through_cache_rule,
+                            "ecr:ValidatePullThroughCacheRule", ecrRepositoryPrefix=prefix)
     except aws.ERRORS as exc:
         return Check(
             "rule", name, WARN,
@@ -268,9 +273,11 @@ def check_templates(
     """Each cache prefix has a template that keeps tags mutable and sets a lifecycle."""
     try:
         templates: dict[str, dict[str, Any]] = {}
-        paginator = ecr.get_paginator("describe_repository_creation_templates")
-        for page in paginator.paginate(prefixes=list(caches)):
-            for item in page.get("repositoryCreationTemplates", []):
+        for found in pages.pages(ecr.describe_repository_creation_templates,
+                                 "DescribeRepositoryCreationTemplates",
+                                 "repositoryCreationTemplates", ("prefix",), size=None,
+                                 prefixes=list(caches)):
+            for item in found:
                 templates[str(item["prefix"])] = item
     except aws.ERRORS as exc:
         return [
@@ -413,7 +420,8 @@ def role_from_name(iam: Any, name: str) -> RoleRef:
     if name.startswith("arn:"):
         return RoleRef(name, name.rsplit("/", 1)[-1])
     try:
-        return RoleRef(str(iam.get_role(RoleName=name)["Role"]["Arn"]), name)
+        answer = pages.call(iam.get_role, "iam:GetRole", RoleName=name)
+        return RoleRef(str(pages.value(answer, "iam:GetRole", "Role", "Arn")), name)
     except aws.ERRORS as exc:
         if aws.error_code(exc) == "NoSuchEntity":
             return RoleRef(None, name, f"IAM role {name} does not exist in this account")
@@ -434,8 +442,10 @@ def _denied(iam: Any, role_arn: str, actions: Sequence[str], resource: str,
         if resource_owner:
             kwargs["ResourceOwner"] = resource_owner
     missing = []
-    for page in iam.get_paginator("simulate_principal_policy").paginate(**kwargs):
-        for result in page.get("EvaluationResults", []):
+    for found in pages.pages(iam.simulate_principal_policy, "iam:SimulatePrincipalPolicy",
+                             "EvaluationResults", ("EvalActionName", "EvalDecision"),
+                             continuation="Marker", size=None, **kwargs):
+        for result in found:
             if result.get("EvalDecision") != "allowed":
                 missing.append((str(result["EvalActionName"]), str(result["EvalDecision"])))
     return missing
@@ -514,7 +524,8 @@ def check_role(
 def registry_policy_text(ecr: Any) -> tuple[str | None, Check | None]:
     """The registry permissions policy (it can grant the cache actions too), if any."""
     try:
-        return str(ecr.get_registry_policy()["policyText"]), None
+        answer = pages.call(ecr.get_registry_policy, "ecr:GetRegistryPolicy")
+        return str(pages.value(answer, "ecr:GetRegistryPolicy", "policyText")), None
     except aws.ERRORS as exc:
         if aws.error_code(exc) == "RegistryPolicyNotFoundException":
             return None, None

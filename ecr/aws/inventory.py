@@ -9,7 +9,7 @@ functions of the API responses, so they are tested without AWS.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,14 +18,14 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ecr import aws
+from ecr.aws import DEFAULT_CONCURRENCY as DEFAULT_CONCURRENCY
+from ecr.aws import pages
 from ecr.policies.lifecycle import PolicyDocument
-from ecr.pruner.ecr_api import PAGE_SIZE
 from ecr.pruner.ecr_api import prefix_of as prefix_of  # one rule for status and the pruner
 
 # ECR bills storage per GB-month where a GB is 2**30 bytes.
 BYTES_PER_GB = 1024**3
 CUSTOM = "(custom)"  # the group of repositories under no cache prefix: the user's own
-DEFAULT_CONCURRENCY = 8
 
 
 @dataclass
@@ -40,6 +40,7 @@ class RepoStats:
     unpulled: int = 0  # images not pulled (or, never pulled, not pushed) for N days
     expiring: int | None = None  # images the cache policy selects now; None: not a cache
     error: str | None = None
+    error_code: str | None = None  # what kind of failure ``error`` is (aws.error_code)
 
     @property
     def group(self) -> str:
@@ -73,6 +74,22 @@ class Inventory:
     @property
     def errors(self) -> list[RepoStats]:
         return [r for r in self.repositories if r.error]
+
+    def error_lines(self, shown: int = 5) -> list[str]:
+        """One line per kind of failure, not one per repository: 200 repositories denied
+        the same way read as one error naming them."""
+        kinds: dict[str, list[RepoStats]] = {}
+        for repo in self.errors:
+            kinds.setdefault(repo.error_code or str(repo.error), []).append(repo)
+        lines = []
+        for failed in kinds.values():
+            line = str(failed[0].error)
+            if len(failed) > 1:
+                names = ", ".join(r.name for r in failed[1:shown + 1])
+                more = f" and {len(failed) - shown - 1} more" if len(failed) > shown + 1 else ""
+                line += f" (the same for {len(failed) - 1} other repositories: {names}{more})"
+            lines.append(line)
+        return lines
 
 
 def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
@@ -172,31 +189,20 @@ def monthly_cost(size_bytes: int, price_per_gb_month: float) -> float:
     return size_bytes / BYTES_PER_GB * price_per_gb_month
 
 
-def _pages(call: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
-    """Every page of a ``nextToken`` call, ``PAGE_SIZE`` items each.
+def list_repositories(ecr: Any) -> tuple[list[dict[str, Any]], int]:
+    """Every repository (all pages, 1000 a page, where ECR's default is 100) and the
+    number of pages it took; an answer that cannot be believed is ``pages.BadAnswer``.
 
     Called directly rather than through a paginator: ``status`` cannot make fewer calls
     than one per page, and a paginator costs its model's loading and an object per call.
     """
-    kwargs["maxResults"] = PAGE_SIZE
-    while True:
-        page: dict[str, Any] = call(**kwargs)
-        yield page
-        token = page.get("nextToken")
-        if not token:
-            return
-        kwargs["nextToken"] = token
-
-
-def list_repositories(ecr: Any) -> tuple[list[dict[str, Any]], int]:
-    """Every repository (all pages, 1000 a page, where ECR's default is 100) and the
-    number of pages it took."""
     repos: list[dict[str, Any]] = []
-    pages = 0
-    for page in _pages(ecr.describe_repositories):
-        pages += 1
-        repos.extend(page.get("repositories", []))
-    return repos, pages
+    count = 0
+    for found in pages.pages(ecr.describe_repositories, "DescribeRepositories",
+                             "repositories", ("repositoryName",)):
+        count += 1
+        repos.extend(found)
+    return repos, count
 
 
 def describe_images(ecr: Any, name: str, registry_id: str | None) -> tuple[list[Any], int]:
@@ -205,11 +211,12 @@ def describe_images(ecr: Any, name: str, registry_id: str | None) -> tuple[list[
     if registry_id:
         kwargs["registryId"] = registry_id
     details: list[Any] = []
-    pages = 0
-    for page in _pages(ecr.describe_images, **kwargs):
-        pages += 1
-        details.extend(page.get("imageDetails", []))
-    return details, pages
+    count = 0
+    for found in pages.pages(ecr.describe_images, "DescribeImages", "imageDetails",
+                             ("imageDigest",), **kwargs):
+        count += 1
+        details.extend(found)
+    return details, count
 
 
 def collect(
@@ -238,8 +245,8 @@ def collect(
     bad repository does not hide the others; a repository deleted while we ran is
     dropped.
     """
-    repos, pages = list_repositories(ecr)
-    inventory = Inventory(api_calls=pages, listed=len(repos))
+    repos, listing_calls = list_repositories(ecr)
+    inventory = Inventory(api_calls=listing_calls, listed=len(repos))
     if repos:
         inventory.registry_id = str(repos[0].get("registryId") or "") or None
     if only is not None:
@@ -253,12 +260,12 @@ def collect(
         prefix = prefix_of(name, prefixes)
         try:
             details, calls = describe_images(ecr, name, repo.get("registryId"))
-        except ClientError as exc:
-            if aws.error_code(exc) == "RepositoryNotFoundException":
+        except (ClientError, BotoCoreError) as exc:
+            code = aws.error_code(exc)
+            if code == "RepositoryNotFoundException":
                 return None, 1
-            return RepoStats(name, prefix, error=aws.explain(exc, f"describe images of {name}")), 1
-        except BotoCoreError as exc:
-            return RepoStats(name, prefix, error=aws.explain(exc, f"describe images of {name}")), 1
+            return RepoStats(name, prefix, error=aws.explain(exc, f"describe images of {name}"),
+                             error_code=code), 1
         stats = summarise_images(name, prefix, details, now, unpulled_days, cache_policy)
         if on_images is not None and prefix is not None:
             calls += on_images(stats, details)

@@ -43,7 +43,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ecr import aws
-from ecr.aws import sessions
+from ecr.aws import pages, sessions
 
 # Access entry types whose principal is a node's role (EKS CreateAccessEntry "type").
 NODE_ENTRY_TYPES = ("EC2_LINUX", "EC2_WINDOWS", "EC2", "HYBRID_LINUX")
@@ -271,15 +271,16 @@ class _Caller:
 
     def __call__(self, permission: str, call: Callable[..., Any], **kwargs: Any) -> Any:
         try:
-            return call(**kwargs)
+            return pages.call(call, permission, **kwargs)
         except (ClientError, BotoCoreError) as exc:
             raise self.error(exc, permission) from exc
 
     def pages(self, client: Any, operation: str, key: str, permission: str) -> Iterator[str]:
         try:
-            for page in client.get_paginator(operation).paginate(clusterName=self.cluster):
-                for item in page.get(key, []):
-                    yield str(item)
+            # EKS's default page (100) is its largest: no page size is sent
+            for found in pages.pages(getattr(client, operation), permission, key, kind=str,
+                                     size=None, clusterName=self.cluster):
+                yield from found
         except (ClientError, BotoCoreError) as exc:
             raise self.error(exc, permission) from exc
 

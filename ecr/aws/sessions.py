@@ -1,18 +1,20 @@
-"""botocore sessions and clients for the operations tools.
+"""botocore sessions and clients: how the operations tools talk to AWS, in one place.
 
-One place decides how the tools talk to AWS through botocore: the standard environment
-(``AWS_PROFILE``, ``AWS_REGION``/``AWS_DEFAULT_REGION``, ``AWS_ENDPOINT_URL``, which
-botocore honours itself) and botocore's *adaptive* retry mode, so throttling slows a
-report down instead of failing it.  botocore is used directly: boto3 adds nothing the
-tools use.  Importing botocore's session machinery costs about a tenth of a second of
-CPU, so this module is imported only where a session is made; the error path
-(:mod:`ecr.aws`) needs only ``botocore.exceptions``, and ``status`` in a static
-environment (:mod:`ecr.aws.environment`) never imports this module at all.
+Every AWS call the tools make goes through a client made by :func:`client`, with the
+settings of :data:`ecr.aws.SETTINGS` (retries, timeouts, the connection pool) and the
+standard environment (``AWS_PROFILE``, ``AWS_REGION``/``AWS_DEFAULT_REGION``, ``AWS_ENDPOINT_URL``,
+which botocore honours itself).  botocore signs, reads credentials and speaks HTTP; no
+module of ours does (tests/test_layout.py keeps it that way).  botocore's *adaptive*
+retry mode makes throttling slow a report down instead of failing it.  botocore is used
+directly: boto3 adds nothing the tools use.  Importing botocore's session machinery costs
+about a tenth of a second of CPU, so this module is imported only where a session is made;
+the error path (:mod:`ecr.aws`) needs only ``botocore.exceptions``.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from typing import Any, overload
 
@@ -27,13 +29,15 @@ from ecr.aws import endpoint_settings
 
 Session = botocore.session.Session
 
-RETRY_CONFIG = Config(
-    retries={"mode": "adaptive", "max_attempts": aws.MAX_RETRIES},  # retries, not attempts
-    connect_timeout=10,
-    read_timeout=30,
-    # One kept-alive connection per worker thread: --concurrency goes up to 64.
-    max_pool_connections=64,
-)
+
+def config(settings: aws.Settings) -> Config:
+    """botocore's configuration for ``settings`` (:data:`ecr.aws.SETTINGS`)."""
+    return Config(
+        retries={"mode": settings.retry_mode, "max_attempts": settings.max_retries},  # retries
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        max_pool_connections=settings.pool,
+    )
 
 
 class _KnownServices(Sequence[str]):
@@ -84,12 +88,26 @@ class ServiceLoader(loaders.Loader):
         return _KnownServices(self, type_name)
 
 
+_LOADERS: dict[tuple[str, ...], ServiceLoader] = {}
+_LOADERS_LOCK = threading.Lock()
+
+
+def _loader(data_path: str | None) -> ServiceLoader:
+    """The process's one :class:`ServiceLoader` for these search paths: the models it has
+    read (ECR's, STS's, the endpoint rules) are read once, however many sessions (doctor's
+    assumed role, the test suite's hundreds) are made."""
+    paths = tuple(loaders.create_loader(data_path).search_paths)
+    with _LOADERS_LOCK:
+        if paths not in _LOADERS:
+            _LOADERS[paths] = ServiceLoader(extra_search_paths=list(paths),
+                                            include_default_search_paths=False)
+        return _LOADERS[paths]
+
+
 def _new_session(profile: str | None = None) -> Session:
     """A botocore session whose data loader is :class:`ServiceLoader` (same search paths)."""
     sess = Session(profile=profile)
-    default = loaders.create_loader(sess.get_config_variable("data_path"))
-    sess.register_component("data_loader", ServiceLoader(
-        extra_search_paths=default.search_paths, include_default_search_paths=False))
+    sess.register_component("data_loader", _loader(sess.get_config_variable("data_path")))
     return sess
 
 
@@ -140,7 +158,8 @@ def _check_response(endpoint: str) -> Any:
         protocol = operation_model.service_model.protocol
         head = body[:512].lstrip()
         if protocol in ("json", "rest-json"):
-            ok = head.startswith((b"{", b"["))
+            # the json protocol answers an object, always; rest-json may answer a list
+            ok = head.startswith(b"{" if protocol == "json" else (b"{", b"["))
             if ok:
                 try:
                     body.decode("utf-8")
@@ -159,29 +178,25 @@ def _check_response(endpoint: str) -> Any:
     return check
 
 
-# botocore's retry mode would give a connection that cannot be made all of RETRY_CONFIG's
-# retries: this handler stops it at ecr.aws.CONNECT_ATTEMPTS.
-CONNECT_ATTEMPTS = aws.CONNECT_ATTEMPTS
-
-
 def _give_up_when_unreachable(attempts: int, caught_exception: BaseException | None = None,
                               **_: Any) -> bool | None:
     """A ``needs-retry`` handler, first in line: False (no more attempts) once a connection
-    failed :data:`CONNECT_ATTEMPTS` times; None leaves the decision to botocore."""
+    failed ``aws.SETTINGS.connect_attempts`` times (botocore's retry mode would give it every
+    retry of ``max_retries``); None leaves the decision to botocore."""
     # ConnectTimeoutError is no EndpointConnectionError in botocore's class tree: both named
     unreachable = (exceptions.EndpointConnectionError, exceptions.ConnectTimeoutError)
-    if isinstance(caught_exception, unreachable) and attempts >= CONNECT_ATTEMPTS:
+    if isinstance(caught_exception, unreachable) and attempts >= aws.SETTINGS.connect_attempts:
         return False
     return None
 
 
 def client(sess: Session, service: str) -> Any:
-    """A client with adaptive retries that rejects non-AWS answers and gives up on an
-    endpoint it cannot connect to after :data:`CONNECT_ATTEMPTS`; ``AWS_ENDPOINT_URL``
+    """A client with :data:`ecr.aws.SETTINGS` that rejects non-AWS answers and gives up on
+    an endpoint it cannot connect to after ``SETTINGS.connect_attempts``; ``AWS_ENDPOINT_URL``
     is honoured by botocore.  Creating it resolves the credentials, so a failing
     ``credential_process`` or profile chain raises here (one of :data:`ecr.aws.ERRORS`)."""
     try:
-        made = sess.create_client(service, config=RETRY_CONFIG)
+        made = sess.create_client(service, config=config(aws.SETTINGS))
     except BotoCoreError:
         raise
     except ValueError as exc:  # botocore's URL parsing: AWS_ENDPOINT_URL=http://[x

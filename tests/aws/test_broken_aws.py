@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.config import Config
 from botocore.exceptions import (
     ClientError,
     ConnectTimeoutError,
@@ -25,7 +24,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from ecr.aws import ecr_json, sessions
+from ecr import aws
+from ecr.aws import sessions
 from ecr.cli import main
 from tests.netutil import free_port
 
@@ -89,10 +89,8 @@ def aws_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("AWS_REGION", REGION)
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
     # One attempt: the cases are about the message, not botocore's patience.
-    monkeypatch.setattr(sessions, "RETRY_CONFIG", Config(retries={"mode": "standard",
-                                                                  "max_attempts": 1}))
-    monkeypatch.setattr(ecr_json, "MAX_ATTEMPTS", 1)  # status's reads here: static keys
-    monkeypatch.setattr(ecr_json, "CONNECT_ATTEMPTS", 1)
+    monkeypatch.setattr(aws, "SETTINGS", aws.Settings(
+        retry_mode="standard", max_retries=1, connect_attempts=1))
     return tmp_path
 
 
@@ -302,23 +300,19 @@ def test_botocore_gives_up_on_an_unreachable_endpoint_after_connect_attempts(
 ) -> None:
     """botocore's retry mode would try a refused endpoint 10 times (half a minute of
     backoff); the clients give up after CONNECT_ATTEMPTS, throttling keeps its 10."""
-    monkeypatch.setattr(sessions, "RETRY_CONFIG", Config(retries={"mode": "standard",
-                                                                  "max_attempts": 10}))
-    monkeypatch.setattr("botocore.endpoint.time.sleep", lambda seconds: None)
+    monkeypatch.setattr(aws, "SETTINGS", aws.Settings(retry_mode="standard"))
     client = sessions.client(sessions.session(region=REGION), "ecr")
     attempts: list[int] = []
     client.meta.events.register("before-send", lambda **_: attempts.append(1))
     with pytest.raises(EndpointConnectionError):
         client.describe_repositories()
-    assert len(attempts) == sessions.CONNECT_ATTEMPTS
+    assert len(attempts) == aws.SETTINGS.connect_attempts == 3
 
 
 def test_botocore_still_retries_throttling_ten_times(
     aws_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sessions, "RETRY_CONFIG", Config(retries={"mode": "standard",
-                                                                  "max_attempts": 10}))
-    monkeypatch.setattr("botocore.endpoint.time.sleep", lambda seconds: None)
+    monkeypatch.setattr(aws, "SETTINGS", aws.Settings(retry_mode="standard"))
     throttled = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"})
     with FakeEndpoint(throttled.encode(), "application/x-amz-json-1.1", 400) as endpoint:
         monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint.url)

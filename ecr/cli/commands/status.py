@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ecr import aws, catalogue
+from ecr.aws import pages
 from ecr.aws.clients import Clients
 from ecr.aws.inventory import (
     CUSTOM,
@@ -104,7 +105,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=DEFAULT_CONCURRENCY,
         metavar="N",
-        help=f"DescribeImages calls in flight (default {DEFAULT_CONCURRENCY})",
+        help=f"DescribeImages calls in flight, sharing one client and its kept-alive "
+        f"connections (default {DEFAULT_CONCURRENCY}: the calls wait on the network, "
+        "not the CPU)",
     )
     ops_options.add_aws_arguments(parser)
     add_output_argument(parser)
@@ -217,7 +220,7 @@ def status(
     cache_policy = cache_policy or default_policy()
     prune_days = cache_policy.settings.unpulled_days  # cacheUnpulledDays: 0 = pruning off
     try:  # making the client resolves the credentials: a broken profile fails here
-        ecr = clients.ecr_reader
+        ecr = clients.ecr
     except aws.ERRORS as exc:
         return listing_failed(exc)
     next_prune = prune_report.NextPrunes(ecr, now, prune_days) if prune_days else None
@@ -240,8 +243,8 @@ def status(
         print_json(to_json(report))
     else:
         print(render(report, top))
-    for repo in inventory.errors:
-        print(f"error: {repo.error}", file=sys.stderr)
+    for line in inventory.error_lines():
+        print(f"error: {line}", file=sys.stderr)
     prune_errors = next_prune.errors() if next_prune else []
     for error in prune_errors:
         print(f"error: {error}", file=sys.stderr)
@@ -265,7 +268,8 @@ def registry_host(clients: Clients, inventory: Inventory, region: str) -> str | 
     if account is None:
         inventory.api_calls += 1
         try:
-            account = str(clients.sts.get_caller_identity()["Account"])
+            answer = pages.call(clients.sts.get_caller_identity, "sts:GetCallerIdentity")
+            account = str(pages.value(answer, "sts:GetCallerIdentity", "Account"))
         except aws.ERRORS as exc:
             print(f"warning: {aws.explain(exc, 'sts get-caller-identity')}", file=sys.stderr)
             return None
