@@ -219,6 +219,20 @@ def test_access_denied_on_listing_gives_a_clear_message(clients, capsys):
 # --- the command line ------------------------------------------------------------
 
 
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--unpulled-days", "999999999"], "--unpulled-days must be at most 36500 days, got 999999999"),
+    (["--price-per-gb", "nan"], "--price-per-gb must be a number of US dollars, got nan"),
+    (["--price-per-gb", "inf"], "--price-per-gb must be a number of US dollars, got inf"),
+    (["--price-per-gb", "1e300"], "--price-per-gb must be at most 1000 USD per GB-month"),
+])
+def test_numbers_out_of_range_are_usage_errors_before_any_call(aws_env, capsys, flags, message):
+    # the same ranges as lifecycle prune's flags and the config keys (ecr.config.keys):
+    # nan would end up in the JSON report, 999999999 days overflowed a datetime
+    assert main.main(["status", "-o", "json", *flags]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and message in err and "Traceback" not in err
+
+
 def test_bad_values_are_usage_errors(aws_env, capsys):
     assert main.main(["status", "--unpulled-days", "0"]) == 2
     assert "--unpulled-days must be at least 1" in capsys.readouterr().err

@@ -40,7 +40,7 @@ from ecr.cli.output import (
     human_bytes,
     print_json,
 )
-from ecr.config import stackfile
+from ecr.config import keys, stackfile
 from ecr.config.stackfile import CachePolicySettings
 from ecr.errors import UsageError
 from ecr.policies import lifecycle
@@ -154,10 +154,8 @@ def _settings(args: argparse.Namespace) -> tuple[list[str], int, CachePolicy]:
     days = args.unpulled_days
     if days is None:  # the stack's cacheUnpulledDays; 0 turns the pruner off, not this column
         days = chosen.unpulled_days or stackfile.default_unpulled_days()
-    if days < 1:
-        raise UsageError(f"--unpulled-days must be at least 1, got {days}")
-    if args.price_per_gb < 0:
-        raise UsageError(f"--price-per-gb must not be negative, got {args.price_per_gb}")
+    ops_options.validate_range("--unpulled-days", days, keys.UNPULLED_DAYS_FLAG)
+    ops_options.validate_price("--price-per-gb", args.price_per_gb)
     ops_options.validate_concurrency(args.concurrency)
     if args.top < 0:
         raise UsageError(f"--top must be 0 (all) or more, got {args.top}")
