@@ -34,10 +34,14 @@ def require_tool(name: str, how: str) -> str:
 # Session fixtures that must exist once per run, not once per xdist worker: their tests
 # share one worker (scripts/test.sh runs ``--dist loadgroup``).  The checkout's modes are
 # changed and put back by one process, never put back under another's running tests; the
-# registries are built (skopeo pushes) once.
-ONE_WORKER_FIXTURES = {"checkout_reachable_by_others": "checkout-modes", "world": "registries"}
+# registries are built (skopeo pushes) once; the pip-installed venv and the pre-commit hooks'
+# environment (tests/packaging: installs from PyPI) are built once, on one worker, while the
+# other workers run the rest.
+ONE_WORKER_FIXTURES = {"checkout_reachable_by_others": "checkout-modes", "world": "registries",
+                       "installed": "packaging", "hooks": "packaging"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups off the items
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not config.pluginmanager.hasplugin("xdist"):
         return

@@ -128,3 +128,22 @@ class PullLog:
                 action()
 
         self.client.meta.events.register("before-parameter-build.ecr.DescribeImages", before)
+
+
+def route_clients(monkeypatch: Any, client: Any) -> list[object]:
+    """Make the commands' AWS clients (``ecr.aws.clients.for_profile``) use ``client`` for
+    ECR; returns the list of ``(profile, region)`` each command asked for (empty: no AWS
+    client was made)."""
+    from ecr.aws import clients as ops_clients
+    from ecr.aws import sessions
+    from tests.aws.conftest import REGION
+
+    made: list[object] = []
+
+    def for_profile(profile: str | None, region: str | None) -> ops_clients.Clients:
+        made.append((profile, region))
+        return ops_clients.Clients(session=sessions.session(region=REGION),
+                                   overrides={"ecr": client})
+
+    monkeypatch.setattr(ops_clients, "for_profile", for_profile)
+    return made

@@ -13,8 +13,6 @@ from typing import Any
 
 import pytest
 
-from ecr.aws import clients as ops_clients
-from ecr.aws import sessions
 from ecr.aws.inventory import monthly_cost
 from ecr.cli import main
 from ecr.cli.commands import lifecycle
@@ -45,14 +43,7 @@ def cache(aws_env: object, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     seed.record_times(client, NOW - timedelta(days=100), {
         old_index: NOW - timedelta(days=200), new_children[1]: NOW - timedelta(days=1),
         app1: NOW - timedelta(days=60), custom: NOW - timedelta(days=365)})
-    made: list[object] = []
-
-    def for_profile(profile: str | None, region: str | None) -> ops_clients.Clients:
-        made.append((profile, region))
-        return ops_clients.Clients(session=sessions.session(region=REGION),
-                                   overrides={"ecr": client})
-
-    monkeypatch.setattr(ops_clients, "for_profile", for_profile)
+    made = seed.route_clients(monkeypatch, client)
     return {"ecr": ecr, "client": client, "made": made, "old": {old_index, *old_children},
             "new": {new_index, *new_children}, "app1": app1, "app2": app2, "custom": custom}
 

@@ -11,8 +11,6 @@ from typing import Any
 
 import pytest
 
-from ecr.aws import clients as ops_clients
-from ecr.aws import sessions
 from ecr.cli import main
 from ecr.cli.commands import lifecycle
 from ecr.pruner import ecr_api, handler
@@ -34,14 +32,7 @@ def cache(aws_env: object, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     tool = seed.put_single(ecr, TOOL, "t", size=500, tag="1")
     client = ecr_api.client(REGION)
     log = seed.PullLog(client, OLD)
-    made: list[object] = []
-
-    def for_profile(profile: str | None, region: str | None) -> ops_clients.Clients:
-        made.append((profile, region))
-        return ops_clients.Clients(session=sessions.session(region=REGION),
-                                   overrides={"ecr": client})
-
-    monkeypatch.setattr(ops_clients, "for_profile", for_profile)
+    made = seed.route_clients(monkeypatch, client)
     return {"ecr": ecr, "client": client, "log": log, "apps": apps, "tool": tool, "made": made}
 
 

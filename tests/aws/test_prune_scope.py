@@ -14,8 +14,6 @@ from typing import Any
 
 import pytest
 
-from ecr.aws import clients as ops_clients
-from ecr.aws import sessions
 from ecr.cli import main
 from ecr.pruner import ecr_api
 from tests.aws import prune_seed as seed
@@ -38,14 +36,7 @@ def registry(aws_env: object, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]
         digests[name] = seed.put_single(ecr, name, name, tag="1.0")
     client = ecr_api.client(REGION)
     seed.record_times(client, NOW - timedelta(days=365), {})
-    made: list[object] = []
-
-    def for_profile(profile: str | None, region: str | None) -> ops_clients.Clients:
-        made.append((profile, region))
-        return ops_clients.Clients(session=sessions.session(region=REGION),
-                                   overrides={"ecr": client})
-
-    monkeypatch.setattr(ops_clients, "for_profile", for_profile)
+    made = seed.route_clients(monkeypatch, client)
     return {"ecr": ecr, "made": made, "digests": digests}
 
 
