@@ -122,3 +122,11 @@ def project_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     path = tmp_path_factory.mktemp("project")
     monkeypatch.setattr(stackfile, "PROJECT_DIR", path)
     return path
+
+
+def is_failed_listing(out: str | dict[str, Any], err: str) -> bool:
+    """``status -o json`` when the listing failed: a document with the error (the same
+    words as the one ``error:`` line on stderr) and no repositories, never nothing."""
+    document = json.loads(out) if isinstance(out, str) else out
+    return (document["repositories"] == [] and err.startswith("error: ")
+            and document["error"] in err and err.count("error:") == 1)

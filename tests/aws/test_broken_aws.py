@@ -27,6 +27,7 @@ from botocore.exceptions import (
 from ecr import aws
 from ecr.aws import sessions
 from ecr.cli import main
+from tests.aws.conftest import is_failed_listing
 from tests.netutil import free_port
 
 REGION = "af-south-1"
@@ -148,7 +149,7 @@ def test_status_invalid_endpoint_url(aws_home: Path, monkeypatch: pytest.MonkeyP
                                      capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://[bad")
     code, out, err = run_status(capsys)
-    assert code == 1 and out == ""
+    assert code == 1 and is_failed_listing(out, err)
     assert err.startswith("error: list ECR repositories: the AWS endpoint URL is not valid")
     assert "AWS_ENDPOINT_URL=http://[bad" in err and "fix or unset it" in err
 
@@ -196,7 +197,7 @@ def test_status_endpoint_answering_no_aws_response(
     with FakeEndpoint(body, content_type) as fake:
         monkeypatch.setenv("AWS_ENDPOINT_URL", fake.url)
         code, out, err = run_status(capsys)
-    assert code == 1 and out == ""
+    assert code == 1 and is_failed_listing(out, err)
     assert err.startswith(f"error: list ECR repositories: {fake.url} answered "
                           f"DescribeRepositories with HTTP 200 ({content_type}), not an AWS "
                           "response")

@@ -81,7 +81,9 @@ def test_a_listing_token_seen_before_is_an_error_naming_the_call(scripted, capsy
                        "DescribeImages": images_of([image()])})
     code, out, err = run_status(capsys)
     assert code == 1
-    assert out == ""  # no report of a listing that never ended
+    # no report of a listing that never ended: a document that says so
+    assert json.loads(out) == {"error": err.removeprefix("error: ").rstrip("\n"),
+                               "repositories": []}
     assert "DescribeRepositories answered a nextToken it had answered before" in err
     assert err.count("error:") == 1
     assert server.operations().count("DescribeRepositories") == len(answers) + 1
@@ -142,7 +144,8 @@ def test_a_listing_of_the_wrong_shape_is_an_error_not_an_empty_registry(
     scripted({"DescribeRepositories": _listing(answer)})
     code, out, err = run_status(capsys)
     assert code == 1
-    assert out == ""
+    assert json.loads(out) == {"error": err.removeprefix("error: ").rstrip("\n"),
+                               "repositories": []}
     assert said in err
     assert err.startswith("error: list ECR repositories: ")
     assert "Traceback" not in err

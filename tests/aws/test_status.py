@@ -18,7 +18,15 @@ from ecr.aws.clients import Clients
 from ecr.aws.inventory import BYTES_PER_GB, PrefixStats, RepoStats
 from ecr.cli import main
 from ecr.cli.commands import status as status_cmd
-from tests.aws.conftest import ACCOUNT, REGION, add_repo, error_response, inject, plain_ecr
+from tests.aws.conftest import (
+    ACCOUNT,
+    REGION,
+    add_repo,
+    error_response,
+    inject,
+    is_failed_listing,
+    plain_ecr,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -211,7 +219,7 @@ def test_access_denied_on_listing_gives_a_clear_message(clients, capsys):
     inject(clients.ecr, "DescribeRepositories",
            lambda b: error_response("AccessDeniedException", "User is not authorized"))
     code, out, err = run_status(clients, capsys)
-    assert code == 1 and out == ""
+    assert code == 1 and is_failed_listing(out, err)
     assert "list ECR repositories: access denied" in err
     assert "needs that permission" in err
 

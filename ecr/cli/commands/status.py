@@ -220,7 +220,7 @@ def status(
     try:  # making the client resolves the credentials: a broken profile fails here
         ecr = clients.ecr
     except aws.ERRORS as exc:
-        return listing_failed(exc)
+        return listing_failed(exc, output)
     next_prune = prune_report.NextPrunes(ecr, now, prune_days) if prune_days else None
     with PendingProgress("describing images") as progress:
         try:
@@ -230,7 +230,7 @@ def status(
                 cache_policy=cache_policy.document(), only=only, on_images=next_prune,
             )
         except aws.ERRORS as exc:
-            return listing_failed(exc)
+            return listing_failed(exc, output)
     groups = by_prefix(inventory.repositories, only or prefixes, expiring=True)
     registry = registry_host(clients, inventory, region)
     if isinstance(stack_links, Future):
@@ -249,9 +249,13 @@ def status(
     return 1 if inventory.errors or prune_errors else 0
 
 
-def listing_failed(exc: BaseException) -> int:
-    """Nothing can be reported without the listing: the one error line, exit 1."""
-    print(f"error: {aws.explain(exc, 'list ECR repositories')}", file=sys.stderr)
+def listing_failed(exc: BaseException, output: str) -> int:
+    """Nothing can be reported without the listing: the one error line, exit 1; with
+    ``-o json`` also a document saying so (a machine reading stdout gets JSON, not nothing)."""
+    message = aws.explain(exc, "list ECR repositories")
+    if output == "json":
+        print_json({"error": message, "repositories": []})
+    print(f"error: {message}", file=sys.stderr)
     return 1
 
 
