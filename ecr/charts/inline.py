@@ -99,7 +99,7 @@ def locate(release: Release) -> Inline:
         name = data.get("metadata", {}).get("name") if isinstance(data, Mapping) else None
         if name != release.label or not isinstance(data, Mapping):
             continue
-        for path, source in _sources(document.root):
+        for path, source in embedded.sources(child(document.root, "spec")):
             helm = child(source, "helm")
             obj = child(helm, "valuesObject")
             if wanted.data is not None and isinstance(obj, yaml.MappingNode) \
@@ -140,20 +140,6 @@ def _new_values_object(release: Release, manifest: Path, text: str) -> Inline:
     index = sum(1 for spec in release.values if spec.path is not None)
     return Inline(manifest, 0, ("spec", "source", "helm", "valuesObject"), index, -1, -1,
                   0, "")
-
-
-def _sources(root: yaml.Node | None) -> list[tuple[tuple[str | int, ...], yaml.Node]]:
-    """An Application's sources: ``spec.source``, or each of ``spec.sources``."""
-    spec = child(root, "spec")
-    found: list[tuple[tuple[str | int, ...], yaml.Node]] = []
-    single = child(spec, "source")
-    if isinstance(single, yaml.MappingNode):
-        found.append((("spec", "source"), single))
-    many = child(spec, "sources")
-    if isinstance(many, yaml.SequenceNode):
-        found += [(("spec", "sources", i), node) for i, node in enumerate(many.value)
-                  if isinstance(node, yaml.MappingNode)]
-    return found
 
 
 def _at(data: Any, path: Sequence[str | int]) -> Any:

@@ -51,21 +51,31 @@ def blocks(scanned: Scan) -> Iterator[Block]:
         if not isinstance(kind, yaml.ScalarNode) or kind.value not in _KINDS:
             continue
         spec = child(document.root, "spec")
-        base: list[str | int] = ["spec"]
+        base: tuple[str | int, ...] = ("spec",)
         template = child(child(spec, "template"), "spec")
         if kind.value == "ApplicationSet" and template is not None:
-            spec, base = template, ["spec", "template", "spec"]
-        sources: list[tuple[list[str | int], yaml.Node | None]] = [
-            ([*base, "source"], child(spec, "source"))]
-        many = child(spec, "sources")
-        if isinstance(many, yaml.SequenceNode):
-            sources += [([*base, "sources", i], n) for i, n in enumerate(many.value)]
-        for path, source in sources:
+            spec, base = template, ("spec", "template", "spec")
+        for path, source in sources(spec, base):
             node = child(child(source, "helm"), "values")
             if isinstance(node, yaml.ScalarNode) and node.style == "|":
                 block = _block(scanned, document.index, [*path, "helm", "values"], node)
                 if block is not None:
                     yield block
+
+
+def sources(spec: yaml.Node | None, base: tuple[str | int, ...] = ("spec",)
+            ) -> list[tuple[tuple[str | int, ...], yaml.MappingNode]]:
+    """An Application spec's sources as YAML nodes, each with its key path from the
+    document (``base``: the spec's own): ``source``, then each of ``sources``."""
+    found: list[tuple[tuple[str | int, ...], yaml.MappingNode]] = []
+    single = child(spec, "source")
+    if isinstance(single, yaml.MappingNode):
+        found.append(((*base, "source"), single))
+    many = child(spec, "sources")
+    if isinstance(many, yaml.SequenceNode):
+        found += [((*base, "sources", i), node) for i, node in enumerate(many.value)
+                  if isinstance(node, yaml.MappingNode)]
+    return found
 
 
 def _block(scanned: Scan, document: int, path: list[str | int],
