@@ -6,7 +6,8 @@ through, and a timestamp out of range or an item of the wrong type breaks its pa
 with ``ValueError`` or ``AttributeError``, a traceback.  And a paginated listing
 trusts the service's token: botocore's paginator stops a token repeated twice in a row,
 but one that alternates (``a``, ``b``, ``a``, ...) loops forever, as does a hand-written
-``nextToken`` loop.  Every read of ``ecr.aws`` goes through :func:`call` or
+``nextToken`` loop.  The token guard is the pruner's (``ecr.pruner.ecr_api.follow``), so
+every listing of ours stops the same way.  Every read of ``ecr.aws`` goes through :func:`call` or
 :func:`pages`, which raise :class:`BadAnswer` (one of :data:`ecr.aws.ERRORS`, so the
 commands report it like any failed call) naming the call and what was wrong.
 """
@@ -19,6 +20,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError
 
 from ecr.aws import PAGE_SIZE
+from ecr.pruner.ecr_api import follow
 
 # What botocore's response parser raises on an answer of the wrong shape or with a
 # timestamp out of range (its own errors are BotoCoreError, handled as failed calls).
@@ -93,17 +95,13 @@ def pages(method: Callable[..., Any], operation: str, key: str,
     """
     if size is not None:
         kwargs[size[0]] = size[1]
-    sent: set[str] = set()
-    while True:
-        answer = call(method, operation, **kwargs)
+
+    def bad_token(token: object, seen_before: bool) -> BadAnswer:
+        if seen_before:
+            return BadAnswer(operation, f"a {continuation} it had answered before: the "
+                             "listing would never end", "retry later; the service is misbehaving")
+        return BadAnswer(operation, f"a {continuation} that is a {type(token).__name__}")
+
+    for answer in follow(lambda args: call(method, operation, **args), kwargs, bad_token,
+                         continuation):
         yield items(answer, operation, key, required, kind)
-        following = answer.get(continuation)
-        if not following:
-            return
-        if not isinstance(following, str):
-            raise BadAnswer(operation, f"a {continuation} that is a {type(following).__name__}")
-        if following in sent:
-            raise BadAnswer(operation, f"a {continuation} it had answered before: the listing "
-                            "would never end", "retry later; the service is misbehaving")
-        sent.add(following)
-        kwargs[continuation] = following

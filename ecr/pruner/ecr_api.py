@@ -144,6 +144,28 @@ def _short(value: object) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def follow(read: Callable[[dict[str, Any]], dict[str, Any]], kwargs: dict[str, Any],
+           bad_token: Callable[[object, bool], Exception],
+           continuation: str = "nextToken") -> Iterator[dict[str, Any]]:
+    """Every answer of a paginated call: ``read(kwargs)`` makes one call, and each answer's
+    ``continuation`` token is sent with the next.  The one guard of every listing of ours
+    (``ecr.aws.pages`` too): a token that is not a string, or one seen before (repeating,
+    or alternating between pages: the listing would never end), raises
+    ``bad_token(token, seen_before)``.
+    """
+    seen: set[str] = set()
+    while True:
+        answer = read(kwargs)
+        yield answer
+        following = answer.get(continuation)
+        if following is None or following == "":
+            return
+        if not isinstance(following, str) or following in seen:
+            raise bad_token(following, isinstance(following, str))
+        seen.add(following)
+        kwargs = {**kwargs, continuation: following}
+
+
 def pages(call: str, method: Callable[..., Any], key: str, calls: Calls,
           **kwargs: Any) -> Iterator[list[Any]]:
     """The ``key`` list of every page of a paginated call (``maxResults`` PAGE_SIZE).
@@ -152,28 +174,21 @@ def pages(call: str, method: Callable[..., Any], key: str, calls: Calls,
     forever: it is a :class:`BadAnswer`, as is a page without its ``key`` list (an empty
     answer is not an empty list).
     """
-    seen: set[str] = set()
-    token: str | None = None
-    while True:
-        args = {**kwargs, "maxResults": PAGE_SIZE}
-        if token is not None:
-            args["nextToken"] = token
+    def read(args: dict[str, Any]) -> dict[str, Any]:
         calls.add(call.split()[0])  # counted by operation ("DescribeImages of x": DescribeImages)
-        page = _answer(call, method, **args)
+        return _answer(call, method, **args)
+
+    def bad_token(token: object, seen_before: bool) -> BadAnswer:
+        if seen_before:
+            return BadAnswer(f"{call}: the nextToken {_short(token)} came back a second "
+                             "time; the listing would never end")
+        return BadAnswer(f"{call}: nextToken is not a string: {_short(token)}")
+
+    for page in follow(read, {**kwargs, "maxResults": PAGE_SIZE}, bad_token):
         items = page.get(key)
         if not isinstance(items, list):
             raise BadAnswer(f"{call}: the answer has no {key} list (got {_short(items)})")
         yield items
-        following = page.get("nextToken")
-        if following is None or following == "":
-            return
-        if not isinstance(following, str):
-            raise BadAnswer(f"{call}: nextToken is not a string: {_short(following)}")
-        if following in seen:
-            raise BadAnswer(f"{call}: the nextToken {_short(following)} came back a second "
-                            "time; the listing would never end")
-        seen.add(following)
-        token = following
 
 
 def _text(call: str, entry: Mapping[str, Any], key: str, required: bool = True) -> str | None:
