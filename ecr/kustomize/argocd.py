@@ -31,7 +31,7 @@ from ecr.images.reference import InvalidReference
 from ecr.kustomize.convert import Copy, Target, expectations, prove
 from ecr.kustomize.render import RenderFailed, containers, render
 from ecr.kustomize.tree import kustomization_file, tree_of
-from ecr.values.insert import _span
+from ecr.values.insert import span_of
 from ecr.values.quoting import render_value
 from ecr.values.rewrite import Change, Rewrite, Skip
 from ecr.values.scan import LOADER, child
@@ -242,7 +242,7 @@ def _convert_source(manifest: Path, text: str, source: Source, target: Target,
         result.notes.append(f"{manifest}: Application {source.app} not written: {why}")
         return
     for change, node in planned:
-        start, end = _span(text, node)
+        start, end = span_of(text, node)
         edits[(start, end)] = render_value(change.after, node.style or None,
                                            bool(getattr(node, "flow", False)))
         result.changes.append(change)

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from ecr.values.insert import _end_of, _insert_flow, _span
+from ecr.values.insert import end_of, insert_at, insert_flow, span_of
 from ecr.values.quoting import render_key, render_value
 from ecr.values.scan import LOADER, child
 
@@ -112,7 +112,7 @@ def _set_new_name(text: str, index: int, value: str) -> str:
     if isinstance(current, yaml.ScalarNode):
         if current.style in ("|", ">"):
             raise EditError(f"images[{index}].newName is a block scalar; edit it by hand")
-        start, end = _span(text, current)
+        start, end = span_of(text, current)
         if start == end:  # "newName:" with nothing: the value needs its own space
             return text[:start] + " " + render_value(value) + text[end:]
         return (text[:start] + render_value(value, current.style or None,
@@ -120,8 +120,8 @@ def _set_new_name(text: str, index: int, value: str) -> str:
     if current is not None:
         raise EditError(f"images[{index}].newName is not a plain value")
     if item.flow_style:
-        return str(_insert_flow(text, item, ["newName"], value))
-    at = _end_of(text, item)
+        return str(insert_flow(text, item, ["newName"], value))
+    at = end_of(text, item)
     column = int(item.value[0][0].start_mark.column)
     line = " " * column + f"{render_key('newName')}: {render_value(value)}{_nl(text)}"
     if at == len(text) and text and not text.endswith(("\n", "\r")):
@@ -142,18 +142,18 @@ def _append(text: str, added: Sequence[tuple[str, str]]) -> str:
     if images is None:
         column = root.value[0][0].start_mark.column
         block = " " * column + "images:" + nl + _block_items(added, column, 2, nl)
-        return _insert_at(text, _end_of(text, root), block, nl)
+        return insert_at(text, end_of(text, root), block, nl)
     if not isinstance(images, yaml.SequenceNode):
         raise EditError("images: is not a list; edit it by hand")
     if images.flow_style:
-        start, end = _span(text, images)
+        start, end = span_of(text, images)
         if end <= start or text[end - 1] != "]":
             raise EditError("cannot find the end of the images: list; edit it by hand")
         items = ", ".join(
             "{" + f"name: {render_value(n, None, True)}, "
             f"newName: {render_value(v, None, True)}" + "}" for n, v in added)
         if images.value:
-            _, last_end = _span(text, images.value[-1])
+            _, last_end = span_of(text, images.value[-1])
             return text[:last_end] + ", " + items + text[last_end:]
         return text[: end - 1] + items + text[end - 1:]
     if not images.value:
@@ -167,12 +167,12 @@ def _append(text: str, added: Sequence[tuple[str, str]]) -> str:
     if not isinstance(last, yaml.MappingNode) or last.flow_style or not last.value:
         at = _line_after(text, last)
     else:
-        at = _end_of(text, last)
-    return _insert_at(text, at, _block_items(added, dash, step, nl), nl)
+        at = end_of(text, last)
+    return insert_at(text, at, _block_items(added, dash, step, nl), nl)
 
 
 def _line_after(text: str, node: yaml.Node) -> int:
-    _, end = _span(text, node)
+    _, end = span_of(text, node)
     newline = text.find("\n", end)
     return len(text) if newline < 0 else newline + 1
 
@@ -183,9 +183,3 @@ def _block_items(added: Sequence[tuple[str, str]], dash: int, step: int, nl: str
         f"{pad}-{' ' * (max(step, 2) - 1)}name: {render_value(name)}{nl}"
         f"{inner}newName: {render_value(value)}{nl}"
         for name, value in added)
-
-
-def _insert_at(text: str, at: int, block: str, nl: str) -> str:
-    if at == len(text) and text and not text.endswith(("\n", "\r")):
-        block = nl + block
-    return text[:at] + block + text[at:]

@@ -19,9 +19,9 @@ from ecr.values.files import (
     FileChanged,
     FileOutcome,
     NotRegularFile,
-    _write_refusal,
     atomic_write,
     read_regular,
+    write_refusal,
 )
 from ecr.values.rewrite import Rewrite
 from ecr.values.scan import gather
@@ -110,7 +110,7 @@ def _outcome(root: RootOutcome, write: bool, follow_symlinks: bool) -> FileOutco
 
 def _write(outcome: FileOutcome, text: str, original: str, within: str,
            follow_symlinks: bool) -> None:
-    refusal = _write_refusal(outcome.path, within, follow_symlinks)
+    refusal = write_refusal(outcome.path, within, follow_symlinks)
     if refusal:
         outcome.error = refusal
         return

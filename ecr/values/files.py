@@ -96,7 +96,7 @@ def convert_file(
         outcome.error = "too deeply nested or too large to convert; left untouched"
         return outcome
     if write and outcome.changed:
-        refusal = _write_refusal(path, root, follow_symlinks)
+        refusal = write_refusal(path, root, follow_symlinks)
         if refusal:
             outcome.error = refusal
             return outcome
@@ -160,7 +160,7 @@ def _kind(mode: int) -> str:
     return "not a file"
 
 
-def _write_refusal(path: Path, root: str | None, follow_symlinks: bool) -> str | None:
+def write_refusal(path: Path, root: str | None, follow_symlinks: bool) -> str | None:
     """Why writing ``path`` would do something the user did not ask for, or None."""
     real = os.path.realpath(path)
     if root is not None and not follow_symlinks:

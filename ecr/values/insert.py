@@ -96,14 +96,14 @@ def _set_one(text: str, path: Sequence[str], value: Scalar) -> str:
         where = ".".join(path[: depth + 1])
         if found is None:
             if node.flow_style:
-                return _insert_flow(text, node, path[depth:], value)
+                return insert_flow(text, node, path[depth:], value)
             column = node.value[0][0].start_mark.column
             block = _block(path[depth:], value, column, step, nl)
-            return _insert(text, _end_of(text, node), block, nl)
+            return insert_at(text, end_of(text, node), block, nl)
         if depth == len(path) - 1:
             if not isinstance(found, yaml.ScalarNode) or found.style in ("|", ">"):
                 raise InsertError(f"{where} is not a plain value; set it by hand")
-            start, end = _span(text, found)
+            start, end = span_of(text, found)
             flow = bool(node.flow_style)
             return text[:start] + render_value(value, found.style or None, flow) + text[end:]
         if isinstance(found, yaml.ScalarNode) and found.tag.endswith(":null"):
@@ -120,7 +120,7 @@ def _replace_empty_root(
     text: str, root: yaml.MappingNode, path: Sequence[str], value: Scalar, nl: str
 ) -> str | None:
     """A document that is only ``{}`` (at the start of its line): a block mapping instead."""
-    start, end = _span(text, root)
+    start, end = span_of(text, root)
     if text[start:end] != "{}" or root.start_mark.column != 0:
         return None
     block = _block(path, value, 0, 2, nl)
@@ -132,17 +132,17 @@ def _replace_empty_root(
     return text[:start] + block + rest
 
 
-def _insert_flow(text: str, node: yaml.MappingNode, path: Sequence[str], value: Scalar) -> str:
+def insert_flow(text: str, node: yaml.MappingNode, path: Sequence[str], value: Scalar) -> str:
     """``key: value`` (nested keys as flow mappings) as the last entry of a flow mapping."""
     entry = render_key(path[0], flow=True) + ": " + _flow_value(path[1:], value)
-    start, end = _span(text, node)
+    start, end = span_of(text, node)
     if end <= start or text[end - 1] != "}":
         raise InsertError("cannot find the end of a flow mapping; edit it by hand")
     if not node.value:
         return text[: end - 1] + entry + text[end - 1 :]
     key, last = node.value[-1]
-    key_start, _ = _span(text, key)
-    _, last_end = _span(text, last)
+    key_start, _ = span_of(text, key)
+    _, last_end = span_of(text, last)
     if not key_start < last_end < end:  # an alias: its marks are the anchor's
         raise InsertError("a flow mapping ends with an alias; edit it by hand")
     return text[:last_end] + ", " + entry + text[last_end:]
@@ -174,7 +174,7 @@ def _offset(text: str, line: int, column: int) -> int:
     return base + column + (1 if line == 0 and text.startswith("\ufeff") else 0)
 
 
-def _span(text: str, node: yaml.Node) -> tuple[int, int]:
+def span_of(text: str, node: yaml.Node) -> tuple[int, int]:
     start = _offset(text, node.start_mark.line, node.start_mark.column)
     end = _offset(text, node.end_mark.line, node.end_mark.column)
     # Skip node properties (&anchor, !tag) that libyaml includes in the start mark.
@@ -186,7 +186,7 @@ def _span(text: str, node: yaml.Node) -> tuple[int, int]:
     return start, end
 
 
-def _end_of(text: str, mapping: yaml.MappingNode) -> int:
+def end_of(text: str, mapping: yaml.MappingNode) -> int:
     """Offset of the line after a block mapping's last entry (nested blocks included)."""
     last: yaml.Node = mapping.value[-1][1]
     while True:
@@ -212,11 +212,11 @@ def _block(path: Sequence[str], value: Scalar, column: int, step: int, nl: str) 
     return nl.join(lines) + nl
 
 
-def _insert(text: str, at: int, block: str, nl: str) -> str:
+def insert_at(text: str, at: int, block: str, nl: str) -> str:
     if at == len(text) and text and not text.endswith(("\n", "\r")):
         block = nl + block
     return text[:at] + block + text[at:]
 
 
 def _append(text: str, block: str, nl: str) -> str:
-    return _insert(text, len(text), block, nl)
+    return insert_at(text, len(text), block, nl)
