@@ -64,6 +64,11 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
     echo "$want" >"$stamp"
 fi
 export PATH="$VENV/bin:$PATH"
+# The suite starts thousands of Python processes (the tools, Helm and Pulumi runners, nested
+# pytest runs).  A shell or image that sets PYTHONDONTWRITEBYTECODE makes each of them compile
+# every module of ours it imports, and each pytest worker rewrite every test module, again and
+# again: bytecode goes to __pycache__ (git ignores it), as in a default Python.
+unset PYTHONDONTWRITEBYTECODE
 
 log "ruff"
 ruff check .

@@ -31,6 +31,20 @@ def require_tool(name: str, how: str) -> str:
     pytest.skip(message)
 
 
+def copy_checkout(dest: Path) -> Path:
+    """The files a clone of this working tree would hold, uncommitted changes included."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, check=True, capture_output=True,
+    ).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name)
+    return dest
+
+
 # Session fixtures that must exist once per run, not once per xdist worker: their tests
 # share one worker (scripts/test.sh runs ``--dist loadgroup``).  The checkout's modes are
 # changed and put back by one process, never put back under another's running tests; the

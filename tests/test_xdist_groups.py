@@ -13,45 +13,59 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import ONE_WORKER_FIXTURES, ROOT
 
-SUITE = '''
-import pytest
-
+# One test function per once-per-run fixture, each using it in 8 tests, and 8 free tests.
+FIXTURE = """
 @pytest.fixture(scope="session")
 def {fixture}():
     return None
 
 @pytest.mark.parametrize("n", range(8))
-def test_grouped({fixture}, n):
+def test_grouped_{fixture}({fixture}, n):
     pass
-
+"""
+FREE = """
 @pytest.mark.parametrize("n", range(8))
 def test_free(n):
     pass
-'''
+"""
 
 
-@pytest.mark.parametrize("fixture", sorted(ONE_WORKER_FIXTURES))
-def test_tests_of_a_once_per_run_fixture_run_on_one_worker(fixture: str, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def placement(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tuple[str, str]]]:
+    """Each test function of the small suite: where its tests ran, and under which group
+    name.  One run for every fixture: a nested pytest with workers costs seconds."""
     pytest.importorskip("xdist")
-    (tmp_path / "conftest.py").write_text(
+    where = tmp_path_factory.mktemp("xdist-groups")
+    (where / "conftest.py").write_text(
         "from tests.conftest import pytest_collection_modifyitems  # noqa: F401\n")
-    (tmp_path / "test_suite.py").write_text(SUITE.format(fixture=fixture))
+    (where / "test_suite.py").write_text("import pytest\n" + "".join(
+        FIXTURE.format(fixture=fixture) for fixture in sorted(ONE_WORKER_FIXTURES)) + FREE)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-v",
-         "-p", "no:cacheprovider", "-p", "no:randomly", str(tmp_path)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
+         "-p", "no:cacheprovider", "-p", "no:randomly", str(where)],
+        cwd=where, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    ran = re.findall(r"\[(gw\d+)\] .*?(test_grouped\S*|test_free\S*)", done.stdout)
-    grouped = {worker for worker, test in ran if test.startswith("test_grouped")}
-    assert len([t for _, t in ran if t.startswith("test_grouped")]) == 8, done.stdout
+    ran: dict[str, list[tuple[str, str]]] = {}
+    for worker, function, node in re.findall(
+            r"\[(gw\d+)\] .*?::(test_\w+)(\S*)", done.stdout):
+        ran.setdefault(function, []).append((worker, node))
+    assert len(ran.get("test_free", [])) == 8, done.stdout
+    return ran
+
+
+@pytest.mark.parametrize("fixture", sorted(ONE_WORKER_FIXTURES))
+def test_tests_of_a_once_per_run_fixture_run_on_one_worker(
+    fixture: str, placement: dict[str, list[tuple[str, str]]]
+) -> None:
+    ran = placement.get(f"test_grouped_{fixture}", [])
+    assert len(ran) == 8, placement
     group = ONE_WORKER_FIXTURES[fixture]
-    assert all(t.endswith(f"@{group}") for _, t in ran if t.startswith("test_grouped")), \
-        done.stdout
-    assert len(grouped) == 1, f"{fixture}'s tests ran on {sorted(grouped)}:\n{done.stdout}"
+    assert all(node.endswith(f"@{group}") for _, node in ran), ran
+    workers = {worker for worker, _ in ran}
+    assert len(workers) == 1, f"{fixture}'s tests ran on {sorted(workers)}: {ran}"

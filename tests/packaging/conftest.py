@@ -9,7 +9,6 @@ build's ``*.egg-info`` never lands in the working tree.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,25 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import copy_checkout
 
 REG = "123456789012.dkr.ecr.af-south-1.amazonaws.com"
 # No pulumi CLI and no project venv: only the installed venv and the system's basics.
 SYSTEM_PATH = "/usr/bin:/bin"
-
-
-def copy_checkout(dest: Path) -> Path:
-    """The files a clone of this working tree would hold, uncommitted changes included."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, check=True, capture_output=True,
-    ).stdout.decode().split("\0")
-    for name in filter(None, listed):
-        source = ROOT / name
-        if source.is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, dest / name)
-    return dest
 
 
 @dataclass(frozen=True)

@@ -140,7 +140,7 @@ def test_the_stack_extra_names_pulumi(installed: Installed) -> None:
 
 
 def test_copy_checkout_leaves_ignored_files_out(tmp_path: Path) -> None:
-    from tests.packaging.conftest import copy_checkout
+    from tests.conftest import copy_checkout
 
     copied = copy_checkout(tmp_path / "c")
     assert (copied / "pyproject.toml").is_file() and (copied / "ecr" / "cli" / "main.py").is_file()

@@ -1,10 +1,12 @@
-"""The pre-commit hooks (``.pre-commit-hooks.yaml``) run for real with ``pre-commit try-repo``.
+"""The pre-commit hooks (``.pre-commit-hooks.yaml``) run for real with ``pre-commit run``.
 
 A throwaway git repository of values files and a Helm chart stands for an ArgoCD
-repository; pre-commit installs this project into its own environment (PyPI) from a
-committed copy of the checkout, once per session (its ``PRE_COMMIT_HOME`` is shared).
-The hooks see the staged files, as in ``git commit``; the registry is ``ECR_REGISTRY``.
-A ``pulumi`` on PATH records any call: the hooks must never ask a stack.
+repository whose ``.pre-commit-config.yaml`` names this project (a committed copy of the
+checkout) at a commit, as a user's would name its URL and a tag.  pre-commit clones it and
+installs it into its own environment (PyPI) once per session: its ``PRE_COMMIT_HOME`` is
+shared, as a developer's cache is.  (``pre-commit try-repo`` would install it again on every
+call.)  The hooks see the staged files, as in ``git commit``; the registry is
+``ECR_REGISTRY``.  A ``pulumi`` on PATH records any call: the hooks must never ask a stack.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI, ROOT
-from tests.packaging.conftest import REG, SYSTEM_PATH, copy_checkout
+from tests.conftest import IN_CI, ROOT, copy_checkout
+from tests.packaging.conftest import REG, SYSTEM_PATH
 
 pytestmark = pytest.mark.slow
 
@@ -55,17 +57,23 @@ PULUMI = '#!/bin/sh\necho "pulumi $*" >>"{log}"\nexit 1\n'
 @dataclass
 class Hooks:
     repo: Path  # this project, committed once
+    rev: str  # its commit, the config's ``rev``
     home: Path  # PRE_COMMIT_HOME, shared by the session
     bin: Path  # the recording pulumi
     pulumi_log: Path
 
-    def try_repo(self, work: Path, hook: str, **env: str) -> subprocess.CompletedProcess[str]:
+    def config(self) -> str:
+        """An ArgoCD repository's ``.pre-commit-config.yaml`` naming both hooks."""
+        return (f"repos:\n  - repo: {self.repo}\n    rev: {self.rev}\n    hooks:\n"
+                "      - id: ecr-convert\n      - id: ecr-convert-check\n")
+
+    def run(self, work: Path, hook: str, **env: str) -> subprocess.CompletedProcess[str]:
+        """``pre-commit run HOOK`` in ``work``, on its staged files, as ``git commit`` runs it."""
         base = {k: v for k, v in os.environ.items()
                 if k not in ("ECR_REGISTRY", "PYTHONPATH", "VIRTUAL_ENV")}
         base.update(PRE_COMMIT_HOME=str(self.home), PATH=f"{self.bin}:{SYSTEM_PATH}",
                     GIT_CONFIG_NOSYSTEM="1", HOME=str(self.home), **env)
-        argv = [sys.executable, "-m", "pre_commit", "try-repo", str(self.repo), hook,
-                "--color=never"]
+        argv = [sys.executable, "-m", "pre_commit", "run", hook, "--color=never"]
         return subprocess.run(argv, cwd=work, env=base, capture_output=True, text=True,
                               timeout=1200, check=False)
 
@@ -87,21 +95,25 @@ def hooks(tmp_path_factory: pytest.TempPathFactory) -> Hooks:
     git(repo, "init", "-q")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "checkout")
+    rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, check=True,
+                         capture_output=True, text=True).stdout.strip()
     tools = base / "bin"
     tools.mkdir()
     log = base / "pulumi.log"
     (tools / "pulumi").write_text(PULUMI.format(log=log))
     (tools / "pulumi").chmod(0o755)
-    return Hooks(repo, base / "home", tools, log)
+    return Hooks(repo, rev, base / "home", tools, log)
 
 
 @pytest.fixture
-def argocd(tmp_path: Path) -> Iterator[Path]:
-    """An ArgoCD repository whose commit adds a values file and a chart, all unconverted."""
+def argocd(hooks: Hooks, tmp_path: Path) -> Iterator[Path]:
+    """An ArgoCD repository using the hooks, whose commit adds a values file and a chart,
+    all unconverted."""
     work = tmp_path / "argocd"
     (work / "apps" / "cache").mkdir(parents=True)
     (work / "charts" / "web" / "templates").mkdir(parents=True)
     (work / "README.md").write_text("platform\n")
+    (work / ".pre-commit-config.yaml").write_text(hooks.config())
     git(work, "init", "-q")
     git(work, "add", "-A")
     git(work, "commit", "-q", "-m", "start")
@@ -132,7 +144,7 @@ def test_hooks_file_declares_both_hooks_without_a_stack() -> None:
 
 def test_check_fails_with_the_diff_and_changes_nothing(hooks: Hooks, argocd: Path) -> None:
     before = contents(argocd)
-    done = hooks.try_repo(argocd, "ecr-convert-check", ECR_REGISTRY=REG)
+    done = hooks.run(argocd, "ecr-convert-check", ECR_REGISTRY=REG)
     out = done.stdout + done.stderr
     assert done.returncode == 1, out
     assert "Failed" in out
@@ -146,7 +158,7 @@ def test_check_fails_with_the_diff_and_changes_nothing(hooks: Hooks, argocd: Pat
 def test_convert_rewrites_like_a_formatter_then_both_hooks_pass(
     hooks: Hooks, argocd: Path
 ) -> None:
-    done = hooks.try_repo(argocd, "ecr-convert", ECR_REGISTRY=REG)
+    done = hooks.run(argocd, "ecr-convert", ECR_REGISTRY=REG)
     out = done.stdout + done.stderr
     # a formatter's verdict: the hook changed files, so the commit stops for a look
     assert done.returncode == 1, out
@@ -159,7 +171,7 @@ def test_convert_rewrites_like_a_formatter_then_both_hooks_pass(
 
     git(argocd, "add", "-A")  # the user stages the rewrite: nothing is left to convert
     for hook in ("ecr-convert-check", "ecr-convert"):
-        again = hooks.try_repo(argocd, hook, ECR_REGISTRY=REG)
+        again = hooks.run(argocd, hook, ECR_REGISTRY=REG)
         assert again.returncode == 0, again.stdout + again.stderr
         assert "Passed" in again.stdout
     assert contents(argocd) == after
@@ -168,7 +180,7 @@ def test_convert_rewrites_like_a_formatter_then_both_hooks_pass(
 
 def test_without_a_registry_the_hook_says_where_to_give_it(hooks: Hooks, argocd: Path) -> None:
     before = contents(argocd)
-    done = hooks.try_repo(argocd, "ecr-convert")
+    done = hooks.run(argocd, "ecr-convert")
     out = done.stdout + done.stderr
     assert done.returncode != 0
     assert "args: [--registry, <account>.dkr.ecr.<region>.amazonaws.com]" in out

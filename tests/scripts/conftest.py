@@ -139,7 +139,8 @@ class Setup:
                 entry["config"][name] = {"value": str(value), "secret": False}
         path.write_text(json.dumps(state))
 
-    def run(self, *args: str, input: str | None = None, **env: str | None) -> Result:
+    def run(self, *args: str, input: str | None = None, script: Path | str = SCRIPT,
+            **env: str | None) -> Result:
         before = len(self.all_calls())
         run_env = dict(self.env)
         for key, value in env.items():
@@ -148,7 +149,7 @@ class Setup:
             else:
                 run_env[key] = value
         done = subprocess.run(
-            ["bash", str(SCRIPT), *args],
+            ["bash", str(script), *args],
             env=run_env,
             input=input if input is not None else "",
             capture_output=True,

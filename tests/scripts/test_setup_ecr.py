@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from ecr import catalogue
-from tests.conftest import ROOT, require_tool
+from tests.conftest import ROOT, copy_checkout, require_tool
 from tests.scripts.conftest import (
     DOCKERHUB_TOKEN,
     FAKE_PULUMI,
@@ -627,14 +627,16 @@ def test_installing_compiles_the_tools_bytecode(
     setup: Setup, tmp_path: Path, creds_env: dict[str, str]
 ) -> None:
     """With PYTHONDONTWRITEBYTECODE set (many Docker images set it) Python never caches
-    the tools' bytecode itself; the install step compiles it once, as scripts/ecr does."""
+    the tools' bytecode itself; the install step compiles it once, as scripts/ecr does.
+    The script runs from a copy of the checkout: no other test's process can have cached it."""
     import importlib.util
 
-    cached = Path(importlib.util.cache_from_source(str(ROOT / "ecr" / "errors.py")))
-    cached.unlink(missing_ok=True)
+    checkout = copy_checkout(tmp_path / "checkout")
+    cached = Path(importlib.util.cache_from_source(str(checkout / "ecr" / "errors.py")))
+    assert not cached.exists()
     venv = make_venv(tmp_path / "fresh-venv", installed=False)
-    done = setup.run("--preview", "--yes", VENV=str(venv), PYTHONDONTWRITEBYTECODE="1",
-                     **creds_env)
+    done = setup.run("--preview", "--yes", script=checkout / "scripts" / "setup-ecr.sh",
+                     VENV=str(venv), PYTHONDONTWRITEBYTECODE="1", **creds_env)
     assert done.returncode == 0, done.stderr
     assert "installing requirements.txt" in done.stderr
     assert cached.exists()

@@ -87,6 +87,7 @@ class ProgramRun:
     error: dict[str, str] | None
     logs: list[str]
     pid: int
+    late_imports: list[str]  # modules the run loaded itself (tests/stack/runner.py preloads)
 
     def of_type(self, type_: str) -> list[Resource]:
         return [r for r in self.resources if r.type == type_]
@@ -180,6 +181,7 @@ def run_program(scenario_: dict[str, Any]) -> ProgramRun:
             error=result["error"],
             logs=result["logs"],
             pid=result["pid"],
+            late_imports=result["late_imports"],
         )
     return _RUNS[key]
 

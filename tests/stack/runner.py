@@ -15,24 +15,20 @@ node groups there are.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
 import runpy
 import sys
 import traceback
+import warnings
 from pathlib import Path
 from typing import Any
 
 import grpc  # type: ignore[import-untyped]
 import pulumi
-import pulumi_aws.ecr
-import pulumi_aws.eks
-import pulumi_aws.iam
-import pulumi_aws.lambda_
-import pulumi_aws.scheduler
-import pulumi_aws.secretsmanager
-import pulumi_aws.sns  # noqa: F401 (imported once, in the fork server)
+import pulumi_aws
 from google.protobuf import json_format  # type: ignore[import-untyped]
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.settings import get_root_resource
@@ -43,6 +39,25 @@ from tests.stack import eks_answers
 
 ROOT = Path(__file__).resolve().parents[2]
 MARKER = "----- infra-ecr stack runner result -----"
+
+# Loaded here, once, in the fork server every run is forked from: the program's own modules and
+# the pulumi_aws packages it declares resources from.  pulumi_aws loads a package on its first
+# use, which would cost each run more than the run itself.  A run reports any module it still
+# had to load (``late_imports``), and tests/stack/test_program.py wants none.
+PROGRAM_MODULES = ("ecr.stack.cache_rules", "ecr.stack.config_source", "ecr.stack.cost",
+                   "ecr.stack.credentials", "ecr.stack.node_access", "ecr.stack.pruner",
+                   "ecr.stack.registry_policy", "ecr.stack.replication",
+                   "ecr.stack.repositories", "ecr.stack.scanning", "ecr.stack.templates",
+                   "ecr.policies.lifecycle")
+AWS_PACKAGES = ("budgets", "cloudwatch", "ecr", "eks", "iam", "lambda_", "scheduler",
+                "secretsmanager", "sns")
+with warnings.catch_warnings():  # pulumi_aws.lambda_ warns of resources the program never uses
+    warnings.simplefilter("ignore", DeprecationWarning)
+    for _module in PROGRAM_MODULES:
+        importlib.import_module(_module)
+    for _package in AWS_PACKAGES:
+        hasattr(getattr(pulumi_aws, _package), "__all__")  # reading an attribute loads it
+WATCHED = ("ecr", "pulumi", "pulumi_aws")  # late_imports: modules of these, loaded by a run
 
 
 class InvokeFailed(grpc.RpcError):  # type: ignore[misc]
@@ -170,6 +185,7 @@ def _plain(value: Any) -> Any:
 
 
 def run(scenario: dict[str, Any]) -> dict[str, Any]:
+    loaded_before = set(sys.modules)
     mocks = AwsMocks(scenario)
     monitor = RecordingMonitor(mocks)
     records: list[str] = []
@@ -229,9 +245,11 @@ def run(scenario: dict[str, Any]) -> dict[str, Any]:
     for reg in monitor.registrations:
         registered = by_urn.get(reg["urn"])
         resources.append({**reg, "state": _plain(registered.state) if registered else None})
+    late = sorted(name for name in set(sys.modules) - loaded_before
+                  if name.split(".")[0] in WATCHED)
     return {"pid": os.getpid(), "resources": resources, "invokes": mocks.invokes,
             "outputs": outputs, "secret_outputs": secret_outputs, "error": error,
-            "logs": records}
+            "logs": records, "late_imports": late}
 
 
 def run_json(scenario_json: str) -> str:

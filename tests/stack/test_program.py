@@ -536,3 +536,11 @@ def test_bad_aws_facts_fail_the_preview_before_any_resource(name: str) -> None:
 def test_every_run_had_a_process_of_its_own() -> None:
     runs = [run_program(sc) for sc in GOOD.values()]
     assert len({r.pid for r in runs}) == len(runs)
+
+
+def test_runs_find_the_program_loaded_in_the_fork_server() -> None:
+    """Each run is forked from a server that loaded the program's modules and its pulumi_aws
+    packages (tests/stack/runner.py): a package the program starts using belongs in
+    ``AWS_PACKAGES``, a module of ours in ``PROGRAM_MODULES``, or every run loads it again."""
+    runs = [run_program(sc) for sc in [*GOOD.values(), *(sc for sc, _, _ in BAD.values())]]
+    assert [r.late_imports for r in runs if r.late_imports] == []
