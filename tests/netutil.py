@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import socket
+import socketserver
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -17,6 +19,14 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def serving_thread(server: socketserver.BaseServer) -> threading.Thread:
+    """A daemon thread (not started) serving ``server`` until ``server.shutdown()``, which
+    waits for the loop's next poll: every 10 ms here, not socketserver's 0.5 s, which a test
+    that starts a server of its own would otherwise spend tearing it down."""
+    return threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
+                            daemon=True)
 
 
 def wait_for_http(url: str, timeout: float = 20.0) -> None:

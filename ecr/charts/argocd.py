@@ -28,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from ecr import yaml_loader
 from ecr.charts.source import ChartRefError, ChartSource, oci_ref
 
 API_GROUP = "argoproj.io/"
@@ -88,7 +89,7 @@ def load_applications(path: Path) -> list[Mapping[str, Any]]:
     """The ``Application`` and ``ApplicationSet`` documents in one file; non-YAML
     (templates) yields none."""
     try:
-        documents = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+        documents = yaml_loader.load_all(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError):
         return []
     return [

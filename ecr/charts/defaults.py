@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from ecr import yaml_loader
 from ecr.charts import helm
 from ecr.charts.helm import HelmFailure
 
@@ -48,7 +49,7 @@ def read_yaml(path: Path) -> Any:
     if not path.is_file():
         return None
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml_loader.load(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
         raise HelmFailure(f"{path}: not UTF-8 text (byte {exc.start})") from exc
     except yaml.YAMLError as exc:

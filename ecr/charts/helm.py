@@ -27,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from ecr import yaml_loader
 from ecr.charts.source import ChartSource
 
 Values = dict[str, Any]
@@ -123,7 +124,7 @@ def values_file(path: Path) -> ValuesLayer:
 
 def values_text(text: str, origin: str) -> ValuesLayer:
     try:
-        data = yaml.safe_load(text)
+        data = yaml_loader.load(text)
     except yaml.YAMLError as exc:
         raise HelmFailure(f"{origin}: not valid YAML: {yaml_problem(exc)}") from exc
     if data is None:

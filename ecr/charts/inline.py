@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from ecr import yaml_loader
 from ecr.charts import overrides
 from ecr.charts.argocd import ValuesSpec
 from ecr.charts.images import Release
@@ -66,8 +67,8 @@ class Inline:
     def reads_back(self, manifest_text: str, values_text: str) -> bool:
         """Whether the manifest's inline values are exactly ``values_text``'s values."""
         try:
-            documents = list(yaml.safe_load_all(manifest_text))
-            want = yaml.safe_load(values_text) or {}
+            documents = yaml_loader.load_all(manifest_text)
+            want = yaml_loader.load(values_text) or {}
         except yaml.YAMLError:
             return False
         if self.document >= len(documents):
@@ -75,7 +76,7 @@ class Inline:
         got = _at(documents[self.document], self.path)
         if self.key == "values":
             try:
-                got = yaml.safe_load(got) if isinstance(got, str) else None
+                got = yaml_loader.load(got) if isinstance(got, str) else None
             except yaml.YAMLError:
                 return False
         return bool(got == want)
@@ -93,7 +94,7 @@ def locate(release: Release) -> Inline:
         return _new_values_object(release, manifest, text)
     scanned = scan_yaml(text, str(manifest))
     wanted = release.values[index]
-    documents = list(yaml.safe_load_all(text))
+    documents = yaml_loader.load_all(text)
     for document in scanned.documents:
         data = documents[document.index] if document.index < len(documents) else None
         name = data.get("metadata", {}).get("name") if isinstance(data, Mapping) else None
@@ -129,7 +130,7 @@ def locate(release: Release) -> Inline:
 def _new_values_object(release: Release, manifest: Path, text: str) -> Inline:
     """An Application with no values of its own (the chart's defaults, ``parameters``
     perhaps): a ``valuesObject`` to create, before its parameters (ArgoCD's order)."""
-    documents = list(yaml.safe_load_all(text))
+    documents = yaml_loader.load_all(text)
     doc = documents[0] if len(documents) == 1 else None
     if not (isinstance(doc, Mapping) and doc.get("kind") == "Application"
             and (doc.get("metadata") or {}).get("name") == release.label
@@ -228,7 +229,7 @@ def plan(release: Release, chart: Path, work: Path, registry: str,
 def _created(manifest_text: str, path: Sequence[str | int], values_text: str) -> str:
     """``manifest_text`` with a new ``valuesObject`` holding ``values_text``'s values,
     key by key (:func:`ecr.values.insert.set_keys` reads each edit back)."""
-    values = yaml.safe_load(values_text) or {}
+    values = yaml_loader.load(values_text) or {}
     text = manifest_text
     for leaf, value in _leaves(values, ()):
         if any(isinstance(p, int) for p in leaf) or not isinstance(value, str | bool | int):

@@ -39,6 +39,7 @@ from typing import Any
 
 import yaml
 
+from ecr import yaml_loader
 from ecr.charts import helm, images, provenance, relocate, surface
 from ecr.charts.defaults import chart_defaults
 from ecr.charts.helm import HelmFailure
@@ -514,7 +515,7 @@ def _block_list(text: str, marker: str, items: list[Any]) -> str:
 
 def _node(text: str, path: ValuePath) -> yaml.Node | None:
     try:
-        node: yaml.Node | None = yaml.compose(text, Loader=scan.LOADER)
+        node: yaml.Node | None = yaml.compose(text, Loader=yaml_loader.LOADER)
     except yaml.YAMLError as exc:
         raise WriteError(f"not valid YAML: {helm.yaml_problem(exc)}") from exc
     for part in path:
@@ -535,7 +536,7 @@ def _replace(text: str, node: yaml.Node, value: str) -> str:
     starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
     start = starts[node.start_mark.line] + node.start_mark.column
     end = starts[node.end_mark.line] + node.end_mark.column
-    written = value if _PLAIN.fullmatch(value) and yaml.safe_load(value) == value \
+    written = value if _PLAIN.fullmatch(value) and yaml_loader.load(value) == value \
         else json.dumps(value)
     if node.style in ("'", '"'):
         written = json.dumps(value) if node.style == '"' else "'" + value.replace("'", "''") + "'"

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from ecr import yaml_loader
 from ecr.config import keys
 from ecr.config.problems import ConfigError
 from ecr.config.project import PROJECT_DIR
@@ -156,7 +157,7 @@ def load(path: str | Path) -> StackSettings:
             "Pulumi.<stack>.yaml, e.g. --stack-file Pulumi.prod.yaml"
         ) from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml_loader.load(text)
     except yaml.YAMLError as exc:
         raise StackFileError(f"{file}: not valid YAML: {exc}") from None
     return parse(data, file)

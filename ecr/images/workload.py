@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from ecr import yaml_loader
+
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 HOOK_ANNOTATION = "helm.sh/hook"
 # Words of a container's ``args`` and ``env`` values (``--flag=IMAGE``, ``3.9=IMAGE``),
@@ -95,7 +97,7 @@ def from_text(text: str, template: str = "-") -> list[WorkloadImage]:
 
 def _documents(text: str, template: str) -> list[Mapping[str, Any]]:
     try:
-        documents = list(yaml.safe_load_all(text))
+        documents = yaml_loader.load_all(text)
     except yaml.YAMLError as exc:
         raise ManifestError(f"{template}: rendered output is not valid YAML: {exc}") from exc
     return [doc for doc in documents if isinstance(doc, Mapping)]

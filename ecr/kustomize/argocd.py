@@ -34,7 +34,8 @@ from ecr.kustomize.tree import kustomization_file, tree_of
 from ecr.values.insert import span_of
 from ecr.values.quoting import render_value
 from ecr.values.rewrite import Change, Rewrite, Skip
-from ecr.values.scan import LOADER, child
+from ecr.values.scan import child
+from ecr.yaml_loader import LOADER
 
 __all__ = ["SetImage", "applications", "convert_application", "parse_set_image",
            "set_images"]

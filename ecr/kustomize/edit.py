@@ -19,7 +19,8 @@ import yaml
 
 from ecr.values.insert import end_of, insert_at, insert_flow, span_of
 from ecr.values.quoting import render_key, render_value
-from ecr.values.scan import LOADER, child
+from ecr.values.scan import child
+from ecr.yaml_loader import LOADER
 
 __all__ = ["EditError", "Entry", "apply", "entries"]
 

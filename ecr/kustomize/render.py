@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from ecr.images.workload import from_object
-from ecr.values.scan import LOADER
+from ecr.yaml_loader import LOADER
 
 __all__ = ["Container", "KubectlMissing", "RenderFailed", "containers", "find_kubectl",
            "render"]

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from ecr.values.scan import LOADER
+from ecr.yaml_loader import LOADER
 
 __all__ = ["KUSTOMIZATION_NAMES", "Kustomization", "Tree", "find_trees", "kustomization_file",
            "tree_of"]

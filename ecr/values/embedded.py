@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import yaml
 
-from ecr.values.scan import LOADER, Scan, child
+from ecr.values.scan import Scan, child
+from ecr.yaml_loader import LOADER
 
 __all__ = ["Block", "blocks", "reads_back", "reindent"]
 

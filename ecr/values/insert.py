@@ -24,7 +24,8 @@ from typing import Any
 import yaml
 
 from ecr.values.quoting import render_key, render_value
-from ecr.values.scan import LOADER, child, yaml_problem
+from ecr.values.scan import child, yaml_problem
+from ecr.yaml_loader import LOADER
 
 _BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 

@@ -41,6 +41,7 @@ from pathlib import Path
 import yaml
 
 from ecr.images.reference import InvalidReference, parse
+from ecr.yaml_loader import LOADER
 
 __all__ = [
     "AliasedImage",
@@ -60,8 +61,6 @@ __all__ = [
     "yaml_problem",
 ]
 
-# libyaml's loader where PyYAML has it (every YAML read of values and manifests uses it)
-LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STR_TAG = "tag:yaml.org,2002:str"
 _BOOL_TAG = "tag:yaml.org,2002:bool"
 # libyaml's line breaks (YAML 1.1): \r\n counts once, and NEL/LS/PS are breaks too.

@@ -11,11 +11,10 @@ from __future__ import annotations
 import http.server
 import itertools
 import json
-import threading
 from collections.abc import Callable
 from typing import Any
 
-from tests.netutil import free_port
+from tests.netutil import free_port, serving_thread
 
 Answer = tuple[int, bytes]  # HTTP status, body
 Script = Callable[[dict[str, Any]], Answer]
@@ -60,7 +59,7 @@ class ScriptedEcr:
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = serving_thread(self.server)
 
     def operations(self) -> list[str]:
         return [operation for operation, _ in self.calls]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import http.server
 import json
 import random
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,7 @@ from ecr import aws
 from ecr.aws import sessions
 from ecr.cli import main
 from tests.aws.conftest import is_failed_listing
-from tests.netutil import free_port
+from tests.netutil import free_port, serving_thread
 
 REGION = "af-south-1"
 HTML = b"<html><head><title>Sign in</title></head><body>Welcome</body></html>"
@@ -62,7 +61,7 @@ class FakeEndpoint:
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = serving_thread(self.server)
 
     def __enter__(self) -> FakeEndpoint:
         self.thread.start()

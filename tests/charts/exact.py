@@ -66,7 +66,7 @@ def embedded(chart: Path, values: Path | None = None) -> dict[tuple[str, ...], s
     layers = [helm.values_file(values)] if values is not None else []
     out: dict[tuple[str, ...], str] = {}
     for template, text in helm.render(chart, layers, release="r").items():
-        for doc in yaml.safe_load_all(text):
+        for doc in yaml.load_all(text, Loader=yaml.CSafeLoader):
             if not isinstance(doc, Mapping):
                 continue
             where = f"{template}:{doc.get('kind')}/{doc.get('metadata', {}).get('name')}"

@@ -200,7 +200,7 @@ def kustomize(directory: Path) -> str:
 def running(directory: Path) -> dict[tuple[str, ...], str]:
     """(kind, namespace, name, list, container) -> image, from a real render."""
     found: dict[tuple[str, ...], str] = {}
-    for doc in yaml.safe_load_all(kustomize(directory)):
+    for doc in yaml.load_all(kustomize(directory), Loader=yaml.CSafeLoader):
         if not isinstance(doc, dict):
             continue
         spec = doc.get("spec", {})

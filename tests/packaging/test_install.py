@@ -2,7 +2,8 @@
 
 The fast tests read the files: pyproject.toml takes its dependencies from the requirements
 files, each requirement is listed once, and requirements.txt is everything the stack needs.
-The slow ones install the checkout in a fresh venv (PyPI) and run the ``ecr`` command there.
+The slow ones run the ``ecr`` command where pip installed a clone of the checkout in a fresh
+venv (PyPI; pre-commit's environment for the hooks: tests/packaging/conftest.py).
 """
 
 from __future__ import annotations

@@ -11,19 +11,14 @@ call.)  The hooks see the staged files, as in ``git commit``; the registry is
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI, ROOT, copy_checkout
-from tests.packaging.conftest import REG, SYSTEM_PATH
+from tests.conftest import ROOT
+from tests.packaging.conftest import REG, Hooks, git
 
 pytestmark = pytest.mark.slow
 
@@ -51,58 +46,6 @@ spec:
           image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"
 {{- end }}
 """
-PULUMI = '#!/bin/sh\necho "pulumi $*" >>"{log}"\nexit 1\n'
-
-
-@dataclass
-class Hooks:
-    repo: Path  # this project, committed once
-    rev: str  # its commit, the config's ``rev``
-    home: Path  # PRE_COMMIT_HOME, shared by the session
-    bin: Path  # the recording pulumi
-    pulumi_log: Path
-
-    def config(self) -> str:
-        """An ArgoCD repository's ``.pre-commit-config.yaml`` naming both hooks."""
-        return (f"repos:\n  - repo: {self.repo}\n    rev: {self.rev}\n    hooks:\n"
-                "      - id: ecr-convert\n      - id: ecr-convert-check\n")
-
-    def run(self, work: Path, hook: str, **env: str) -> subprocess.CompletedProcess[str]:
-        """``pre-commit run HOOK`` in ``work``, on its staged files, as ``git commit`` runs it."""
-        base = {k: v for k, v in os.environ.items()
-                if k not in ("ECR_REGISTRY", "PYTHONPATH", "VIRTUAL_ENV")}
-        base.update(PRE_COMMIT_HOME=str(self.home), PATH=f"{self.bin}:{SYSTEM_PATH}",
-                    GIT_CONFIG_NOSYSTEM="1", HOME=str(self.home), **env)
-        argv = [sys.executable, "-m", "pre_commit", "run", hook, "--color=never"]
-        return subprocess.run(argv, cwd=work, env=base, capture_output=True, text=True,
-                              timeout=1200, check=False)
-
-
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-                   cwd=cwd, check=True, capture_output=True)
-
-
-@pytest.fixture(scope="session")
-def hooks(tmp_path_factory: pytest.TempPathFactory) -> Hooks:
-    if importlib.util.find_spec("pre_commit") is None:  # run as python -m pre_commit
-        message = "pre-commit is not installed: pip install -r requirements-dev.txt"
-        if IN_CI:
-            pytest.fail(message + " (CI=true: missing test dependencies are failures)")
-        pytest.skip(message)
-    base = tmp_path_factory.mktemp("hooks")
-    repo = copy_checkout(base / "infra-ecr")
-    git(repo, "init", "-q")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "checkout")
-    rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, check=True,
-                         capture_output=True, text=True).stdout.strip()
-    tools = base / "bin"
-    tools.mkdir()
-    log = base / "pulumi.log"
-    (tools / "pulumi").write_text(PULUMI.format(log=log))
-    (tools / "pulumi").chmod(0o755)
-    return Hooks(repo, rev, base / "home", tools, log)
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from tests.netutil import free_port
+from tests.netutil import free_port, serving_thread
 
 # ECR's own bodies, as users quote them (sources beside each):
 # 403 DENIED when the cache cannot log in upstream, or library/ is missing for Docker
@@ -407,7 +407,7 @@ class Gate:
         self.server = _Server(
             ("127.0.0.1", self.port), _handler(self.state, lambda: self.port)
         )
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = serving_thread(self.server)
 
     @property
     def host(self) -> str:

@@ -21,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from tests.netutil import serving_thread
 from tests.tls import self_signed
 
 Reply = tuple[int, dict[str, str], bytes]
@@ -117,7 +118,7 @@ def scripted_registry(
     context.load_cert_chain(cert, key)
     script = Script(route)
     server = _DualServer(context, _handler(script))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = serving_thread(server)
     thread.start()
     try:
         yield Scripted(server.server_address[1], script, cert)

@@ -179,6 +179,7 @@ def base_env(tmp: Path, bin_dir: Path, state: Path, venv: Path) -> dict[str, str
         "VENV": str(venv),
         "FAKE_PULUMI_STATE": str(state),
         "FAKE_PULUMI_PYTHON": sys.executable,
+        "FAKE_PULUMI_MAIN": str(ROOT / "tests" / "scripts" / "fake_pulumi.py"),
         # AWS: boto3 / the aws CLI talk to moto (set by the aws_env fixture, copied below).
         "AWS_EC2_METADATA_DISABLED": "true",
         "AWS_CONFIG_FILE": "/dev/null",

@@ -155,7 +155,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
         return {}
     import yaml  # the fake runs on the project venv's python (FAKE_PULUMI_PYTHON)
 
-    data = yaml.safe_load(path.read_text()) or {}
+    data = yaml.load(path.read_text(), Loader=yaml.CSafeLoader) or {}
     return data if isinstance(data, dict) else {}
 
 
