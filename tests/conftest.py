@@ -16,6 +16,9 @@ from botocore.retries.standard import ExponentialBackoff
 
 from tests.netutil import free_port, wait_for_http
 
+# the loadgroup hook, and which fixtures' tests share a worker
+from tests.xdist_groups import ONE_WORKER_FIXTURES, pytest_collection_modifyitems  # noqa: F401
+
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI") == "true"
 
@@ -43,27 +46,6 @@ def copy_checkout(dest: Path) -> Path:
             (dest / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, dest / name)
     return dest
-
-
-# Session fixtures that must exist once per run, not once per xdist worker: their tests
-# share one worker (scripts/test.sh runs ``--dist loadgroup``).  The checkout's modes are
-# changed and put back by one process, never put back under another's running tests; the
-# registries are built (skopeo pushes) once; the pip-installed venv and the pre-commit hooks'
-# environment (tests/packaging: installs from PyPI) are built once, on one worker, while the
-# other workers run the rest.
-ONE_WORKER_FIXTURES = {"checkout_reachable_by_others": "checkout-modes", "world": "registries",
-                       "installed": "packaging", "hooks": "packaging"}
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups off the items
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
-    for item in items:
-        for fixture, group in ONE_WORKER_FIXTURES.items():
-            if fixture in getattr(item, "fixturenames", ()):
-                item.add_marker(pytest.mark.xdist_group(group))
-                break
 
 
 @pytest.fixture(autouse=True, scope="session")

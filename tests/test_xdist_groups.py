@@ -1,4 +1,4 @@
-"""The once-per-run fixtures (``tests/conftest.py`` ``ONE_WORKER_FIXTURES``) really share one
+"""The once-per-run fixtures (``tests/xdist_groups.py`` ``ONE_WORKER_FIXTURES``) really share one
 worker under ``scripts/test.sh``'s ``-n auto --dist loadgroup``.
 
 pytest 9.2 silently stopped pytest-xdist from grouping (pytest-xdist#1386): the registries
@@ -16,7 +16,8 @@ import sys
 
 import pytest
 
-from tests.conftest import ONE_WORKER_FIXTURES, ROOT
+from tests.conftest import ROOT
+from tests.xdist_groups import ONE_WORKER_FIXTURES
 
 # One test function per once-per-run fixture, each using it in 8 tests, and 8 free tests.
 FIXTURE = """
@@ -42,7 +43,7 @@ def placement(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tuple[
     pytest.importorskip("xdist")
     where = tmp_path_factory.mktemp("xdist-groups")
     (where / "conftest.py").write_text(
-        "from tests.conftest import pytest_collection_modifyitems  # noqa: F401\n")
+        "from tests.xdist_groups import pytest_collection_modifyitems  # noqa: F401\n")
     (where / "test_suite.py").write_text("import pytest\n" + "".join(
         FIXTURE.format(fixture=fixture) for fixture in sorted(ONE_WORKER_FIXTURES)) + FREE)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
