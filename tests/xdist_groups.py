@@ -13,9 +13,11 @@ import pytest
 # changed and put back by one process, never put back under another's running tests; the
 # registries are built (skopeo pushes) once; the pre-commit hooks' environment, which is also
 # the installed tool's (tests/packaging: installs from PyPI), is built once, on one worker,
-# while the other workers run the rest.
+# while the other workers run the rest.  The Pulumi program's runs under mocks are cached
+# per process (tests/stack/harness.py): the stack tests share one worker, which runs each
+# scenario once.
 ONE_WORKER_FIXTURES = {"checkout_reachable_by_others": "checkout-modes", "world": "registries",
-                       "installed": "packaging", "hooks": "packaging"}
+                       "installed": "packaging", "hooks": "packaging", "program_runs": "stack"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups off the items
