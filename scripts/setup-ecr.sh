@@ -123,8 +123,9 @@ run_pulumi() {
 log "checking prerequisites"
 problems=()
 
-python_ok() { # python_ok INTERPRETER: >= MIN_PYTHON with the venv module (Debian: python3-venv)
-    "$1" -c "import sys, venv, ensurepip; sys.exit(sys.version_info[:2] < (${MIN_PYTHON[0]}, ${MIN_PYTHON[1]}))" \
+python_ok() { # python_ok INTERPRETER: >= MIN_PYTHON with venv and ensurepip (Debian: python3-venv)
+    # found, not imported: importing them costs more than the rest of the check
+    "$1" -c "import sys, importlib.util as u; sys.exit(sys.version_info[:2] < (${MIN_PYTHON[0]}, ${MIN_PYTHON[1]}) or not (u.find_spec('venv') and u.find_spec('ensurepip')))" \
         >/dev/null 2>&1
 }
 if ! command -v "$PYTHON" >/dev/null 2>&1; then

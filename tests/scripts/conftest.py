@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import venv
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,7 +56,7 @@ def stamp_text(venv: Path) -> str:
 
 def make_venv(path: Path, *, installed: bool) -> Path:
     """A venv seeing the project's packages; ``installed`` writes the script's up-to-date stamp."""
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True)
+    venv.EnvBuilder(with_pip=False, symlinks=True).create(path)  # python -m venv --without-pip
     site = venv_site_packages(path)
     (site / "_project_venv.pth").write_text(str(venv_site_packages(Path(sys.prefix))) + "\n")
     if installed:

@@ -350,6 +350,24 @@ def test_python_older_than_the_code_needs_is_refused(setup: Setup, tmp_path: Pat
     assert f"{py310} is 3.10" in result.stderr and "need >= 3.11 with venv" in result.stderr
 
 
+def test_python_without_ensurepip_is_refused_naming_python3_venv(
+    setup: Setup, tmp_path: Path
+) -> None:
+    # Debian's python3 without python3-venv: `python3 -m venv` would fail half-way.  This
+    # interpreter cannot find ensurepip (its sitecustomize hides the module).
+    hidden = tmp_path / "no-ensurepip"
+    hidden.mkdir()
+    (hidden / "sitecustomize.py").write_text("import sys\nsys.modules['ensurepip'] = None\n")
+    python = tmp_path / "python3"
+    python.write_text(f'#!/bin/sh\nPYTHONPATH={hidden} exec {sys.executable} "$@"\n')
+    python.chmod(0o755)
+    result = setup.run("--yes", PYTHON=str(python))
+    assert result.returncode == 1
+    assert f"{python} is 3." in result.stderr and "without a usable venv module" in result.stderr
+    assert "sudo apt-get install python3-venv" in result.stderr
+    assert {call["argv"][0] for call in result.calls} <= {"whoami", "version"}  # no stack
+
+
 def test_not_logged_in_says_how_and_does_not_log_in(setup: Setup) -> None:
     result = setup.run("--yes", FAKE_PULUMI_LOGGED_OUT="1")
     assert result.returncode == 1
