@@ -49,8 +49,10 @@ class Hooks:
     def pre_commit(self, work: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
         base = {k: v for k, v in os.environ.items()
                 if k not in ("ECR_REGISTRY", "PYTHONPATH", "VIRTUAL_ENV")}
+        # PIP_NO_COMPILE: pip leaves the environment's packages to be compiled when imported
+        # (a few modules), not all of them at install time (seconds of CPU)
         base.update(PRE_COMMIT_HOME=str(self.home), PATH=f"{self.bin}:{SYSTEM_PATH}",
-                    GIT_CONFIG_NOSYSTEM="1", HOME=str(self.home), **env)
+                    GIT_CONFIG_NOSYSTEM="1", HOME=str(self.home), PIP_NO_COMPILE="1", **env)
         return subprocess.run([sys.executable, "-m", "pre_commit", *args], cwd=work, env=base,
                               capture_output=True, text=True, timeout=1200, check=False)
 
