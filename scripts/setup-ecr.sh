@@ -287,7 +287,7 @@ else
     run_pulumi config set aws:region "$REGION_SET" --stack "$STACK" >&2 ||
         die "could not set aws:region (pulumi's message is above)"
 fi
-note "caches: ${CACHES//,/, }"
+note "caches: ${CACHES:+${CACHES//,/, }}${CACHES:-none (infra-ecr:caches is []: no pull-through cache rules)}"
 
 # ---------------------------------------------------------------------------------------------
 # 5. Upstream credentials for the caches that need them and do not have them yet.

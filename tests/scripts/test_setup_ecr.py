@@ -243,6 +243,14 @@ def test_caches_without_credentials_need_none(setup: Setup) -> None:
     assert "docker-hub/library" not in result.stdout  # no Docker Hub example without that cache
 
 
+def test_no_caches_is_said_in_words(setup: Setup) -> None:
+    setup.preset(caches=[])
+    result = setup.run("--yes")
+    assert result.returncode == 0, result.stderr
+    assert result.set_keys() == []  # no cache, no credentials
+    assert "caches: none (infra-ecr:caches is []: no pull-through cache rules)" in result.stderr
+
+
 def test_only_the_configured_caches_credentials_are_required(setup: Setup) -> None:
     setup.preset(caches=["docker-hub", "quay"])
     result = setup.run("--yes", DOCKERHUB_USERNAME="hubuser", DOCKERHUB_TOKEN=DOCKERHUB_TOKEN)
