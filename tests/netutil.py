@@ -10,8 +10,9 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Self
 
 
 def free_port() -> int:
@@ -21,12 +22,35 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def serving_thread(server: socketserver.BaseServer) -> threading.Thread:
-    """A daemon thread (not started) serving ``server`` until ``server.shutdown()``, which
-    waits for the loop's next poll: every 10 ms here, not socketserver's 0.5 s, which a test
-    that starts a server of its own would otherwise spend tearing it down."""
-    return threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
-                            daemon=True)
+@contextmanager
+def serving(server: socketserver.BaseServer) -> Iterator[None]:
+    """``server`` answers on a daemon thread for the ``with`` block, then is shut down and its
+    socket closed.  The loop polls for the shutdown every 10 ms, not socketserver's 0.5 s,
+    which every test that starts a server of its own would otherwise spend tearing it down."""
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
+                              daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class Served:
+    """A test server as a context manager: ``with`` serves ``self.server`` (made in
+    ``__init__``) with :func:`serving`."""
+
+    server: socketserver.TCPServer
+    _stack: ExitStack
+
+    def __enter__(self) -> Self:
+        self._stack = ExitStack()
+        self._stack.enter_context(serving(self.server))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
 
 
 def wait_for_http(url: str, timeout: float = 20.0) -> None:

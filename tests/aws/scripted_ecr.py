@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from tests.netutil import free_port, serving_thread
+from tests.netutil import Served, free_port
 
 Answer = tuple[int, bytes]  # HTTP status, body
 Script = Callable[[dict[str, Any]], Answer]
@@ -24,7 +24,7 @@ def ok(data: Any) -> Answer:
     return 200, json.dumps(data).encode()
 
 
-class ScriptedEcr:
+class ScriptedEcr(Served):
     """``ScriptedEcr({"DescribeRepositories": script, ...})``; ``calls`` lists
     (operation, request body) in order."""
 
@@ -59,18 +59,9 @@ class ScriptedEcr:
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = serving_thread(self.server)
 
     def operations(self) -> list[str]:
         return [operation for operation, _ in self.calls]
-
-    def __enter__(self) -> ScriptedEcr:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def cycling(pages: list[tuple[list[Any], str | None]], key: str, most: int = 50) -> Script:

@@ -27,7 +27,7 @@ from ecr import aws
 from ecr.aws import sessions
 from ecr.cli import main
 from tests.aws.conftest import is_failed_listing
-from tests.netutil import free_port, serving_thread
+from tests.netutil import Served, free_port
 
 REGION = "af-south-1"
 HTML = b"<html><head><title>Sign in</title></head><body>Welcome</body></html>"
@@ -36,7 +36,7 @@ DOCTYPE_HTML = b"<!doctype html><html><body>proxy error</body></html>"
 RANDOM_BYTES = b"\xff\xfe" + random.Random(14).randbytes(510)
 
 
-class FakeEndpoint:
+class FakeEndpoint(Served):
     """An HTTP server on 127.0.0.1 answering every request with ``status`` and ``body``."""
 
     def __init__(self, body: bytes, content_type: str, status: int = 200) -> None:
@@ -61,15 +61,6 @@ class FakeEndpoint:
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = serving_thread(self.server)
-
-    def __enter__(self) -> FakeEndpoint:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

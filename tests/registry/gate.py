@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from tests.netutil import free_port, serving_thread
+from tests.netutil import Served, free_port
 
 # ECR's own bodies, as users quote them (sources beside each):
 # 403 DENIED when the cache cannot log in upstream, or library/ is missing for Docker
@@ -398,7 +398,7 @@ class _Server(ThreadingHTTPServer):
         pass  # clients that hang up (the registry proxy does) are not test failures
 
 
-class Gate:
+class Gate(Served):
     """``with Gate(target) as gate:`` ... ``gate.host`` is what clients talk to."""
 
     def __init__(self, target: str, bearer_users: dict[str, str] | None = None) -> None:
@@ -407,7 +407,6 @@ class Gate:
         self.server = _Server(
             ("127.0.0.1", self.port), _handler(self.state, lambda: self.port)
         )
-        self.thread = serving_thread(self.server)
 
     @property
     def host(self) -> str:
@@ -435,10 +434,3 @@ class Gate:
             self.state.token_action = ""
             self.state.sent.clear()
 
-    def __enter__(self) -> Gate:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()

@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from tests.netutil import serving_thread
+from tests.netutil import serving
 from tests.tls import self_signed
 
 Reply = tuple[int, dict[str, str], bytes]
@@ -118,10 +118,5 @@ def scripted_registry(
     context.load_cert_chain(cert, key)
     script = Script(route)
     server = _DualServer(context, _handler(script))
-    thread = serving_thread(server)
-    thread.start()
-    try:
+    with serving(server):
         yield Scripted(server.server_address[1], script, cert)
-    finally:
-        server.shutdown()
-        server.server_close()
