@@ -28,6 +28,16 @@ SYSTEM_PATH = "/usr/bin:/bin"
 PULUMI = '#!/bin/sh\necho "pulumi $*" >>"{log}"\nexit 1\n'
 
 
+def outside_env(bin_dir: Path, **extra: str) -> dict[str, str]:
+    """This environment as a user's shell outside the project has it: no project venv, no
+    PYTHONPATH into the checkout, no registry, ``bin_dir`` and the system's basics on PATH."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("ECR_REGISTRY", "PYTHONPATH", "VIRTUAL_ENV")}
+    env["PATH"] = f"{bin_dir}:{SYSTEM_PATH}"
+    env.update(extra)
+    return env
+
+
 def git(cwd: Path, *args: str) -> None:
     subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
                    cwd=cwd, check=True, capture_output=True)
@@ -47,12 +57,10 @@ class Hooks:
                 "      - id: ecr-convert\n      - id: ecr-convert-check\n")
 
     def pre_commit(self, work: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-        base = {k: v for k, v in os.environ.items()
-                if k not in ("ECR_REGISTRY", "PYTHONPATH", "VIRTUAL_ENV")}
         # PIP_NO_COMPILE: pip leaves the environment's packages to be compiled when imported
         # (a few modules), not all of them at install time (seconds of CPU)
-        base.update(PRE_COMMIT_HOME=str(self.home), PATH=f"{self.bin}:{SYSTEM_PATH}",
-                    GIT_CONFIG_NOSYSTEM="1", HOME=str(self.home), PIP_NO_COMPILE="1", **env)
+        base = outside_env(self.bin, PRE_COMMIT_HOME=str(self.home), GIT_CONFIG_NOSYSTEM="1",
+                           HOME=str(self.home), PIP_NO_COMPILE="1", **env)
         return subprocess.run([sys.executable, "-m", "pre_commit", *args], cwd=work, env=base,
                               capture_output=True, text=True, timeout=1200, check=False)
 
@@ -88,11 +96,7 @@ class Installed:
     venv: Path
 
     def env(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("PYTHONPATH", "ECR_REGISTRY", "VIRTUAL_ENV")}
-        env["PATH"] = f"{self.venv / 'bin'}:{SYSTEM_PATH}"
-        env.update(extra)
-        return env
+        return outside_env(self.venv / "bin", **extra)
 
     def run(self, *argv: str, cwd: Path, **extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(list(argv), cwd=cwd, env=self.env(**extra), capture_output=True,
