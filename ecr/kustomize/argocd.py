@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from ecr import yaml_loader
 from ecr.charts.argocd import load_applications, repo_root_of
 from ecr.images.mapping import UnsupportedRegistry
 from ecr.images.reference import InvalidReference
@@ -134,7 +135,7 @@ def applications(manifest: Path, text: str, top: Path) -> Iterator[Source | str]
     if not load_applications(manifest):
         return
     root = repo_root_of(manifest) or top
-    for index, doc in enumerate(yaml.load_all(text, Loader=LOADER)):
+    for index, doc in enumerate(yaml_loader.load_all(text)):
         if not isinstance(doc, dict) or doc.get("kind") not in ("Application",
                                                                 "ApplicationSet"):
             continue
@@ -202,8 +203,8 @@ def _reads_back(result: Rewrite, sources: Sequence[Source]) -> bool:
     """Each edited ``images`` list holds exactly the converted strings, nothing else
     changed."""
     try:
-        old = list(yaml.load_all(result.original, Loader=LOADER))
-        new = list(yaml.load_all(result.text, Loader=LOADER))
+        old = yaml_loader.load_all(result.original)
+        new = yaml_loader.load_all(result.text)
     except yaml.YAMLError:
         return False
     after = {c.before: c.after for c in result.changes}
@@ -320,7 +321,7 @@ def _prove(source: Source, new_args: list[str], target: Target, kubectl: str,
 def _edited(text: str, args: Sequence[str]) -> str:
     """The kustomization after ``kustomize edit set image ARGS`` (as data: ArgoCD's
     kustomize rewrites the whole file)."""
-    data = yaml.load(text, Loader=LOADER) or {}  # noqa: S506
+    data = yaml_loader.load(text) or {}
     if not isinstance(data, dict):
         raise ValueError("the kustomization is not a mapping")
     data = copying.deepcopy(data)

@@ -13,10 +13,10 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import yaml
 
+from ecr import yaml_loader
 from ecr.values.insert import end_of, insert_at, insert_flow, span_of
 from ecr.values.quoting import render_key, render_value
 from ecr.values.scan import child
@@ -44,10 +44,6 @@ class Entry:
     def output(self) -> str:
         """The image name this entry gives what it matches."""
         return self.new_name or self.name
-
-
-def _load(text: str) -> Any:
-    return yaml.load(text, Loader=LOADER)  # noqa: S506 -- LOADER is the (C) SafeLoader
 
 
 def _images(root: yaml.Node | None) -> yaml.Node | None:
@@ -82,7 +78,7 @@ def apply(text: str, new_names: dict[int, str], added: Sequence[tuple[str, str]]
         out = _set_new_name(out, index, new_names[index])
     if added:
         out = _append(out, added)
-    expected = copy.deepcopy(_load(text)) or {}
+    expected = copy.deepcopy(yaml_loader.load(text)) or {}
     images = expected.setdefault("images", []) if isinstance(expected, dict) else None
     if not isinstance(images, list):
         raise EditError("images: is not a list; edit it by hand")
@@ -90,7 +86,7 @@ def apply(text: str, new_names: dict[int, str], added: Sequence[tuple[str, str]]
         images[index]["newName"] = value
     images.extend({"name": name, "newName": value} for name, value in added)
     try:
-        after = _load(out)
+        after = yaml_loader.load(out)
     except yaml.YAMLError as exc:
         raise EditError(f"the edit does not read back ({exc})") from None
     if after != expected:

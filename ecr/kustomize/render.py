@@ -16,10 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from ecr import yaml_loader
 from ecr.images.workload import from_object
-from ecr.yaml_loader import LOADER
 
 __all__ = ["Container", "KubectlMissing", "RenderFailed", "containers", "find_kubectl",
            "render"]
@@ -77,7 +75,7 @@ class Container:
 
 
 def documents(text: str) -> list[Any]:
-    return [doc for doc in yaml.load_all(text, Loader=LOADER) if doc is not None]
+    return [doc for doc in yaml_loader.load_all(text) if doc is not None]
 
 
 def containers(text: str) -> list[Container]:

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from ecr.yaml_loader import LOADER
+from ecr import yaml_loader
 
 __all__ = ["KUSTOMIZATION_NAMES", "Kustomization", "Tree", "find_trees", "kustomization_file",
            "tree_of"]
@@ -190,7 +190,7 @@ def _search(top: Path) -> Iterator[Path]:
 def _read(directory: Path, file: Path) -> Kustomization:
     result = Kustomization(directory, file)
     try:
-        data = yaml.load(file.read_text(encoding="utf-8"), Loader=LOADER)  # noqa: S506
+        data = yaml_loader.load(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError) as exc:
         result.problems.append(f"{file}: cannot be read as YAML ({exc})")
         return result

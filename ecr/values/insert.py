@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from ecr import yaml_loader
 from ecr.values.quoting import render_key, render_value
 from ecr.values.scan import child, yaml_problem
 from ecr.yaml_loader import LOADER
@@ -47,8 +48,8 @@ def _checked(text: str, path: Sequence[str], value: Scalar) -> str:
     """One key set, and proven: the new text loads to the old data plus that value."""
     out = _set_one(text, path, value)
     try:
-        before = _load(text) if text.strip() else None
-        after = _load(out)
+        before = yaml_loader.load(text) if text.strip() else None
+        after = yaml_loader.load(out)
     except yaml.YAMLError as exc:
         raise InsertError(f"{'.'.join(path)}: the edit does not read back "
                           f"({yaml_problem(exc)})") from None
@@ -59,10 +60,6 @@ def _checked(text: str, path: Sequence[str], value: Scalar) -> str:
         raise InsertError(f"{'.'.join(path)}: the file's shape does not allow a safe edit here; "
                           "set it by hand")
     return out
-
-
-def _load(text: str) -> Any:
-    return yaml.load(text, Loader=LOADER)  # noqa: S506 -- LOADER is the (C) SafeLoader
 
 
 def _with(data: Any, path: Sequence[str], value: Scalar) -> Any:
